@@ -1,0 +1,166 @@
+"""Profile commands: init, info, passwd, check, erase."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from fieldkit.cli.common import (
+    NEW_PASSPHRASE_ENV,
+    PASSPHRASE_ENV,
+    confirm_destructive,
+    emit,
+    open_vault,
+    profile_path,
+    read_passphrase,
+)
+from fieldkit.crypto.kdf import TEST_KDF_ENV, KdfParams
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.profile import Role
+from fieldkit.i18n import _
+from fieldkit.services import profile as profile_service
+from fieldkit.services.profile import check_database
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    init = subparsers.add_parser(
+        "init", parents=parents, help=_("create an encrypted profile"),
+        description=_("Create an encrypted profile protected by a passphrase."),
+    )
+    init.add_argument(
+        "--role",
+        choices=[r.value for r in Role],
+        default=Role.MONITOR.value,
+        help=_("monitor (field laptop) or coordinator (organisation office)"),
+    )
+    init.set_defaults(handler=cmd_init)
+
+    info = subparsers.add_parser("info", parents=parents, help=_("show facts about the profile"))
+    info.set_defaults(handler=cmd_info)
+
+    passwd = subparsers.add_parser("passwd", parents=parents, help=_("change the passphrase"))
+    passwd.set_defaults(handler=cmd_passwd)
+
+    check = subparsers.add_parser(
+        "check", parents=parents, help=_("verify the integrity of the encrypted database")
+    )
+    check.set_defaults(handler=cmd_check)
+
+    erase = subparsers.add_parser(
+        "erase", parents=parents,
+        help=_("destroy the profile at once (the key file first); cannot be undone"),
+    )
+    erase.set_defaults(handler=cmd_erase)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = profile_path(args)
+    role = Role(args.role)
+    passphrase = read_passphrase(_("New passphrase: "), PASSPHRASE_ENV, confirm=True)
+    kdf = KdfParams.default()
+    vault = profile_service.create_profile(path, passphrase, role, kdf)
+    try:
+        data = {
+            "ok": True,
+            "path": str(path),
+            "role": role.value,
+            "profile_id": vault.profile_id,
+            "device_id": vault.device_id,
+            "device_key_fingerprint": vault.device_key_fingerprint,
+            "kdf_insecure": kdf.insecure,
+        }
+        lines = [
+            _("Created a {role} profile at {path}.").format(role=role.value, path=path),
+            _("Device key fingerprint: {fp}").format(fp=vault.device_key_fingerprint),
+            _("Keep the passphrase safe: without it nothing in the profile can be read."),
+        ]
+        if kdf.insecure:
+            print(
+                _("WARNING: {env}=1 is set; this profile uses INSECURE test key derivation.").format(
+                    env=TEST_KDF_ENV
+                ),
+                file=sys.stderr,
+            )
+        emit(args, data, lines)
+    finally:
+        vault.lock()
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    with open_vault(args) as vault:
+        info = profile_service.profile_info(vault)
+    kdf = info.kdf
+    lines = [
+        _("Profile:      {path}").format(path=info.path),
+        _("Role:         {role}").format(role=info.role.value),
+        _("Profile id:   {id}").format(id=info.profile_id),
+        _("Device id:    {id}").format(id=info.device_id),
+        _("Device key:   {fp}").format(fp=info.device_key_fingerprint),
+        _("Created:      {at}").format(at=info.created_at),
+        _("Key derivation: {alg}, {mem} MiB, {it} passes, {lanes} lanes").format(
+            alg=kdf.algorithm, mem=kdf.memory_kib // 1024, it=kdf.iterations, lanes=kdf.lanes
+        ),
+        _("Database revision: {rev}").format(rev=info.database_revision),
+    ]
+    if kdf.insecure:
+        lines.append(_("WARNING: INSECURE test key derivation parameters."))
+    if info.counts:
+        lines.append(_("Contents:"))
+        lines.extend(f"  {name}: {count}" for name, count in sorted(info.counts.items()))
+    emit(args, info.model_dump(mode="json"), lines)
+    return 0
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    path = profile_path(args)
+    old = read_passphrase(_("Current passphrase: "), PASSPHRASE_ENV)
+    new = read_passphrase(_("New passphrase: "), NEW_PASSPHRASE_ENV, confirm=True)
+    profile_service.change_passphrase(path, old, new)
+    emit(args, {"ok": True, "path": str(path)}, _("Passphrase changed."))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        with open_vault(args) as vault:
+            report = profile_service.check_profile(vault)
+    except FieldkitError as exc:
+        if exc.code != ErrorCode.DATABASE_DAMAGED:
+            raise
+        # Too damaged to open: still say exactly what the checks find.
+        passphrase = read_passphrase(_("Passphrase: "), PASSPHRASE_ENV)
+        database = check_database(profile_path(args), passphrase)
+        report = profile_service.CheckReport(ok=False, database=database)
+    db = report.database
+    lines = [
+        _("Encryption (page authentication): {result}").format(
+            result=_("ok") if not db.cipher_problems else _("PROBLEMS FOUND")
+        ),
+        *(f"  {p}" for p in db.cipher_problems),
+        _("Database structure: {result}").format(
+            result=_("ok") if not db.sqlite_problems else _("PROBLEMS FOUND")
+        ),
+        *(f"  {p}" for p in db.sqlite_problems),
+    ]
+    for name, problems in report.extra.items():
+        lines.append(f"{name}: " + (_("ok") if not problems else _("PROBLEMS FOUND")))
+        lines.extend(f"  {p}" for p in problems)
+    lines.append(_("Profile is intact.") if report.ok else _("Profile has problems; see above."))
+    data = {
+        "ok": report.ok,
+        "cipher_integrity": list(db.cipher_problems),
+        "sqlite_integrity": list(db.sqlite_problems),
+        "extra": report.extra,
+    }
+    emit(args, data, lines)
+    return 0 if report.ok else 1
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    path = profile_path(args)
+    confirm_destructive(args)
+    profile_service.erase_profile(path)
+    emit(args, {"ok": True, "path": str(path)}, _("Profile erased: {path}").format(path=path))
+    return 0

@@ -1,0 +1,267 @@
+"""Canonical JSON (RFC 8785, JCS) and a strict, bounded JSON reader for untrusted input.
+
+``canonical_dumps`` gives the one byte sequence that is hashed and signed: UTF-8, no whitespace,
+object keys sorted by their UTF-16 code units, numbers in ECMAScript form. Normalising strings (NFC)
+is the caller's job; this module never changes the text it is given.
+
+``strict_loads`` reads JSON from an attacker: the size is checked before anything is parsed, the
+nesting depth is checked by a flat scan before ``json.loads`` can recurse, duplicate keys, NaN and
+Infinity, over-long numbers and lone surrogates are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal
+from typing import Any
+
+MAX_SAFE_INTEGER = 2**53 - 1
+DEFAULT_MAX_NUMBER_CHARS = 32
+
+
+class CanonicalJSONError(ValueError):
+    """The value cannot be written as canonical JSON."""
+
+
+class StrictJSONError(ValueError):
+    """Untrusted JSON was refused; ``reason`` is short, safe to show and carries no content."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _encode_string(value: str) -> str:
+    out = ['"']
+    for ch in value:
+        code = ord(ch)
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif code < 0x20:
+            out.append(f"\\u{code:04x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            raise CanonicalJSONError("lone surrogate in string")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def format_number(value: float) -> str:
+    """ECMAScript Number.prototype.toString for a finite double (RFC 8785 section 3.2.2.3)."""
+    if not math.isfinite(value):
+        raise CanonicalJSONError("NaN and Infinity are not allowed")
+    if value == 0:
+        return "0"
+    if value < 0:
+        return "-" + format_number(-value)
+    # repr gives the shortest digits that round-trip; Decimal takes them apart exactly.
+    _sign, digit_tuple, exp = Decimal(repr(value)).normalize().as_tuple()
+    assert isinstance(exp, int)
+    digits = "".join(str(d) for d in digit_tuple)
+    k = len(digits)
+    n = k + exp  # value = 0.<digits> * 10**n
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + digits
+    e = n - 1
+    sign = "+" if e >= 0 else "-"
+    if k == 1:
+        return f"{digits}e{sign}{abs(e)}"
+    return f"{digits[0]}.{digits[1:]}e{sign}{abs(e)}"
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    # An explicit stack instead of recursion: deep input fails with a clear error, not RecursionError.
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > 256:
+            raise CanonicalJSONError("nesting too deep")
+        if isinstance(item, _Raw):
+            out.append(item.text)
+        elif item is None:
+            out.append("null")
+        elif item is True:
+            out.append("true")
+        elif item is False:
+            out.append("false")
+        elif isinstance(item, int):
+            if abs(item) > MAX_SAFE_INTEGER:
+                raise CanonicalJSONError("integer outside the exactly representable range")
+            out.append(str(int(item)))
+        elif isinstance(item, float):
+            out.append(format_number(item))
+        elif isinstance(item, str):
+            out.append(_encode_string(item))
+        elif isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str):
+                    raise CanonicalJSONError("object keys must be strings")
+            keys = sorted(item, key=_utf16_key)
+            parts: list[tuple[Any, int]] = [(_Raw("}"), depth)]
+            for index in range(len(keys) - 1, -1, -1):
+                key = keys[index]
+                parts.append((item[key], depth + 1))
+                prefix = ("," if index else "") + _encode_string(key) + ":"
+                parts.append((_Raw(prefix), depth))
+            parts.append((_Raw("{"), depth))
+            stack.extend(parts)
+        elif isinstance(item, list | tuple):
+            parts = [(_Raw("]"), depth)]
+            for index in range(len(item) - 1, -1, -1):
+                parts.append((item[index], depth + 1))
+                if index:
+                    parts.append((_Raw(","), depth))
+            parts.append((_Raw("["), depth))
+            stack.extend(parts)
+        else:
+            raise CanonicalJSONError(f"cannot encode {type(item).__name__}")
+
+
+class _Raw:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def canonical_dumps(obj: Any) -> bytes:
+    """The RFC 8785 canonical form of ``obj`` as UTF-8 bytes."""
+    out: list[str] = []
+    _encode(obj, out)
+    return "".join(out).encode("utf-8")
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _check_depth(text: str, max_depth: int) -> None:
+    depth = 0
+    in_string = False
+    escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise StrictJSONError(f"nesting deeper than {max_depth} levels")
+        elif ch in "]}":
+            depth -= 1
+
+
+def _check_surrogates(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            _check_string(item)
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                _check_string(key)
+                stack.append(sub)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _check_string(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StrictJSONError("lone surrogate in a string") from None
+
+
+def strict_loads(
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_depth: int = 64,
+    max_number_chars: int = DEFAULT_MAX_NUMBER_CHARS,
+    allow_floats: bool = True,
+) -> Any:
+    """Parse untrusted JSON, refusing anything ambiguous; raises :class:`StrictJSONError`."""
+    if len(data) > max_bytes:
+        raise StrictJSONError(f"larger than {max_bytes} bytes")
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise StrictJSONError("starts with a byte-order mark")
+    try:
+        text = data.decode("utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise StrictJSONError("not valid UTF-8") from None
+    _check_depth(text, max_depth)
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in items:
+            if key in result:
+                raise StrictJSONError("duplicate key in an object")
+            result[key] = value
+        return result
+
+    def constant(name: str) -> Any:
+        raise StrictJSONError(f"{name} is not allowed")
+
+    def parse_int(literal: str) -> int:
+        if len(literal) > max_number_chars:
+            raise StrictJSONError("number too long")
+        value = int(literal)
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise StrictJSONError("integer too large")
+        return value
+
+    def parse_float(literal: str) -> float:
+        if not allow_floats:
+            raise StrictJSONError("fractional numbers are not allowed")
+        if len(literal) > max_number_chars:
+            raise StrictJSONError("number too long")
+        value = float(literal)
+        if not math.isfinite(value):
+            raise StrictJSONError("number out of range")
+        return value
+
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=pairs,
+            parse_constant=constant,
+            parse_int=parse_int,
+            parse_float=parse_float,
+        )
+    except StrictJSONError:
+        raise
+    except RecursionError:
+        raise StrictJSONError("nesting too deep") from None
+    except ValueError as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
+        raise StrictJSONError(f"not valid JSON ({reason})") from None
+    _check_surrogates(value)
+    return value

@@ -1,0 +1,39 @@
+"""Passphrase strength, estimated with zxcvbn (pattern-aware, not character-class rules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zxcvbn import zxcvbn
+
+REQUIRED_SCORE = 4
+MIN_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class Strength:
+    score: int  # 0..4
+    acceptable: bool
+    warning: str
+    suggestions: tuple[str, ...]
+    crack_time: str
+
+
+def estimate(passphrase: str) -> Strength:
+    # zxcvbn is slow on very long input and gains nothing past a hundred characters.
+    result = zxcvbn(passphrase[:100])
+    feedback = result.get("feedback", {})
+    warning = str(feedback.get("warning") or "")
+    suggestions = tuple(str(s) for s in feedback.get("suggestions", []))
+    score = int(result["score"])
+    if len(passphrase) < MIN_LENGTH:
+        score = min(score, 2)
+        warning = warning or "too short"
+    crack = str(result["crack_times_display"]["offline_slow_hashing_1e4_per_second"])
+    return Strength(
+        score=score,
+        acceptable=score >= REQUIRED_SCORE,
+        warning=warning,
+        suggestions=suggestions,
+        crack_time=crack,
+    )

@@ -1,0 +1,270 @@
+"""Error codes and the one table of user-facing messages.
+
+Services raise ``FieldkitError(code, **params)``. The parameters are safe to show (file names, field
+paths, counts, ids) and never hold record content or secrets. The command line and the desktop
+program both turn an error into text with :meth:`FieldkitError.message`, in the user's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation without translating it yet."""
+    return message
+
+
+class Translates(Protocol):
+    def gettext(self, message: str) -> str: ...
+
+
+class ErrorCode(StrEnum):
+    # general
+    CANCELLED = "cancelled"
+    INVALID_ARGUMENT = "invalid_argument"
+    NOT_FOUND = "not_found"
+    CONFIRMATION_REQUIRED = "confirmation_required"
+    WRONG_ROLE = "wrong_role"
+    DISK_FULL = "disk_full"
+    FILE_NOT_READABLE = "file_not_readable"
+    FILE_EXISTS = "file_exists"
+    # profile and vault
+    PROFILE_NOT_FOUND = "profile_not_found"
+    PROFILE_EXISTS = "profile_exists"
+    PROFILE_LOCKED = "profile_locked"
+    PROFILE_IN_USE = "profile_in_use"
+    WEAK_PASSPHRASE = "weak_passphrase"
+    PASSPHRASE_MISMATCH = "passphrase_mismatch"
+    PASSPHRASE_REQUIRED = "passphrase_required"
+    WRONG_PASSPHRASE = "wrong_passphrase"
+    KEYFILE_DAMAGED = "keyfile_damaged"
+    KEYFILE_MISSING = "keyfile_missing"
+    DATABASE_DAMAGED = "database_damaged"
+    DATABASE_MISSING = "database_missing"
+    SQLCIPHER_UNAVAILABLE = "sqlcipher_unavailable"
+    UNSAFE_SQLITE_BUILD = "unsafe_sqlite_build"
+    MIGRATION_FAILED = "migration_failed"
+    DATABASE_TOO_NEW = "database_too_new"
+    # records and forms
+    TEMPLATE_INVALID = "template_invalid"
+    TEMPLATE_UNKNOWN = "template_unknown"
+    VALIDATION_FAILED = "validation_failed"
+    RECORD_NOT_FOUND = "record_not_found"
+    RECORD_DELETED = "record_deleted"
+    STALE_REVISION = "stale_revision"
+    JSON_INVALID = "json_invalid"
+    AUDIT_CHAIN_BROKEN = "audit_chain_broken"
+    SEARCH_QUERY_INVALID = "search_query_invalid"
+    # evidence
+    EVIDENCE_NOT_FOUND = "evidence_not_found"
+    EVIDENCE_TAMPERED = "evidence_tampered"
+    EVIDENCE_MISSING_FILE = "evidence_missing_file"
+    EVIDENCE_PURGED = "evidence_purged"
+    EVIDENCE_DUPLICATE = "evidence_duplicate"
+    HOSTILE_MEDIA = "hostile_media"
+    PREVIEW_FAILED = "preview_failed"
+    CUSTODY_CHAIN_BROKEN = "custody_chain_broken"
+    # bundles, trust and receipts
+    NOT_A_BUNDLE = "not_a_bundle"
+    BUNDLE_TRUNCATED = "bundle_truncated"
+    BUNDLE_WRONG_RECIPIENT = "bundle_wrong_recipient"
+    BUNDLE_TAMPERED = "bundle_tampered"
+    BUNDLE_LAYOUT = "bundle_layout"
+    BUNDLE_UNSAFE_MEMBER = "bundle_unsafe_member"
+    BUNDLE_TOO_LARGE = "bundle_too_large"
+    BUNDLE_MANIFEST_INVALID = "bundle_manifest_invalid"
+    BUNDLE_CHECKSUM_MISMATCH = "bundle_checksum_mismatch"
+    BUNDLE_SIGNATURE_INVALID = "bundle_signature_invalid"
+    BUNDLE_UNKNOWN_SIGNER = "bundle_unknown_signer"
+    BUNDLE_REVOKED_SIGNER = "bundle_revoked_signer"
+    BUNDLE_DEVICE_MISMATCH = "bundle_device_mismatch"
+    BUNDLE_EQUIVOCATION = "bundle_equivocation"
+    BUNDLE_UNSUPPORTED_VERSION = "bundle_unsupported_version"
+    NOTHING_TO_EXPORT = "nothing_to_export"
+    ORG_NOT_INITIALISED = "org_not_initialised"
+    ORG_EXISTS = "org_exists"
+    ORG_CARD_INVALID = "org_card_invalid"
+    NOT_ENROLLED = "not_enrolled"
+    DEVICE_KEY_INVALID = "device_key_invalid"
+    TRUST_UNKNOWN_DEVICE = "trust_unknown_device"
+    RECEIPT_INVALID = "receipt_invalid"
+    # reports
+    REPORT_FAILED = "report_failed"
+    FONT_MISSING = "font_missing"
+
+
+MESSAGES: dict[ErrorCode, str] = {
+    ErrorCode.CANCELLED: N_("The operation was cancelled; nothing was changed."),
+    ErrorCode.INVALID_ARGUMENT: N_("Invalid value: {detail}"),
+    ErrorCode.NOT_FOUND: N_("Not found: {what}"),
+    ErrorCode.CONFIRMATION_REQUIRED: N_(
+        "This destroys data and cannot be undone; confirm with --yes."
+    ),
+    ErrorCode.WRONG_ROLE: N_("This needs a {needed} profile; this profile is a {actual} profile."),
+    ErrorCode.DISK_FULL: N_(
+        "Not enough free space at {path}; nothing was written. Free some space and try again."
+    ),
+    ErrorCode.FILE_NOT_READABLE: N_("Cannot read the file {path}: {reason}"),
+    ErrorCode.FILE_EXISTS: N_("{path} already exists; choose another name."),
+    ErrorCode.PROFILE_NOT_FOUND: N_(
+        "No profile at {path}. Create one with 'fieldkit init' or choose another with --profile."
+    ),
+    ErrorCode.PROFILE_EXISTS: N_("A profile already exists at {path}."),
+    ErrorCode.PROFILE_LOCKED: N_("The profile is locked; unlock it first."),
+    ErrorCode.PROFILE_IN_USE: N_("The profile at {path} is in use by another fieldkit process."),
+    ErrorCode.WEAK_PASSPHRASE: N_("The passphrase is too weak: {reason}"),
+    ErrorCode.PASSPHRASE_MISMATCH: N_("The two passphrases do not match."),
+    ErrorCode.PASSPHRASE_REQUIRED: N_(
+        "A passphrase is needed: set FIELDKIT_PASSPHRASE or run in a terminal to be asked."
+    ),
+    ErrorCode.WRONG_PASSPHRASE: N_("Wrong passphrase for this profile."),
+    ErrorCode.KEYFILE_DAMAGED: N_(
+        "The profile's key file {path} is damaged ({reason}); the database cannot be unlocked "
+        "without it. Restore the key file from a backup."
+    ),
+    ErrorCode.KEYFILE_MISSING: N_("The profile's key file {path} is missing."),
+    ErrorCode.DATABASE_DAMAGED: N_(
+        "The profile's database {path} is damaged ({reason}). The passphrase is correct; "
+        "restore the database from a backup or run 'fieldkit check'."
+    ),
+    ErrorCode.DATABASE_MISSING: N_("The profile's database {path} is missing."),
+    ErrorCode.SQLCIPHER_UNAVAILABLE: N_(
+        "SQLCipher is not available; fieldkit will not store data unencrypted."
+    ),
+    ErrorCode.UNSAFE_SQLITE_BUILD: N_("The SQLCipher build is unsafe: {reason}"),
+    ErrorCode.MIGRATION_FAILED: N_(
+        "Upgrading the profile's database failed ({reason}); a copy taken before the upgrade is "
+        "at {backup}."
+    ),
+    ErrorCode.DATABASE_TOO_NEW: N_(
+        "This profile was written by a newer fieldkit (database revision {revision}); "
+        "update fieldkit to open it."
+    ),
+    ErrorCode.TEMPLATE_INVALID: N_("Form template {file} is invalid at {field}: {reason}"),
+    ErrorCode.TEMPLATE_UNKNOWN: N_("Unknown form template: {template}"),
+    ErrorCode.VALIDATION_FAILED: N_("{field}: {reason}"),
+    ErrorCode.RECORD_NOT_FOUND: N_("No record with id {id}."),
+    ErrorCode.RECORD_DELETED: N_("Record {id} has been deleted."),
+    ErrorCode.STALE_REVISION: N_(
+        "Record {id} was changed elsewhere (now revision {current}, you edited revision {edited})."
+    ),
+    ErrorCode.JSON_INVALID: N_("{path} is not valid JSON: {reason}"),
+    ErrorCode.AUDIT_CHAIN_BROKEN: N_("The audit log is broken at entry {seq}: {reason}"),
+    ErrorCode.SEARCH_QUERY_INVALID: N_("The search query could not be understood: {reason}"),
+    ErrorCode.EVIDENCE_NOT_FOUND: N_("No evidence item with id {id}."),
+    ErrorCode.EVIDENCE_TAMPERED: N_(
+        "Evidence item {id} failed its integrity check: {reason}"
+    ),
+    ErrorCode.EVIDENCE_MISSING_FILE: N_("The stored file of evidence item {id} is missing."),
+    ErrorCode.EVIDENCE_PURGED: N_("Evidence item {id} was purged from this profile."),
+    ErrorCode.EVIDENCE_DUPLICATE: N_("{path} is already in this profile as evidence item {id}."),
+    ErrorCode.HOSTILE_MEDIA: N_("{name} could not be safely read as an image: {reason}"),
+    ErrorCode.PREVIEW_FAILED: N_("No preview could be made for {name}: {reason}"),
+    ErrorCode.CUSTODY_CHAIN_BROKEN: N_(
+        "The custody log of evidence item {id} is broken at event {seq}: {reason}"
+    ),
+    ErrorCode.NOT_A_BUNDLE: N_("{path} is not a fieldkit bundle: {reason}"),
+    ErrorCode.BUNDLE_TRUNCATED: N_("{path} is incomplete; copy it again from the source."),
+    ErrorCode.BUNDLE_WRONG_RECIPIENT: N_(
+        "{path} was not encrypted to this organisation's key; it cannot be opened here."
+    ),
+    ErrorCode.BUNDLE_TAMPERED: N_("{path} is damaged or was altered: {reason}"),
+    ErrorCode.BUNDLE_LAYOUT: N_("{path} has an unexpected layout: {reason}"),
+    ErrorCode.BUNDLE_UNSAFE_MEMBER: N_("{path} contains an unsafe entry: {reason}"),
+    ErrorCode.BUNDLE_TOO_LARGE: N_("{path} exceeds a size limit: {reason}"),
+    ErrorCode.BUNDLE_MANIFEST_INVALID: N_("The manifest of {path} is invalid: {reason}"),
+    ErrorCode.BUNDLE_CHECKSUM_MISMATCH: N_(
+        "{path}: the content of {member} does not match its signed checksum."
+    ),
+    ErrorCode.BUNDLE_SIGNATURE_INVALID: N_(
+        "{path}: the signature does not verify; the bundle was altered or signed by another key."
+    ),
+    ErrorCode.BUNDLE_UNKNOWN_SIGNER: N_(
+        "{path} is signed by a device that is not enrolled (key {key_id}); it was quarantined. "
+        "Enrol the device in person before importing its bundles."
+    ),
+    ErrorCode.BUNDLE_REVOKED_SIGNER: N_(
+        "{path} is signed by revoked device {label} after its last trusted bundle; "
+        "it is held for review."
+    ),
+    ErrorCode.BUNDLE_DEVICE_MISMATCH: N_(
+        "{path} claims device {claimed} but is signed by a different device."
+    ),
+    ErrorCode.BUNDLE_EQUIVOCATION: N_(
+        "ALARM: {path} reuses sequence number {seq} of device {label} with different content. "
+        "The device key may be cloned or stolen."
+    ),
+    ErrorCode.BUNDLE_UNSUPPORTED_VERSION: N_("{path} uses an unsupported bundle format: {version}"),
+    ErrorCode.NOTHING_TO_EXPORT: N_("Nothing new to export: the organisation has everything."),
+    ErrorCode.ORG_NOT_INITIALISED: N_(
+        "This profile has no organisation keys; run 'fieldkit org init' first."
+    ),
+    ErrorCode.ORG_EXISTS: N_("This profile already has organisation keys."),
+    ErrorCode.ORG_CARD_INVALID: N_("{path} is not a valid organisation card: {reason}"),
+    ErrorCode.NOT_ENROLLED: N_(
+        "This device is not enrolled with an organisation; run 'fieldkit enrol org.pub' first."
+    ),
+    ErrorCode.DEVICE_KEY_INVALID: N_("{path} is not a valid device public key: {reason}"),
+    ErrorCode.TRUST_UNKNOWN_DEVICE: N_("No enrolled device matches {device}."),
+    ErrorCode.RECEIPT_INVALID: N_("{path} is not a valid receipt for this device: {reason}"),
+    ErrorCode.REPORT_FAILED: N_("The report could not be written: {reason}"),
+    ErrorCode.FONT_MISSING: N_("The report font {name} is missing from the installation."),
+}
+
+
+class FieldkitError(Exception):
+    """An expected failure with a code and safe parameters; never carries record content."""
+
+    def __init__(self, code: ErrorCode, **params: Any) -> None:
+        self.code = code
+        self.params: Mapping[str, Any] = params
+        super().__init__(f"{code.value}: {params}" if params else code.value)
+
+    def message(self, translator: Translates | None = None) -> str:
+        template = MESSAGES.get(self.code, self.code.value)
+        if translator is not None:
+            template = translator.gettext(template)
+        try:
+            return template.format(**self.params)
+        except (KeyError, IndexError, ValueError):
+            # A missing parameter must never hide the error itself.
+            return f"{template} {dict(self.params)}"
+
+    def to_dict(self, translator: Translates | None = None) -> dict[str, Any]:
+        return {
+            "code": self.code.value,
+            "message": self.message(translator),
+            "params": {k: str(v) for k, v in self.params.items()},
+        }
+
+
+class ValidationIssue:
+    """One problem found in entered data: a dotted field path and a reason."""
+
+    __slots__ = ("field", "reason")
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"ValidationIssue({self.field!r}, {self.reason!r})"
+
+
+class RecordValidationError(FieldkitError):
+    """Entered data failed validation; ``issues`` names every field at fault."""
+
+    def __init__(self, issues: list[ValidationIssue]) -> None:
+        first = issues[0] if issues else ValidationIssue("record", "invalid")
+        super().__init__(ErrorCode.VALIDATION_FAILED, field=first.field, reason=first.reason)
+        self.issues = issues
+
+    def message(self, translator: Translates | None = None) -> str:
+        lines = []
+        for issue in self.issues:
+            reason = translator.gettext(issue.reason) if translator else issue.reason
+            lines.append(f"{issue.field}: {reason}")
+        return "; ".join(lines)

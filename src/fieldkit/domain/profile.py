@@ -1,0 +1,38 @@
+"""What a profile is: its role and the facts about it that are safe to show."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Role(StrEnum):
+    MONITOR = "monitor"
+    COORDINATOR = "coordinator"
+
+
+class KdfInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    algorithm: str
+    memory_kib: int
+    iterations: int
+    lanes: int
+    insecure: bool
+
+
+class ProfileInfo(BaseModel):
+    """What `fieldkit info` shows: never a secret."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    profile_id: str
+    role: Role
+    device_id: str
+    device_key_fingerprint: str
+    created_at: str
+    kdf: KdfInfo
+    database_revision: str | None
+    counts: dict[str, int]

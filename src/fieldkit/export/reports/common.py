@@ -1,0 +1,389 @@
+"""What every report shares: the page template, safe text, small table builders.
+
+Each page carries a confidentiality banner at the top and, at the bottom, "page N of M", the time
+the report was generated and the fingerprint of the device key that signs it. Entered text is
+always escaped for reportlab's paragraph mini-markup, so ``<b>`` or ``&`` typed by a monitor is
+printed as typed and never interpreted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+)
+
+from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
+from fieldkit.export.reports.fonts import MONO, SANS, SANS_BOLD
+from fieldkit.export.reports.styles import (
+    BANNER,
+    MUTED,
+    RULE,
+    Styles,
+    field_table_style,
+    grid_style,
+    make_styles,
+)
+from fieldkit.i18n import N_, Translator
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN_X = 18 * mm
+MARGIN_TOP = 20 * mm
+MARGIN_BOTTOM = 20 * mm
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
+
+# Characters that must never reach a PDF text run: C0/C1 controls other than tab and newline, and
+# bidirectional overrides that could make printed text read differently from what was stored.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+
+CONFIDENTIALITY_BANNERS = {
+    "confidential": N_(
+        "CONFIDENTIAL: contains sensitive personal data. Do not copy or pass on without authorisation."
+    ),
+    "internal": N_("INTERNAL: for the organisation and its legal advisers only."),
+}
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """Facts printed on every page; nothing here may identify a person."""
+
+    translator: Translator
+    generated_at: datetime
+    device_id: str
+    device_fingerprint: str
+    document_title: str
+    prepared_by: str = ""
+    confidentiality: str = "confidential"
+    include_names: bool = False
+
+    @property
+    def lang(self) -> str:
+        return self.translator.language
+
+
+@dataclass
+class BuildControl:
+    """Progress and cancellation threaded through a build."""
+
+    progress: ProgressFn | None = None
+    cancel: CancelToken | None = None
+    stage: str = "rendering"
+    _total: int = 0
+    _done: int = field(default=0, init=False)
+
+    def start(self, total: int) -> None:
+        self._total = total
+        self._done = 0
+        self.tick(0)
+
+    def tick(self, amount: int = 1) -> None:
+        check_cancel(self.cancel)
+        self._done += amount
+        if self.progress is not None:
+            self.progress(min(self._done, self._total), self._total, self.stage)
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+
+def clean(text: object) -> str:
+    """Entered text made safe to print: NFC, no control or bidi-override characters."""
+    value = "" if text is None else str(text)
+    return _UNSAFE.sub("\ufffd", unicodedata.normalize("NFC", value))
+
+
+def markup(text: object) -> str:
+    """Entered text as reportlab paragraph markup: escaped, line breaks kept."""
+    escaped = escape(clean(text))
+    escaped = escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    return escaped.replace("\n", "<br/>")
+
+
+def para(text: object, style: Any) -> Paragraph:
+    """A paragraph of entered (untrusted) text."""
+    return Paragraph(markup(text), style)
+
+
+def long_text(text: object, style: Any) -> list[Flowable]:
+    """Long entered text split at blank lines, so a page can break between paragraphs."""
+    value = clean(text).replace("\r\n", "\n").replace("\r", "\n")
+    blocks = [b for b in re.split(r"\n\s*\n", value) if b.strip()]
+    return [para(block, style) for block in blocks]
+
+
+def heading(text: str, style: Any, key: str | None = None, level: int = 0) -> Paragraph:
+    """A translated heading; with ``key``, also an entry in the PDF outline (bookmarks)."""
+    return _Heading(markup(text), style, key, level, clean(text))
+
+
+class _Heading(Paragraph):  # type: ignore[misc]
+    def __init__(self, text: str, style: Any, key: str | None, level: int, plain: str) -> None:
+        super().__init__(text, style)
+        self._outline_key = key
+        self._outline_level = level
+        self._outline_text = plain
+
+    def draw(self) -> None:
+        super().draw()
+        if self._outline_key:
+            # Pages are written only at the end (for "page N of M"), so the outline entry is
+            # queued on the page and replayed when that page is really emitted.
+            self.canv.queue_outline(self._outline_key, self._outline_text, self._outline_level)
+
+
+def fmt_size(size: int | None, _: Callable[[str], str]) -> str:
+    """A byte count for people, with the exact count beside it for checking."""
+    if size is None:
+        return ""
+    exact = _("{count} bytes").format(count=f"{size:,}".replace(",", "\u202f"))
+    if size < 1024:
+        return exact
+    value = float(size)
+    for unit in (_("KiB"), _("MiB"), _("GiB"), _("TiB")):
+        value /= 1024
+        if value < 1024:
+            break
+    return f"{value:.1f} {unit} ({exact})"
+
+
+def fmt_timestamp(value: object) -> str:
+    """An ISO timestamp shown as ``YYYY-MM-DD HH:MM UTC``; anything else as given."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value)
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return clean(text)
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+def fields_table(
+    rows: Iterable[tuple[str, Flowable | str]],
+    styles: Styles,
+    label_width: float = 0.32,
+    width: float = CONTENT_WIDTH,
+) -> Table | Spacer:
+    """Label/value rows; labels are translated headings, values entered text or flowables."""
+    data: list[list[Flowable]] = []
+    for label, value in rows:
+        cell = value if isinstance(value, Flowable) else para(value, styles.cell)
+        data.append([Paragraph(markup(label), styles.cell_bold), cell])
+    if not data:
+        return Spacer(1, 0)
+    table = Table(
+        data, colWidths=[width * label_width, width * (1 - label_width)], splitByRow=True
+    )
+    table.setStyle(field_table_style())
+    return table
+
+
+def grid_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[Flowable | str]],
+    styles: Styles,
+    widths: Sequence[float],
+    width: float = CONTENT_WIDTH,
+    mono_columns: Sequence[int] = (),
+) -> Table:
+    """A ruled table; ``widths`` are fractions of ``width``; the header repeats across pages."""
+    head = [Paragraph(markup(h), styles.cell_bold) for h in header]
+    body: list[list[Flowable]] = []
+    for row in rows:
+        cells: list[Flowable] = []
+        for index, value in enumerate(row):
+            if isinstance(value, Flowable):
+                cells.append(value)
+            else:
+                style = styles.cell_mono if index in mono_columns else styles.cell
+                cells.append(para(value, style))
+        body.append(cells)
+    table = Table(
+        [head, *body],
+        colWidths=[width * w for w in widths],
+        repeatRows=1,
+        splitByRow=True,
+    )
+    table.setStyle(grid_style())
+    return table
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+def _numbered_canvas_class(meta: ReportMeta) -> type[Canvas]:
+    """A canvas that holds pages back until the end, so each can say "page N of M"."""
+    _ = meta.translator.gettext
+    banner = clean(_(CONFIDENTIALITY_BANNERS.get(meta.confidentiality, meta.confidentiality)))
+    generated = _("Generated {time}").format(time=fmt_timestamp(meta.generated_at))
+    device = _("Device key {fingerprint}").format(fingerprint=meta.device_fingerprint)
+    title = clean(meta.document_title)
+
+    class NumberedCanvas(Canvas):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._saved_pages: list[dict[str, Any]] = []
+            self._page_outline: list[tuple[str, str, int]] = []
+
+        def queue_outline(self, key: str, text: str, level: int) -> None:
+            self._page_outline.append((key, text, level))
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+            self._saved_pages.append(dict(self.__dict__))
+            self._page_outline = []
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._saved_pages)
+            for state in self._saved_pages:
+                self.__dict__.update(state)
+                self._draw_frame(total)
+                for key, text, level in self._page_outline:
+                    self.bookmarkPage(key)
+                    self.addOutlineEntry(text, key, level=level, closed=level > 0)
+                super().showPage()
+            self._saved_pages = []
+            super().save()
+
+        def _draw_frame(self, total: int) -> None:
+            page = self._pageNumber
+            self.saveState()
+            # Header: confidentiality banner and the document title.
+            self.setFillColor(BANNER)
+            self.setFont(SANS_BOLD, 7.5)
+            self.drawCentredString(PAGE_WIDTH / 2, PAGE_HEIGHT - 10 * mm, _fit(banner, 7.5, True))
+            self.setFillColor(MUTED)
+            self.setFont(SANS, 7.5)
+            self.drawString(MARGIN_X, PAGE_HEIGHT - 14.5 * mm, _fit(title, 7.5, False, 0.7))
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.4)
+            self.line(MARGIN_X, PAGE_HEIGHT - 16 * mm, PAGE_WIDTH - MARGIN_X, PAGE_HEIGHT - 16 * mm)
+            # Footer: generation time, device key, page N of M.
+            self.line(MARGIN_X, 14 * mm, PAGE_WIDTH - MARGIN_X, 14 * mm)
+            self.setFont(SANS, 7)
+            self.drawString(MARGIN_X, 10 * mm, generated)
+            self.setFont(MONO, 6.8)
+            self.drawString(MARGIN_X, 6.5 * mm, device)
+            self.setFont(SANS, 7.5)
+            self.drawRightString(
+                PAGE_WIDTH - MARGIN_X,
+                10 * mm,
+                _("Page {page} of {total}").format(page=page, total=total),
+            )
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+def _fit(text: str, size: float, bold: bool, share: float = 1.0) -> str:
+    """Shorten a header line with an ellipsis so it never runs off the page."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    font = SANS_BOLD if bold else SANS
+    limit = CONTENT_WIDTH * share
+    if stringWidth(text, font, size) <= limit:
+        return text
+    while text and stringWidth(text + "…", font, size) > limit:
+        text = text[:-1]
+    return text + "…"
+
+
+class ReportDocument(BaseDocTemplate):  # type: ignore[misc]
+    """A4 portrait with room for the banner and footer; reports progress per flowable."""
+
+    def __init__(
+        self, target: IO[bytes], meta: ReportMeta, control: BuildControl, compress: bool = True
+    ) -> None:
+        super().__init__(
+            target,
+            pagesize=A4,
+            leftMargin=MARGIN_X,
+            rightMargin=MARGIN_X,
+            topMargin=MARGIN_TOP,
+            bottomMargin=MARGIN_BOTTOM,
+            title=clean(meta.document_title),
+            author="fieldkit",
+            subject="",
+            creator="fieldkit",
+            producer="fieldkit",
+            keywords="",
+            lang=meta.lang,
+            pageCompression=1 if compress else 0,
+            invariant=0,
+        )
+        frame = Frame(
+            MARGIN_X, MARGIN_BOTTOM, CONTENT_WIDTH, PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM, id="body"
+        )
+        self.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+        self._control = control
+
+    def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 - reportlab's name
+        self._control.tick()
+
+
+def build_pdf(
+    target: IO[bytes],
+    story: list[Flowable],
+    meta: ReportMeta,
+    control: BuildControl,
+    compress: bool = True,
+) -> int:
+    """Lay the story out into ``target``; returns the number of pages."""
+    document = ReportDocument(target, meta, control, compress=compress)
+    control.start(len(story))
+    document.build(story, canvasmaker=_numbered_canvas_class(meta))
+    return int(document.page)
+
+
+def styles() -> Styles:
+    return make_styles()
+
+
+def join_nonempty(parts: Iterable[object], sep: str = " · ") -> str:
+    return sep.join(clean(p) for p in parts if p not in (None, "", [], {}))
+
+
+__all__ = [
+    "CONTENT_WIDTH",
+    "BuildControl",
+    "ReportMeta",
+    "build_pdf",
+    "clean",
+    "fields_table",
+    "fmt_size",
+    "fmt_timestamp",
+    "grid_table",
+    "heading",
+    "join_nonempty",
+    "long_text",
+    "markup",
+    "para",
+    "styles",
+]

@@ -1,0 +1,114 @@
+"""Profile use cases: create, unlock (with start-up maintenance), info, passphrase, check, erase."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from sqlalchemy import func, select
+
+from fieldkit.crypto.kdf import KdfParams
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.profile import KdfInfo, ProfileInfo, Role
+from fieldkit.storage import vault as vault_mod
+from fieldkit.storage.base import Base
+from fieldkit.storage.vault import Vault
+
+PROFILE_ENV = "FIELDKIT_PROFILE"
+
+
+def default_profile_path() -> Path:
+    """FIELDKIT_PROFILE, else the platform's per-user data folder."""
+    env = os.environ.get(PROFILE_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(user_data_dir("fieldkit", appauthor=False)) / "profile"
+
+
+def create_profile(path: Path, passphrase: str, role: Role, kdf: KdfParams | None = None) -> Vault:
+    vault = Vault.create(path, passphrase, role=role, kdf=kdf)
+    _run_startup_maintenance(vault)
+    return vault
+
+
+def open_profile(path: Path, passphrase: str) -> Vault:
+    """Unlock and run each area's start-up maintenance (orphan clean-up and the like)."""
+    vault = Vault.unlock(path, passphrase)
+    try:
+        _run_startup_maintenance(vault)
+    except BaseException:
+        vault.lock()
+        raise
+    return vault
+
+
+def _run_startup_maintenance(vault: Vault) -> None:
+    """Each area that leaves work in progress on disk cleans it here, before anything else runs.
+
+    Areas add one call each (imported locally to keep the start-up import graph small).
+    """
+
+
+def require_role(vault: Vault, role: Role) -> None:
+    if vault.role != role:
+        raise FieldkitError(ErrorCode.WRONG_ROLE, needed=role.value, actual=vault.role.value)
+
+
+def profile_info(vault: Vault) -> ProfileInfo:
+    counts: dict[str, int] = {}
+    with vault.session() as s:
+        for table in Base.metadata.sorted_tables:
+            if table.name in ("profile_meta", "change_counter", "alembic_version"):
+                continue
+            if table.name.endswith(("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")):
+                continue
+            counts[table.name] = int(s.execute(select(func.count()).select_from(table)).scalar_one())
+    kdf = vault.kdf
+    return ProfileInfo(
+        path=str(vault.path),
+        profile_id=vault.profile_id,
+        role=vault.role,
+        device_id=vault.device_id,
+        device_key_fingerprint=vault.device_key_fingerprint,
+        created_at=vault.created_at,
+        kdf=KdfInfo(
+            algorithm=kdf.algorithm,
+            memory_kib=kdf.memory_kib,
+            iterations=kdf.iterations,
+            lanes=kdf.lanes,
+            insecure=kdf.insecure,
+        ),
+        database_revision=vault.database_revision(),
+        counts=counts,
+    )
+
+
+def change_passphrase(path: Path, old: str, new: str) -> None:
+    vault_mod.change_passphrase(path, old, new)
+
+
+def check_database(path: Path, passphrase: str) -> vault_mod.IntegrityReport:
+    return vault_mod.check_database(path, passphrase)
+
+
+def erase_profile(path: Path) -> None:
+    vault_mod.erase(path)
+
+
+@dataclass
+class CheckReport:
+    """Everything `fieldkit check` looked at, in plain words."""
+
+    ok: bool
+    database: vault_mod.IntegrityReport
+    extra: dict[str, list[str]] = field(default_factory=dict)
+
+
+def check_profile(vault: Vault) -> CheckReport:
+    """The database checks, then each area's own verification (areas add theirs to `extra`)."""
+    database = vault.check()
+    extra: dict[str, list[str]] = {}
+    ok = database.ok and not any(extra.values())
+    return CheckReport(ok=ok, database=database, extra=extra)

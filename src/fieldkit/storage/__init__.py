@@ -1,0 +1,1 @@
+"""The encrypted profile: vault, SQLCipher engine, tables, repositories, file store, migrations."""

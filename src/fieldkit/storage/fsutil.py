@@ -1,0 +1,70 @@
+"""Careful file operations: private permissions, atomic replacement, directory syncs."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from pathlib import Path
+
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def make_private_dir(path: Path) -> None:
+    """Create a folder (and parents) readable only by the owner."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    os.chmod(path, DIR_MODE)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary name beside the target, sync, rename over it, sync the folder."""
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise FieldkitError(ErrorCode.DISK_FULL, path=str(path.parent)) from exc
+        raise
+
+
+def destroy_file(path: Path) -> None:
+    """Overwrite a small secret file with random bytes, sync, then unlink it.
+
+    On flash storage an overwrite is not guaranteed to reach the old blocks; this is why the secret
+    that matters (the wrapped master key) is tiny and the rest of the profile is ciphertext.
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+        try:
+            os.write(fd, os.urandom(max(size, 1)))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    path.unlink(missing_ok=True)

@@ -1,0 +1,246 @@
+"""Full-text search (SQLite FTS5) inside the encrypted database, and the list filters.
+
+The index ``records_fts`` holds each live record's title and searchable text, with rowid equal to
+``records.num``; it lives in the SQLCipher file like every other table, and SQLite's temporary
+structures stay in memory (``temp_store=MEMORY``, checked by the engine). The index is written in
+the same transaction as the record version it reflects.
+
+Text is folded the same way when it is indexed and when it is searched: Unicode NFC, Russian ё to е,
+and the apostrophe variants inside Ukrainian words (м'ясо, м’ясо, мʼясо) to one letter, so that a
+monitor finds a word however it was typed. The tokenizer lowercases and, for Latin script, ignores
+diacritics (café = cafe); Cyrillic letters such as й and ї stay distinct.
+
+What a person types is never handed to FTS5 as query syntax: each word becomes a quoted prefix term
+and all words must match, so quotes, ``NEAR(``, ``*`` or ``AND`` are just text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.i18n import _
+from fieldkit.storage.tables.records import FTS_TABLE, RecordRow
+
+MARK_START = "\x02"
+MARK_END = "\x03"
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 16
+MAX_PAGE = 1000
+
+_APOSTROPHES = "'\u2019\u2018\u02bc\u0060\u00b4"
+_APOSTROPHE_IN_WORD = re.compile(rf"(?<=\w)[{_APOSTROPHES}](?=\w)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WORD_CHAR = re.compile(r"\w")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+Order = Literal["updated_desc", "updated_asc", "created_desc", "title"]
+
+
+def fold_text(value: str) -> str:
+    """The form of a text that is indexed and searched (see the module docstring)."""
+    value = unicodedata.normalize("NFC", value)
+    value = value.replace("ё", "е").replace("Ё", "Е")
+    value = _APOSTROPHE_IN_WORD.sub("\u02bc", value)
+    return _CONTROL.sub(" ", value)
+
+
+def match_expression(query: str) -> str:
+    """Turn what a person typed into a safe FTS5 query: every word, as a prefix, must match.
+
+    Raises SEARCH_QUERY_INVALID when nothing searchable is left or the query is too long.
+    """
+    if len(query) > MAX_QUERY_CHARS:
+        raise FieldkitError(
+            ErrorCode.SEARCH_QUERY_INVALID,
+            reason=_("the query is longer than {limit} characters").format(limit=MAX_QUERY_CHARS),
+        )
+    terms = [t for t in fold_text(query).split() if _WORD_CHAR.search(t)]
+    if not terms:
+        raise FieldkitError(
+            ErrorCode.SEARCH_QUERY_INVALID, reason=_("type at least one word or number")
+        )
+    if len(terms) > MAX_QUERY_TERMS:
+        raise FieldkitError(
+            ErrorCode.SEARCH_QUERY_INVALID,
+            reason=_("use at most {limit} words").format(limit=MAX_QUERY_TERMS),
+        )
+    return " AND ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    """Filters shared by lists and search. Dates are ``YYYY-MM-DD``; a record matches a date range
+    when its own range (date_from..date_to) overlaps it."""
+
+    types: tuple[str, ...] = ()
+    facility_id: str | None = None
+    status: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    confidential: bool | None = None
+    include_deleted: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value is not None and not _DATE.match(value):
+                raise FieldkitError(
+                    ErrorCode.INVALID_ARGUMENT,
+                    detail=_("{name} must be a date YYYY-MM-DD").format(name=name),
+                )
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise FieldkitError(
+                ErrorCode.INVALID_ARGUMENT,
+                detail=_("the start of the date range is after its end"),
+            )
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if not self.include_deleted:
+            conds.append(RecordRow.deleted.is_(False))
+        if self.types:
+            conds.append(
+                RecordRow.type == self.types[0]
+                if len(self.types) == 1
+                else RecordRow.type.in_(self.types)
+            )
+        if self.facility_id is not None:
+            conds.append(RecordRow.facility_id == self.facility_id)
+        if self.status is not None:
+            conds.append(RecordRow.status == self.status)
+        if self.confidential is not None:
+            conds.append(RecordRow.confidential.is_(self.confidential))
+        # Overlap of [record.date_from, record.date_to or date_from] with [date_from, date_to].
+        if self.date_to is not None:
+            conds.append(RecordRow.date_from <= self.date_to)
+        if self.date_from is not None:
+            conds.append(func.coalesce(RecordRow.date_to, RecordRow.date_from) >= self.date_from)
+        return conds
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        conds = self.conditions()
+        return stmt.where(*conds) if conds else stmt
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    record_id: str
+    type: str
+    title: str
+    snippet: str
+    """Text around the match from the folded index; matched words are between MARK_START/END."""
+    rank: float
+    revision: int
+    updated_at: str
+    status: str | None
+    facility_id: str | None
+    date_from: str | None
+    date_to: str | None
+    confidential: bool
+
+
+def highlight(snippet: str, start: str, end: str) -> str:
+    """Replace the match markers of a snippet with the caller's own."""
+    return snippet.replace(MARK_START, start).replace(MARK_END, end)
+
+
+class SearchIndex:
+    """Writes and queries ``records_fts``. Every method runs in the caller's transaction."""
+
+    @staticmethod
+    def put(session: Session, num: int, title: str, body: str) -> None:
+        session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :num"), {"num": num})
+        session.execute(
+            text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:num, :title, :body)"),
+            {"num": num, "title": fold_text(title), "body": fold_text(body)},
+        )
+
+    @staticmethod
+    def put_many(session: Session, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Bulk form of :meth:`put` for rows known to be new (used when importing many)."""
+        if not rows:
+            return
+        session.execute(
+            text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:num, :title, :body)"),
+            [{"num": n, "title": fold_text(t), "body": fold_text(b)} for n, t, b in rows],
+        )
+
+    @staticmethod
+    def remove(session: Session, num: int) -> None:
+        session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :num"), {"num": num})
+
+    @staticmethod
+    def search(
+        session: Session,
+        query: str,
+        filters: RecordFilters | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[SearchHit], bool]:
+        """Ranked hits (best first) and whether more follow after this page."""
+        if offset < 0 or not 1 <= limit <= MAX_PAGE:
+            raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="offset/limit")
+        score = func.bm25(_FTS_NAME, 4.0, 1.0).label("score")
+        stmt = _matching(
+            select(
+                RecordRow.id,
+                RecordRow.type,
+                RecordRow.title,
+                func.snippet(_FTS_NAME, -1, MARK_START, MARK_END, "…", 16),
+                score,
+                RecordRow.revision,
+                RecordRow.updated_at,
+                RecordRow.status,
+                RecordRow.facility_id,
+                RecordRow.date_from,
+                RecordRow.date_to,
+                RecordRow.confidential,
+            ),
+            query,
+            filters,
+        )
+        stmt = stmt.order_by(score, RecordRow.updated_at.desc()).offset(offset).limit(limit + 1)
+        rows = session.execute(stmt).all()
+        hits = [
+            SearchHit(
+                record_id=row[0],
+                type=row[1],
+                title=row[2],
+                snippet=row[3] or "",
+                rank=float(row[4]),
+                revision=int(row[5]),
+                updated_at=row[6],
+                status=row[7],
+                facility_id=row[8],
+                date_from=row[9],
+                date_to=row[10],
+                confidential=bool(row[11]),
+            )
+            for row in rows[:limit]
+        ]
+        return hits, len(rows) > limit
+
+    @staticmethod
+    def count(session: Session, query: str, filters: RecordFilters | None = None) -> int:
+        stmt = _matching(select(func.count()), query, filters)
+        return int(session.execute(stmt).scalar_one())
+
+
+_FTS = table(FTS_TABLE, column("rowid"))
+_FTS_NAME: ColumnElement[Any] = literal_column(FTS_TABLE)
+
+
+def _matching(stmt: Select[Any], query: str, filters: RecordFilters | None) -> Select[Any]:
+    """``stmt`` over the index joined to the record heads, restricted to the query and filters."""
+    expression = match_expression(query)
+    stmt = stmt.select_from(_FTS).join(RecordRow, RecordRow.num == _FTS.c.rowid)
+    stmt = stmt.where(_FTS_NAME.op("MATCH")(expression))
+    return (filters or RecordFilters()).apply(stmt)

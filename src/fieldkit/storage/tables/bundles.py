@@ -1,0 +1,1 @@
+"""ORM tables of the bundles area."""

@@ -1,0 +1,365 @@
+"""The vault: the profile's lock.
+
+A passphrase goes through Argon2id to a key-encryption key, which unwraps a random 256-bit master
+key kept in the small ``keyfile``. Every other key comes from the master key through HKDF: the
+SQLCipher raw key, the evidence store key, and so on. Changing the passphrase rewraps 32 bytes;
+erasing destroys the key file first, after which nothing left in the folder can be decrypted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlalchemy.orm import Session, sessionmaker
+
+from fieldkit.crypto.kdf import KdfParams
+from fieldkit.crypto.keys import (
+    KeyFile,
+    KeyFileDamaged,
+    WrongPassphrase,
+    derive_subkey,
+    new_master_key,
+)
+from fieldkit.crypto.passphrase import estimate
+from fieldkit.crypto.signing import fingerprint, load_private, new_signing_key
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.profile import Role
+from fieldkit.storage import migrate
+from fieldkit.storage.engine import DatabaseUnreadable, connect_raw, open_engine
+from fieldkit.storage.fsutil import (
+    FILE_MODE,
+    atomic_write_bytes,
+    destroy_file,
+    fsync_dir,
+    make_private_dir,
+)
+from fieldkit.storage.tables.profile import ProfileMeta
+
+KEYFILE_NAME = "keyfile"
+PENDING_KEYFILE_NAME = "keyfile.new"
+DATABASE_NAME = "profile.db"
+SQLCIPHER_PURPOSE = "sqlcipher"
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    ok: bool
+    cipher_problems: tuple[str, ...]
+    sqlite_problems: tuple[str, ...]
+
+
+def keyfile_path(path: Path) -> Path:
+    return path / KEYFILE_NAME
+
+
+def database_path(path: Path) -> Path:
+    return path / DATABASE_NAME
+
+
+def profile_exists(path: Path) -> bool:
+    return keyfile_path(path).exists() or database_path(path).exists()
+
+
+def read_keyfile(path: Path) -> KeyFile:
+    kf = keyfile_path(path)
+    if not kf.exists():
+        if database_path(path).exists():
+            raise FieldkitError(ErrorCode.KEYFILE_MISSING, path=str(kf))
+        raise FieldkitError(ErrorCode.PROFILE_NOT_FOUND, path=str(path))
+    try:
+        return KeyFile.from_bytes(kf.read_bytes())
+    except KeyFileDamaged as exc:
+        raise FieldkitError(ErrorCode.KEYFILE_DAMAGED, path=str(kf), reason=str(exc)) from exc
+
+
+def check_new_passphrase(passphrase: str) -> None:
+    strength = estimate(passphrase)
+    if not strength.acceptable:
+        reason = strength.warning or (strength.suggestions[0] if strength.suggestions else "")
+        detail = f"it could be guessed in {strength.crack_time}"
+        raise FieldkitError(
+            ErrorCode.WEAK_PASSPHRASE, reason=f"{reason} ({detail})" if reason else detail
+        )
+
+
+class Vault:
+    """An unlocked profile. Create with :meth:`create` or :meth:`unlock`; end with :meth:`lock`."""
+
+    def __init__(self, path: Path, keyfile: KeyFile, master_key: bytearray, engine: Engine) -> None:
+        self.path = path
+        self._keyfile = keyfile
+        self._master_key: bytearray | None = master_key
+        self._engine: Engine | None = engine
+        self._sessionmaker = sessionmaker(engine, expire_on_commit=False)
+        with self.session() as s:
+            meta = s.execute(select(ProfileMeta)).scalar_one_or_none()
+            if meta is None:
+                raise FieldkitError(
+                    ErrorCode.DATABASE_DAMAGED,
+                    path=str(database_path(path)),
+                    reason="the profile's identity row is missing",
+                )
+            if meta.profile_id != keyfile.profile_id:
+                raise FieldkitError(
+                    ErrorCode.DATABASE_DAMAGED,
+                    path=str(database_path(path)),
+                    reason="the database belongs to another profile",
+                )
+            self.profile_id: str = meta.profile_id
+            self.role = Role(meta.role)
+            self.device_id: str = meta.device_id
+            self.created_at: str = meta.created_at
+            self.device_public_key: bytes = bytes(meta.device_public_key)
+
+    # -- creation and unlocking --------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        passphrase: str,
+        role: Role = Role.MONITOR,
+        kdf: KdfParams | None = None,
+        check_strength: bool = True,
+    ) -> Vault:
+        path = Path(path)
+        if profile_exists(path):
+            raise FieldkitError(ErrorCode.PROFILE_EXISTS, path=str(path))
+        if check_strength:
+            check_new_passphrase(passphrase)
+        kdf = kdf or KdfParams.default()
+        make_private_dir(path)
+        profile_id = str(uuid.uuid4())
+        master_key = new_master_key()
+        db = database_path(path)
+        engine: Engine | None = None
+        try:
+            # The database first, the key file last: a profile without a key file is not a profile.
+            engine = open_engine(db, derive_subkey(master_key, SQLCIPHER_PURPOSE))
+            db.touch(mode=FILE_MODE, exist_ok=True)
+            os.chmod(db, FILE_MODE)
+            migrate.upgrade(engine)
+            seed, public = new_signing_key()
+            with engine.begin() as conn:
+                conn.execute(
+                    ProfileMeta.__table__.insert().values(
+                        id=1,
+                        profile_id=profile_id,
+                        role=role.value,
+                        device_id=str(uuid.uuid4()),
+                        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                        device_signing_key=seed,
+                        device_public_key=public,
+                    )
+                )
+            keyfile = KeyFile.wrap(master_key, passphrase, profile_id, kdf)
+            atomic_write_bytes(keyfile_path(path), keyfile.to_bytes())
+        except BaseException:
+            if engine is not None:
+                engine.dispose()
+            for leftover in (keyfile_path(path), db, *_sidecars(db)):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            raise
+        return cls(path, keyfile, master_key, engine)
+
+    @classmethod
+    def unlock(cls, path: Path, passphrase: str) -> Vault:
+        path = Path(path)
+        keyfile = read_keyfile(path)
+        try:
+            master_key = keyfile.unwrap(passphrase)
+        except WrongPassphrase:
+            raise FieldkitError(ErrorCode.WRONG_PASSPHRASE) from None
+        # A change of passphrase that was interrupted before its rename leaves this behind.
+        with contextlib.suppress(OSError):
+            destroy_file(path / PENDING_KEYFILE_NAME)
+        db = database_path(path)
+        if not db.exists():
+            raise FieldkitError(ErrorCode.DATABASE_MISSING, path=str(db))
+        engine = open_engine(db, derive_subkey(master_key, SQLCIPHER_PURPOSE))
+        try:
+            migrate.migrate_on_unlock(engine, db, path / "backups")
+            return cls(path, keyfile, master_key, engine)
+        except (DatabaseUnreadable, SADatabaseError) as exc:
+            engine.dispose()
+            raise FieldkitError(
+                ErrorCode.DATABASE_DAMAGED, path=str(db), reason=_short_reason(exc)
+            ) from exc
+        except BaseException:
+            engine.dispose()
+            raise
+
+    # -- using an unlocked vault --------------------------------------------------------------
+
+    @property
+    def is_locked(self) -> bool:
+        return self._engine is None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise FieldkitError(ErrorCode.PROFILE_LOCKED)
+        return self._engine
+
+    @property
+    def kdf(self) -> KdfParams:
+        return self._keyfile.kdf
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work: commits when the block ends normally, rolls back otherwise."""
+        if self._engine is None:
+            raise FieldkitError(ErrorCode.PROFILE_LOCKED)
+        with self._sessionmaker() as session, session.begin():
+            yield session
+
+    def subkey(self, purpose: str, length: int = 32) -> bytes:
+        if self._master_key is None:
+            raise FieldkitError(ErrorCode.PROFILE_LOCKED)
+        return derive_subkey(self._master_key, purpose, length)
+
+    def device_signing_key(self) -> Ed25519PrivateKey:
+        with self.session() as s:
+            seed = s.execute(select(ProfileMeta.device_signing_key)).scalar_one()
+        return load_private(bytes(seed))
+
+    @property
+    def device_key_fingerprint(self) -> str:
+        return fingerprint(self.device_public_key)
+
+    @property
+    def store_dir(self) -> Path:
+        return self.path / "store"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.path / "quarantine"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.path / "tmp"
+
+    def lock(self) -> None:
+        """Dispose of the engine (closing every keyed connection) and drop the keys."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        if self._master_key is not None:
+            for i in range(len(self._master_key)):
+                self._master_key[i] = 0
+            self._master_key = None
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock()
+
+    # -- maintenance ----------------------------------------------------------------------
+
+    def check(self) -> IntegrityReport:
+        """SQLCipher's page HMAC check over the whole file and SQLite's own integrity check."""
+        if self._master_key is None:
+            raise FieldkitError(ErrorCode.PROFILE_LOCKED)
+        return _integrity(database_path(self.path), derive_subkey(self._master_key, SQLCIPHER_PURPOSE))
+
+    def database_revision(self) -> str | None:
+        return migrate.current_revision(self.engine)
+
+
+def check_database(path: Path, passphrase: str) -> IntegrityReport:
+    """The integrity checks without opening the profile, for a database too damaged to unlock."""
+    keyfile = read_keyfile(Path(path))
+    try:
+        master_key = keyfile.unwrap(passphrase)
+    except WrongPassphrase:
+        raise FieldkitError(ErrorCode.WRONG_PASSPHRASE) from None
+    db = database_path(Path(path))
+    if not db.exists():
+        raise FieldkitError(ErrorCode.DATABASE_MISSING, path=str(db))
+    return _integrity(db, derive_subkey(master_key, SQLCIPHER_PURPOSE))
+
+
+def _integrity(db: Path, key: bytes) -> IntegrityReport:
+    cipher: list[str] = []
+    sqlite: list[str] = []
+    try:
+        conn = connect_raw(db, key)
+    except DatabaseUnreadable as exc:
+        return IntegrityReport(ok=False, cipher_problems=(f"page 1: {exc}",), sqlite_problems=())
+    try:
+        # The HMAC check reads the main file only, so fold the WAL into it first.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cipher = [str(row[0]) for row in conn.execute("PRAGMA cipher_integrity_check")]
+        try:
+            rows = [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
+        except Exception as exc:  # a damaged page can make the check itself fail
+            rows = [_short_reason(exc)]
+        sqlite = [r for r in rows if r != "ok"]
+    finally:
+        conn.close()
+    return IntegrityReport(
+        ok=not cipher and not sqlite, cipher_problems=tuple(cipher), sqlite_problems=tuple(sqlite)
+    )
+
+
+def change_passphrase(path: Path, old: str, new: str, kdf: KdfParams | None = None) -> None:
+    """Rewrap the master key under a new passphrase; the database is not touched.
+
+    The new key file is written beside the old one, synced, then renamed over it: at every moment
+    the folder holds a complete key file for the old or for the new passphrase.
+    """
+    path = Path(path)
+    keyfile = read_keyfile(path)
+    try:
+        master_key = keyfile.unwrap(old)
+    except WrongPassphrase:
+        raise FieldkitError(ErrorCode.WRONG_PASSPHRASE) from None
+    check_new_passphrase(new)
+    try:
+        new_keyfile = KeyFile.wrap(master_key, new, keyfile.profile_id, kdf or KdfParams.default())
+        pending = path / PENDING_KEYFILE_NAME
+        fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
+        try:
+            os.write(fd, new_keyfile.to_bytes())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(pending, keyfile_path(path))
+        fsync_dir(path)
+    finally:
+        for i in range(len(master_key)):
+            master_key[i] = 0
+
+
+def erase(path: Path) -> None:
+    """Quick erase: destroy the key files first, then delete everything else, best effort."""
+    path = Path(path)
+    if not profile_exists(path) and not (path / PENDING_KEYFILE_NAME).exists():
+        raise FieldkitError(ErrorCode.PROFILE_NOT_FOUND, path=str(path))
+    destroy_file(keyfile_path(path))
+    destroy_file(path / PENDING_KEYFILE_NAME)
+    with contextlib.suppress(OSError):
+        fsync_dir(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _sidecars(db: Path) -> tuple[Path, ...]:
+    return (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"))
+
+
+def _short_reason(exc: BaseException) -> str:
+    text_ = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text_[:200]
+

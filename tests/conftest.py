@@ -1,0 +1,43 @@
+"""Fixtures shared by every test: fast key derivation and fresh real SQLCipher vaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Qt widgets are tested offscreen; no display is needed.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from fieldkit.crypto.kdf import KdfParams  # noqa: E402
+from fieldkit.domain.profile import Role  # noqa: E402
+from fieldkit.storage.vault import Vault  # noqa: E402
+from tests.helpers import STRONG_PASSPHRASE  # noqa: E402
+
+
+@pytest.fixture
+def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> KdfParams:
+    """INSECURE Argon2id parameters (1 MiB, one pass) so tests do not spend seconds per unlock."""
+    monkeypatch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
+    return KdfParams.insecure_for_tests()
+
+
+@pytest.fixture
+def passphrase() -> str:
+    return STRONG_PASSPHRASE
+
+
+@pytest.fixture
+def new_vault(tmp_path: Path, fast_kdf: KdfParams, passphrase: str) -> Iterator[Vault]:
+    vault = Vault.create(tmp_path / "monitor", passphrase, Role.MONITOR, fast_kdf)
+    yield vault
+    vault.lock()
+
+
+@pytest.fixture
+def new_coordinator_vault(tmp_path: Path, fast_kdf: KdfParams, passphrase: str) -> Iterator[Vault]:
+    vault = Vault.create(tmp_path / "coordinator", passphrase, Role.COORDINATOR, fast_kdf)
+    yield vault
+    vault.lock()
