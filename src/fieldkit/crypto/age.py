@@ -467,7 +467,9 @@ def _parse_header(src: _Source) -> tuple[list[_Stanza], bytes, bytes]:
         line = src.readline(MAX_HEADER_SIZE)
 
 
-def _unwrap(stanzas: list[_Stanza], identities: Sequence[X25519Identity]) -> bytes:
+def _unwrap(
+    stanzas: list[_Stanza], identities: Sequence[X25519Identity]
+) -> tuple[bytes, X25519Identity]:
     for stanza in stanzas:
         if stanza.type != b"X25519":
             continue
@@ -486,7 +488,8 @@ def _unwrap(stanzas: list[_Stanza], identities: Sequence[X25519Identity]) -> byt
                 continue  # low-order point: cannot be ours
             wrap_key = _hkdf(shared, share + identity.recipient.public_bytes, X25519_LABEL)
             try:
-                return ChaCha20Poly1305(wrap_key).decrypt(_ZERO_NONCE, stanza.body, None)
+                key = ChaCha20Poly1305(wrap_key).decrypt(_ZERO_NONCE, stanza.body, None)
+                return key, identity
             except InvalidTag:
                 continue
     raise AgeNoIdentityError("no identity matches any recipient of the file")
@@ -504,7 +507,8 @@ class AgeDecryptReader:
         stanzas, covered, mac = _parse_header(self._src)
         if not stanzas:
             raise AgeNotAgeFileError("the age header has no recipients")
-        file_key = _unwrap(stanzas, identities)
+        file_key, identity = _unwrap(stanzas, identities)
+        self.matched_recipient: X25519Recipient | None = identity.recipient
         if not hmac.compare_digest(_header_mac(file_key, covered), mac):
             raise AgeHeaderTamperedError("the header MAC does not verify")
         nonce = self._src.read_exact(NONCE_SIZE)
@@ -540,7 +544,9 @@ class AgeDecryptReader:
                     raise AgePayloadTamperedError(
                         f"chunk {index} of the encrypted payload failed authentication"
                     ) from None
-                raise AgeTruncatedError("the last chunk of the encrypted payload is missing") from None
+                raise AgeTruncatedError(
+                    "the last chunk of the encrypted payload is missing"
+                ) from None
             if not plain and index > 0:
                 raise AgePayloadTamperedError("the encrypted payload ends with an empty chunk")
             self._done = True
@@ -558,7 +564,7 @@ class AgeDecryptReader:
     def read(self, n: int = -1) -> bytes:
         """Up to ``n`` bytes (all remaining when negative); ``b""`` only at the verified end."""
         if n < 0:
-            parts = []
+            parts: list[bytes] = []
             while True:
                 part = self.read(CHUNK_SIZE)
                 if not part:

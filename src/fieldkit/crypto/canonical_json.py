@@ -93,7 +93,7 @@ def format_number(value: float) -> str:
 
 
 def _encode(value: Any, out: list[str]) -> None:
-    # An explicit stack instead of recursion: deep input fails with a clear error, not RecursionError.
+    # An explicit stack, not recursion: deep input fails with a clear error.
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()

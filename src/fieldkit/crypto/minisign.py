@@ -221,7 +221,10 @@ def sign(
 
 
 def verify_prehashed(
-    public: MinisignPublicKey, signature: MinisignSignature, prehash: bytes | None, message: bytes | None = None
+    public: MinisignPublicKey,
+    signature: MinisignSignature,
+    prehash: bytes | None,
+    message: bytes | None = None,
 ) -> None:
     """Raise unless ``signature`` by ``public`` covers the message and the trusted comment."""
     if signature.key_id != public.key_id:

@@ -341,7 +341,7 @@ class StreamReader(io.RawIOBase):
         return bytes(out)
 
     def readall(self) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         while True:
             part = self.read(CHUNK_SIZE * IO_BATCH)
             if not part:
@@ -401,7 +401,7 @@ class StreamReader(io.RawIOBase):
 
 
 def _read_exact(source: BinaryIO, size: int) -> bytes:
-    parts = []
+    parts: list[bytes] = []
     remaining = size
     while remaining:
         part = source.read(remaining)

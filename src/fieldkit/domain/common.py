@@ -1,8 +1,8 @@
-"""Building blocks shared by every record type: labels, dates with precision, body-map marks, consent.
+"""Shared building blocks: labels, dates with precision, body-map marks, consent.
 
-Dates carry a precision qualifier after HURIDOCS micro-thesaurus 48 ("Types of dates": Estimate /
-Unknown day / Unknown month and day). A date is stored as ``{"value": ..., "precision": ...}`` where the
-shape of ``value`` follows the precision:
+Dates carry a precision qualifier after HURIDOCS micro-thesaurus 48 ("Types of dates":
+Estimate / Unknown day / Unknown month and day). A date is stored as
+``{"value": ..., "precision": ...}`` where the shape of ``value`` follows the precision:
 
 =============== ============================ ================================
 precision        value                        meaning
@@ -24,6 +24,8 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fieldkit.i18n import _
 
 LANGUAGES: tuple[str, ...] = ("en", "uk", "ru")
 
@@ -97,22 +99,24 @@ def date_bounds(value: str) -> tuple[date, date]:
     """
     shape = _shape_of(value)
     if shape is None:
-        raise ValueError("date must be YYYY-MM-DD, YYYY-MM or YYYY")
+        raise ValueError(_("date must be YYYY-MM-DD, YYYY-MM or YYYY"))
     parts = [int(p) for p in value.split("-")]
     year = parts[0]
     if year < 1800:
-        raise ValueError("year must be 1800 or later")
+        raise ValueError(_("year must be 1800 or later"))
     if shape == "year":
         return date(year, 1, 1), date(year, 12, 31)
     month = parts[1]
     if not 1 <= month <= 12:
-        raise ValueError(f"'{value}' is not a real date (month {month})")
+        raise ValueError(
+            _("'{value}' is not a real date (month {month})").format(value=value, month=month)
+        )
     last = calendar.monthrange(year, month)[1]
     if shape == "month":
         return date(year, month, 1), date(year, month, last)
     day = parts[2]
     if not 1 <= day <= last:
-        raise ValueError(f"'{value}' is not a real date")
+        raise ValueError(_("'{value}' is not a real date").format(value=value))
     exact = date(year, month, day)
     return exact, exact
 
@@ -134,8 +138,12 @@ def check_date_shape(value: str, precision: DatePrecision) -> None:
     shape = _shape_of(value)
     allowed = _SHAPES[precision]
     if shape not in allowed:
-        shapes = " or ".join(_SHAPE_TEXT[s] for s in allowed)
-        raise ValueError(f"date must be {shapes} for precision {precision.value}")
+        shapes = " / ".join(_SHAPE_TEXT[s] for s in allowed)
+        raise ValueError(
+            _("date must be {shapes} for precision {precision}").format(
+                shapes=shapes, precision=precision.value
+            )
+        )
     date_bounds(value)
 
 

@@ -54,6 +54,7 @@ class ErrorCode(StrEnum):
     VALIDATION_FAILED = "validation_failed"
     RECORD_NOT_FOUND = "record_not_found"
     RECORD_DELETED = "record_deleted"
+    RECORD_INVALID = "record_invalid"
     STALE_REVISION = "stale_revision"
     JSON_INVALID = "json_invalid"
     AUDIT_CHAIN_BROKEN = "audit_chain_broken"
@@ -83,6 +84,7 @@ class ErrorCode(StrEnum):
     BUNDLE_DEVICE_MISMATCH = "bundle_device_mismatch"
     BUNDLE_EQUIVOCATION = "bundle_equivocation"
     BUNDLE_UNSUPPORTED_VERSION = "bundle_unsupported_version"
+    BUNDLE_MEMBER_INVALID = "bundle_member_invalid"
     NOTHING_TO_EXPORT = "nothing_to_export"
     ORG_NOT_INITIALISED = "org_not_initialised"
     ORG_EXISTS = "org_exists"
@@ -148,6 +150,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.VALIDATION_FAILED: N_("{field}: {reason}"),
     ErrorCode.RECORD_NOT_FOUND: N_("No record with id {id}."),
     ErrorCode.RECORD_DELETED: N_("Record {id} has been deleted."),
+    ErrorCode.RECORD_INVALID: N_("The received version of record {id} is invalid: {reason}"),
     ErrorCode.STALE_REVISION: N_(
         "Record {id} was changed elsewhere (now revision {current}, you edited revision {edited})."
     ),
@@ -169,7 +172,8 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.NOT_A_BUNDLE: N_("{path} is not a fieldkit bundle: {reason}"),
     ErrorCode.BUNDLE_TRUNCATED: N_("{path} is incomplete; copy it again from the source."),
     ErrorCode.BUNDLE_WRONG_RECIPIENT: N_(
-        "{path} was not encrypted to this organisation's key; it cannot be opened here."
+        "{path} was not encrypted to this organisation's key (or its encryption header was "
+        "damaged); it cannot be opened here."
     ),
     ErrorCode.BUNDLE_TAMPERED: N_("{path} is damaged or was altered: {reason}"),
     ErrorCode.BUNDLE_LAYOUT: N_("{path} has an unexpected layout: {reason}"),
@@ -198,6 +202,7 @@ MESSAGES: dict[ErrorCode, str] = {
         "The device key may be cloned or stolen."
     ),
     ErrorCode.BUNDLE_UNSUPPORTED_VERSION: N_("{path} uses an unsupported bundle format: {version}"),
+    ErrorCode.BUNDLE_MEMBER_INVALID: N_("{path}: the entry {member} is invalid: {reason}"),
     ErrorCode.NOTHING_TO_EXPORT: N_("Nothing new to export: the organisation has everything."),
     ErrorCode.ORG_NOT_INITIALISED: N_(
         "This profile has no organisation keys; run 'fieldkit org init' first."

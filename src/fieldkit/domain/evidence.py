@@ -84,7 +84,6 @@ class CustodyAction(StrEnum):
     DERIVATIVE_CREATED = "derivative_created"
     INTEGRITY_FAILURE = "integrity_failure"
     EXPORTED_IN_BUNDLE = "exported_in_bundle"
-    METADATA_CHANGED = "metadata_changed"
     PURGED = "purged"
 
 
@@ -98,7 +97,6 @@ CUSTODY_ACTION_LABELS: dict[CustodyAction, str] = {
     CustodyAction.DERIVATIVE_CREATED: N_("derivative created"),
     CustodyAction.INTEGRITY_FAILURE: N_("integrity failure"),
     CustodyAction.EXPORTED_IN_BUNDLE: N_("exported in bundle"),
-    CustodyAction.METADATA_CHANGED: N_("metadata changed"),
     CustodyAction.PURGED: N_("purged"),
 }
 
@@ -141,6 +139,35 @@ class EvidenceInput(BaseModel):
     transformation: str | None = Field(default=None, max_length=2000)
     confidential: bool = False
     sensitive_flags: tuple[SensitiveFlag, ...] = ()
+
+
+class EvidenceUpdate(BaseModel):
+    """Changes to an item's description; only the fields given are changed.
+
+    The file, its hash, size, media type and embedded metadata never change after intake.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item_type: ItemType | None = None
+    title: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=20_000)
+    creator: str | None = Field(default=None, max_length=500)
+    collected_by: str | None = Field(default=None, max_length=200)
+    collected_at: str | None = Field(default=None, max_length=40)
+    content_created_at: str | None = Field(default=None, max_length=40)
+    place_created: str | None = Field(default=None, max_length=1000)
+    place_collected: str | None = Field(default=None, max_length=1000)
+    obtained_from: str | None = Field(default=None, max_length=1000)
+    obtained_how: ObtainedHow | None = None
+    capture_device: str | None = Field(default=None, max_length=500)
+    transformation: str | None = Field(default=None, max_length=2000)
+    confidential: bool | None = None
+    verification_status: VerificationStatus | None = None
+    sensitive_flags: tuple[SensitiveFlag, ...] | None = None
+
+
+DESCRIPTIVE_FIELDS: tuple[str, ...] = tuple(EvidenceUpdate.model_fields)
 
 
 class EvidenceItem(BaseModel):
@@ -272,7 +299,7 @@ def sniff_media_type(head: bytes, name: str = "") -> str:
         return "audio/flac"
     if head.startswith(b"%PDF-"):
         return "application/pdf"
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         if lower.endswith(".docx"):
             return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         if lower.endswith(".xlsx"):
@@ -313,7 +340,9 @@ def item_type_for(media_type: str) -> ItemType:
     if media_type == "text/plain":
         return ItemType.DOCUMENT_ORIGINAL
     if media_type.startswith("application/"):
-        return ItemType.DOCUMENT_ORIGINAL if media_type != "application/octet-stream" else (
-            ItemType.OTHER
+        return (
+            ItemType.DOCUMENT_ORIGINAL
+            if media_type != "application/octet-stream"
+            else (ItemType.OTHER)
         )
     return ItemType.OTHER

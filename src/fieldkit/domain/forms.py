@@ -1,8 +1,9 @@
 """Form templates: the data that describes each record form, and its loader.
 
-A template (``resources/forms/<id>.json``) has sections; a section has fields; a ``group`` field holds
-sub-fields and may repeat. Entered data is a JSON object keyed by field id, flat across sections:
-sections are for display only, groups nest (``areas[2].floor_area_m2``). See docs/forms.md.
+A template (``resources/forms/<id>.json``) has sections; a section has fields; a ``group``
+field holds sub-fields and may repeat. Entered data is a JSON object keyed by field id, flat
+across sections: sections are for display only, groups nest (``areas[2].floor_area_m2``).
+See docs/forms.md.
 
 A template is checked completely when it is loaded; the first problem raises
 ``FieldkitError(ErrorCode.TEMPLATE_INVALID, file=..., field=..., reason=...)``.
@@ -28,7 +29,14 @@ from fieldkit.domain.formulas import FORMULAS
 from fieldkit.domain.vocabularies import vocabulary_exists
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-RECORD_TYPES: tuple[str, ...] = ("case", "person", "interview", "facility", "visit", "recommendation")
+RECORD_TYPES: tuple[str, ...] = (
+    "case",
+    "person",
+    "interview",
+    "facility",
+    "visit",
+    "recommendation",
+)
 
 
 class FieldType(StrEnum):
@@ -93,8 +101,8 @@ _ALLOWED_ATTRS: dict[FieldType, frozenset[str]] = {
     FieldType.TEXT: frozenset({"max_length", "format"}),
     FieldType.LONGTEXT: frozenset({"max_length"}),
     FieldType.NUMBER: frozenset({"number_kind", "min", "max", "unit"}),
-    FieldType.DATE: frozenset({"allow_future"}),
-    FieldType.DATETIME: frozenset({"allow_future"}),
+    FieldType.DATE: frozenset({"allow_future", "not_before"}),
+    FieldType.DATETIME: frozenset({"allow_future", "not_before"}),
     FieldType.TIME: frozenset(),
     FieldType.CHOICE: frozenset({"vocabulary"}),
     FieldType.MULTICHOICE: frozenset({"vocabulary", "min_items", "max_items"}),
@@ -116,6 +124,7 @@ _OPTIONAL_ATTRS = (
     "max",
     "unit",
     "allow_future",
+    "not_before",
     "vocabulary",
     "min_items",
     "max_items",
@@ -153,6 +162,7 @@ class FieldDef(BaseModel):
     max: float | None = None
     unit: str | None = None
     allow_future: bool | None = None
+    not_before: Annotated[str, Field(pattern=ID_PATTERN)] | None = None
     vocabulary: str | None = None
     min_items: Annotated[int, Field(ge=0)] | None = None
     max_items: Annotated[int, Field(ge=1)] | None = None
@@ -288,69 +298,199 @@ def _f(id_: str, type_: FieldType, label: Labels, **attrs: Any) -> FieldDef:
 
 
 BODY_MAP_FIELDS: list[FieldDef] = [
-    _f("view", FieldType.CHOICE, _l("Diagram view", "Вид схеми", "Вид схемы"),
-       vocabulary="body_views", required=True),
-    _f("x", FieldType.NUMBER, _l("Mark position across (0–1)", "Позиція позначки по горизонталі (0–1)",
-       "Положение отметки по горизонтали (0–1)"), number_kind="decimal", min=0, max=1,
-       required=True),
-    _f("y", FieldType.NUMBER, _l("Mark position down (0–1)", "Позиція позначки по вертикалі (0–1)",
-       "Положение отметки по вертикали (0–1)"), number_kind="decimal", min=0, max=1,
-       required=True),
-    _f("injury_type", FieldType.CHOICE, _l("Injury type", "Тип ушкодження", "Тип повреждения"),
-       vocabulary="injury_types", required=True),
-    _f("region", FieldType.CHOICE, _l("Body region", "Ділянка тіла", "Область тела"),
-       vocabulary="body_regions"),
+    _f(
+        "view",
+        FieldType.CHOICE,
+        _l("Diagram view", "Вид схеми", "Вид схемы"),
+        vocabulary="body_views",
+        required=True,
+    ),
+    _f(
+        "x",
+        FieldType.NUMBER,
+        _l(
+            "Mark position across (0–1)",
+            "Позиція позначки по горизонталі (0–1)",
+            "Положение отметки по горизонтали (0–1)",
+        ),
+        number_kind="decimal",
+        min=0,
+        max=1,
+        required=True,
+    ),
+    _f(
+        "y",
+        FieldType.NUMBER,
+        _l(
+            "Mark position down (0–1)",
+            "Позиція позначки по вертикалі (0–1)",
+            "Положение отметки по вертикали (0–1)",
+        ),
+        number_kind="decimal",
+        min=0,
+        max=1,
+        required=True,
+    ),
+    _f(
+        "injury_type",
+        FieldType.CHOICE,
+        _l("Injury type", "Тип ушкодження", "Тип повреждения"),
+        vocabulary="injury_types",
+        required=True,
+    ),
+    _f(
+        "region",
+        FieldType.CHOICE,
+        _l("Body region", "Ділянка тіла", "Область тела"),
+        vocabulary="body_regions",
+    ),
     _f("side", FieldType.CHOICE, _l("Side", "Сторона", "Сторона"), vocabulary="body_sides"),
-    _f("size_cm", FieldType.NUMBER, _l("Size", "Розмір", "Размер"), number_kind="decimal",
-       min=0, max=300, unit="cm"),
-    _f("shape", FieldType.TEXT, _l("Shape or pattern", "Форма або візерунок", "Форма или рисунок"),
-       max_length=500),
+    _f(
+        "size_cm",
+        FieldType.NUMBER,
+        _l("Size", "Розмір", "Размер"),
+        number_kind="decimal",
+        min=0,
+        max=300,
+        unit="cm",
+    ),
+    _f(
+        "shape",
+        FieldType.TEXT,
+        _l("Shape or pattern", "Форма або візерунок", "Форма или рисунок"),
+        max_length=500,
+    ),
     _f("colour", FieldType.TEXT, _l("Colour", "Колір", "Цвет"), max_length=200),
-    _f("reported_cause", FieldType.TEXT, _l("Cause as reported by the person",
-       "Причина зі слів особи", "Причина со слов человека"), max_length=2000,
-       sensitivity=[Sensitivity.SENS]),
-    _f("reported_date", FieldType.DATE, _l("Date of the injury as reported",
-       "Дата ушкодження зі слів особи", "Дата повреждения со слов человека")),
-    _f("photos", FieldType.EVIDENCE_LINK, _l("Photographs", "Фотографії", "Фотографии"),
-       multiple=True, sensitivity=[Sensitivity.SENS]),
-    _f("scale_used", FieldType.YESNO, _l("Scale or ruler in the photograph",
-       "На фото є масштаб або лінійка", "На фото есть масштаб или линейка")),
-    _f("examined_by", FieldType.CHOICE, _l("Observed by", "Ким зафіксовано", "Кем зафиксировано"),
-       vocabulary="examiner_types"),
-    _f("notes", FieldType.LONGTEXT, _l("Observation notes", "Нотатки спостереження",
-       "Заметки наблюдения"), max_length=5000, sensitivity=[Sensitivity.SENS]),
+    _f(
+        "reported_cause",
+        FieldType.TEXT,
+        _l("Cause as reported by the person", "Причина зі слів особи", "Причина со слов человека"),
+        max_length=2000,
+        sensitivity=[Sensitivity.SENS],
+    ),
+    _f(
+        "reported_date",
+        FieldType.DATE,
+        _l(
+            "Date of the injury as reported",
+            "Дата ушкодження зі слів особи",
+            "Дата повреждения со слов человека",
+        ),
+    ),
+    _f(
+        "photos",
+        FieldType.EVIDENCE_LINK,
+        _l("Photographs", "Фотографії", "Фотографии"),
+        multiple=True,
+        sensitivity=[Sensitivity.SENS],
+    ),
+    _f(
+        "scale_used",
+        FieldType.YESNO,
+        _l(
+            "Scale or ruler in the photograph",
+            "На фото є масштаб або лінійка",
+            "На фото есть масштаб или линейка",
+        ),
+    ),
+    _f(
+        "examined_by",
+        FieldType.CHOICE,
+        _l("Observed by", "Ким зафіксовано", "Кем зафиксировано"),
+        vocabulary="examiner_types",
+    ),
+    _f(
+        "notes",
+        FieldType.LONGTEXT,
+        _l("Observation notes", "Нотатки спостереження", "Заметки наблюдения"),
+        max_length=5000,
+        sensitivity=[Sensitivity.SENS],
+    ),
 ]
 
 
 @functools.cache
 def consent_fields(scope_vocabulary: str) -> list[FieldDef]:
     """The two lists inside a consent field: scopes, and the withdrawal/change log."""
-    status = _f("status", FieldType.CHOICE, _l("Decision", "Рішення", "Решение"),
-                vocabulary="consent_statuses", required=True)
+    status = _f(
+        "status",
+        FieldType.CHOICE,
+        _l("Decision", "Рішення", "Решение"),
+        vocabulary="consent_statuses",
+        required=True,
+    )
     return [
-        _f("scopes", FieldType.GROUP, _l("Consent per scope", "Згода за напрямами використання",
-           "Согласие по направлениям использования"), repeatable=True, fields=[
-            _f("scope", FieldType.CHOICE, _l("Scope", "Напрям", "Направление"),
-               vocabulary=scope_vocabulary, required=True),
-            status,
-            _f("conditions", FieldType.LONGTEXT, _l("Conditions", "Умови", "Условия"),
-               max_length=5000, show_if=Condition(field="status", equals="conditional"),
-               required=True),
-            _f("date", FieldType.DATE, _l("Date", "Дата", "Дата")),
-        ]),
-        _f("withdrawals", FieldType.GROUP, _l("Withdrawals and changes",
-           "Відкликання та зміни згоди", "Отзыв и изменения согласия"), repeatable=True, fields=[
-            _f("date", FieldType.DATE, _l("Date", "Дата", "Дата"), required=True),
-            _f("scope", FieldType.CHOICE, _l("Scope", "Напрям", "Направление"),
-               vocabulary=scope_vocabulary, required=True),
-            _f("new_status", FieldType.CHOICE, _l("New decision (empty: withdrawn)",
-               "Нове рішення (порожньо — відкликано)", "Новое решение (пусто — отозвано)"),
-               vocabulary="consent_statuses"),
-            _f("how_received", FieldType.TEXT, _l("How it was received", "Як отримано",
-               "Как получено"), max_length=1000),
-            _f("actions_taken", FieldType.LONGTEXT, _l("Actions taken", "Вжиті заходи",
-               "Принятые меры"), max_length=5000),
-        ]),
+        _f(
+            "scopes",
+            FieldType.GROUP,
+            _l(
+                "Consent per scope",
+                "Згода за напрямами використання",
+                "Согласие по направлениям использования",
+            ),
+            repeatable=True,
+            fields=[
+                _f(
+                    "scope",
+                    FieldType.CHOICE,
+                    _l("Scope", "Напрям", "Направление"),
+                    vocabulary=scope_vocabulary,
+                    required=True,
+                ),
+                status,
+                _f(
+                    "conditions",
+                    FieldType.LONGTEXT,
+                    _l("Conditions", "Умови", "Условия"),
+                    max_length=5000,
+                    show_if=Condition(field="status", equals="conditional"),
+                    required=True,
+                ),
+                _f("date", FieldType.DATE, _l("Date", "Дата", "Дата")),
+            ],
+        ),
+        _f(
+            "withdrawals",
+            FieldType.GROUP,
+            _l(
+                "Withdrawals and changes",
+                "Відкликання та зміни згоди",
+                "Отзыв и изменения согласия",
+            ),
+            repeatable=True,
+            fields=[
+                _f("date", FieldType.DATE, _l("Date", "Дата", "Дата"), required=True),
+                _f(
+                    "scope",
+                    FieldType.CHOICE,
+                    _l("Scope", "Напрям", "Направление"),
+                    vocabulary=scope_vocabulary,
+                    required=True,
+                ),
+                _f(
+                    "new_status",
+                    FieldType.CHOICE,
+                    _l(
+                        "New decision (empty: withdrawn)",
+                        "Нове рішення (порожньо — відкликано)",
+                        "Новое решение (пусто — отозвано)",
+                    ),
+                    vocabulary="consent_statuses",
+                ),
+                _f(
+                    "how_received",
+                    FieldType.TEXT,
+                    _l("How it was received", "Як отримано", "Как получено"),
+                    max_length=1000,
+                ),
+                _f(
+                    "actions_taken",
+                    FieldType.LONGTEXT,
+                    _l("Actions taken", "Вжиті заходи", "Принятые меры"),
+                    max_length=5000,
+                ),
+            ],
+        ),
     ]
 
 
@@ -382,8 +522,11 @@ def _pydantic_location(raw: Any, loc: tuple[int | str, ...]) -> str:
 
 def _pydantic_reason(error: Any) -> str:
     loc = tuple(error["loc"])
-    if error["type"] == "missing" and len(loc) >= 2 and loc[-2] in ("label", "help", "title",
-                                                                      "placeholder"):
+    if (
+        error["type"] == "missing"
+        and len(loc) >= 2
+        and loc[-2] in ("label", "help", "title", "placeholder")
+    ):
         return f"missing label language '{loc[-1]}'"
     if error["type"] == "missing":
         return f"'{loc[-1]}' is required"
@@ -393,9 +536,7 @@ def _pydantic_reason(error: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def _check_fields(
-    fields: list[FieldDef], path: str, scopes: list[dict[str, FieldDef]]
-) -> None:
+def _check_fields(fields: list[FieldDef], path: str, scopes: list[dict[str, FieldDef]]) -> None:
     """Check one scope of fields (top level or a group) after pydantic has parsed them."""
     here: dict[str, FieldDef] = {}
     for f in fields:
@@ -421,18 +562,26 @@ def _check_condition(cond: Condition, fpath: str, chain: list[dict[str, FieldDef
         raise _Invalid(f"{fpath}.show_if", f"show_if refers to missing field '{cond.field}'")
     if (cond.equals is None) == (cond.in_ is None):
         raise _Invalid(f"{fpath}.show_if", "show_if needs exactly one of 'equals' or 'in'")
-    if target.type not in (FieldType.CHOICE, FieldType.MULTICHOICE, FieldType.YESNO,
-                           FieldType.TEXT, FieldType.NUMBER):
-        raise _Invalid(f"{fpath}.show_if",
-                       f"show_if cannot test field '{cond.field}' of type {target.type.value}")
+    if target.type not in (
+        FieldType.CHOICE,
+        FieldType.MULTICHOICE,
+        FieldType.YESNO,
+        FieldType.TEXT,
+        FieldType.NUMBER,
+    ):
+        raise _Invalid(
+            f"{fpath}.show_if",
+            f"show_if cannot test field '{cond.field}' of type {target.type.value}",
+        )
     if target.type in (FieldType.CHOICE, FieldType.MULTICHOICE) and target.vocabulary:
         from fieldkit.domain.vocabularies import load_vocabulary
 
         vocab = load_vocabulary(target.vocabulary)
         for value in cond.values():
             if value not in vocab:
-                raise _Invalid(f"{fpath}.show_if",
-                               f"'{value}' is not in vocabulary {target.vocabulary}")
+                raise _Invalid(
+                    f"{fpath}.show_if", f"'{value}' is not in vocabulary {target.vocabulary}"
+                )
     if target.type == FieldType.YESNO and not all(isinstance(v, bool) for v in cond.values()):
         raise _Invalid(f"{fpath}.show_if", "a yes/no field can only be compared with true or false")
 
@@ -444,6 +593,18 @@ def _check_field(f: FieldDef, fpath: str, chain: list[dict[str, FieldDef]]) -> N
             raise _Invalid(fpath, f"attribute '{attr}' does not apply to type {f.type.value}")
     if f.show_if is not None:
         _check_condition(f.show_if, fpath, chain)
+    if f.not_before is not None:
+        earlier = chain[-1].get(f.not_before)
+        if earlier is None:
+            raise _Invalid(
+                f"{fpath}.not_before",
+                f"not_before refers to missing field "
+                f"'{f.not_before}' (it must be in the same group)",
+            )
+        if earlier.type != f.type or earlier.id == f.id:
+            raise _Invalid(
+                f"{fpath}.not_before", f"not_before must name another {f.type.value} field"
+            )
     if f.type == FieldType.COMPUTED and f.required:
         raise _Invalid(fpath, "a computed field cannot be required")
     if f.type in (FieldType.CHOICE, FieldType.MULTICHOICE):
@@ -451,13 +612,16 @@ def _check_field(f: FieldDef, fpath: str, chain: list[dict[str, FieldDef]]) -> N
             raise _Invalid(fpath, f"a {f.type.value} field needs a vocabulary")
         if not vocabulary_exists(f.vocabulary):
             raise _Invalid(f"{fpath}.vocabulary", f"vocabulary '{f.vocabulary}' not found")
-    if f.type == FieldType.CONSENT and f.vocabulary and not vocabulary_exists(f.vocabulary):
-        raise _Invalid(f"{fpath}.vocabulary", f"vocabulary '{f.vocabulary}' not found")
+        _check_vocabulary_file(f.vocabulary, fpath)
+    if f.type == FieldType.CONSENT and f.vocabulary:
+        if not vocabulary_exists(f.vocabulary):
+            raise _Invalid(f"{fpath}.vocabulary", f"vocabulary '{f.vocabulary}' not found")
+        _check_vocabulary_file(f.vocabulary, fpath)
+
     if f.min_items is not None and f.max_items is not None and f.min_items > f.max_items:
         raise _Invalid(fpath, "min_items is greater than max_items")
-    if f.type == FieldType.NUMBER:
-        if f.min is not None and f.max is not None and f.min > f.max:
-            raise _Invalid(fpath, "min is greater than max")
+    if f.type == FieldType.NUMBER and f.min is not None and f.max is not None and f.min > f.max:
+        raise _Invalid(fpath, "min is greater than max")
     if f.type == FieldType.RECORD_REF:
         if not f.targets:
             raise _Invalid(fpath, "a record_ref field needs 'targets'")
@@ -472,6 +636,16 @@ def _check_field(f: FieldDef, fpath: str, chain: list[dict[str, FieldDef]]) -> N
         _check_fields(f.fields, f"{fpath}.", chain)
     if f.type == FieldType.COMPUTED:
         _check_computed(f, fpath, chain[-1])
+
+
+def _check_vocabulary_file(vocab_id: str, fpath: str) -> None:
+    """Load (and so fully check) the vocabulary now, not when someone first fills the form."""
+    from fieldkit.domain.vocabularies import load_vocabulary
+
+    try:
+        load_vocabulary(vocab_id)
+    except FieldkitError as exc:
+        raise _Invalid(f"{fpath}.vocabulary", exc.message()) from exc
 
 
 def _check_computed(f: FieldDef, fpath: str, scope: dict[str, FieldDef]) -> None:
@@ -537,7 +711,7 @@ def _check_template(tpl: FormTemplate, expected_id: str | None) -> None:
 
 
 def parse_template(raw: bytes, file: str, *, expected_id: str | None = None) -> FormTemplate:
-    """Parse and fully check a template; any problem raises TEMPLATE_INVALID naming file and field."""
+    """Parse and fully check a template; a problem raises TEMPLATE_INVALID naming file and field."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -599,8 +773,9 @@ def load_template(form_id: str, version: int | None = None) -> FormTemplate:
     archived = folder / f"{form_id}@{version}.json"
     if not archived.is_file():
         raise FieldkitError(ErrorCode.TEMPLATE_UNKNOWN, template=f"{form_id} version {version}")
-    old = parse_template(archived.read_bytes(), f"forms/{form_id}@{version}.json",
-                         expected_id=form_id)
+    old = parse_template(
+        archived.read_bytes(), f"forms/{form_id}@{version}.json", expected_id=form_id
+    )
     if old.version != version:
         raise FieldkitError(
             ErrorCode.TEMPLATE_INVALID,

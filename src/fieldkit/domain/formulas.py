@@ -3,9 +3,9 @@
 Each formula takes named inputs (already-validated field values) and returns a number, a flag or
 None. Missing, zero or inconsistent inputs give None; a formula never raises on entered data.
 
-CPT living-space standards (CPT/Inf (2015) 44): 6 m² for a single-occupancy cell, plus 4 m² for each
-additional person in a multiple-occupancy cell, not counting the sanitary annex; at least 2 m between
-the walls and at least 2.5 m from floor to ceiling.
+CPT living-space standards (CPT/Inf (2015) 44): 6 m² for a single-occupancy cell, plus 4 m² for
+each additional person in a multiple-occupancy cell, not counting the sanitary annex; at least 2 m
+between the walls and at least 2.5 m from floor to ceiling.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def area_per_person(floor_area: Any = None, occupants: Any = None) -> float | No
 
 
 def cpt_required_area(occupants: int) -> float:
-    """The CPT minimum floor area for ``occupants`` persons: 6 m² plus 4 m² per additional person."""
+    """The CPT minimum floor area for ``occupants``: 6 m² plus 4 m² per additional person."""
     return CPT_SINGLE_M2 + CPT_ADDITIONAL_M2 * max(occupants - 1, 0)
 
 
@@ -91,7 +91,7 @@ def cpt_space_flag(
 
 
 def minutes_between(start: Any = None, end: Any = None) -> int | None:
-    """Whole minutes from ``start`` to ``end`` (ISO 8601 with offset); None if missing or negative."""
+    """Whole minutes from ``start`` to ``end`` (ISO 8601 with offset); None if missing/negative."""
     a, b = _moment(start), _moment(end)
     if a is None or b is None or b < a:
         return None

@@ -1,10 +1,11 @@
 """Validation of entered data against its form template.
 
-:func:`validate_record` walks the template and the data together, collects every problem as a
-:class:`ValidationIssue` with a dotted path (``areas[2].floor_area_m2``) and a reason a monitor can act
-on, and returns the normalised data: strings in NFC without surrounding whitespace, dates as
-``{"value", "precision"}``, date-times in ISO 8601 with their offset, ids in canonical UUID form, empty
-values dropped. Computed fields are never accepted from input (see :mod:`fieldkit.domain.records`).
+:func:`validate_record` walks the template and the data together, collects every problem as
+a :class:`ValidationIssue` with a dotted path (``areas[2].floor_area_m2``) and a reason a monitor
+can act on, and returns the normalised data: strings in NFC without surrounding whitespace, dates
+as ``{"value", "precision"}``, date-times in ISO 8601 with their offset, ids in canonical UUID
+form, empty values dropped. Computed fields are never accepted from input (see
+:mod:`fieldkit.domain.records`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from fieldkit.domain.forms import (
     load_template,
 )
 from fieldkit.domain.vocabularies import load_vocabulary
+from fieldkit.i18n import _, ngettext
 
 _BAD: Final = object()
 _PRECISIONS = ", ".join(p.value for p in DatePrecision)
@@ -95,7 +97,7 @@ def validate_record(
 
 
 def issues_for(form_id: str, data: Any, **kwargs: Any) -> list[ValidationIssue]:
-    """Every issue in ``data`` (an empty list when it is valid); for forms that show all problems."""
+    """Every issue in ``data`` (empty when it is valid); for forms that show all problems."""
     try:
         validate_record(form_id, data, **kwargs)
     except RecordValidationError as exc:
@@ -140,12 +142,12 @@ def _validate_object(
     extra_conditions: Mapping[str, list[Condition]] | None = None,
 ) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        ctx.add(prefix, "must be an object")
+        ctx.add(prefix, _("must be an object"))
         return {}
     known = {f.id: f for f in fields}
     for key in raw:
         if key not in known:
-            ctx.add(_join(prefix, str(key)), f"unknown field '{key}'")
+            ctx.add(_join(prefix, str(key)), _("unknown field '{name}'").format(name=key))
     chain = [*outer, _Scope(frozenset(known), raw)]
     out: dict[str, Any] = {}
     for f in fields:
@@ -159,24 +161,44 @@ def _validate_object(
         )
         if f.type == FieldType.COMPUTED:
             if f.id in raw:
-                ctx.add(path, "is computed and cannot be entered")
+                ctx.add(path, _("is computed and cannot be entered"))
             continue
         if is_empty(value):
             if f.required and hidden_by is None:
-                ctx.add(path, "required")
+                ctx.add(path, _("required"))
             continue
         if hidden_by is not None:
-            ctx.add(path, f"must be empty: it only applies when {_describe(hidden_by)}")
+            ctx.add(
+                path,
+                _("must be empty: it only applies when {condition}").format(
+                    condition=_describe(hidden_by)
+                ),
+            )
             continue
         normalised = _validate_value(f, value, path, chain, ctx)
         if normalised is not _BAD and not is_empty(normalised):
             out[f.id] = normalised
+    for f in fields:
+        earlier = f.not_before
+        if earlier and f.id in out and earlier in out and _before(out[f.id], out[earlier]):
+            ctx.add(_join(prefix, f.id), _("must not be before {field}").format(field=earlier))
     return out
 
 
-def _validate_value(
-    f: FieldDef, value: Any, path: str, chain: list[_Scope], ctx: _Context
-) -> Any:
+def _before(later: Any, earlier: Any) -> bool:
+    """True when ``later`` certainly lies before ``earlier`` (normalised dates or date-times).
+
+    Dates with a precision cover a range; they conflict only when the whole of ``later`` lies
+    before the whole of ``earlier``.
+    """
+    if isinstance(later, dict) and isinstance(earlier, dict):
+        return date_bounds(later["value"])[1] < date_bounds(earlier["value"])[0]
+    if isinstance(later, str) and isinstance(earlier, str):
+        return datetime.fromisoformat(later) < datetime.fromisoformat(earlier)
+    return False
+
+
+def _validate_value(f: FieldDef, value: Any, path: str, chain: list[_Scope], ctx: _Context) -> Any:
     t = f.type
     if t in (FieldType.TEXT, FieldType.LONGTEXT):
         return _text(f, value, path, ctx)
@@ -195,10 +217,14 @@ def _validate_value(
     if t == FieldType.YESNO:
         if isinstance(value, bool):
             return value
-        ctx.add(path, "must be yes or no (true or false)")
+        ctx.add(path, _("must be yes or no (true or false)"))
         return _BAD
-    if t in (FieldType.PERSON_REF, FieldType.FACILITY_REF, FieldType.RECORD_REF,
-             FieldType.EVIDENCE_LINK):
+    if t in (
+        FieldType.PERSON_REF,
+        FieldType.FACILITY_REF,
+        FieldType.RECORD_REF,
+        FieldType.EVIDENCE_LINK,
+    ):
         return _ref(f, value, path, ctx)
     if t == FieldType.GROUP:
         if f.is_repeatable:
@@ -208,13 +234,15 @@ def _validate_value(
         return _list_of(BODY_MAP_FIELDS, f, value, path, chain, ctx)
     if t == FieldType.CONSENT:
         return _consent(f, value, path, chain, ctx)
-    ctx.add(path, f"cannot be entered (type {t.value})")  # pragma: no cover - all types handled
+    ctx.add(
+        path, _("cannot be entered (type {type})").format(type=t.value)
+    )  # pragma: no cover - all types handled
     return _BAD
 
 
 def _text(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
     if not isinstance(value, str):
-        ctx.add(path, "must be text")
+        ctx.add(path, _("must be text"))
         return _BAD
     text = unicodedata.normalize("NFC", value).strip()
     if f.type == FieldType.LONGTEXT:
@@ -222,33 +250,40 @@ def _text(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
         allowed = {"\n", "\t"}
     else:
         if "\n" in text or "\r" in text:
-            ctx.add(path, "must be a single line")
+            ctx.add(path, _("must be a single line"))
             return _BAD
         allowed = {"\t"}
     if any(unicodedata.category(c) == "Cc" and c not in allowed for c in text):
-        ctx.add(path, "contains control characters")
+        ctx.add(path, _("contains control characters"))
         return _BAD
     if len(text) > f.effective_max_length:
-        ctx.add(path, f"must be at most {f.effective_max_length} characters")
+        ctx.add(
+            path,
+            _("must be at most {count} characters").format(count=f.effective_max_length),
+        )
         return _BAD
     if f.format == "code" and not CODE_FORMAT.match(text):
-        ctx.add(path, "must be a pseudonym code like W-017 (capital letters, hyphen, digits), "
-                      "not a name")
+        ctx.add(
+            path,
+            _("must be a pseudonym code like W-017 (capital letters, hyphen, digits), not a name"),
+        )
         return _BAD
     return text
 
 
 def _number(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float) or (
-        isinstance(value, float) and not math.isfinite(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
     ):
-        ctx.add(path, "must be a number")
+        ctx.add(path, _("must be a number"))
         return _BAD
     number: int | float = value
     if f.kind == "int":
         if isinstance(value, float):
             if not value.is_integer():
-                ctx.add(path, "must be a whole number")
+                ctx.add(path, _("must be a whole number"))
                 return _BAD
             number = int(value)
     elif isinstance(value, int):
@@ -256,15 +291,20 @@ def _number(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
     low, high = f.min, f.max
     if (low is not None and number < low) or (high is not None and number > high):
         if low is not None and high is not None:
-            ctx.add(path, f"must be a number between {_fmt(low)} and {_fmt(high)}")
+            ctx.add(
+                path,
+                _("must be a number between {low} and {high}").format(
+                    low=_fmt(low), high=_fmt(high)
+                ),
+            )
         elif low is not None:
-            ctx.add(path, f"must be at least {_fmt(low)}")
+            ctx.add(path, _("must be at least {low}").format(low=_fmt(low)))
         else:
             assert high is not None
-            ctx.add(path, f"must be at most {_fmt(high)}")
+            ctx.add(path, _("must be at most {high}").format(high=_fmt(high)))
         return _BAD
     if abs(number) > 1e15:
-        ctx.add(path, "is too large")
+        ctx.add(path, _("is too large"))
         return _BAD
     return number
 
@@ -274,39 +314,45 @@ def _date(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
         text = value.strip()
         precision = infer_precision(text)
         if precision is None:
-            ctx.add(path, "date must be YYYY-MM-DD, YYYY-MM or YYYY")
+            ctx.add(path, _("date must be YYYY-MM-DD, YYYY-MM or YYYY"))
             return _BAD
     elif isinstance(value, dict):
         unknown = sorted(set(value) - {"value", "precision"})
         if unknown:
-            ctx.add(_join(path, str(unknown[0])), f"unknown field '{unknown[0]}'")
+            ctx.add(
+                _join(path, str(unknown[0])),
+                _("unknown field '{name}'").format(name=unknown[0]),
+            )
             return _BAD
         raw_value, raw_precision = value.get("value"), value.get("precision")
         if not isinstance(raw_value, str) or not raw_value.strip():
-            ctx.add(_join(path, "value"), "required")
+            ctx.add(_join(path, "value"), _("required"))
             return _BAD
         text = raw_value.strip()
         if raw_precision is None:
             precision = infer_precision(text)
             if precision is None:
-                ctx.add(path, "date must be YYYY-MM-DD, YYYY-MM or YYYY")
+                ctx.add(path, _("date must be YYYY-MM-DD, YYYY-MM or YYYY"))
                 return _BAD
-        elif raw_precision in DatePrecision._value2member_map_:
+        elif isinstance(raw_precision, str) and raw_precision in DatePrecision._value2member_map_:
             precision = DatePrecision(raw_precision)
         else:
-            ctx.add(_join(path, "precision"), f"precision must be one of {_PRECISIONS}")
+            ctx.add(
+                _join(path, "precision"),
+                _("precision must be one of {values}").format(values=_PRECISIONS),
+            )
             return _BAD
     else:
-        ctx.add(path, "must be a date")
+        ctx.add(path, _("must be a date"))
         return _BAD
     try:
         check_date_shape(text, precision)
-        earliest, _ = date_bounds(text)
+        earliest = date_bounds(text)[0]
     except ValueError as exc:
         ctx.add(path, str(exc))
         return _BAD
     if not f.allow_future and earliest > ctx.today + timedelta(days=1):
-        ctx.add(path, "date is in the future")
+        ctx.add(path, _("date is in the future"))
         return _BAD
     return {"value": text, "precision": precision.value}
 
@@ -314,21 +360,21 @@ def _date(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
 def _datetime(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
     example = "2024-03-05T10:15+02:00"
     if not isinstance(value, str):
-        ctx.add(path, f"must be a date and time like {example}")
+        ctx.add(path, _("must be a date and time like {example}").format(example=example))
         return _BAD
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        ctx.add(path, f"must be a date and time like {example}")
+        ctx.add(path, _("must be a date and time like {example}").format(example=example))
         return _BAD
     if moment.tzinfo is None or moment.utcoffset() is None:
-        ctx.add(path, f"must include the UTC offset, like {example}")
+        ctx.add(path, _("must include the UTC offset, like {example}").format(example=example))
         return _BAD
     if moment.year < 1800:
-        ctx.add(path, "year must be 1800 or later")
+        ctx.add(path, _("year must be 1800 or later"))
         return _BAD
     if not f.allow_future and moment > ctx.now + timedelta(days=1):
-        ctx.add(path, "date and time is in the future")
+        ctx.add(path, _("date and time is in the future"))
         return _BAD
     spec = "seconds" if moment.second or moment.microsecond else "minutes"
     return moment.replace(microsecond=0).isoformat(timespec=spec)
@@ -344,27 +390,42 @@ def _time(value: Any, path: str, ctx: _Context) -> Any:
                 moment = None
             if moment is not None:
                 return moment.isoformat(timespec="seconds" if moment.second else "minutes")
-    ctx.add(path, "must be a time like 14:30")
+    ctx.add(path, _("must be a time like 14:30"))
     return _BAD
 
 
 def _choice(vocab_id: str, value: Any, path: str, ctx: _Context) -> Any:
     if not isinstance(value, str):
-        ctx.add(path, f"must be a code from vocabulary {vocab_id}")
+        ctx.add(path, _("must be a code from vocabulary {vocabulary}").format(vocabulary=vocab_id))
         return _BAD
     code = value.strip()
     if code not in load_vocabulary(vocab_id):
-        ctx.add(path, f"'{code}' is not in vocabulary {vocab_id}")
+        ctx.add(
+            path,
+            _("'{value}' is not in vocabulary {vocabulary}").format(
+                value=code, vocabulary=vocab_id
+            ),
+        )
         return _BAD
     return code
 
 
 def _items_count(f: FieldDef, count: int, path: str, ctx: _Context) -> bool:
     if f.min_items is not None and count < f.min_items:
-        ctx.add(path, f"needs at least {f.min_items} entries")
+        ctx.add(
+            path,
+            ngettext(
+                "needs at least {count} entry", "needs at least {count} entries", f.min_items
+            ).format(count=f.min_items),
+        )
         return False
     if f.max_items is not None and count > f.max_items:
-        ctx.add(path, f"allows at most {f.max_items} entries")
+        ctx.add(
+            path,
+            ngettext(
+                "allows at most {count} entry", "allows at most {count} entries", f.max_items
+            ).format(count=f.max_items),
+        )
         return False
     return True
 
@@ -372,7 +433,10 @@ def _items_count(f: FieldDef, count: int, path: str, ctx: _Context) -> bool:
 def _multichoice(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
     vocab_id = f.vocabulary or ""
     if not isinstance(value, list):
-        ctx.add(path, f"must be a list of codes from vocabulary {vocab_id}")
+        ctx.add(
+            path,
+            _("must be a list of codes from vocabulary {vocabulary}").format(vocabulary=vocab_id),
+        )
         return _BAD
     vocab = load_vocabulary(vocab_id)
     out: list[str] = []
@@ -380,10 +444,15 @@ def _multichoice(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
     for i, item in enumerate(value):
         code = item.strip() if isinstance(item, str) else item
         if not isinstance(code, str) or code not in vocab:
-            ctx.add(f"{path}[{i}]", f"'{item}' is not in vocabulary {vocab_id}")
+            ctx.add(
+                f"{path}[{i}]",
+                _("'{value}' is not in vocabulary {vocabulary}").format(
+                    value=item, vocabulary=vocab_id
+                ),
+            )
             ok = False
         elif code in out:
-            ctx.add(f"{path}[{i}]", f"'{code}' is chosen twice")
+            ctx.add(f"{path}[{i}]", _("'{value}' is chosen twice").format(value=code))
             ok = False
         else:
             out.append(code)
@@ -398,19 +467,19 @@ def _one_id(value: Any, path: str, ctx: _Context) -> str | None:
             return str(uuid.UUID(value.strip()))
         except ValueError:
             pass
-    ctx.add(path, "must be a record id (UUID)")
+    ctx.add(path, _("must be a record id (UUID)"))
     return None
 
 
 def _ref(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
     if not f.is_multiple:
         if isinstance(value, list):
-            ctx.add(path, "must be a single record id, not a list")
+            ctx.add(path, _("must be a single record id, not a list"))
             return _BAD
         found = _one_id(value, path, ctx)
         return _BAD if found is None else found
     if not isinstance(value, list):
-        ctx.add(path, "must be a list of record ids")
+        ctx.add(path, _("must be a list of record ids"))
         return _BAD
     out: list[str] = []
     ok = True
@@ -419,7 +488,7 @@ def _ref(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
         if found is None:
             ok = False
         elif found in out:
-            ctx.add(f"{path}[{i}]", "is listed twice")
+            ctx.add(f"{path}[{i}]", _("is listed twice"))
             ok = False
         else:
             out.append(found)
@@ -435,7 +504,7 @@ def _list_of(
     ctx: _Context,
 ) -> Any:
     if not isinstance(value, list):
-        ctx.add(path, "must be a list")
+        ctx.add(path, _("must be a list"))
         return _BAD
     before = len(ctx.issues)
     items: list[dict[str, Any]] = []
@@ -445,33 +514,40 @@ def _list_of(
         items.append(_validate_object(fields, item, f"{path}[{i}]", chain, ctx))
     if len(ctx.issues) > before:
         return _BAD
-    if f.required and not items:
-        ctx.add(path, "required")
-        return _BAD
+    if not items:
+        # Only blank rows: the same as no entries at all.
+        if f.required:
+            ctx.add(path, _("required"))
+            return _BAD
+        return []
     if not _items_count(f, len(items), path, ctx):
         return _BAD
     return items
 
 
-def _consent(
-    f: FieldDef, value: Any, path: str, chain: list[_Scope], ctx: _Context
-) -> Any:
+def _consent(f: FieldDef, value: Any, path: str, chain: list[_Scope], ctx: _Context) -> Any:
     before = len(ctx.issues)
-    result = _validate_object(consent_fields(f.vocabulary or "consent_scopes"), value, path, chain,
-                              ctx)
+    result = _validate_object(
+        consent_fields(f.vocabulary or "consent_scopes"), value, path, chain, ctx
+    )
     if len(ctx.issues) > before:
         return _BAD
     seen: list[str] = []
     for i, entry in enumerate(result.get("scopes", [])):
         scope = entry.get("scope")
         if scope in seen:
-            ctx.add(f"{path}.scopes[{i}].scope", f"scope '{scope}' is listed twice")
+            ctx.add(
+                f"{path}.scopes[{i}].scope",
+                _("scope '{scope}' is listed twice").format(scope=scope),
+            )
         seen.append(scope)
     for i, change in enumerate(result.get("withdrawals", [])):
         if change.get("scope") not in seen:
             ctx.add(
                 f"{path}.withdrawals[{i}].scope",
-                f"scope '{change.get('scope')}' has no consent entry to withdraw or change",
+                _("scope '{scope}' has no consent entry to withdraw or change").format(
+                    scope=change.get("scope")
+                ),
             )
     if len(ctx.issues) > before:
         return _BAD

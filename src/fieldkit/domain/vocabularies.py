@@ -87,9 +87,7 @@ class Vocabulary(BaseModel):
     def term(self, code: str) -> Term:
         found = self._by_code.get(code)
         if found is None:
-            raise FieldkitError(
-                ErrorCode.NOT_FOUND, what=f"term '{code}' in vocabulary {self.id}"
-            )
+            raise FieldkitError(ErrorCode.NOT_FOUND, what=f"term '{code}' in vocabulary {self.id}")
         return found
 
     def codes(self) -> list[str]:
@@ -164,9 +162,7 @@ def vocabulary_exists(vocab_id: str) -> bool:
 
 def all_vocabulary_ids() -> list[str]:
     return sorted(
-        entry.name[: -len(".json")]
-        for entry in _folder().iterdir()
-        if entry.name.endswith(".json")
+        entry.name[: -len(".json")] for entry in _folder().iterdir() if entry.name.endswith(".json")
     )
 
 

@@ -20,6 +20,7 @@ SUMS_NAME = "SHA256SUMS"
 SIG_NAME = "SHA256SUMS.minisig"
 MANIFEST_NAME = "manifest.json"
 AUDIT_NAME = "audit.json"
+CUSTODY_NAME = "custody.json"
 
 UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 REVISION_PATTERN = r"[1-9][0-9]{0,8}"
@@ -27,7 +28,7 @@ SHA256_PATTERN = r"[0-9a-f]{64}"
 RECORD_MEMBER_RE = re.compile(rf"records/({UUID_PATTERN})-({REVISION_PATTERN})\.json")
 EVIDENCE_MEMBER_RE = re.compile(rf"evidence/({UUID_PATTERN})\.json")
 OBJECT_MEMBER_RE = re.compile(rf"objects/({SHA256_PATTERN})")
-FIXED_NAMES = frozenset({SUMS_NAME, SIG_NAME, MANIFEST_NAME, AUDIT_NAME})
+FIXED_NAMES = frozenset({SUMS_NAME, SIG_NAME, MANIFEST_NAME, AUDIT_NAME, CUSTODY_NAME})
 
 MAX_OCTAL_SIZE = 8**11 - 1
 _TYPE_NAMES = {
@@ -84,8 +85,21 @@ def display_name(raw: bytes | str, limit: int = 80) -> str:
     out = []
     for ch in text:
         cat = unicodedata.category(ch)
-        if cat.startswith("C") or cat in ("Zl", "Zp") or unicodedata.bidirectional(ch) in (
-            "RLE", "LRE", "RLO", "LRO", "PDF", "RLI", "LRI", "FSI", "PDI",
+        if (
+            cat.startswith("C")
+            or cat in ("Zl", "Zp")
+            or unicodedata.bidirectional(ch)
+            in (
+                "RLE",
+                "LRE",
+                "RLO",
+                "LRO",
+                "PDF",
+                "RLI",
+                "LRI",
+                "FSI",
+                "PDI",
+            )
         ):
             out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
         else:
@@ -246,6 +260,8 @@ class TarReader:
             pad = _read_exact(self._source, self._padding)
             if len(pad) != self._padding:
                 raise TarFormatError("truncated", "the archive ends inside a member")
+            if pad.count(0) != len(pad):
+                raise TarFormatError("layout", "data hidden in the padding after a member")
             self._padding = 0
         block = _read_exact(self._source, BLOCK)
         if len(block) != BLOCK:
@@ -308,6 +324,11 @@ class TarReader:
         if not is_allowed_name(name):
             raise TarFormatError("unsafe", f"member name {shown} is not allowed")
         size = _parse_octal(block[124:136], "size")
+        mtime = _parse_octal(block[136:148], "mtime")
+        if mtime > MAX_OCTAL_SIZE or make_header(name, size, mtime) != block:
+            # Only the exact header the writer produces is accepted: no field may carry
+            # anything the format does not define (owners, modes, device numbers, padding).
+            raise TarFormatError("layout", f"the header of {name} has non-standard fields")
         return MemberHeader(name, size)
 
     def read(self, n: int) -> bytes:

@@ -10,6 +10,7 @@ from platformdirs import user_data_dir
 from sqlalchemy import func, select
 
 from fieldkit.crypto.kdf import KdfParams
+from fieldkit.crypto.passphrase import Strength, estimate
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.profile import KdfInfo, ProfileInfo, Role
 from fieldkit.storage import vault as vault_mod
@@ -25,6 +26,19 @@ def default_profile_path() -> Path:
     if env:
         return Path(env).expanduser()
     return Path(user_data_dir("fieldkit", appauthor=False)) / "profile"
+
+
+def passphrase_strength(passphrase: str) -> Strength:
+    """Live strength feedback for a new passphrase (zxcvbn; the same rule create_profile applies).
+
+    zxcvbn refuses input over 72 characters; the first 72 give a lower bound of the strength.
+    """
+    return estimate(passphrase[:72])
+
+
+def profile_exists(path: Path) -> bool:
+    """Whether a profile (its key file) exists at ``path``."""
+    return vault_mod.profile_exists(path)
 
 
 def create_profile(path: Path, passphrase: str, role: Role, kdf: KdfParams | None = None) -> Vault:
@@ -49,6 +63,12 @@ def _run_startup_maintenance(vault: Vault) -> None:
 
     Areas add one call each (imported locally to keep the start-up import graph small).
     """
+    from fieldkit.services.evidence import startup_cleanup as evidence_cleanup
+
+    evidence_cleanup(vault)
+    from fieldkit.services.bundles import quarantine_cleanup
+
+    quarantine_cleanup(vault)
 
 
 def require_role(vault: Vault, role: Role) -> None:

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from fieldkit.crypto.canonical_json import canonical_dumps
@@ -150,6 +150,17 @@ class AuditEntry:
         )
 
 
+class AuditItem(NamedTuple):
+    """What a caller appends; the log adds the number, time, device, actor and hashes."""
+
+    action: str
+    target_type: str
+    target_id: str
+    revision: int | None = None
+    content_hash: str | None = None
+    details: Mapping[str, Any] | None = None
+
+
 class AuditProblem(NamedTuple):
     """One finding of a verification: the entry's sequence number (0 when none applies) and why."""
 
@@ -197,6 +208,25 @@ def _entry_from_row(row: AuditRow | ForeignAuditRow, device_id: str | None = Non
         details=details if isinstance(details, dict) else {"<unreadable>": row.details},
         prev_hash=row.prev_hash,
         entry_hash=row.entry_hash,
+    )
+
+
+def _head_matches(
+    revision: int, deleted: bool, confidential: bool, data: str, doc: bytes | None
+) -> bool:
+    if doc is None:
+        return False
+    try:
+        saved = json.loads(doc)
+        current = json.loads(data)
+    except ValueError:
+        return False
+    return bool(
+        isinstance(saved, dict)
+        and saved.get("revision") == revision
+        and saved.get("deleted") == bool(deleted)
+        and saved.get("confidential") == bool(confidential)
+        and saved.get("data") == current
     )
 
 
@@ -256,47 +286,51 @@ class AuditLog:
         actor: str | None = None,
     ) -> AuditEntry:
         """Append one entry linked to the newest and return it. Details hold no record content."""
-        for name, value in (("action", action), ("target_type", target_type)):
-            if not value or len(value) > _MAX_TEXT:
-                raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail=name)
+        item = AuditItem(action, target_type, target_id, revision, content_hash, details)
+        return AuditLog.append_many(session, [item], actor=actor)[0]
+
+    @staticmethod
+    def append_many(
+        session: Session, items: Sequence[AuditItem], *, actor: str | None = None
+    ) -> list[AuditEntry]:
+        """Append several entries in order with one read of the chain's head and one insert."""
+        for item in items:
+            for name, value in (("action", item.action), ("target_type", item.target_type)):
+                if not value or len(value) > _MAX_TEXT:
+                    raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail=name)
+        if not items:
+            return []
         meta = session.execute(select(ProfileMeta.device_id, ProfileMeta.role)).one()
-        last = session.execute(
-            select(AuditRow.seq, AuditRow.entry_hash).order_by(AuditRow.seq.desc()).limit(1)
-        ).first()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        detail_dict = dict(details or {})
-        draft = AuditEntry(
-            seq=seq,
-            at=utc_now(),
-            device_id=meta.device_id,
-            actor=actor if actor is not None else meta.role,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            revision=revision,
-            content_hash=content_hash,
-            details=detail_dict,
-            prev_hash=prev,
-        )
-        entry = AuditEntry(**{**draft.hashed_fields(), "entry_hash": draft.compute_hash()})
-        session.add(
-            AuditRow(
-                seq=entry.seq,
-                at=entry.at,
-                device_id=entry.device_id,
-                actor=entry.actor,
-                action=entry.action,
-                target_type=entry.target_type,
-                target_id=entry.target_id,
-                revision=entry.revision,
-                content_hash=entry.content_hash,
-                details=canonical_dumps(detail_dict).decode("utf-8"),
-                prev_hash=entry.prev_hash,
-                entry_hash=entry.entry_hash,
-            )
-        )
         session.flush()
-        return entry
+        seq, prev = AuditLog.head(session)
+        at = utc_now()
+        entries: list[AuditEntry] = []
+        rows: list[dict[str, Any]] = []
+        for item in items:
+            seq += 1
+            detail_dict = dict(item.details or {})
+            draft = AuditEntry(
+                seq=seq,
+                at=at,
+                device_id=meta.device_id,
+                actor=actor if actor is not None else meta.role,
+                action=item.action,
+                target_type=item.target_type,
+                target_id=item.target_id,
+                revision=item.revision,
+                content_hash=item.content_hash,
+                details=detail_dict,
+                prev_hash=prev,
+            )
+            entry = AuditEntry(**{**draft.hashed_fields(), "entry_hash": draft.compute_hash()})
+            entries.append(entry)
+            row = entry.hashed_fields()
+            row["details"] = canonical_dumps(detail_dict).decode("utf-8")
+            row["entry_hash"] = entry.entry_hash
+            rows.append(row)
+            prev = entry.entry_hash
+        session.execute(insert(AuditRow), rows)
+        return entries
 
     @staticmethod
     def head(session: Session) -> tuple[int, str]:
@@ -356,7 +390,6 @@ class AuditLog:
                 RecordVersionRow.content_hash,
             ).execution_options(yield_per=2000)
         )
-        newest: dict[str, set[str]] = {}
         for record_id, revision, doc, content_hash in version_rows:
             versions += 1
             actual = sha256_hex(doc)
@@ -379,24 +412,35 @@ class AuditLog:
                         ).format(revision=revision, id=record_id),
                     )
                 )
-            newest.setdefault(f"{record_id}\x00{revision}", set()).add(content_hash)
+        # The head row of every record must be its saved version: same hash, same state.
         heads = session.execute(
-            select(RecordRow.id, RecordRow.revision, RecordRow.content_hash).execution_options(
-                yield_per=5000
+            select(
+                RecordRow.id,
+                RecordRow.revision,
+                RecordRow.deleted,
+                RecordRow.confidential,
+                RecordRow.data,
+                RecordVersionRow.doc,
             )
+            .outerjoin(
+                RecordVersionRow,
+                (RecordVersionRow.record_id == RecordRow.id)
+                & (RecordVersionRow.revision == RecordRow.revision)
+                & (RecordVersionRow.content_hash == RecordRow.content_hash),
+            )
+            .execution_options(yield_per=2000)
         )
-        for record_id, revision, content_hash in heads:
-            if content_hash not in newest.get(f"{record_id}\x00{revision}", set()):
+        for record_id, revision, deleted, confidential, data, doc in heads:
+            if not _head_matches(revision, deleted, confidential, data, doc):
                 problems.append(
                     AuditProblem(
                         0,
                         _(
-                            "the current state of record {id} does not match any of its "
-                            "saved versions"
+                            "the current state of record {id} does not match its saved version"
                         ).format(id=record_id),
                     )
                 )
-        problems.sort(key=lambda p: p.seq)
+        problems.sort(key=lambda p: (p.seq == 0, p.seq))
         return AuditReport(
             ok=not problems,
             count=checker.count,

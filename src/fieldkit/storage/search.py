@@ -6,7 +6,7 @@ structures stay in memory (``temp_store=MEMORY``, checked by the engine). The in
 the same transaction as the record version it reflects.
 
 Text is folded the same way when it is indexed and when it is searched: Unicode NFC, Russian ё to е,
-and the apostrophe variants inside Ukrainian words (м'ясо, м’ясо, мʼясо) to one letter, so that a
+and the apostrophe variants inside Cyrillic words (м'ясо, м’ясо, мʼясо) to one letter, so that a
 monitor finds a word however it was typed. The tokenizer lowercases and, for Latin script, ignores
 diacritics (café = cafe); Cyrillic letters such as й and ї stay distinct.
 
@@ -36,7 +36,8 @@ MAX_QUERY_TERMS = 16
 MAX_PAGE = 1000
 
 _APOSTROPHES = "'\u2019\u2018\u02bc\u0060\u00b4"
-_APOSTROPHE_IN_WORD = re.compile(rf"(?<=\w)[{_APOSTROPHES}](?=\w)")
+# Only between Cyrillic letters (Ukrainian сім'я); a Latin l'établissement stays two words.
+_APOSTROPHE_IN_WORD = re.compile(rf"(?<=[\u0400-\u04ff])[{_APOSTROPHES}](?=[\u0400-\u04ff])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WORD_CHAR = re.compile(r"\w")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

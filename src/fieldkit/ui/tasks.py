@@ -15,7 +15,7 @@ Usage::
     task.signals.failed.connect(self._on_intake_failed)
     runner.start(task)
     ...
-    task.cancel.cancel()                                    # cooperative; the service stops between chunks
+    task.cancel.cancel()          # cooperative: the service stops between chunks
 
 A function that does not take ``progress``/``cancel`` is wrapped with ``Task(fn, ..., plain=True)``.
 """

@@ -136,7 +136,9 @@ def body_diagram(
         first, second = (right, left_letter) if view == "front" else (left_letter, right)
         for text, px in ((first, lx), (second, rx)):
             drawing.add(
-                String(px, ly, text, fontName=SANS, fontSize=8, fillColor=MUTED, textAnchor="middle")
+                String(
+                    px, ly, text, fontName=SANS, fontSize=8, fillColor=MUTED, textAnchor="middle"
+                )
             )
         title_x, _unused = _to_canvas(0.5, 0.0, origin)
         drawing.add(

@@ -23,12 +23,14 @@ from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
+    LayoutError,
     PageTemplate,
     Paragraph,
     Spacer,
     Table,
 )
 
+from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.export.reports.fonts import MONO, SANS, SANS_BOLD
 from fieldkit.export.reports.styles import (
@@ -56,7 +58,8 @@ _UNSAFE = re.compile(
 
 CONFIDENTIALITY_BANNERS = {
     "confidential": N_(
-        "CONFIDENTIAL: contains sensitive personal data. Do not copy or pass on without authorisation."
+        "CONFIDENTIAL: contains sensitive personal data. "
+        "Do not copy or pass on without authorisation."
     ),
     "internal": N_("INTERNAL: for the organisation and its legal advisers only."),
 }
@@ -74,6 +77,7 @@ class ReportMeta:
     prepared_by: str = ""
     confidentiality: str = "confidential"
     include_names: bool = False
+    device_public_key: bytes = b""
 
     @property
     def lang(self) -> str:
@@ -89,17 +93,25 @@ class BuildControl:
     stage: str = "rendering"
     _total: int = 0
     _done: int = field(default=0, init=False)
+    _reported: int = field(default=-1, init=False)
 
     def start(self, total: int) -> None:
         self._total = total
         self._done = 0
+        self._reported = -1
         self.tick(0)
 
     def tick(self, amount: int = 1) -> None:
+        """Check for cancellation; report at most about 200 times per build."""
         check_cancel(self.cancel)
         self._done += amount
-        if self.progress is not None:
-            self.progress(min(self._done, self._total), self._total, self.stage)
+        if self.progress is None:
+            return
+        done = min(self._done, self._total)
+        step = max(1, self._total // 200)
+        if amount == 0 or done == self._total or done - self._reported >= step:
+            self._reported = done
+            self.progress(done, self._total, self.stage)
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -158,11 +170,12 @@ def fmt_size(size: int | None, _: Callable[[str], str]) -> str:
     if size < 1024:
         return exact
     value = float(size)
-    for unit in (_("KiB"), _("MiB"), _("GiB"), _("TiB")):
+    units = (_("KiB"), _("MiB"), _("GiB"), _("TiB"))
+    index = -1
+    while index < len(units) - 1 and (index < 0 or value >= 1024):
         value /= 1024
-        if value < 1024:
-            break
-    return f"{value:.1f} {unit} ({exact})"
+        index += 1
+    return f"{value:.1f} {units[index]} ({exact})"
 
 
 def fmt_timestamp(value: object) -> str:
@@ -198,9 +211,7 @@ def fields_table(
         data.append([Paragraph(markup(label), styles.cell_bold), cell])
     if not data:
         return Spacer(1, 0)
-    table = Table(
-        data, colWidths=[width * label_width, width * (1 - label_width)], splitByRow=True
-    )
+    table = Table(data, colWidths=[width * label_width, width * (1 - label_width)], splitByRow=True)
     table.setStyle(field_table_style())
     return table
 
@@ -230,6 +241,7 @@ def grid_table(
         colWidths=[width * w for w in widths],
         repeatRows=1,
         splitByRow=True,
+        splitInRow=1,
     )
     table.setStyle(grid_style())
     return table
@@ -255,7 +267,7 @@ def _numbered_canvas_class(meta: ReportMeta) -> type[Canvas]:
         def queue_outline(self, key: str, text: str, level: int) -> None:
             self._page_outline.append((key, text, level))
 
-        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+        def showPage(self) -> None:
             self._saved_pages.append(dict(self.__dict__))
             self._page_outline = []
             self._startPage()
@@ -339,12 +351,20 @@ class ReportDocument(BaseDocTemplate):  # type: ignore[misc]
             invariant=0,
         )
         frame = Frame(
-            MARGIN_X, MARGIN_BOTTOM, CONTENT_WIDTH, PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM, id="body"
+            MARGIN_X,
+            MARGIN_BOTTOM,
+            CONTENT_WIDTH,
+            PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM,
+            id="body",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
         )
         self.addPageTemplates([PageTemplate(id="page", frames=[frame])])
         self._control = control
 
-    def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 - reportlab's name
+    def afterFlowable(self, flowable: Flowable) -> None:
         self._control.tick()
 
 
@@ -358,12 +378,60 @@ def build_pdf(
     """Lay the story out into ``target``; returns the number of pages."""
     document = ReportDocument(target, meta, control, compress=compress)
     control.start(len(story))
-    document.build(story, canvasmaker=_numbered_canvas_class(meta))
+    try:
+        document.build(story, canvasmaker=_numbered_canvas_class(meta))
+    except LayoutError as exc:
+        # Never the exception text: it quotes the flowable, i.e. record content.
+        raise FieldkitError(
+            ErrorCode.REPORT_FAILED, reason="an entry is too large to lay out on a page"
+        ) from exc
     return int(document.page)
 
 
 def styles() -> Styles:
     return make_styles()
+
+
+def checking_section(meta: ReportMeta, s: Styles) -> list[Flowable]:
+    """How to check the PDF against its .minisig, with the device public key to do it."""
+    from fieldkit.export.reports.signature import public_key_text
+
+    _ = meta.translator.gettext
+    out: list[Flowable] = [
+        heading(_("Checking this file"), s.h1, "checking"),
+        para(
+            _(
+                "This PDF is accompanied by a signature file with the same name and the "
+                "extension .minisig, made with the key of the device that generated it. To "
+                "check that the PDF is unchanged, save the device public key below as "
+                "device.pub and run: minisign -Vm FILE.pdf -p device.pub"
+            ),
+            s.body,
+        ),
+        para(
+            _(
+                "Compare the key fingerprint with the one your organisation holds for this "
+                "device; a key printed inside the file it signs proves nothing on its own."
+            ),
+            s.note,
+        ),
+    ]
+    if meta.device_public_key:
+        out.append(Paragraph(markup(public_key_text(meta.device_public_key)), s.mono))
+    out.append(
+        fields_table(
+            [
+                (_("Device"), Paragraph(markup(meta.device_id), s.cell_mono)),
+                (
+                    _("Device key fingerprint"),
+                    Paragraph(markup(meta.device_fingerprint), s.cell_mono),
+                ),
+                (_("Generated"), fmt_timestamp(meta.generated_at)),
+            ],
+            s,
+        )
+    )
+    return out
 
 
 def join_nonempty(parts: Iterable[object], sep: str = " · ") -> str:

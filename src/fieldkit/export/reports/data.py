@@ -11,24 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fieldkit.domain.evidence import CustodyEvent, EvidenceItem, ItemState
+
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def _first(doc: Mapping[str, Any], *keys: str) -> Any:
-    """The first present, non-empty value among ``keys`` (dotted paths allowed)."""
-    for key in keys:
-        node: Any = doc
-        for part in key.split("."):
-            if isinstance(node, Mapping) and part in node:
-                node = node[part]
-            else:
-                node = None
-                break
-        if node not in (None, "", [], {}):
-            return node
-    return None
 
 
 @dataclass(frozen=True)
@@ -66,32 +53,30 @@ class RecordView:
 
 @dataclass(frozen=True)
 class CustodyView:
-    """One chain-of-custody event of an evidence item."""
+    """One chain-of-custody event of an evidence item, as the index prints it."""
 
     seq: int
     action: str
     at: str
     actor: str = ""
-    details: str = ""
+    purpose: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    hash_before: str = ""
     hash_after: str = ""
+    device_id: str = ""
 
     @classmethod
-    def from_doc(cls, doc: Mapping[str, Any], seq: int) -> CustodyView:
-        parts = []
-        for key in ("from_custodian", "to_custodian", "purpose", "method", "place", "notes"):
-            value = _first(doc, key, f"details.{key}")
-            if value:
-                parts.append(str(value))
-        bundle = _first(doc, "bundle_id", "details.bundle_id")
-        if bundle:
-            parts.append(f"bundle {bundle}")
+    def from_event(cls, event: CustodyEvent) -> CustodyView:
         return cls(
-            seq=int(_first(doc, "seq", "index") or seq),
-            action=_text(_first(doc, "action", "kind", "event")),
-            at=_text(_first(doc, "at", "timestamp", "created_at", "time")),
-            actor=_text(_first(doc, "actor", "actor_label", "device_id", "by")),
-            details="; ".join(parts),
-            hash_after=_text(_first(doc, "hash_after", "sha256", "details.sha256")),
+            seq=event.seq,
+            action=event.action.value,
+            at=event.at,
+            actor=event.actor,
+            purpose=event.purpose or "",
+            details=dict(event.details),
+            hash_before=event.hash_before or "",
+            hash_after=event.hash_after or "",
+            device_id=event.device_id,
         )
 
 
@@ -107,44 +92,34 @@ class EvidenceView:
     collected_by: str = ""
     collected_at: str = ""
     title: str = ""
-    mime: str = ""
+    media_type: str = ""
     description: str = ""
+    copy_role: str = "original"
     custody: tuple[CustodyView, ...] = ()
-    links: tuple[str, ...] = ()
+    linked_records: tuple[str, ...] = ()
     purged: bool = False
 
     @classmethod
-    def from_doc(
-        cls, doc: Mapping[str, Any], custody: Sequence[Mapping[str, Any]] = ()
-    ) -> EvidenceView:
-        """From an evidence metadata document and its custody events (oldest first)."""
-        size = _first(doc, "size", "size_bytes", "original_size")
-        links_raw = _first(doc, "links", "linked_records")
-        links: list[str] = []
-        if isinstance(links_raw, Sequence) and not isinstance(links_raw, str):
-            for link in links_raw:
-                if isinstance(link, Mapping):
-                    target = _first(link, "to_id", "id", "record_id")
-                    if target:
-                        links.append(str(target))
-                elif link:
-                    links.append(str(link))
+    def from_item(cls, item: EvidenceItem, events: Sequence[CustodyEvent] = ()) -> EvidenceView:
+        """From the evidence service's item and its custody events (in log order)."""
+        links = item.links
+        linked = [x for x in (links.case_id, links.interview_id, links.visit_id) if x]
+        linked.extend(links.person_ids)
         return cls(
-            id=_text(_first(doc, "id", "item_id")),
-            original_name=_text(_first(doc, "original_name", "original_filename", "filename")),
-            item_type=_text(_first(doc, "item_type", "type", "kind")),
-            size=int(size) if isinstance(size, int | float | str) and str(size).isdigit() else None,
-            sha256=_text(_first(doc, "sha256", "hash.value", "original_sha256")).lower(),
-            collected_by=_text(_first(doc, "collected_by", "collector", "created_by")),
-            collected_at=_text(_first(doc, "collected_at", "received_at", "added_at", "created_at")),
-            title=_text(_first(doc, "title")),
-            mime=_text(_first(doc, "mime", "media_type", "mime_type", "format")),
-            description=_text(_first(doc, "description")),
-            custody=tuple(
-                CustodyView.from_doc(event, index) for index, event in enumerate(custody, start=1)
-            ),
-            links=tuple(links),
-            purged=bool(_first(doc, "purged")),
+            id=item.id,
+            original_name=item.original_name,
+            item_type=item.item_type.value,
+            size=item.size,
+            sha256=item.sha256.lower(),
+            collected_by=item.collected_by or "",
+            collected_at=item.collected_at or item.created_at,
+            title=item.title or "",
+            media_type=item.media_type,
+            description=item.description or "",
+            copy_role=item.copy_role.value,
+            custody=tuple(CustodyView.from_event(e) for e in events),
+            linked_records=tuple(linked),
+            purged=item.state == ItemState.PURGED,
         )
 
 
@@ -159,6 +134,8 @@ class CaseFileData:
     recommendations: Sequence[RecordView] = ()
     evidence: Sequence[EvidenceView] = ()
     facilities: Mapping[str, RecordView] = field(default_factory=dict)
+    # Roles given when a person was linked to the case explicitly (codes of "event_roles").
+    person_roles: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

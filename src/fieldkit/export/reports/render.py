@@ -18,12 +18,11 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
 from fieldkit.domain.common import ConsentRecord, ConsentStatus, is_empty
 from fieldkit.domain.errors import FieldkitError
-from fieldkit.domain.formulas import FORMULAS
 from fieldkit.domain.forms import FieldDef, FieldType, FormTemplate, Sensitivity, children
+from fieldkit.domain.formulas import FORMULAS
 from fieldkit.domain.vocabularies import load_vocabulary
 from fieldkit.export.reports.body_diagram import body_diagram, mark_is_drawn
 from fieldkit.export.reports.common import (
-    CONTENT_WIDTH,
     clean,
     fields_table,
     fmt_timestamp,
@@ -72,7 +71,8 @@ class RenderContext:
     record_label: Callable[[str], str]
     facility_label: Callable[[str], str]
     evidence_label: Callable[[str], str]
-    withheld: set[str] = field(default_factory=set)
+    # Replaces the known names of persons shown by pseudonym with their codes in entered text.
+    redact: Callable[[str], str] = field(default=lambda text: text)
 
     @property
     def lang(self) -> str:
@@ -82,6 +82,10 @@ class RenderContext:
         return self.translator.gettext(message)
 
     # --- values ---------------------------------------------------------------------------------
+
+    def text(self, value: Any) -> str:
+        """Entered text as printed: cleaned, with withheld names replaced by codes."""
+        return self.redact(clean(value))
 
     def term(self, vocabulary: str | None, code: Any) -> str:
         if not vocabulary:
@@ -149,8 +153,8 @@ class RenderContext:
             items = value if isinstance(value, list) else [value]
             return "; ".join(resolve(_ref_id(v)) for v in items if _ref_id(v))
         if isinstance(value, list):
-            return "; ".join(clean(v) for v in value)
-        return clean(value)
+            return "; ".join(self.text(v) for v in value)
+        return self.text(value)
 
     def computed_value(self, f: FieldDef, scope: Mapping[str, Any]) -> Any:
         formula = FORMULAS.get(f.formula or "")
@@ -193,14 +197,15 @@ def _ref_id(value: Any) -> str:
 
 
 def format_minutes(minutes: int, translator: Translator) -> str:
+    _ = translator.gettext
     hours, rest = divmod(minutes, 60)
     if hours:
-        return translator.gettext("{hours} h {minutes} min").format(hours=hours, minutes=rest)
-    return translator.gettext("{minutes} min").format(minutes=rest)
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=rest)
+    return _("{minutes} min").format(minutes=rest)
 
 
 def fmt_local_datetime(value: Any) -> str:
-    """A stored datetime (ISO 8601 with offset) as ``YYYY-MM-DD HH:MM (+03:00)``: local time kept."""
+    """A stored datetime (ISO 8601 with offset) as ``YYYY-MM-DD HH:MM (+03:00)``, local time."""
     from datetime import datetime
 
     text = str(value)
@@ -219,7 +224,12 @@ def fmt_local_datetime(value: Any) -> str:
 
 
 def is_identifying(f: FieldDef) -> bool:
-    return Sensitivity.ID in f.sensitivity
+    """Whether a field's value would identify a person if printed.
+
+    Person references are never withheld: they print as the person's pseudonym code (or name,
+    when the report's name policy allows it for that person).
+    """
+    return Sensitivity.ID in f.sensitivity and f.type != FieldType.PERSON_REF
 
 
 def render_record(
@@ -229,28 +239,29 @@ def render_record(
     *,
     skip: frozenset[str] = frozenset(),
     allow_identifying: bool = False,
+    prose: bool = True,
     section_style: Any = None,
 ) -> list[Flowable]:
-    """Every filled-in field of ``data``, section by section, in template order."""
+    """Every filled-in field of ``data``, section by section, in template order.
+
+    Without ``allow_identifying``, fields tagged ID are withheld, except (with ``prose``) long
+    free-text accounts, which are the substance of a case: those are printed with every known
+    name of a pseudonymous person replaced by that person's code (``ctx.redact``).
+    """
+    policy = _Policy(allow_identifying, prose)
     out: list[Flowable] = []
     style = section_style or ctx.styles.h3
     withheld = 0
     for section in template.sections:
         block: list[Flowable] = []
         rows: list[tuple[str, Flowable | str]] = []
-
-        def flush() -> None:
-            if rows:
-                block.append(fields_table(list(rows), ctx.styles))
-                rows.clear()
-
         for f in section.fields:
             if f.id in skip:
                 continue
             value = data.get(f.id)
             if f.type != FieldType.COMPUTED and is_empty(value):
                 continue
-            if is_identifying(f) and not allow_identifying:
+            if policy.withholds(f):
                 withheld += 1
                 continue
             label = f.label.get(ctx.lang)
@@ -259,9 +270,9 @@ def render_record(
                 if text:
                     rows.append((label, text))
                 continue
-            flush()
-            block.extend(_render_complex(f, value, ctx, allow_identifying))
-        flush()
+            _flush_rows(rows, block, ctx)
+            block.extend(_render_complex(f, value, ctx, policy))
+        _flush_rows(rows, block, ctx)
         if block:
             out.append(Paragraph(markup(section.label.get(ctx.lang)), style))
             out.extend(block)
@@ -279,24 +290,44 @@ def render_record(
     return out
 
 
-def _render_complex(
-    f: FieldDef, value: Any, ctx: RenderContext, allow_identifying: bool
-) -> list[Flowable]:
+def _flush_rows(
+    rows: list[tuple[str, Flowable | str]], block: list[Flowable], ctx: RenderContext
+) -> None:
+    if rows:
+        block.append(fields_table(list(rows), ctx.styles))
+        rows.clear()
+
+
+@dataclass(frozen=True)
+class _Policy:
+    allow_identifying: bool
+    prose: bool
+
+    def withholds(self, f: FieldDef) -> bool:
+        if self.allow_identifying or not is_identifying(f):
+            return False
+        return not (self.prose and f.type == FieldType.LONGTEXT)
+
+
+def _render_complex(f: FieldDef, value: Any, ctx: RenderContext, policy: _Policy) -> list[Flowable]:
     label = f.label.get(ctx.lang)
     s = ctx.styles
     if f.type == FieldType.LONGTEXT:
-        return [Paragraph(markup(label), s.cell_bold), *long_text(value, s.body)]
+        return [Paragraph(markup(label), s.label), *long_text(ctx.text(value), s.body)]
     if f.type == FieldType.BODY_MAP:
         marks = value if isinstance(value, list) else []
-        return [Paragraph(markup(label), s.cell_bold), *injury_block(marks, ctx)]
+        return [Paragraph(markup(label), s.label), *injury_block(marks, ctx)]
     if f.type == FieldType.CONSENT:
-        return [Paragraph(markup(label), s.cell_bold), *consent_block(f, value, ctx)]
+        return [Paragraph(markup(label), s.label), *consent_block(f, value, ctx)]
     if f.type == FieldType.GROUP:
         items = value if isinstance(value, list) else [value]
         items = [i for i in items if isinstance(i, Mapping) and not _all_empty(i)]
         if not items:
             return []
-        return [Paragraph(markup(label), s.cell_bold), *group_block(f, items, ctx, allow_identifying)]
+        return [
+            Paragraph(markup(label), s.label),
+            *group_block(f, items, ctx, policy),
+        ]
     return [fields_table([(label, ctx.value_text(f, value))], s)]
 
 
@@ -305,13 +336,13 @@ def _all_empty(item: Mapping[str, Any]) -> bool:
 
 
 def group_block(
-    f: FieldDef, items: Sequence[Mapping[str, Any]], ctx: RenderContext, allow_identifying: bool
+    f: FieldDef, items: Sequence[Mapping[str, Any]], ctx: RenderContext, policy: _Policy
 ) -> list[Flowable]:
     """A repeatable group: a table when its filled sub-fields are short, else one block each."""
     subs = [
         sub
         for sub in children(f)
-        if (allow_identifying or not is_identifying(sub))
+        if not policy.withholds(sub)
         and (
             sub.type == FieldType.COMPUTED
             and any(ctx.computed_text(sub, item) for item in items)
@@ -321,7 +352,7 @@ def group_block(
     hidden = sum(
         1
         for sub in children(f)
-        if is_identifying(sub) and not allow_identifying
+        if policy.withholds(sub)
         for item in items
         if not is_empty(item.get(sub.id))
     )
@@ -346,9 +377,9 @@ def group_block(
                     if text:
                         rows_.append((sub.label.get(ctx.lang), text))
                 elif not is_empty(value):
-                    tail.extend(_render_complex(sub, value, ctx, allow_identifying))
+                    tail.extend(_render_complex(sub, value, ctx, policy))
             block: list[Flowable] = [
-                Paragraph(markup(f"{f.label.get(ctx.lang)} {n}"), ctx.styles.small)
+                Paragraph(markup(f"{f.label.get(ctx.lang)} {n}"), ctx.styles.label)
             ]
             if rows_:
                 block.append(fields_table(rows_, ctx.styles))
@@ -399,8 +430,8 @@ def consent_block(f: FieldDef, value: Any, ctx: RenderContext) -> list[Flowable]
     rows: list[list[Flowable | str]] = []
     for scope in scopes:
         status = record.effective_status(scope)
-        entry = next((e for e in reversed(record.scopes) if e.scope == scope), None)
-        conditions = entry.conditions if entry and entry.conditions else ""
+        latest = next((e for e in reversed(record.scopes) if e.scope == scope), None)
+        conditions = ctx.text(latest.conditions) if latest and latest.conditions else ""
         status_text = ctx.term("consent_statuses", status.value) if status else ""
         cell: Flowable | str = status_text
         if status == ConsentStatus.DECLINED:
@@ -424,7 +455,7 @@ def consent_block(f: FieldDef, value: Any, ctx: RenderContext) -> list[Flowable]
                 ctx.term("consent_statuses", w.new_status.value)
                 if w.new_status
                 else ctx._("withdrawn"),
-                w.how_received or "",
+                ctx.text(w.how_received or ""),
             ]
             for w in record.withdrawals
         ]
@@ -483,22 +514,22 @@ def injury_block(marks: Sequence[Any], ctx: RenderContext) -> list[Flowable]:
             t
             for t in (
                 ctx.number(mark["size_cm"], "cm") if not is_empty(mark.get("size_cm")) else "",
-                clean(mark.get("shape") or ""),
-                clean(mark.get("colour") or ""),
+                ctx.text(mark.get("shape") or ""),
+                ctx.text(mark.get("colour") or ""),
             )
             if t
         )
         cause = "; ".join(
             t
             for t in (
-                clean(mark.get("reported_cause") or ""),
+                ctx.text(mark.get("reported_cause") or ""),
                 ctx.date(mark.get("reported_date")) if mark.get("reported_date") else "",
             )
             if t
         )
-        observed = ctx.term("examiner_types", mark.get("examined_by")) if mark.get(
-            "examined_by"
-        ) else ""
+        observed = (
+            ctx.term("examiner_types", mark.get("examined_by")) if mark.get("examined_by") else ""
+        )
         photos = mark.get("photos") or []
         if photos:
             observed = "; ".join(
@@ -522,7 +553,9 @@ def injury_block(marks: Sequence[Any], ctx: RenderContext) -> list[Flowable]:
             ]
         )
         if mark.get("notes"):
-            rows.append(["", Paragraph(markup(mark["notes"]), ctx.styles.cell), "", "", "", ""])
+            rows.append(
+                ["", Paragraph(markup(ctx.text(mark["notes"])), ctx.styles.cell), "", "", "", ""]
+            )
     table = grid_table(
         [
             ctx._("No."),
@@ -534,7 +567,7 @@ def injury_block(marks: Sequence[Any], ctx: RenderContext) -> list[Flowable]:
         ],
         rows,
         ctx.styles,
-        [0.06, 0.2, 0.14, 0.18, 0.24, 0.18],
+        [0.05, 0.19, 0.16, 0.18, 0.22, 0.20],
     )
     # Notes rows span the whole width after the number column.
     for index, row in enumerate(rows, start=1):
@@ -551,10 +584,6 @@ def injury_block(marks: Sequence[Any], ctx: RenderContext) -> list[Flowable]:
         )
     )
     return out
-
-
-def width_of(fraction: float) -> float:
-    return CONTENT_WIDTH * fraction
 
 
 __all__ = [

@@ -38,6 +38,7 @@ class Styles:
     note: ParagraphStyle
     cell: ParagraphStyle
     cell_bold: ParagraphStyle
+    label: ParagraphStyle
     cell_mono: ParagraphStyle
     mono: ParagraphStyle
     flag: ParagraphStyle
@@ -103,6 +104,14 @@ def make_styles() -> Styles:
         ),
         cell=cell,
         cell_bold=ParagraphStyle("fk-cell-bold", parent=cell, fontName=SANS_BOLD),
+        label=ParagraphStyle(
+            "fk-label",
+            parent=cell,
+            fontName=SANS_BOLD,
+            spaceBefore=4,
+            spaceAfter=2,
+            keepWithNext=1,
+        ),
         cell_mono=ParagraphStyle("fk-cell-mono", parent=cell, fontName=MONO, fontSize=7.6),
         mono=ParagraphStyle("fk-mono", parent=base, fontName=MONO, fontSize=8, leading=10.5),
         flag=ParagraphStyle("fk-flag", parent=cell, fontName=SANS_BOLD, textColor=FLAG),

@@ -143,5 +143,5 @@ for _statement in CUSTODY_TRIGGERS:
     event.listen(
         CustodyEventRow.__table__,
         "after_create",
-        DDL(_statement).execute_if(dialect="sqlite"),
+        DDL(_statement).execute_if(dialect="sqlite"),  # type: ignore[no-untyped-call]
     )

@@ -120,13 +120,16 @@ class RecordConflictRow(Base):
 class RecordLinkRow(Base):
     """A typed link between two items (records, or an evidence item and a record).
 
-    ``source`` is "derived" for links computed from a record's reference fields (replaced on every
-    save) and "explicit" for links made by a person (person to case with a role) or another area.
+    ``source`` is "derived" for links computed from the reference fields of record ``owner_id``
+    (replaced whenever that record is saved) and "explicit" for links made by a person (a person to
+    a case with a role) or by another area (evidence to a case); explicit links have no owner ("").
     """
 
     __tablename__ = "record_links"
     __table_args__ = (
-        UniqueConstraint("from_id", "to_id", "kind", "role", name="uq_record_links_link"),
+        UniqueConstraint(
+            "from_id", "to_id", "kind", "role", "owner_id", name="uq_record_links_link"
+        ),
         CheckConstraint("source IN ('derived', 'explicit')", name="source_known"),
         Index("ix_record_links_to", "to_id", "kind"),
     )
@@ -138,8 +141,12 @@ class RecordLinkRow(Base):
     # Empty when the kind has no role (SQLite treats NULLs as distinct in unique constraints).
     role: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     source: Mapped[str] = mapped_column(String(16), nullable=False)
+    owner_id: Mapped[str] = mapped_column(String(36), nullable=False, default="")
     created_at: Mapped[str] = mapped_column(String(40), nullable=False)
     deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+Index("ix_record_links_owner", RecordLinkRow.owner_id)
 
 
 class AuditRow(Base):

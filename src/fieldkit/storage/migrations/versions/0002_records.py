@@ -102,15 +102,19 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(48), nullable=False),
         sa.Column("role", sa.String(64), nullable=False),
         sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("owner_id", sa.String(36), nullable=False),
         sa.Column("created_at", sa.String(40), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.CheckConstraint(
             "source IN ('derived', 'explicit')", name=op.f("ck_record_links_source_known")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_record_links")),
-        sa.UniqueConstraint("from_id", "to_id", "kind", "role", name="uq_record_links_link"),
+        sa.UniqueConstraint(
+            "from_id", "to_id", "kind", "role", "owner_id", name="uq_record_links_link"
+        ),
     )
     op.create_index("ix_record_links_to", "record_links", ["to_id", "kind"])
+    op.create_index("ix_record_links_owner", "record_links", ["owner_id"])
 
     op.create_table(
         "audit_log",
@@ -171,6 +175,7 @@ def downgrade() -> None:
     op.drop_table("audit_foreign")
     op.drop_index("ix_audit_log_target", table_name="audit_log")
     op.drop_table("audit_log")
+    op.drop_index("ix_record_links_owner", table_name="record_links")
     op.drop_index("ix_record_links_to", table_name="record_links")
     op.drop_table("record_links")
     op.drop_index(op.f("ix_record_conflicts_record_id"), table_name="record_conflicts")

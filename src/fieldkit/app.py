@@ -1,0 +1,360 @@
+"""Composition root of the desktop program.
+
+paths → logging (no content in logs) → settings → i18n → QApplication → unlock/create window →
+main window. ``fieldkit`` with no command calls :func:`run_desktop`.
+
+:class:`DesktopApp` owns everything that lives longer than one unlocked session: the task runner,
+the clipboard guard, the lock manager, the idle watcher and the screen-lock listener. It shows the
+unlock window, builds the main window once the profile is open, and goes back to the unlock window
+on lock. Switching language re-creates the windows (their state is kept in the settings and in the
+profile), which is simpler and safer than re-translating every widget in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTranslator, Signal
+from PySide6.QtWidgets import QApplication
+
+from fieldkit import i18n
+from fieldkit.i18n import _
+from fieldkit.ui import dialogs
+from fieldkit.ui.clipboard import ClipboardGuard
+from fieldkit.ui.lock import (
+    REASON_IDLE,
+    REASON_SCREEN,
+    REASON_SLEEP,
+    REASON_USER,
+    IdleWatcher,
+    LockManager,
+    ScreenLockListener,
+)
+from fieldkit.ui.settings import AppSettings, load_settings, save_settings, settings_path
+from fieldkit.ui.tasks import TaskRunner
+from fieldkit.ui.unlock import UnlockWindow
+
+log = logging.getLogger(__name__)
+
+LOG_ENV = "FIELDKIT_LOG_DIR"
+QT_CATALOGUES = ("qtbase",)
+
+
+# --- paths and logging ------------------------------------------------------------------------
+
+
+def log_dir() -> Path:
+    env = os.environ.get(LOG_ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir("fieldkit", appauthor=False))
+
+
+def setup_logging(folder: Path | None = None) -> Path | None:
+    """A rotating log file (0600) in the user's log folder; messages never carry record content."""
+    folder = folder or log_dir()
+    level = logging.DEBUG if os.environ.get("FIELDKIT_DEBUG") == "1" else logging.INFO
+    root = logging.getLogger("fieldkit")
+    root.setLevel(level)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / "fieldkit.log"
+        handler = logging.handlers.TimedRotatingFileHandler(
+            path, when="D", backupCount=7, encoding="utf-8"
+        )
+        if path.exists():
+            os.chmod(path, 0o600)
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    return path
+
+
+# --- translations -----------------------------------------------------------------------------
+
+
+class QtTranslations:
+    """Qt's own translations (standard buttons, file dialogs) for the interface language."""
+
+    def __init__(self, app: QApplication) -> None:
+        self._app = app
+        self._installed: list[QTranslator] = []
+
+    def apply(self, language: str) -> bool:
+        for translator in self._installed:
+            self._app.removeTranslator(translator)
+        self._installed.clear()
+        QLocale.setDefault(QLocale(language))
+        if language == "en":
+            return True
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        loaded = False
+        for catalogue in QT_CATALOGUES:
+            translator = QTranslator(self._app)
+            if translator.load(f"{catalogue}_{language}", folder):
+                self._app.installTranslator(translator)
+                self._installed.append(translator)
+                loaded = True
+            else:
+                log.warning("Qt translation %s_%s not found", catalogue, language)
+        return loaded
+
+
+# --- the program ------------------------------------------------------------------------------
+
+
+class DesktopApp(QObject):
+    """Unlock window ⇄ main window, with locking and language switching.
+
+    Emits:
+        main_window_shown(object MainWindow): after every unlock (tests wait for it).
+        locked(str reason): after the lock sequence ran and the unlock window is shown.
+    """
+
+    main_window_shown = Signal(object)
+    locked = Signal(str)
+
+    def __init__(
+        self,
+        app: QApplication,
+        profile_path: Path,
+        settings: AppSettings,
+        *,
+        settings_file: Path | None = None,
+        listen_for_screen_lock: bool = True,
+        session_bus: Any = None,
+        system_bus: Any = None,
+    ) -> None:
+        super().__init__()
+        self.app = app
+        self.profile_path = profile_path
+        self.settings = settings
+        self.settings_file = settings_file
+        self.runner = TaskRunner(self)
+        self.clipboard = ClipboardGuard(parent=self)
+        self.lock_manager = LockManager(self.runner, self.clipboard, self)
+        self.lock_manager.locked.connect(self._on_lock_manager_locked)
+        self.idle = IdleWatcher(settings.idle_lock_minutes * 60_000, self)
+        self.idle.idle.connect(lambda: self.lock(REASON_IDLE))
+        self.screen_listener = ScreenLockListener(session_bus, system_bus, self)
+        self.screen_listener.screen_locked.connect(self._on_screen_locked)
+        if listen_for_screen_lock:
+            self.screen_listener.start()
+        self.qt_translations = QtTranslations(app)
+        self.qt_translations.apply(settings.language)
+        i18n.set_language(settings.language)
+        self.unlock_window: UnlockWindow | None = None
+        self.main_window: Any = None
+        self.vault: Any = None
+        app.aboutToQuit.connect(self.shutdown)
+
+    # --- windows ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.show_unlock()
+
+    def show_unlock(self, reason: str = "") -> UnlockWindow:
+        old = self.unlock_window
+        window = UnlockWindow(self.profile_path, self.runner, reason=reason)
+        window.unlocked.connect(self._on_unlocked)
+        window.language_requested.connect(self.set_language)
+        window.resize(620, 420)
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        self.unlock_window = window
+        if old is not None:
+            old.close()
+            old.deleteLater()
+        return window
+
+    def _on_unlocked(self, vault: object) -> None:
+        self.vault = vault
+        self.lock_manager.set_vault(vault)
+        self._show_main_window()
+        if self.unlock_window is not None:
+            self.unlock_window.close()
+            self.unlock_window.deleteLater()
+            self.unlock_window = None
+        self.idle.start()
+
+    def _show_main_window(self) -> None:
+        from fieldkit.ui.main_window import MainWindow
+
+        window = MainWindow(self.vault, self.runner, self.clipboard, self.settings)
+        window.lock_requested.connect(lambda: self.lock(REASON_USER))
+        window.quit_requested.connect(self.quit)
+        window.settings_changed.connect(self.apply_settings)
+        self.lock_manager.add_on_lock(window.clear)
+        window.show()
+        self.main_window = window
+        self.main_window_shown.emit(window)
+
+    def _close_main_window(self) -> None:
+        window, self.main_window = self.main_window, None
+        if window is None:
+            return
+        self._remember_layout(window)
+        window.close_for_lock()
+        window.deleteLater()
+
+    def _remember_layout(self, window: Any) -> None:
+        try:
+            self.settings = self.settings.model_copy(update=window.layout_settings())
+            self._save_settings()
+        except Exception as exc:
+            log.warning("window layout not saved: %s", type(exc).__name__)
+
+    # --- lock ---------------------------------------------------------------------------------
+
+    def lock(self, reason: str = REASON_USER) -> bool:
+        """Run the lock sequence (tasks, dialogs, clipboard, models, keys) and show unlock."""
+        if not self.lock_manager.is_unlocked:
+            return False
+        if reason == REASON_USER and self.main_window is not None:
+            editors = getattr(self.main_window, "editors", None)
+            if (
+                editors is not None
+                and editors.has_unsaved_changes()
+                and not dialogs.ask(
+                    self.main_window,
+                    _("Unsaved changes"),
+                    _("Some records have unsaved changes. Lock anyway and discard them?"),
+                    yes_text=_("Discard and lock"),
+                    no_text=_("Keep editing"),
+                )
+            ):
+                return False
+        self.idle.stop()
+        return self.lock_manager.lock(reason)
+
+    def _on_screen_locked(self, reason: str) -> None:
+        if self.settings.lock_on_screen_lock:
+            self.lock(reason)
+
+    def _on_lock_manager_locked(self, reason: str) -> None:
+        # The unlock window appears before the main window goes, so the program never has no
+        # window (Qt would quit).
+        self.vault = None
+        texts = {
+            REASON_IDLE: _("Locked after {n} minutes without activity.").format(
+                n=self.settings.idle_lock_minutes
+            ),
+            REASON_SCREEN: _("Locked because the screen was locked."),
+            REASON_SLEEP: _("Locked because the computer went to sleep."),
+            REASON_USER: _("Locked."),
+        }
+        self.show_unlock(texts.get(reason, _("Locked.")))
+        self._close_main_window()
+        self.locked.emit(reason)
+
+    # --- settings and language ----------------------------------------------------------------
+
+    def _save_settings(self) -> None:
+        try:
+            save_settings(self.settings, self.settings_file)
+        except OSError as exc:
+            log.warning("settings not saved: %s", type(exc).__name__)
+
+    def apply_settings(self, settings: object) -> None:
+        assert isinstance(settings, AppSettings)
+        language_changed = settings.language != self.settings.language
+        self.settings = settings
+        self.idle.set_timeout_ms(settings.idle_lock_minutes * 60_000)
+        self._save_settings()
+        if language_changed:
+            self.set_language(settings.language)
+
+    def set_language(self, language: str) -> None:
+        """Switch the interface language; the windows are rebuilt in the new language."""
+        if language not in i18n.SUPPORTED_LANGUAGES:
+            return
+        i18n.set_language(language)
+        self.qt_translations.apply(language)
+        if self.settings.language != language:
+            self.settings = self.settings.model_copy(update={"language": language})
+            self._save_settings()
+        if self.main_window is not None:
+            old = self.main_window
+            self._remember_layout(old)
+            case_id = old.current_case_id()
+            if old.has_unsaved_changes() and not dialogs.ask(
+                old,
+                _("Unsaved changes"),
+                _("Changing the language closes the open forms. Discard their changes?"),
+            ):
+                return
+            old.editors.discard_all()
+            self._show_main_window()
+            new = self.main_window
+            new.setGeometry(old.geometry())
+            old.close_for_lock()
+            old.deleteLater()
+            if case_id:
+                new.open_case(case_id)
+        elif self.unlock_window is not None:
+            reason = self.unlock_window.reason_label.text()
+            self.show_unlock(reason)
+
+    # --- quit ---------------------------------------------------------------------------------
+
+    def quit(self) -> None:
+        self.app.quit()
+
+    def shutdown(self) -> None:
+        """On quit: stop tasks, clear the clipboard, lock the profile, remember the layout."""
+        if self.main_window is not None:
+            self._remember_layout(self.main_window)
+        self.idle.stop()
+        if self.lock_manager.is_unlocked:
+            self.lock_manager.locked.disconnect(self._on_lock_manager_locked)
+            self.lock_manager.lock(REASON_USER)
+        else:
+            self.runner.stop_all()
+            self.clipboard.clear_if_ours()
+        if self.main_window is not None:
+            self.main_window.close_for_lock()
+            self.main_window = None
+        if self.unlock_window is not None:
+            self.unlock_window.close()
+            self.unlock_window = None
+
+
+def run_desktop(profile: Path | None) -> int:
+    """Start the desktop program on ``profile`` (default: FIELDKIT_PROFILE or the user folder)."""
+    os.umask(0o077)
+    from fieldkit.services.profile import default_profile_path
+
+    profile_path = Path(profile).expanduser() if profile else default_profile_path()
+    setup_logging()
+    log.info("desktop program starting")
+    settings_file = settings_path()
+    settings = load_settings(settings_file, language_hint=i18n.current().language)
+    if not settings_file.exists():
+        settings = settings.model_copy(update={"language": i18n.current().language})
+    i18n.set_language(settings.language)
+
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("fieldkit")
+    app.setApplicationDisplayName("fieldkit")
+    app.setOrganizationName("fieldkit")
+    app.setQuitOnLastWindowClosed(True)
+
+    from fieldkit.ui.messages import install_excepthook
+
+    install_excepthook()
+    desktop = DesktopApp(app, profile_path, settings, settings_file=settings_file)
+    desktop.start()
+    code = int(app.exec())
+    log.info("desktop program stopped")
+    return code

@@ -1,0 +1,343 @@
+"""The bundle manifest: what a bundle carries, in canonical JSON, and its strict schema check.
+
+The manifest names every other member with its SHA-256 and size, so its own hash (the "bundle
+hash") commits to the whole bundle; the next bundle of the same device records it as ``prev``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from fieldkit.crypto.canonical_json import canonical_dumps
+from fieldkit.export.bundle_format import (
+    AUDIT_NAME,
+    CUSTODY_NAME,
+    MANIFEST_NAME,
+    UUID_PATTERN,
+    evidence_member,
+    object_member,
+    record_member,
+)
+
+FORMAT = "fieldkit-bundle/1"
+MAX_ENTRIES = 100_000
+MAX_SIZE = 1 << 44  # 16 TiB: larger than any real object, small enough to stay an exact integer
+
+_UUID_RE = re.compile(UUID_PATTERN)
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
+_TYPE_RE = re.compile(r"[a-z][a-z_]{0,31}")
+_MEDIA_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+_KEY_ID_RE = re.compile(r"[0-9A-F]{16}")
+_FPR_RE = re.compile(r"sha256:[0-9a-f]{64}")
+OPERATIONS = ("upsert", "delete")
+
+
+class ManifestError(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    id: str
+    type: str
+    revision: int
+    operation: str
+    sha256: str
+    size: int
+
+    @property
+    def member(self) -> str:
+        return record_member(self.id, self.revision)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "revision": self.revision,
+            "operation": self.operation,
+            "sha256": self.sha256,
+            "size": self.size,
+        }
+
+
+@dataclass(frozen=True)
+class EvidenceEntry:
+    id: str
+    sha256: str
+    size: int
+
+    @property
+    def member(self) -> str:
+        return evidence_member(self.id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "sha256": self.sha256, "size": self.size}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    sha256: str
+    size: int
+    entries: int
+
+    member = AUDIT_NAME
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "size": self.size, "entries": self.entries}
+
+
+@dataclass(frozen=True)
+class CustodyEntry:
+    sha256: str
+    size: int
+    entries: int
+
+    member = CUSTODY_NAME
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "size": self.size, "entries": self.entries}
+
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    sha256: str
+    size: int
+    media_type: str
+
+    @property
+    def member(self) -> str:
+        return object_member(self.sha256)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "size": self.size, "media_type": self.media_type}
+
+
+@dataclass
+class Manifest:
+    bundle_id: str
+    created_at: str
+    device_id: str
+    device_key_id: str
+    org_recipients: list[str]
+    seq: int
+    prev: str | None
+    change_from: int
+    change_through: int
+    records: list[RecordEntry] = field(default_factory=list)
+    evidence: list[EvidenceEntry] = field(default_factory=list)
+    audit: AuditEntry | None = None
+    custody: CustodyEntry | None = None
+    objects: list[ObjectEntry] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "bundle_id": self.bundle_id,
+            "created_at": self.created_at,
+            "device": {"device_id": self.device_id, "key_id": self.device_key_id},
+            "org_recipients": list(self.org_recipients),
+            "seq": self.seq,
+            "prev": self.prev,
+            "changes": {"from": self.change_from, "through": self.change_through},
+            "records": [r.to_json() for r in self.records],
+            "evidence": [e.to_json() for e in self.evidence],
+            "audit": self.audit.to_json() if self.audit else None,
+            "custody": self.custody.to_json() if self.custody else None,
+            "objects": [o.to_json() for o in self.objects],
+        }
+
+    def to_bytes(self) -> bytes:
+        return canonical_dumps(self.to_json())
+
+    def members(self) -> list[tuple[str, str, int]]:
+        """(name, sha256, size) of every member after the manifest, in bundle order."""
+        out: list[tuple[str, str, int]] = []
+        out.extend((r.member, r.sha256, r.size) for r in self.records)
+        out.extend((e.member, e.sha256, e.size) for e in self.evidence)
+        if self.audit is not None:
+            out.append((self.audit.member, self.audit.sha256, self.audit.size))
+        if self.custody is not None:
+            out.append((self.custody.member, self.custody.sha256, self.custody.size))
+        out.extend((o.member, o.sha256, o.size) for o in self.objects)
+        return out
+
+    def trusted_comment(self, manifest_sha256: str) -> str:
+        return (
+            f"{FORMAT} bundle={self.bundle_id} device={self.device_id} seq={self.seq} "
+            f"manifest={manifest_sha256}"
+        )
+
+    @classmethod
+    def from_json(cls, doc: Any) -> Manifest:
+        """Check the whole schema; every problem is a :class:`ManifestError` with a short reason."""
+        obj = _obj(doc, "manifest")
+        fmt = obj.get("format")
+        if fmt != FORMAT:
+            raise UnsupportedFormatError(str(fmt)[:40] if isinstance(fmt, str) else "none")
+        _keys(
+            obj,
+            "manifest",
+            {
+                "format",
+                "bundle_id",
+                "created_at",
+                "device",
+                "org_recipients",
+                "seq",
+                "prev",
+                "changes",
+                "records",
+                "evidence",
+                "audit",
+                "custody",
+                "objects",
+            },
+        )
+        device = _obj(obj["device"], "device")
+        _keys(device, "device", {"device_id", "key_id"})
+        changes = _obj(obj["changes"], "changes")
+        _keys(changes, "changes", {"from", "through"})
+        recipients = _list(obj["org_recipients"], "org_recipients", 16)
+        if not recipients:
+            raise ManifestError("org_recipients is empty")
+        prev = obj["prev"]
+        if prev is not None:
+            prev = _match(prev, _SHA_RE, "prev")
+        manifest = cls(
+            bundle_id=_match(obj["bundle_id"], _UUID_RE, "bundle_id"),
+            created_at=_str(obj["created_at"], "created_at", 40),
+            device_id=_match(device["device_id"], _UUID_RE, "device.device_id"),
+            device_key_id=_match(device["key_id"], _KEY_ID_RE, "device.key_id"),
+            org_recipients=[_match(r, _FPR_RE, "org_recipients") for r in recipients],
+            seq=_int(obj["seq"], "seq", 1),
+            prev=prev,
+            change_from=_int(changes["from"], "changes.from", 0),
+            change_through=_int(changes["through"], "changes.through", 0),
+        )
+        if manifest.change_through < manifest.change_from:
+            raise ManifestError("changes.through is below changes.from")
+        if (manifest.seq == 1) != (prev is None):
+            raise ManifestError("prev must be null exactly for the first bundle")
+        seen_records: set[tuple[str, int]] = set()
+        for item in _list(obj["records"], "records", MAX_ENTRIES):
+            rec = _obj(item, "records[]")
+            _keys(rec, "records[]", {"id", "type", "revision", "operation", "sha256", "size"})
+            entry = RecordEntry(
+                id=_match(rec["id"], _UUID_RE, "records[].id"),
+                type=_match(rec["type"], _TYPE_RE, "records[].type"),
+                revision=_int(rec["revision"], "records[].revision", 1, 999_999_999),
+                operation=_choice(rec["operation"], OPERATIONS, "records[].operation"),
+                sha256=_match(rec["sha256"], _SHA_RE, "records[].sha256"),
+                size=_int(rec["size"], "records[].size", 0),
+            )
+            key = (entry.id, entry.revision)
+            if key in seen_records:
+                raise ManifestError(f"record {entry.id} revision {entry.revision} is listed twice")
+            seen_records.add(key)
+            manifest.records.append(entry)
+        seen_items: set[str] = set()
+        for item in _list(obj["evidence"], "evidence", MAX_ENTRIES):
+            ev = _obj(item, "evidence[]")
+            _keys(ev, "evidence[]", {"id", "sha256", "size"})
+            eentry = EvidenceEntry(
+                id=_match(ev["id"], _UUID_RE, "evidence[].id"),
+                sha256=_match(ev["sha256"], _SHA_RE, "evidence[].sha256"),
+                size=_int(ev["size"], "evidence[].size", 0),
+            )
+            if eentry.id in seen_items:
+                raise ManifestError(f"evidence item {eentry.id} is listed twice")
+            seen_items.add(eentry.id)
+            manifest.evidence.append(eentry)
+        if obj["audit"] is not None:
+            au = _obj(obj["audit"], "audit")
+            _keys(au, "audit", {"sha256", "size", "entries"})
+            manifest.audit = AuditEntry(
+                sha256=_match(au["sha256"], _SHA_RE, "audit.sha256"),
+                size=_int(au["size"], "audit.size", 0),
+                entries=_int(au["entries"], "audit.entries", 0),
+            )
+        if obj["custody"] is not None:
+            cu = _obj(obj["custody"], "custody")
+            _keys(cu, "custody", {"sha256", "size", "entries"})
+            manifest.custody = CustodyEntry(
+                sha256=_match(cu["sha256"], _SHA_RE, "custody.sha256"),
+                size=_int(cu["size"], "custody.size", 0),
+                entries=_int(cu["entries"], "custody.entries", 0),
+            )
+        seen_objects: set[str] = set()
+        for item in _list(obj["objects"], "objects", MAX_ENTRIES):
+            ob = _obj(item, "objects[]")
+            _keys(ob, "objects[]", {"sha256", "size", "media_type"})
+            oentry = ObjectEntry(
+                sha256=_match(ob["sha256"], _SHA_RE, "objects[].sha256"),
+                size=_int(ob["size"], "objects[].size", 0),
+                media_type=_match(ob["media_type"], _MEDIA_RE, "objects[].media_type"),
+            )
+            if oentry.sha256 in seen_objects:
+                raise ManifestError(f"object {oentry.sha256[:16]} is listed twice")
+            seen_objects.add(oentry.sha256)
+            manifest.objects.append(oentry)
+        return manifest
+
+
+class UnsupportedFormatError(ManifestError):
+    """The manifest declares a format this program does not read."""
+
+
+def _obj(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ManifestError(f"{where} must be an object")
+    return value
+
+
+def _keys(obj: dict[str, Any], where: str, expected: set[str]) -> None:
+    keys = set(obj)
+    if keys != expected:
+        missing = sorted(expected - keys)
+        extra = sorted(keys - expected)
+        if missing:
+            raise ManifestError(f"{where} lacks {', '.join(missing)}")
+        raise ManifestError(f"{where} has unknown fields ({len(extra)})")
+
+
+def _list(value: Any, where: str, limit: int) -> list[Any]:
+    if not isinstance(value, list):
+        raise ManifestError(f"{where} must be a list")
+    if len(value) > limit:
+        raise ManifestError(f"{where} has more than {limit} entries")
+    return value
+
+
+def _str(value: Any, where: str, limit: int) -> str:
+    if not isinstance(value, str) or len(value) > limit:
+        raise ManifestError(f"{where} must be a short string")
+    return value
+
+
+def _match(value: Any, pattern: re.Pattern[str], where: str) -> str:
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        raise ManifestError(f"{where} is malformed")
+    return value
+
+
+def _choice(value: Any, choices: tuple[str, ...], where: str) -> str:
+    if value not in choices:
+        raise ManifestError(f"{where} is not one of {', '.join(choices)}")
+    return str(value)
+
+
+def _int(value: Any, where: str, minimum: int, maximum: int = MAX_SIZE) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ManifestError(f"{where} must be an integer from {minimum} to {maximum}")
+    return value
+
+
+def sums_text(manifest_sha256: str, manifest: Manifest) -> bytes:
+    """The SHA256SUMS member, in ``sha256sum`` text format, manifest first."""
+    lines = [f"{manifest_sha256}  {MANIFEST_NAME}\n"]
+    lines.extend(f"{sha}  {name}\n" for name, sha, _size in manifest.members())
+    return "".join(lines).encode("ascii")

@@ -1,0 +1,1 @@
+"""PDF reports: the case file for lawyers and the NPM visit report (reportlab, embedded fonts)."""

@@ -1,0 +1,584 @@
+"""The case file for lawyers: one PDF a lawyer can print, read and check against the evidence.
+
+Order: cover (case, dates, prepared by, confidentiality, names policy), summary, persons by
+pseudonym, acts and legal assessment, interviews (consent, account, injuries on body diagrams),
+linked visits, recommendations with their follow-up, the evidence index (full SHA-256 of every
+original, custody events) and a closing page on how to check the file and its signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import IO, Any
+
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, Spacer
+
+from fieldkit.domain.common import is_empty
+from fieldkit.domain.errors import FieldkitError
+from fieldkit.domain.forms import FieldType, FormTemplate, Section
+from fieldkit.export.reports.common import (
+    BuildControl,
+    ReportMeta,
+    build_pdf,
+    checking_section,
+    clean,
+    fields_table,
+    fmt_size,
+    fmt_timestamp,
+    grid_table,
+    heading,
+    markup,
+    para,
+    styles,
+)
+from fieldkit.export.reports.data import CaseFileData, CustodyView, EvidenceView, RecordView
+from fieldkit.export.reports.fonts import MONO
+from fieldkit.export.reports.labels import (
+    copy_role_label,
+    custody_action_label,
+    item_type_label,
+)
+from fieldkit.export.reports.people import (
+    NameDecision,
+    NameRedactor,
+    all_names,
+    decide_names,
+    person_refs,
+    real_name,
+    record_code,
+    short_id,
+    template_for,
+)
+from fieldkit.export.reports.render import RenderContext, render_record
+from fieldkit.export.reports.styles import Styles
+
+# Case sections whose id mentions one of these go under "Acts and legal assessment".
+_LEGAL_SECTION_HINTS = ("act", "assess", "legal", "proceed", "political", "involv", "perpetr")
+
+
+class CaseFileBuilder:
+    """Turns :class:`CaseFileData` into flowables; one instance per report."""
+
+    def __init__(self, data: CaseFileData, meta: ReportMeta) -> None:
+        self.data = data
+        self.meta = meta
+        self.t = meta.translator
+        self.s: Styles = styles()
+        self.names: dict[str, NameDecision] = decide_names(
+            data.persons, data.interviews, meta.include_names
+        )
+        self._codes = {p.id: record_code(p) for p in data.persons}
+        self._records: dict[str, RecordView] = {
+            r.id: r
+            for r in (
+                data.case,
+                *data.persons,
+                *data.interviews,
+                *data.visits,
+                *data.recommendations,
+                *data.facilities.values(),
+            )
+        }
+        self._evidence_numbers = {
+            item.id: f"E-{n}" for n, item in enumerate(data.evidence, start=1)
+        }
+        self.redactor = NameRedactor(
+            [(self._codes[p.id], all_names(p)) for p in data.persons if not self.names[p.id].show]
+        )
+        self.ctx = RenderContext(
+            translator=self.t,
+            styles=self.s,
+            person_label=self.person_label,
+            record_label=self.record_label,
+            facility_label=self.facility_label,
+            evidence_label=self.evidence_label,
+            redact=self.redactor,
+        )
+
+    # --- labels for references --------------------------------------------------------------
+
+    def _(self, message: str) -> str:
+        return self.t.gettext(message)
+
+    def person_label(self, person_id: str) -> str:
+        code = self._codes.get(person_id)
+        if code is None:
+            return self._("person {code} (not in this file)").format(code=short_id(person_id))
+        decision = self.names.get(person_id)
+        if decision is not None and decision.show:
+            name = real_name(self._records[person_id])
+            if name:
+                return f"{code} ({name})"
+        return code
+
+    def record_label(self, record_id: str) -> str:
+        record = self._records.get(record_id)
+        if record is None:
+            return short_id(record_id)
+        if record.type == "person":
+            return self.person_label(record_id)
+        return record_code(record)
+
+    def facility_label(self, facility_id: str) -> str:
+        facility = self.data.facilities.get(facility_id)
+        if facility is None:
+            return short_id(facility_id)
+        return title_of(facility) or record_code(facility)
+
+    def evidence_label(self, item_id: str) -> str:
+        return self._evidence_numbers.get(item_id, short_id(item_id))
+
+    # --- the document -----------------------------------------------------------------------
+
+    def story(self, control: BuildControl | None = None) -> list[Flowable]:
+        parts: list[list[Flowable]] = [
+            self.cover(),
+            self.summary(),
+            self.persons(),
+            self.legal(),
+            self.interviews(control),
+            self.visits(),
+            self.recommendations(),
+            self.evidence_index(control),
+            self.closing(),
+        ]
+        out: list[Flowable] = []
+        for part in parts:
+            out.extend(part)
+        return out
+
+    def cover(self) -> list[Flowable]:
+        s, case = self.s, self.data.case
+        template = template_for(case)
+        title = self.ctx.text(title_of(case))
+        out: list[Flowable] = [
+            Spacer(1, 30),
+            Paragraph(markup(self._("Case file")), s.title),
+            Paragraph(markup(title or record_code(case)), s.subtitle),
+        ]
+        rows: list[tuple[str, Flowable | str]] = [
+            (self._("Case"), Paragraph(markup(record_code(case)), s.cell_mono)),
+            (self._("Record id"), Paragraph(markup(case.id), s.cell_mono)),
+        ]
+        for key in ("date_from", "date_to", "status"):
+            field_id = getattr(template.index, key)
+            if not field_id:
+                continue
+            f = template.field(field_id)
+            text = self.ctx.value_text(f, case.data.get(field_id), case.data)
+            if text:
+                rows.append((f.label.get(self.t.language), text))
+        rows.extend(
+            [
+                (self._("Last changed"), fmt_timestamp(case.updated_at)),
+                (self._("Prepared by"), self.meta.prepared_by or self._("not stated")),
+                (self._("Generated"), fmt_timestamp(self.meta.generated_at)),
+                (
+                    self._("Confidentiality"),
+                    self._("Confidential record") if case.confidential else self._("Internal"),
+                ),
+                (self._("Persons"), self.names_policy()),
+                (self._("Signing device"), Paragraph(markup(self.meta.device_id), s.cell_mono)),
+                (
+                    self._("Device key fingerprint"),
+                    Paragraph(markup(self.meta.device_fingerprint), s.cell_mono),
+                ),
+            ]
+        )
+        out.append(fields_table(rows, s))
+        out.append(Spacer(1, 12))
+        counts = [
+            (self._("Persons"), len(self.data.persons)),
+            (self._("Interviews"), len(self.data.interviews)),
+            (self._("Linked visits"), len(self.data.visits)),
+            (self._("Recommendations"), len(self.data.recommendations)),
+            (self._("Evidence items"), len(self.data.evidence)),
+        ]
+        out.append(Paragraph(markup(self._("Contents")), s.h3))
+        out.append(fields_table([(label, str(n)) for label, n in counts], s, label_width=0.5))
+        out.append(Spacer(1, 10))
+        out.append(
+            para(
+                self._(
+                    "This file was generated by fieldkit from the encrypted records of the device "
+                    "named above. Entered text is reproduced exactly as recorded. A detached "
+                    "signature (.minisig) made with the device key accompanies the PDF; the last "
+                    "page explains how to check it and the evidence files."
+                ),
+                s.note,
+            )
+        )
+        out.append(PageBreak())
+        return out
+
+    def names_policy(self) -> str:
+        if not self.meta.include_names:
+            return self._("Shown by pseudonym code only; no real names are included.")
+        shown = sum(1 for d in self.names.values() if d.show)
+        return self._(
+            "Real names shown only where the person consented to publication with name "
+            "({shown} of {total}); all others by pseudonym code."
+        ).format(shown=shown, total=len(self.names))
+
+    def _case_sections(self, legal: bool) -> tuple[FormTemplate, frozenset[str]]:
+        template = template_for(self.data.case)
+        skip: set[str] = set()
+        for section in template.sections:
+            if _is_legal(section) != legal:
+                skip.update(f.id for f in section.fields)
+        return template, frozenset(skip)
+
+    def summary(self) -> list[Flowable]:
+        template, skip = self._case_sections(legal=False)
+        body = render_record(
+            template,
+            self.data.case.data,
+            self.ctx,
+            skip=skip,
+            allow_identifying=self.meta.include_names,
+        )
+        return [
+            heading(self._("Summary"), self.s.h1, "summary"),
+            *(body or [para(self._("Nothing recorded."), self.s.note)]),
+        ]
+
+    def legal(self) -> list[Flowable]:
+        template, skip = self._case_sections(legal=True)
+        body = render_record(
+            template,
+            self.data.case.data,
+            self.ctx,
+            skip=skip,
+            allow_identifying=self.meta.include_names,
+        )
+        return [
+            CondPageBreak(120),
+            heading(self._("Acts and legal assessment"), self.s.h1, "legal"),
+            *(body or [para(self._("Nothing recorded."), self.s.note)]),
+        ]
+
+    def persons(self) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [CondPageBreak(250), heading(self._("Persons"), s.h1, "persons")]
+        if not self.data.persons:
+            return [*out, para(self._("No persons are linked to this case."), s.note)]
+        roles = self._roles()
+        out.append(para(self.names_policy(), s.note))
+        rows: list[list[Flowable | str]] = []
+        for person in self.data.persons:
+            decision = self.names[person.id]
+            name = real_name(person) if decision.show else ""
+            rows.append(
+                [
+                    Paragraph(markup(self._codes[person.id]), s.cell_mono),
+                    "; ".join(roles.get(person.id, [])),
+                    name or self._("withheld: {reason}").format(reason=self._(decision.reason)),
+                ]
+            )
+        out.append(
+            grid_table(
+                [self._("Pseudonym"), self._("Role in this case"), self._("Name")],
+                rows,
+                s,
+                [0.18, 0.42, 0.40],
+            )
+        )
+        for person in self.data.persons:
+            body = render_record(
+                template_for(person),
+                person.data,
+                self.ctx,
+                allow_identifying=self.names[person.id].show,
+                prose=False,
+                section_style=s.h3,
+            )
+            if body:
+                out.append(
+                    heading(
+                        self._("Person {code}").format(code=self._codes[person.id]),
+                        s.h2,
+                        f"person-{person.id}",
+                        1,
+                    )
+                )
+                out.extend(body)
+        return out
+
+    def _roles(self) -> dict[str, list[str]]:
+        roles: dict[str, list[str]] = {}
+        lang = self.t.language
+        for person_id, codes in self.data.person_roles.items():
+            for code in codes:
+                label = self.ctx.term("event_roles", code) if code else ""
+                if label and label not in roles.setdefault(person_id, []):
+                    roles[person_id].append(label)
+        for record in (self.data.case, *self.data.interviews, *self.data.visits):
+            try:
+                template = template_for(record)
+            except FieldkitError:
+                continue
+            for person_id, f in person_refs(template, record.data):
+                label = f.label.get(lang)
+                if record.type != "case":
+                    label = f"{label} ({record_code(record)})"
+                found = roles.setdefault(person_id, [])
+                if label not in found:
+                    found.append(label)
+        return roles
+
+    def interviews(self, control: BuildControl | None) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [PageBreak(), heading(self._("Interviews"), s.h1, "interviews")]
+        if not self.data.interviews:
+            return [*out, para(self._("No interviews are linked to this case."), s.note)]
+        for index, interview in enumerate(self.data.interviews):
+            if control is not None and index % 20 == 0:
+                control.tick(0)
+            allow = self._interview_allows_names(interview)
+            template = template_for(interview)
+            if index:
+                out.append(CondPageBreak(200))
+            out.append(
+                heading(
+                    self._("Interview {code}").format(code=record_code(interview)),
+                    s.h2,
+                    f"interview-{interview.id}",
+                    1,
+                )
+            )
+            out.append(para(self._interview_line(interview, template), s.note))
+            out.extend(
+                render_record(
+                    template, interview.data, self.ctx, allow_identifying=allow, section_style=s.h3
+                )
+            )
+        return out
+
+    def _interview_allows_names(self, interview: RecordView) -> bool:
+        if not self.meta.include_names:
+            return False
+        try:
+            template = template_for(interview)
+        except FieldkitError:
+            return False
+        ids = {pid for pid, f in person_refs(template, interview.data)}
+        decisions = [self.names.get(pid) for pid in ids]
+        return bool(decisions) and all(d is not None and d.show for d in decisions)
+
+    def _interview_line(self, interview: RecordView, template: FormTemplate) -> str:
+        parts = [
+            self._("revision {n}").format(n=interview.revision),
+            self._("last changed {time}").format(time=fmt_timestamp(interview.updated_at)),
+        ]
+        if interview.confidential:
+            parts.insert(0, self._("confidential record"))
+        return " · ".join(parts)
+
+    def visits(self) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [CondPageBreak(150), heading(self._("Linked visits"), s.h1, "visits")]
+        if not self.data.visits:
+            return [*out, para(self._("No visits are linked to this case."), s.note)]
+        rows: list[list[Flowable | str]] = []
+        for visit in self.data.visits:
+            template = template_for(visit)
+            date_text = ""
+            if template.index.date_from:
+                f = template.field(template.index.date_from)
+                date_text = self.ctx.value_text(f, visit.data.get(f.id), visit.data)
+            facility = ""
+            if template.index.facility_id:
+                facility = self.facility_label(_ref(visit.data.get(template.index.facility_id)))
+            kinds = [
+                self.ctx.value_text(f, visit.data.get(f.id))
+                for f in template.fields[:12]
+                if f.type == FieldType.CHOICE and not is_empty(visit.data.get(f.id))
+            ][:3]
+            rows.append(
+                [
+                    Paragraph(markup(record_code(visit)), s.cell_mono),
+                    date_text,
+                    facility,
+                    "; ".join(kinds),
+                ]
+            )
+        out.append(
+            grid_table(
+                [self._("Visit"), self._("Date"), self._("Facility"), self._("Kind")],
+                rows,
+                s,
+                [0.16, 0.2, 0.34, 0.3],
+            )
+        )
+        out.append(
+            para(
+                self._("The full visit reports are printed separately (fieldkit report visit)."),
+                s.note,
+            )
+        )
+        return out
+
+    def recommendations(self) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [
+            CondPageBreak(150),
+            heading(self._("Recommendations and follow-up"), s.h1, "recommendations"),
+        ]
+        if not self.data.recommendations:
+            return [*out, para(self._("No recommendations are linked to this case."), s.note)]
+        for rec in self.data.recommendations:
+            out.append(
+                heading(
+                    self._("Recommendation {code}").format(code=record_code(rec)),
+                    s.h3,
+                )
+            )
+            out.extend(render_record(template_for(rec), rec.data, self.ctx, section_style=s.small))
+        return out
+
+    def evidence_index(self, control: BuildControl | None) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [PageBreak(), heading(self._("Evidence index"), s.h1, "evidence")]
+        out.append(
+            para(
+                self._(
+                    "How to check: compute the SHA-256 of each file you received and compare it "
+                    "with the value below, character by character. On Linux or macOS: "
+                    "sha256sum FILE (or shasum -a 256 FILE); on Windows: "
+                    "certutil -hashfile FILE SHA256. Equal values mean the file is the original "
+                    "that was recorded."
+                ),
+                s.body,
+            )
+        )
+        if not self.data.evidence:
+            return [*out, para(self._("No evidence items are linked to this case."), s.note)]
+        for index, item in enumerate(self.data.evidence):
+            if control is not None and index % 50 == 0:
+                control.tick(0)
+            out.extend(self._evidence_item(item))
+        return out
+
+    def _evidence_item(self, item: EvidenceView) -> list[Flowable]:
+        s = self.s
+        number = self._evidence_numbers[item.id]
+        rows: list[tuple[str, Flowable | str]] = [
+            (self._("Title"), self.ctx.text(item.title)),
+            (
+                self._("Original file name"),
+                self.ctx.text(item.original_name) or self._("not recorded"),
+            ),
+            (
+                "SHA-256",
+                Paragraph(markup(item.sha256 or self._("not recorded")), s.cell_mono),
+            ),
+            (self._("Type"), item_type_label(item.item_type, self.t)),
+            (self._("Copy"), copy_role_label(item.copy_role, self.t)),
+            (self._("Format"), item.media_type),
+            (self._("Size"), fmt_size(item.size, self._)),
+            (self._("Collected by"), self.ctx.text(item.collected_by)),
+            (self._("Collected at"), fmt_timestamp(item.collected_at)),
+            (self._("Item id"), Paragraph(markup(item.id), s.cell_mono)),
+        ]
+        if item.linked_records:
+            rows.append(
+                (
+                    self._("Linked to"),
+                    "; ".join(self.record_label(link) for link in item.linked_records),
+                )
+            )
+        if item.purged:
+            rows.append((self._("Note"), self._("The stored copy was purged from this device.")))
+        head: list[Flowable] = [
+            heading(f"{number}  {self.ctx.text(item.original_name or short_id(item.id))}", s.h3),
+            fields_table([(label, value) for label, value in rows if value], s, label_width=0.24),
+        ]
+        out: list[Flowable] = [KeepTogether(head)]
+        if item.custody:
+            out.append(Spacer(1, 2))
+            out.append(
+                grid_table(
+                    [
+                        self._("No."),
+                        self._("When"),
+                        self._("Custody event"),
+                        self._("By"),
+                        self._("Details"),
+                    ],
+                    [
+                        [
+                            str(n),
+                            fmt_timestamp(event.at),
+                            custody_action_label(event.action, self.t),
+                            self.ctx.text(event.actor),
+                            self._custody_details(event, item),
+                        ]
+                        for n, event in enumerate(item.custody, start=1)
+                    ],
+                    s,
+                    [0.06, 0.19, 0.18, 0.2, 0.37],
+                )
+            )
+        if item.description:
+            out.append(para(self.ctx.text(item.description), s.small))
+        out.append(Spacer(1, 6))
+        return out
+
+    def _custody_details(self, event: CustodyView, item: EvidenceView) -> Flowable | str:
+        parts = [markup(self.ctx.text(event.purpose))] if event.purpose else []
+        for key, value in sorted(event.details.items()):
+            if value in (None, "", [], {}):
+                continue
+            parts.append(f"{markup(key)}: {markup(self.ctx.text(value))}")
+        if event.hash_after:
+            if event.hash_after.lower() == item.sha256:
+                parts.append(markup(self._("SHA-256 matched the original")))
+            else:
+                parts.append(
+                    f"{markup(self._('SHA-256 found'))}: "
+                    f'<font name="{MONO}">{markup(event.hash_after)}</font>'
+                )
+        return Paragraph("<br/>".join(parts), self.s.cell)
+
+    def closing(self) -> list[Flowable]:
+        return [PageBreak(), *checking_section(self.meta, self.s)]
+
+
+def _is_legal(section: Section) -> bool:
+    return any(hint in section.id for hint in _LEGAL_SECTION_HINTS)
+
+
+def _ref(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return str(value.get("id") or "")
+    return "" if value is None else str(value)
+
+
+def title_of(record: RecordView, allow_identifying: bool = True) -> str:
+    """A record's title as entered, unless it is tagged identifying and that is not allowed."""
+    try:
+        template = template_for(record)
+        f = template.field(template.title_field)
+    except (FieldkitError, KeyError):
+        return ""
+    if not allow_identifying and "ID" in f.sensitivity:
+        return ""
+    value = record.data.get(f.id)
+    if f.type == FieldType.CHOICE and value:
+        return clean(value)
+    return clean(value) if isinstance(value, str) else ""
+
+
+def build_case_file(
+    target: IO[bytes],
+    data: CaseFileData,
+    meta: ReportMeta,
+    control: BuildControl | None = None,
+    *,
+    compress: bool = True,
+) -> int:
+    """Write the case file PDF into ``target``; returns its page count."""
+    control = control or BuildControl()
+    builder = CaseFileBuilder(data, meta)
+    story = builder.story(control)
+    return build_pdf(target, story, meta, control, compress=compress)

@@ -1,0 +1,368 @@
+"""The visit report in the NPM structure, with the facility's recommendation history.
+
+Order: cover and metadata, then the visit form's sections in template order (access and
+obstructions, population, ..., sign-off), with the material-conditions areas summarised first in one
+table (floor area, occupants, m² per person and the CPT flag), the findings and recommendations of
+this visit, and the facility history: each recommendation's status at each visit. Interviews
+appear by code only; a visit report never carries names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import IO
+
+from reportlab.platypus import CondPageBreak, Flowable, PageBreak, Paragraph, Spacer
+
+from fieldkit.domain.common import is_empty
+from fieldkit.domain.errors import FieldkitError
+from fieldkit.domain.forms import FieldDef, FieldType, children
+from fieldkit.export.reports.common import (
+    BuildControl,
+    ReportMeta,
+    build_pdf,
+    checking_section,
+    fields_table,
+    fmt_timestamp,
+    grid_table,
+    heading,
+    markup,
+    para,
+    styles,
+)
+from fieldkit.export.reports.data import RecordView, VisitReportData
+from fieldkit.export.reports.facility_history import (
+    history_block,
+    recommendation_text,
+    status_field,
+    visit_date,
+)
+from fieldkit.export.reports.labels import item_type_label
+from fieldkit.export.reports.people import record_code, short_id, template_for
+from fieldkit.export.reports.render import RenderContext, render_record
+from fieldkit.export.reports.styles import Styles
+
+
+def conditions_group(fields: list[FieldDef]) -> FieldDef | None:
+    """The repeatable "areas inspected" group: the one computing living space per person."""
+    for f in fields:
+        if f.type == FieldType.GROUP and any(
+            sub.type == FieldType.COMPUTED and sub.formula == "area_per_person"
+            for sub in children(f)
+        ):
+            return f
+    return None
+
+
+class VisitReportBuilder:
+    def __init__(self, data: VisitReportData, meta: ReportMeta) -> None:
+        self.data = data
+        self.meta = meta
+        self.t = meta.translator
+        self.s: Styles = styles()
+        self._records: dict[str, RecordView] = {
+            r.id: r
+            for r in (
+                data.visit,
+                *data.recommendations,
+                *data.interviews,
+                *data.history_visits,
+                *data.history_recommendations,
+            )
+        }
+        self._evidence = {item.id: f"E-{n}" for n, item in enumerate(data.evidence, start=1)}
+        self.ctx = RenderContext(
+            translator=self.t,
+            styles=self.s,
+            person_label=self.person_label,
+            record_label=self.record_label,
+            facility_label=self.facility_label,
+            evidence_label=lambda item_id: self._evidence.get(item_id, short_id(item_id)),
+        )
+
+    def _(self, message: str) -> str:
+        return self.t.gettext(message)
+
+    def person_label(self, person_id: str) -> str:
+        record = self._records.get(person_id)
+        return record_code(record) if record else short_id(person_id)
+
+    def record_label(self, record_id: str) -> str:
+        record = self._records.get(record_id)
+        return record_code(record) if record else short_id(record_id)
+
+    def facility_label(self, facility_id: str) -> str:
+        facility = self.data.facility
+        if facility is not None and facility.id == facility_id:
+            return self.facility_name()
+        return short_id(facility_id)
+
+    def facility_name(self) -> str:
+        facility = self.data.facility
+        if facility is None:
+            return self._("facility not recorded")
+        from fieldkit.export.reports.case_file import title_of
+
+        return title_of(facility) or record_code(facility)
+
+    def story(self) -> list[Flowable]:
+        return [
+            *self.cover(),
+            *self.conditions_summary(),
+            *self.sections(),
+            *self.findings(),
+            *self.history(),
+            *self.attachments(),
+            CondPageBreak(250),
+            *checking_section(self.meta, self.s),
+        ]
+
+    def cover(self) -> list[Flowable]:
+        s, visit = self.s, self.data.visit
+        _sortable, shown_date = visit_date(visit, self.ctx)
+        out: list[Flowable] = [
+            Paragraph(markup(self._("Visit report")), s.title),
+            Paragraph(markup(f"{self.facility_name()} · {shown_date}".strip(" ·")), s.subtitle),
+        ]
+        rows: list[tuple[str, Flowable | str]] = [
+            (self._("Visit"), Paragraph(markup(record_code(visit)), s.cell_mono)),
+            (self._("Record id"), Paragraph(markup(visit.id), s.cell_mono)),
+            (self._("Facility"), self.facility_name()),
+        ]
+        if self.data.facility is not None:
+            facility = self.data.facility
+            try:
+                ftemplate = template_for(facility)
+                for f in ftemplate.fields:
+                    if f.type == FieldType.CHOICE and not is_empty(facility.data.get(f.id)):
+                        rows.append(
+                            (
+                                f.label.get(self.t.language),
+                                self.ctx.value_text(f, facility.data.get(f.id)),
+                            )
+                        )
+                    if len(rows) >= 6:
+                        break
+            except FieldkitError:
+                pass
+        rows.extend(
+            [
+                (self._("Prepared by"), self.meta.prepared_by or self._("not stated")),
+                (self._("Generated"), fmt_timestamp(self.meta.generated_at)),
+                (self._("Persons"), self._("Interviewees appear by code only.")),
+                (
+                    self._("Device key fingerprint"),
+                    Paragraph(markup(self.meta.device_fingerprint), s.cell_mono),
+                ),
+            ]
+        )
+        out.append(fields_table(rows, s))
+        out.append(Spacer(1, 8))
+        return out
+
+    def conditions_summary(self) -> list[Flowable]:
+        """One table of every area inspected, with m² per person and the CPT flag."""
+        template = template_for(self.data.visit)
+        group = conditions_group(template.fields)
+        if group is None:
+            return []
+        items = self.data.visit.data.get(group.id)
+        if not isinstance(items, list) or not items:
+            return []
+        subs = children(group)
+        per_person = next(
+            (x for x in subs if x.type == FieldType.COMPUTED and x.formula == "area_per_person"),
+            None,
+        )
+        flag = next(
+            (x for x in subs if x.type == FieldType.COMPUTED and x.formula == "cpt_space_flag"),
+            None,
+        )
+        inputs = (per_person.inputs or {}) if per_person else {}
+        by_id = {x.id: x for x in subs}
+        area_field = by_id.get(inputs.get("floor_area", ""))
+        occupants_field = by_id.get(inputs.get("occupants", ""))
+        name_field = next((x for x in subs if x.type == FieldType.TEXT), None)
+        type_field = next((x for x in subs if x.type == FieldType.CHOICE), None)
+        rows: list[list[Flowable | str]] = []
+        flagged = 0
+        for n, item in enumerate(items, start=1):
+            if not isinstance(item, Mapping):
+                continue
+            is_flagged = flag is not None and self.ctx.computed_value(flag, item) is True
+            flagged += int(is_flagged)
+            flag_cell: Flowable | str = ""
+            if flag is not None:
+                flag_cell = Paragraph(
+                    markup(self.ctx.computed_text(flag, item) or "—"),
+                    self.s.flag if is_flagged else self.s.cell,
+                )
+            rows.append(
+                [
+                    str(n),
+                    self.ctx.value_text(name_field, item.get(name_field.id)) if name_field else "",
+                    self.ctx.value_text(type_field, item.get(type_field.id)) if type_field else "",
+                    self.ctx.value_text(area_field, item.get(area_field.id)) if area_field else "",
+                    self.ctx.value_text(occupants_field, item.get(occupants_field.id))
+                    if occupants_field
+                    else "",
+                    self.ctx.computed_text(per_person, item) if per_person else "",
+                    flag_cell,
+                ]
+            )
+        if not rows:
+            return []
+        out: list[Flowable] = [
+            CondPageBreak(120),
+            heading(self._("Conditions of detention: areas inspected"), self.s.h2, "conditions"),
+            grid_table(
+                [
+                    "#",
+                    self._("Area"),
+                    self._("Type"),
+                    self._("Floor area"),
+                    self._("Occupants"),
+                    self._("m² per person"),
+                    self._("CPT standard"),
+                ],
+                rows,
+                self.s,
+                [0.05, 0.22, 0.17, 0.12, 0.11, 0.13, 0.20],
+            ),
+            para(
+                self.t.ngettext(
+                    "{count} area falls below the CPT minimum (6 m² for one person, 4 m² for each "
+                    "further person, not counting the sanitary annex; 2 m between walls; 2.5 m "
+                    "floor to ceiling).",
+                    "{count} areas fall below the CPT minimum (6 m² for one person, 4 m² for each "
+                    "further person, not counting the sanitary annex; 2 m between walls; 2.5 m "
+                    "floor to ceiling).",
+                    flagged,
+                ).format(count=flagged),
+                self.s.note,
+            ),
+        ]
+        return out
+
+    def sections(self) -> list[Flowable]:
+        template = template_for(self.data.visit)
+        return [
+            heading(self._("Visit record"), self.s.h1, "record"),
+            *render_record(
+                template,
+                self.data.visit.data,
+                self.ctx,
+                allow_identifying=False,
+                section_style=self.s.h2,
+            ),
+        ]
+
+    def _recommendation_rows(self) -> list[list[Flowable | str]]:
+        rows: list[list[Flowable | str]] = []
+        for rec in self.data.recommendations:
+            try:
+                template = template_for(rec)
+            except FieldkitError:
+                continue
+            status = status_field(template)
+            choices = [
+                self.ctx.value_text(f, rec.data.get(f.id))
+                for f in template.fields
+                if f.type == FieldType.CHOICE
+                and f is not status
+                and not is_empty(rec.data.get(f.id))
+            ][:3]
+            rows.append(
+                [
+                    Paragraph(markup(record_code(rec)), self.s.cell_mono),
+                    recommendation_text(rec),
+                    "; ".join(choices),
+                    self.ctx.value_text(status, rec.data.get(status.id)) if status else "",
+                ]
+            )
+        return rows
+
+    def findings(self) -> list[Flowable]:
+        out: list[Flowable] = [
+            CondPageBreak(150),
+            heading(self._("Findings and recommendations"), self.s.h1, "recommendations"),
+        ]
+        if not self.data.recommendations:
+            return [*out, para(self._("No recommendations were made at this visit."), self.s.note)]
+        out.append(
+            grid_table(
+                [
+                    self._("No."),
+                    self._("Recommendation"),
+                    self._("Theme, addressee, priority"),
+                    self._("Status"),
+                ],
+                self._recommendation_rows(),
+                self.s,
+                [0.12, 0.5, 0.22, 0.16],
+            )
+        )
+        for rec in self.data.recommendations:
+            out.append(
+                heading(self._("Recommendation {code}").format(code=record_code(rec)), self.s.h3)
+            )
+            out.extend(
+                render_record(template_for(rec), rec.data, self.ctx, section_style=self.s.small)
+            )
+        return out
+
+    def history(self) -> list[Flowable]:
+        out: list[Flowable] = [
+            PageBreak(),
+            heading(self._("Facility history"), self.s.h1, "history"),
+            para(
+                self._(
+                    "Each recommendation made to this facility and its status as found at each "
+                    "visit, oldest visit first."
+                ),
+                self.s.note,
+            ),
+        ]
+        visits = list(self.data.history_visits)
+        if all(v.id != self.data.visit.id for v in visits):
+            visits.append(self.data.visit)
+        recommendations = list(self.data.history_recommendations) or list(self.data.recommendations)
+        out.extend(history_block(visits, recommendations, self.ctx, self.data.visit.id))
+        return out
+
+    def attachments(self) -> list[Flowable]:
+        if not self.data.evidence:
+            return []
+        rows: list[list[Flowable | str]] = [
+            [
+                self._evidence[item.id],
+                item.original_name,
+                item_type_label(item.item_type, self.t),
+                Paragraph(markup(item.sha256), self.s.cell_mono),
+            ]
+            for item in self.data.evidence
+        ]
+        return [
+            CondPageBreak(120),
+            heading(self._("Attachments"), self.s.h1, "attachments"),
+            grid_table(
+                [self._("No."), self._("Original file name"), self._("Type"), "SHA-256"],
+                rows,
+                self.s,
+                [0.08, 0.3, 0.17, 0.45],
+            ),
+        ]
+
+
+def build_visit_report(
+    target: IO[bytes],
+    data: VisitReportData,
+    meta: ReportMeta,
+    control: BuildControl | None = None,
+    *,
+    compress: bool = True,
+) -> int:
+    """Write the visit report PDF into ``target``; returns its page count."""
+    control = control or BuildControl()
+    story = VisitReportBuilder(data, meta).story()
+    return build_pdf(target, story, meta, control, compress=compress)

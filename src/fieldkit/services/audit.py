@@ -1,0 +1,42 @@
+"""Audit log use cases: verify the chain of this profile and of the devices it received from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fieldkit.storage.audit import AuditEntry, AuditLog, AuditProblem, AuditReport
+from fieldkit.storage.vault import Vault
+
+__all__ = ["AuditEntry", "AuditProblem", "AuditReport", "AuditService", "FullAuditReport"]
+
+
+@dataclass(frozen=True)
+class FullAuditReport:
+    """This profile's own chain and, per device, the chains received in bundles."""
+
+    own: AuditReport
+    foreign: dict[str, AuditReport]
+
+    @property
+    def ok(self) -> bool:
+        return self.own.ok and all(r.ok for r in self.foreign.values())
+
+
+class AuditService:
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+
+    def verify(self) -> FullAuditReport:
+        with self._vault.session() as s:
+            own = AuditLog.verify(s)
+            foreign = {d: AuditLog.verify_foreign(s, d) for d in AuditLog.foreign_devices(s)}
+        return FullAuditReport(own=own, foreign=foreign)
+
+    def entries_for(self, target_id: str) -> list[AuditEntry]:
+        with self._vault.session() as s:
+            return AuditLog.entries_for(s, target_id)
+
+    def recent(self, limit: int = 50) -> list[AuditEntry]:
+        with self._vault.session() as s:
+            last, _hash = AuditLog.head(s)
+            return list(AuditLog.entries_since(s, max(0, last - limit)))

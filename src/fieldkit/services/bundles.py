@@ -1,0 +1,1089 @@
+"""Bundle use cases: export (monitor), import and verify (coordinator), receipts, purge.
+
+Export carries everything above the acknowledged change mark, streams in constant memory, writes to
+``<random>.fkb.partial``, syncs and renames; the export state is committed only when the bundle is
+complete. Import runs the checks of :mod:`fieldkit.export.bundle_read`, streams objects into an
+encrypted quarantine, and applies everything in one database transaction; any failure rolls it
+back and deletes the quarantine. Verify runs the same pipeline and rolls back on purpose.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import secrets
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fieldkit.crypto.canonical_json import StrictJSONError, canonical_dumps, strict_loads
+from fieldkit.crypto.minisign import (
+    MinisignError,
+    MinisignPublicKey,
+    MinisignSignature,
+    sign,
+    verify,
+)
+from fieldkit.crypto.stream import StreamWriter, new_dek, open_stream
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.profile import Role
+from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
+from fieldkit.export.bundle_format import display_name, open_regular_file
+from fieldkit.export.bundle_read import (
+    NullObjectSink,
+    ObjectSink,
+    Signer,
+    read_bundle,
+)
+from fieldkit.export.bundle_write import MemberChangedError, write_bundle
+from fieldkit.export.manifest import (
+    AuditEntry,
+    CustodyEntry,
+    EvidenceEntry,
+    Manifest,
+    ObjectEntry,
+    RecordEntry,
+)
+from fieldkit.services import trust
+from fieldkit.services.profile import require_role
+from fieldkit.storage.audit import AuditLog
+from fieldkit.storage.changes import current_change_seq
+from fieldkit.storage.fsutil import FILE_MODE, atomic_write_bytes, fsync_dir, make_private_dir
+from fieldkit.storage.tables.bundles import (
+    BundleAlarm,
+    ExportedBundle,
+    ExportState,
+    ImportConflict,
+    ImportedBundle,
+    QuarantinedBundle,
+    SequenceGap,
+    TrustedDevice,
+)
+from fieldkit.storage.vault import Vault
+
+if TYPE_CHECKING:
+    from fieldkit.storage.records import RecordStore
+
+BUNDLE_SUFFIX = ".fkb"
+PARTIAL_SUFFIX = ".partial"
+QUARANTINE_SUFFIX = ".q"
+HELD_DIR = "held"
+RECEIPT_FORMAT = "fieldkit-receipt/1"
+MAX_RECEIPT_BYTES = 4 * 1024 * 1024
+DEFAULT_MEDIA_TYPE = "application/octet-stream"
+READ_BLOCK = 1024 * 1024
+
+
+def utc_now() -> str:
+    return trust.utc_now()
+
+
+# --- results -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    bundle_id: str
+    seq: int
+    bundle_hash: str
+    records: int
+    evidence: int
+    objects: int
+    audit_entries: int
+    custody_events: int
+    payload_bytes: int
+    encrypted_bytes: int
+    change_from: int
+    change_through: int
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["path"] = str(self.path)
+        return data
+
+
+@dataclass
+class BundleReport:
+    """What an import did, or what a verification found (``imported`` is False then)."""
+
+    path: str
+    ok: bool = False
+    imported: bool = False
+    status: str = "refused"  # imported | flagged | already_imported | verified | refused
+    bundle_id: str | None = None
+    device_id: str | None = None
+    signer_label: str | None = None
+    key_id: str | None = None
+    seq: int | None = None
+    bundle_hash: str | None = None
+    chain: str | None = None  # first | linked | pending
+    gaps: list[int] = field(default_factory=list)
+    records: int = 0
+    records_new: int = 0
+    records_same: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    evidence: int = 0
+    objects: int = 0
+    payload_bytes: int = 0
+    encrypted_bytes: int = 0
+    audit_entries: int = 0
+    custody_events: int = 0
+    receipt: str | None = None
+    refusal: dict[str, str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ReceiptResult:
+    receipt_id: str
+    acknowledged_through: int
+    bundles: list[int]
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    purged: list[str]
+    acknowledged_through: int
+
+
+# --- export (monitor) ----------------------------------------------------------------------------
+
+
+@dataclass
+class _RecordPlan:
+    entry: RecordEntry
+    change_seq: int
+
+
+def _media_type(value: Any) -> str:
+    from fieldkit.export.manifest import _MEDIA_RE
+
+    text = str(value or "").lower()
+    return text if _MEDIA_RE.fullmatch(text) else DEFAULT_MEDIA_TYPE
+
+
+def _record_plans(
+    store: RecordStore, session: Session, since: int
+) -> Iterator[tuple[RecordEntry, bytes]]:
+    seen: set[tuple[str, int]] = set()
+    for version in store.versions_since(session, since):
+        key = (version.record_id, version.revision)
+        if key in seen:
+            continue  # a second version of one revision (a conflict copy) travels once
+        seen.add(key)
+        canonical = version.canonical
+        entry = RecordEntry(
+            id=version.record_id,
+            type=str(version.doc.get("type")),
+            revision=version.revision,
+            operation="delete" if version.deleted else "upsert",
+            sha256=hashlib.sha256(canonical).hexdigest(),
+            size=len(canonical),
+        )
+        yield entry, canonical
+
+
+def _file_chunks(source: BinaryIO, cancel: CancelToken | None) -> Iterator[bytes]:
+    with source:
+        while True:
+            block = source.read(READ_BLOCK)
+            if not block:
+                return
+            yield block
+            check_cancel(cancel)
+
+
+def export_bundle(
+    vault: Vault,
+    to_dir: Path,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> ExportResult:
+    """Write one bundle with everything the organisation has not acknowledged yet."""
+    require_role(vault, Role.MONITOR)
+    from fieldkit.services.evidence import EvidenceService
+
+    to_dir = Path(to_dir)
+    if not to_dir.is_dir():
+        raise FieldkitError(ErrorCode.NOT_FOUND, what=str(to_dir))
+    from fieldkit.storage.records import RecordStore
+
+    store = RecordStore(vault.device_id)
+    evidence = EvidenceService(vault)
+    signing_key = vault.device_signing_key()
+    device_key = trust.device_public_key(vault)
+    name = secrets.token_hex(16) + BUNDLE_SUFFIX
+    final = to_dir / name
+    partial = to_dir / (name + PARTIAL_SUFFIX)
+    committed: tuple[str, int, str | None] | None = None  # bundle id, previous seq and hash
+    try:
+        with vault.session() as s:
+            enrolled = trust.enrolment(s)
+            state = s.get(ExportState, 1)
+            assert state is not None
+            ack = state.acknowledged_through
+            audit_ack = state.audit_acknowledged_through
+            through = current_change_seq(s)
+            records = [entry for entry, _ in _record_plans(store, s, ack)]
+            evidence_docs = list(evidence.items_since(s, ack))
+            evidence_entries: list[EvidenceEntry] = []
+            objects: dict[str, ObjectEntry] = {}
+            object_item: dict[str, str] = {}
+            for doc in evidence_docs:
+                raw = canonical_dumps(doc)
+                evidence_entries.append(
+                    EvidenceEntry(
+                        id=str(doc["id"]), sha256=hashlib.sha256(raw).hexdigest(), size=len(raw)
+                    )
+                )
+                sha = str(doc["sha256"])
+                if sha not in objects:
+                    objects[sha] = ObjectEntry(
+                        sha, int(doc["size"]), _media_type(doc.get("media_type"))
+                    )
+                    object_item[sha] = str(doc["id"])
+            audit_docs = [e.to_doc() for e in AuditLog.entries_since(s, audit_ack)]
+            audit_through = max((int(d["seq"]) for d in audit_docs), default=audit_ack)
+            custody_docs = list(evidence.custody_since(s, ack))
+            if not (records or evidence_entries or audit_docs or custody_docs):
+                raise FieldkitError(ErrorCode.NOTHING_TO_EXPORT)
+            audit_bytes = canonical_dumps(audit_docs) if audit_docs else b""
+            custody_bytes = canonical_dumps(custody_docs) if custody_docs else b""
+            manifest = Manifest(
+                bundle_id=str(uuid.uuid4()),
+                created_at=utc_now(),
+                device_id=vault.device_id,
+                device_key_id=device_key.id_hex,
+                org_recipients=[r.fingerprint() for r in enrolled.recipients],
+                seq=state.last_seq + 1,
+                prev=state.last_hash,
+                change_from=ack,
+                change_through=through,
+                records=records,
+                evidence=evidence_entries,
+                audit=AuditEntry(
+                    hashlib.sha256(audit_bytes).hexdigest(), len(audit_bytes), len(audit_docs)
+                )
+                if audit_docs
+                else None,
+                custody=CustodyEntry(
+                    hashlib.sha256(custody_bytes).hexdigest(), len(custody_bytes), len(custody_docs)
+                )
+                if custody_docs
+                else None,
+                objects=list(objects.values()),
+            )
+            estimate = sum(size for _n, _s, size in manifest.members()) + 16 * 1024 * 1024
+            if shutil.disk_usage(to_dir).free < estimate:
+                raise FieldkitError(ErrorCode.DISK_FULL, path=str(to_dir))
+
+            def contents() -> Iterator[tuple[str, Iterable[bytes]]]:
+                for entry, canonical in _record_plans(store, s, ack):
+                    yield entry.member, (canonical,)
+                for doc, eentry in zip(evidence_docs, evidence_entries, strict=True):
+                    yield eentry.member, (canonical_dumps(doc),)
+                if audit_docs:
+                    yield "audit.json", (audit_bytes,)
+                if custody_docs:
+                    yield "custody.json", (custody_bytes,)
+                for sha, oentry in objects.items():
+                    source = evidence.open_for_bundle(s, object_item[sha])
+                    yield oentry.member, _file_chunks(source, cancel)
+
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+            with os.fdopen(fd, "wb", buffering=1024 * 1024) as out:
+                written = write_bundle(
+                    out,
+                    manifest=manifest,
+                    recipients=enrolled.recipients,
+                    signing_key=signing_key,
+                    contents=contents(),
+                    progress=progress,
+                    cancel=cancel,
+                )
+                out.flush()
+                os.fsync(out.fileno())
+            s.add(
+                ExportedBundle(
+                    bundle_id=manifest.bundle_id,
+                    seq=manifest.seq,
+                    bundle_hash=written.bundle_hash,
+                    change_from=ack,
+                    change_through=through,
+                    audit_through=audit_through,
+                    created_at=manifest.created_at,
+                    file_name=name,
+                    acknowledged=False,
+                )
+            )
+            previous = (manifest.bundle_id, state.last_seq, state.last_hash)
+            state.last_seq = manifest.seq
+            state.last_hash = written.bundle_hash
+            s.flush()
+        committed = previous
+        # Committed first, renamed second: a rename that fails is undone below, while a bundle
+        # that exists without its state row could never be told apart from a forged one.
+        os.replace(partial, final)
+        with contextlib.suppress(OSError):
+            fsync_dir(to_dir)
+    except MemberChangedError as exc:
+        _undo_export(vault, partial, committed)
+        raise FieldkitError(
+            ErrorCode.EVIDENCE_TAMPERED, id=exc.member, reason="changed while it was exported"
+        ) from None
+    except OSError as exc:
+        _undo_export(vault, partial, committed)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise FieldkitError(ErrorCode.DISK_FULL, path=str(to_dir)) from None
+        raise FieldkitError(
+            ErrorCode.FILE_NOT_READABLE, path=str(to_dir), reason=exc.strerror or "write failed"
+        ) from None
+    except BaseException:
+        _undo_export(vault, partial, committed)
+        raise
+    return ExportResult(
+        path=final,
+        bundle_id=manifest.bundle_id,
+        seq=manifest.seq,
+        bundle_hash=written.bundle_hash,
+        records=len(manifest.records),
+        evidence=len(manifest.evidence),
+        objects=len(manifest.objects),
+        audit_entries=len(audit_docs),
+        custody_events=len(custody_docs),
+        payload_bytes=written.payload_bytes,
+        encrypted_bytes=written.encrypted_bytes,
+        change_from=ack,
+        change_through=through,
+    )
+
+
+def _undo_export(
+    vault: Vault, partial: Path, committed: tuple[str, int, str | None] | None
+) -> None:
+    with contextlib.suppress(OSError):
+        partial.unlink()
+    if committed is None:
+        return
+    bundle_id, last_seq, last_hash = committed
+    with vault.session() as s:
+        row = s.get(ExportedBundle, bundle_id)
+        if row is not None:
+            s.delete(row)
+        state = s.get(ExportState, 1)
+        assert state is not None
+        state.last_seq = last_seq
+        state.last_hash = last_hash
+
+
+# --- import and verify (coordinator) -------------------------------------------------------------
+
+
+class _AlreadyImported(Exception):
+    pass
+
+
+class _DryRun(Exception):
+    pass
+
+
+class _QuarantineFile:
+    """One object on its way in: encrypted under a key that exists only in memory."""
+
+    def __init__(self, directory: Path) -> None:
+        make_private_dir(directory)
+        self.path = directory / (secrets.token_hex(16) + QUARANTINE_SUFFIX)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+        self._fh = os.fdopen(fd, "wb", buffering=1024 * 1024)
+        self._dek = new_dek()
+        self._writer = StreamWriter(self._fh, self._dek)
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._writer.write(data)
+        self.size += len(data)
+        return len(data)
+
+    def commit(self) -> None:
+        self._writer.finish()
+        self._fh.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        self.delete()
+
+    def open(self) -> BinaryIO:
+        return open_stream(self.path.open("rb"), self._dek, close_source=True)
+
+    def delete(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+class _Importer:
+    """The visitor that applies a verified bundle to one open session."""
+
+    def __init__(
+        self, vault: Vault, session: Session, report: BundleReport, *, dry_run: bool
+    ) -> None:
+        self.vault = vault
+        self.s = session
+        self.report = report
+        self.dry_run = dry_run
+        from fieldkit.storage.records import RecordStore
+
+        self.store: RecordStore = RecordStore(vault.device_id)
+        self.quarantine: dict[str, _QuarantineFile] = {}
+        self.evidence_docs: list[tuple[EvidenceEntry, dict[str, Any]]] = []
+        self.custody: list[dict[str, Any]] = []
+        self.signer: Signer | None = None
+        self.manifest: Manifest | None = None
+        self.bundle_hash = ""
+        self.flagged = False
+        self.alarm: BundleAlarm | None = None
+        self.held_reason: ErrorCode | None = None
+
+    # -- checks that need the database --
+
+    def on_signed(self, signer: Signer, manifest: Manifest, bundle_hash: str) -> None:
+        self.signer, self.manifest, self.bundle_hash = signer, manifest, bundle_hash
+        r = self.report
+        r.bundle_id, r.device_id, r.signer_label = (
+            manifest.bundle_id,
+            signer.device_id,
+            signer.label,
+        )
+        r.key_id, r.seq, r.bundle_hash = manifest.device_key_id, manifest.seq, bundle_hash
+        r.records, r.evidence, r.objects = (
+            len(manifest.records),
+            len(manifest.evidence),
+            len(manifest.objects),
+        )
+        s = self.s
+        by_id = s.get(ImportedBundle, manifest.bundle_id)
+        if by_id is not None:
+            if by_id.bundle_hash == bundle_hash and by_id.device_id == signer.device_id:
+                raise _AlreadyImported()
+            raise FieldkitError(
+                ErrorCode.BUNDLE_MANIFEST_INVALID,
+                path=r.path,
+                reason="a different bundle with this id was imported before",
+            )
+        same_seq = s.execute(
+            select(ImportedBundle).where(
+                ImportedBundle.device_id == signer.device_id, ImportedBundle.seq == manifest.seq
+            )
+        ).scalar_one_or_none()
+        if same_seq is not None:
+            self._alarm("equivocation", same_seq.bundle_hash)
+        if signer.status == "revoked":
+            if signer.last_good_seq is not None and manifest.seq <= signer.last_good_seq:
+                self.flagged = True
+            else:
+                self.held_reason = ErrorCode.BUNDLE_REVOKED_SIGNER
+                raise FieldkitError(
+                    ErrorCode.BUNDLE_REVOKED_SIGNER, path=r.path, label=signer.label
+                )
+        # the hash chain, in both directions
+        before = s.execute(
+            select(ImportedBundle).where(
+                ImportedBundle.device_id == signer.device_id, ImportedBundle.seq == manifest.seq - 1
+            )
+        ).scalar_one_or_none()
+        after = s.execute(
+            select(ImportedBundle).where(
+                ImportedBundle.device_id == signer.device_id, ImportedBundle.seq == manifest.seq + 1
+            )
+        ).scalar_one_or_none()
+        if before is not None and manifest.prev != before.bundle_hash:
+            self._alarm("fork", before.bundle_hash)
+        if after is not None and after.prev_hash != bundle_hash:
+            self._alarm("fork", after.prev_hash or "")
+        if manifest.seq == 1:
+            r.chain = "first"
+        elif before is not None:
+            r.chain = "linked"
+        else:
+            r.chain = "pending"
+        device = s.get(TrustedDevice, signer.device_id)
+        assert device is not None
+        known = set(
+            s.execute(
+                select(ImportedBundle.seq).where(ImportedBundle.device_id == signer.device_id)
+            ).scalars()
+        )
+        top = max(known | {manifest.seq})
+        gap_rows = {
+            g.seq: g
+            for g in s.execute(
+                select(SequenceGap).where(SequenceGap.device_id == signer.device_id)
+            ).scalars()
+        }
+        for seq in range(1, top):
+            if seq in known or seq == manifest.seq:
+                continue
+            if seq not in gap_rows:
+                s.add(
+                    SequenceGap(
+                        device_id=signer.device_id, seq=seq, detected_at=utc_now(), status="pending"
+                    )
+                )
+            r.gaps.append(seq)
+        if manifest.seq in gap_rows:
+            gap_rows[manifest.seq].status = "filled"
+        if manifest.seq >= device.last_seq:
+            device.last_seq = manifest.seq
+            device.last_hash = bundle_hash
+        s.flush()
+
+    def _alarm(self, kind: str, known_hash: str) -> None:
+        assert self.signer is not None
+        assert self.manifest is not None
+        self.alarm = BundleAlarm(
+            kind=kind,
+            device_id=self.signer.device_id,
+            seq=self.manifest.seq,
+            bundle_id=self.manifest.bundle_id,
+            bundle_hash=self.bundle_hash,
+            known_hash=known_hash,
+            raised_at=utc_now(),
+        )
+        raise FieldkitError(
+            ErrorCode.BUNDLE_EQUIVOCATION,
+            path=self.report.path,
+            seq=self.manifest.seq,
+            label=self.signer.label,
+        )
+
+    # -- members --
+
+    def _member_error(self, member: str, exc: FieldkitError) -> FieldkitError:
+        return FieldkitError(
+            ErrorCode.BUNDLE_MEMBER_INVALID,
+            path=self.report.path,
+            member=member,
+            reason=exc.message(),
+        )
+
+    def on_record(self, entry: RecordEntry, doc: dict[str, Any]) -> None:
+        assert self.signer is not None
+        assert self.manifest is not None
+        try:
+            outcome = self.store.import_version(self.s, doc, self.signer.device_id)
+        except FieldkitError as exc:
+            raise self._member_error(entry.member, exc) from None
+        if outcome == "new":
+            self.report.records_new += 1
+        elif outcome == "same":
+            self.report.records_same += 1
+        else:
+            self.report.conflicts.append({"record_id": entry.id, "revision": entry.revision})
+            self.s.add(
+                ImportConflict(
+                    bundle_id=self.manifest.bundle_id,
+                    record_id=entry.id,
+                    revision=entry.revision,
+                    detected_at=utc_now(),
+                )
+            )
+
+    def on_evidence(self, entry: EvidenceEntry, doc: dict[str, Any]) -> None:
+        self.evidence_docs.append((entry, doc))
+
+    def on_audit(self, entry: AuditEntry, entries: list[Any]) -> None:
+        assert self.signer is not None
+        try:
+            result = AuditLog.import_foreign(self.s, self.signer.device_id, entries)
+        except FieldkitError as exc:
+            raise self._member_error(entry.member, exc) from None
+        self.report.audit_entries = result.added
+
+    def on_custody(self, entry: CustodyEntry, events: list[Any]) -> None:
+        self.custody = events
+
+    def open_object(self, entry: ObjectEntry) -> ObjectSink:
+        if self.dry_run:
+            return NullObjectSink()
+        sink = _QuarantineFile(self.vault.quarantine_dir)
+        self.quarantine[entry.sha256] = sink
+        return sink
+
+    # -- the end --
+
+    def finish(self) -> None:
+        from fieldkit.services.evidence import EvidenceService
+
+        assert self.signer is not None
+        assert self.manifest is not None
+        service = EvidenceService(self.vault)
+        described: set[str] = set()
+        for entry, doc in self.evidence_docs:
+            sha = doc.get("sha256")
+            size = doc.get("size")
+            if not isinstance(sha, str) or sha not in {o.sha256 for o in self.manifest.objects}:
+                raise FieldkitError(
+                    ErrorCode.BUNDLE_MEMBER_INVALID,
+                    path=self.report.path,
+                    member=entry.member,
+                    reason="the item's file is not in the bundle",
+                )
+            described.add(sha)
+            if self.dry_run:
+                continue
+            if not isinstance(size, int) or isinstance(size, bool):
+                raise FieldkitError(
+                    ErrorCode.BUNDLE_MEMBER_INVALID,
+                    path=self.report.path,
+                    member=entry.member,
+                    reason="the item's size is malformed",
+                )
+            try:
+                with self.quarantine[sha].open() as source:
+                    service.import_item(self.s, doc, source, sha, size)
+            except FieldkitError as exc:
+                raise self._member_error(entry.member, exc) from None
+        for obj in self.manifest.objects:
+            if obj.sha256 not in described:
+                raise FieldkitError(
+                    ErrorCode.BUNDLE_MEMBER_INVALID,
+                    path=self.report.path,
+                    member=obj.member,
+                    reason="no evidence item describes this file",
+                )
+        if self.custody and not self.dry_run:
+            try:
+                with self.s.begin_nested():
+                    self.report.custody_events = service.import_custody(self.s, self.custody)
+            except FieldkitError as exc:
+                raise self._member_error("custody.json", exc) from None
+            except IntegrityError:
+                raise FieldkitError(
+                    ErrorCode.BUNDLE_MEMBER_INVALID,
+                    path=self.report.path,
+                    member="custody.json",
+                    reason="an event names an evidence item that is not here",
+                ) from None
+        self.s.add(
+            ImportedBundle(
+                bundle_id=self.manifest.bundle_id,
+                device_id=self.signer.device_id,
+                seq=self.manifest.seq,
+                bundle_hash=self.bundle_hash,
+                prev_hash=self.manifest.prev,
+                change_from=self.manifest.change_from,
+                change_through=self.manifest.change_through,
+                imported_at=utc_now(),
+                status="flagged" if self.flagged else "imported",
+                chain=self.report.chain or "pending",
+                records=len(self.manifest.records),
+                objects=len(self.manifest.objects),
+                conflicts=len(self.report.conflicts),
+            )
+        )
+        self.s.flush()
+
+    def cleanup(self) -> None:
+        for sink in self.quarantine.values():
+            sink.delete()
+
+
+def _process(
+    vault: Vault,
+    path: Path,
+    *,
+    dry_run: bool,
+    progress: ProgressFn | None,
+    cancel: CancelToken | None,
+) -> BundleReport:
+    require_role(vault, Role.COORDINATOR)
+    path = Path(path)
+    report = BundleReport(path=display_name(str(path), 200))
+    with vault.session() as s:
+        identities = trust.org_identities(s)
+    importer: _Importer | None = None
+    try:
+        with vault.session() as s:
+            importer = _Importer(vault, s, report, dry_run=dry_run)
+
+            def find_signer(key_id: str) -> Signer | None:
+                report.key_id = key_id
+                return trust.signer_for_key(s, key_id)
+
+            result = read_bundle(
+                path,
+                identities=identities,
+                find_signer=find_signer,
+                visitor=importer,
+                progress=progress,
+                cancel=cancel,
+            )
+            importer.finish()
+            report.payload_bytes = result.payload_bytes
+            report.encrypted_bytes = result.encrypted_bytes
+            if dry_run:
+                raise _DryRun()
+        report.ok = report.imported = True
+        report.status = "flagged" if importer.flagged else "imported"
+    except _DryRun:
+        report.ok = True
+        report.status = "verified"
+    except _AlreadyImported:
+        report.ok = True
+        report.status = "already_imported"
+        report.chain = None
+    except FieldkitError as exc:
+        report.refusal = {"code": exc.code.value, "message": exc.message()}
+        if not dry_run:
+            _record_refusal(vault, path, exc, importer, report)
+        raise _Refused(report, exc) from None
+    finally:
+        if importer is not None:
+            importer.cleanup()
+    return report
+
+
+class _Refused(Exception):
+    def __init__(self, report: BundleReport, error: FieldkitError) -> None:
+        super().__init__(error.code.value)
+        self.report = report
+        self.error = error
+
+
+def _record_refusal(
+    vault: Vault, path: Path, exc: FieldkitError, importer: _Importer | None, report: BundleReport
+) -> None:
+    """What must survive the rolled-back import: alarms and held bundles."""
+    if exc.code == ErrorCode.BUNDLE_EQUIVOCATION and importer is not None and importer.alarm:
+        alarm = importer.alarm
+        with vault.session() as s:
+            s.add(
+                BundleAlarm(
+                    kind=alarm.kind,
+                    device_id=alarm.device_id,
+                    seq=alarm.seq,
+                    bundle_id=alarm.bundle_id,
+                    bundle_hash=alarm.bundle_hash,
+                    known_hash=alarm.known_hash,
+                    raised_at=alarm.raised_at,
+                )
+            )
+        return
+    if exc.code in (ErrorCode.BUNDLE_UNKNOWN_SIGNER, ErrorCode.BUNDLE_REVOKED_SIGNER):
+        held = _hold_copy(vault, path)
+        with vault.session() as s:
+            s.add(
+                QuarantinedBundle(
+                    reason=exc.code.value,
+                    key_id=str(report.key_id or exc.params.get("key_id", ""))[:16],
+                    device_id=report.device_id,
+                    seq=report.seq,
+                    bundle_id=report.bundle_id,
+                    file_name=display_name(path.name, 300),
+                    held_file=held,
+                    received_at=utc_now(),
+                )
+            )
+
+
+def _hold_copy(vault: Vault, path: Path) -> str | None:
+    """Keep the (still age-encrypted) bundle for review after an in-person enrolment."""
+    target_dir = vault.quarantine_dir / HELD_DIR
+    name = secrets.token_hex(16) + BUNDLE_SUFFIX
+    try:
+        make_private_dir(target_dir)
+        with open_regular_file(str(path)) as src:
+            fd = os.open(
+                target_dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE
+            )
+            with os.fdopen(fd, "wb") as dst:
+                shutil.copyfileobj(src, dst, READ_BLOCK)
+                dst.flush()
+                os.fsync(dst.fileno())
+    except OSError:
+        with contextlib.suppress(OSError):
+            (target_dir / name).unlink()
+        return None
+    return name
+
+
+def import_bundle(
+    vault: Vault,
+    path: Path,
+    *,
+    receipt_dir: Path | None = None,
+    write_receipt: bool = True,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> BundleReport:
+    """Import one bundle in one transaction; raises FieldkitError when it is refused."""
+    try:
+        report = _process(vault, path, dry_run=False, progress=progress, cancel=cancel)
+    except _Refused as refused:
+        raise refused.error from None
+    if write_receipt and report.device_id is not None:
+        out_dir = Path(receipt_dir) if receipt_dir is not None else Path(path).parent
+        report.receipt = str(write_device_receipt(vault, report.device_id, out_dir))
+    return report
+
+
+def verify_bundle(
+    vault: Vault,
+    path: Path,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> BundleReport:
+    """Run every check of an import, then roll back; the report says what an import would do."""
+    try:
+        return _process(vault, path, dry_run=True, progress=progress, cancel=cancel)
+    except _Refused as refused:
+        if refused.error.code == ErrorCode.CANCELLED:
+            raise refused.error from None
+        return refused.report
+
+
+def quarantine_cleanup(vault: Vault) -> int:
+    """Start-up: remove staging files an interrupted import left behind (they are ciphertext
+    under keys that died with that process). Held bundles stay."""
+    removed = 0
+    directory = vault.quarantine_dir
+    if not directory.is_dir():
+        return 0
+    for entry in directory.iterdir():
+        if entry.is_file() and not entry.is_symlink() and entry.name.endswith(QUARANTINE_SUFFIX):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+                removed += 1
+    return removed
+
+
+# --- receipts ------------------------------------------------------------------------------------
+
+
+def acknowledged_through(bundles: Iterable[ImportedBundle]) -> int:
+    """The highest change number covered without a hole by the bundles imported so far."""
+    mark = 0
+    for row in sorted(bundles, key=lambda b: (b.change_from, b.change_through)):
+        if row.change_from <= mark:
+            mark = max(mark, row.change_through)
+    return mark
+
+
+def receipt_name(device_id: str, seq: int) -> str:
+    return f"receipt-{device_id[:8]}-{seq}.json"
+
+
+def write_device_receipt(vault: Vault, device_id: str, out_dir: Path) -> Path:
+    """A receipt signed by the organisation for everything imported from ``device_id``."""
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        key = trust.org_signing_key(s)
+        org = trust.org_info(vault)
+        rows = list(
+            s.execute(
+                select(ImportedBundle)
+                .where(ImportedBundle.device_id == device_id)
+                .order_by(ImportedBundle.seq)
+            ).scalars()
+        )
+    if not rows:
+        raise FieldkitError(ErrorCode.TRUST_UNKNOWN_DEVICE, device=device_id)
+    receipt_id = str(uuid.uuid4())
+    mark = acknowledged_through(rows)
+    body = {
+        "format": RECEIPT_FORMAT,
+        "receipt_id": receipt_id,
+        "org_id": org.org_id,
+        "org_key_id": org.key_id,
+        "device_id": device_id,
+        "issued_at": utc_now(),
+        "acknowledged_through": mark,
+        "bundles": [
+            {"bundle_id": r.bundle_id, "seq": r.seq, "sha256": r.bundle_hash} for r in rows
+        ],
+    }
+    data = canonical_dumps(body)
+    signature = sign(
+        key,
+        data,
+        trusted_comment=f"{RECEIPT_FORMAT} receipt={receipt_id} device={device_id} through={mark}",
+        untrusted_comment="fieldkit receipt signed by the organisation key",
+    )
+    out = Path(out_dir) / receipt_name(device_id, rows[-1].seq)
+    try:
+        atomic_write_bytes(out, data)
+        atomic_write_bytes(out.with_name(out.name + ".minisig"), signature.file_bytes())
+    except OSError as exc:
+        raise FieldkitError(
+            ErrorCode.FILE_NOT_READABLE, path=str(out), reason=exc.strerror or "write failed"
+        ) from None
+    return out
+
+
+def _read_limited(path: Path, limit: int) -> bytes:
+    try:
+        with open_regular_file(str(path)) as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise FieldkitError(
+            ErrorCode.FILE_NOT_READABLE, path=str(path), reason=exc.strerror or "not readable"
+        ) from None
+    if len(data) > limit:
+        raise FieldkitError(ErrorCode.RECEIPT_INVALID, path=str(path), reason="too large")
+    return data
+
+
+def apply_receipt(vault: Vault, path: Path) -> ReceiptResult:
+    """Monitor: check a receipt against the organisation key and mark what it acknowledges."""
+    require_role(vault, Role.MONITOR)
+    path = Path(path)
+    shown = display_name(str(path), 200)
+
+    def bad(reason: str) -> FieldkitError:
+        return FieldkitError(ErrorCode.RECEIPT_INVALID, path=shown, reason=reason)
+
+    data = _read_limited(path, MAX_RECEIPT_BYTES)
+    sig_path = path.with_name(path.name + ".minisig")
+    sig_bytes = _read_limited(sig_path, 4096)
+    with vault.session() as s:
+        org_key: MinisignPublicKey = trust.enrolment(s).signing_key
+    try:
+        signature = MinisignSignature.parse(sig_bytes)
+        verify(org_key, signature, data)
+    except MinisignError as exc:
+        raise bad(f"the signature does not verify ({exc.reason})") from None
+    try:
+        doc = strict_loads(data, max_bytes=MAX_RECEIPT_BYTES, max_depth=8, allow_floats=False)
+    except StrictJSONError as exc:
+        raise bad(exc.reason) from None
+    if not isinstance(doc, dict) or doc.get("format") != RECEIPT_FORMAT:
+        raise bad("not a fieldkit receipt")
+    expected = {
+        "format",
+        "receipt_id",
+        "org_id",
+        "org_key_id",
+        "device_id",
+        "issued_at",
+        "acknowledged_through",
+        "bundles",
+    }
+    if set(doc) != expected:
+        raise bad("unexpected fields")
+    if doc["device_id"] != vault.device_id:
+        raise bad("it is for another device")
+    mark = doc["acknowledged_through"]
+    bundles = doc["bundles"]
+    if not isinstance(mark, int) or isinstance(mark, bool) or mark < 0:
+        raise bad("acknowledged_through is malformed")
+    if not isinstance(bundles, list):
+        raise bad("bundles is malformed")
+    with vault.session() as s:
+        exported = {b.bundle_id: b for b in s.execute(select(ExportedBundle)).scalars()}
+        acknowledged: list[ExportedBundle] = []
+        for item in bundles:
+            if not isinstance(item, Mapping) or set(item) != {"bundle_id", "seq", "sha256"}:
+                raise bad("a bundle entry is malformed")
+            row = exported.get(str(item["bundle_id"]))
+            if row is None or row.seq != item["seq"] or row.bundle_hash != item["sha256"]:
+                raise bad("it names a bundle this device did not write")
+            acknowledged.append(row)
+        covered = max((b.change_through for b in acknowledged), default=0)
+        if mark > covered:
+            raise bad("it acknowledges changes that were never exported")
+        state = s.get(ExportState, 1)
+        assert state is not None
+        for row in acknowledged:
+            row.acknowledged = True
+        if mark > state.acknowledged_through:
+            state.acknowledged_through = mark
+            audit_marks = [b.audit_through for b in acknowledged if b.change_through <= mark]
+            if audit_marks:
+                state.audit_acknowledged_through = max(
+                    state.audit_acknowledged_through, max(audit_marks)
+                )
+        state.last_receipt_id = str(doc["receipt_id"])[:36]
+        return ReceiptResult(
+            receipt_id=str(doc["receipt_id"]),
+            acknowledged_through=state.acknowledged_through,
+            bundles=sorted(b.seq for b in acknowledged),
+        )
+
+
+# --- purge (monitor) -----------------------------------------------------------------------------
+
+
+def purge_acknowledged(vault: Vault) -> PurgeResult:
+    """Crypto-erase evidence originals the organisation acknowledged; metadata and custody stay."""
+    require_role(vault, Role.MONITOR)
+    from fieldkit.domain.evidence import ItemState
+    from fieldkit.services.evidence import EvidenceService
+    from fieldkit.storage.tables.evidence import EvidenceItemRow
+
+    with vault.session() as s:
+        state = s.get(ExportState, 1)
+        assert state is not None
+        mark = state.acknowledged_through
+        ids = list(
+            s.execute(
+                select(EvidenceItemRow.id).where(
+                    EvidenceItemRow.state == ItemState.STORED.value,
+                    EvidenceItemRow.change_seq <= mark,
+                )
+            ).scalars()
+        )
+    service = EvidenceService(vault)
+    purged = []
+    for item_id in ids:
+        service.purge(item_id, reason="purged after acknowledgement")
+        purged.append(item_id)
+    return PurgeResult(purged=purged, acknowledged_through=mark)
+
+
+# --- listings ------------------------------------------------------------------------------------
+
+
+def list_quarantined(vault: Vault) -> list[dict[str, Any]]:
+    with vault.session() as s:
+        return [
+            {
+                "id": q.id,
+                "reason": q.reason,
+                "key_id": q.key_id,
+                "file_name": q.file_name,
+                "device_id": q.device_id,
+                "seq": q.seq,
+                "received_at": q.received_at,
+            }
+            for q in s.execute(select(QuarantinedBundle).order_by(QuarantinedBundle.id)).scalars()
+        ]
+
+
+def list_alarms(vault: Vault) -> list[dict[str, Any]]:
+    with vault.session() as s:
+        return [
+            {
+                "kind": a.kind,
+                "device_id": a.device_id,
+                "seq": a.seq,
+                "bundle_id": a.bundle_id,
+                "bundle_hash": a.bundle_hash,
+                "known_hash": a.known_hash,
+                "raised_at": a.raised_at,
+            }
+            for a in s.execute(select(BundleAlarm).order_by(BundleAlarm.id)).scalars()
+        ]

@@ -1,0 +1,441 @@
+"""Report use cases: the PDF case file for lawyers and the NPM visit report.
+
+Each call gathers what the report shows in one read transaction (records, links, evidence items and
+their custody events), lays the PDF out in memory, signs it with the device key, and only then
+writes ``FILE.pdf`` and ``FILE.pdf.minisig`` where the person asked: each through a temporary name
+in the destination folder, fsync, rename, fsync of the folder. A PDF is plaintext by nature, so
+nothing of it is ever written anywhere else (no temporary file in /tmp, none in the profile).
+Cancelling, or any failure, leaves the destination as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import io
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy.orm import Session
+
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
+from fieldkit.export.reports.case_file import build_case_file
+from fieldkit.export.reports.common import BuildControl, ReportMeta
+from fieldkit.export.reports.data import (
+    CaseFileData,
+    EvidenceView,
+    RecordView,
+    VisitReportData,
+)
+from fieldkit.export.reports.signature import sign_detached
+from fieldkit.export.reports.visit_report import build_visit_report
+from fieldkit.i18n import SUPPORTED_LANGUAGES, get_translator
+from fieldkit.storage.fsutil import fsync_dir
+from fieldkit.storage.records import LinkView, RecordStore
+from fieldkit.storage.records import RecordView as StoredRecord
+from fieldkit.storage.search import RecordFilters
+from fieldkit.storage.vault import Vault
+
+SIGNATURE_SUFFIX = ".minisig"
+MAX_HISTORY_RECORDS = 1000
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What was written: the PDF, its signature, its page count and SHA-256."""
+
+    path: Path
+    signature_path: Path
+    pages: int
+    sha256: str
+    size: int
+
+
+class ReportService:
+    """Builds reports from an unlocked vault; safe to call from a worker thread."""
+
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+        self._store = RecordStore(vault.device_id)
+
+    # --- public API ---------------------------------------------------------------------------
+
+    def case_file(
+        self,
+        case_id: str,
+        out_path: Path | str,
+        lang: str = "en",
+        include_names: bool = False,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+        *,
+        overwrite: bool = False,
+        prepared_by: str = "",
+    ) -> ReportResult:
+        """Write the case file of ``case_id`` to ``out_path`` and its ``.minisig`` beside it."""
+        target = self._checked_target(out_path, overwrite)
+        translator = self._translator(lang)
+        _ = translator.gettext
+        _report(progress, 0, 0, "gathering")
+        data = self.gather_case(case_id, cancel)
+        check_cancel(cancel)
+        meta = self._meta(
+            translator,
+            _("Case file {code}").format(code=_short(data.case.id)),
+            include_names=include_names,
+            prepared_by=prepared_by,
+        )
+        buffer = io.BytesIO()
+        pages = build_case_file(buffer, data, meta, BuildControl(progress=progress, cancel=cancel))
+        return self._finish(buffer.getvalue(), pages, target, "case file", data.case.id, cancel)
+
+    def visit_report(
+        self,
+        visit_id: str,
+        out_path: Path | str,
+        lang: str = "en",
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+        *,
+        overwrite: bool = False,
+        prepared_by: str = "",
+    ) -> ReportResult:
+        """Write the NPM visit report of ``visit_id`` with the facility's recommendation history."""
+        target = self._checked_target(out_path, overwrite)
+        translator = self._translator(lang)
+        _ = translator.gettext
+        _report(progress, 0, 0, "gathering")
+        data = self.gather_visit(visit_id, cancel)
+        check_cancel(cancel)
+        meta = self._meta(
+            translator,
+            _("Visit report {code}").format(code=_short(data.visit.id)),
+            include_names=False,
+            prepared_by=prepared_by,
+        )
+        buffer = io.BytesIO()
+        pages = build_visit_report(
+            buffer, data, meta, BuildControl(progress=progress, cancel=cancel)
+        )
+        return self._finish(buffer.getvalue(), pages, target, "visit report", data.visit.id, cancel)
+
+    # --- gathering ----------------------------------------------------------------------------
+
+    def gather_case(self, case_id: str, cancel: CancelToken | None = None) -> CaseFileData:
+        """Everything a case file shows, read in one transaction."""
+        with self._vault.session() as s:
+            case = self._live(s, case_id, "case")
+            persons: dict[str, None] = {}
+            interviews: dict[str, None] = {}
+            visits: dict[str, None] = {}
+            recommendations: dict[str, None] = {}
+            evidence: dict[str, None] = {}
+            facilities: dict[str, None] = {}
+            buckets = {
+                "person": persons,
+                "interview": interviews,
+                "visit": visits,
+                "recommendation": recommendations,
+                "evidence": evidence,
+                "facility": facilities,
+            }
+            roles: dict[str, list[str]] = {}
+            for link in self._links(s, case.id):
+                if link.kind == "person_case" and link.to_id == case.id and link.role:
+                    roles.setdefault(link.from_id, []).append(link.role)
+            for other, kind in self._linked(s, case.id):
+                bucket = buckets.get(kind)
+                if bucket is not None:
+                    bucket[other] = None
+            for interview_id in list(interviews):
+                check_cancel(cancel)
+                for other, kind in self._linked(s, interview_id):
+                    if kind in ("person", "visit", "evidence"):
+                        buckets[kind][other] = None
+            for visit_id in list(visits):
+                for other, kind in self._linked(s, visit_id):
+                    if kind in ("facility", "recommendation"):
+                        buckets[kind][other] = None
+            loaded = {
+                kind: self._load_many(s, ids, kind, cancel)
+                for kind, ids in buckets.items()
+                if kind != "evidence"
+            }
+        items = self._evidence(evidence, cancel)
+        return CaseFileData(
+            case=_view(case),
+            persons=_by_code(loaded["person"]),
+            interviews=_by_date(loaded["interview"]),
+            visits=_by_date(loaded["visit"]),
+            recommendations=_by_date(loaded["recommendation"]),
+            evidence=items,
+            facilities={f.id: f for f in loaded["facility"]},
+            person_roles=roles,
+        )
+
+    def gather_visit(self, visit_id: str, cancel: CancelToken | None = None) -> VisitReportData:
+        """A visit, its facility, its recommendations, interviews and the facility's history."""
+        with self._vault.session() as s:
+            visit = self._live(s, visit_id, "visit")
+            linked: dict[str, dict[str, None]] = {}
+            for other, kind in self._linked(s, visit.id):
+                linked.setdefault(kind, {})[other] = None
+            facility_id = visit.facility_id or next(iter(linked.get("facility", {})), None)
+            facility = self._optional(s, facility_id, "facility") if facility_id else None
+            recommendations = self._load_many(
+                s, linked.get("recommendation", {}), "recommendation", cancel
+            )
+            interviews = self._load_many(s, linked.get("interview", {}), "interview", cancel)
+            history_visits: list[RecordView] = []
+            history_recs: list[RecordView] = []
+            if facility is not None:
+                history_visits = [
+                    _view(r)
+                    for r in self._store.list(
+                        s,
+                        RecordFilters(types=("visit",), facility_id=facility.id),
+                        limit=MAX_HISTORY_RECORDS,
+                    )
+                ]
+                rec_ids: dict[str, None] = {}
+                for other, kind in self._linked(s, facility.id):
+                    if kind == "recommendation":
+                        rec_ids[other] = None
+                for past in history_visits:
+                    check_cancel(cancel)
+                    for other, kind in self._linked(s, past.id):
+                        if kind == "recommendation":
+                            rec_ids[other] = None
+                history_recs = self._load_many(s, rec_ids, "recommendation", cancel)
+        items = self._evidence(linked.get("evidence", {}), cancel)
+        return VisitReportData(
+            visit=_view(visit),
+            facility=facility,
+            recommendations=_by_date(recommendations),
+            interviews=_by_date(interviews),
+            history_visits=_by_date(history_visits),
+            history_recommendations=_by_date(history_recs),
+            evidence=items,
+        )
+
+    def _live(self, s: Session, record_id: str, expected: str) -> StoredRecord:
+        record = self._store.get(s, record_id, include_deleted=False)
+        if record.type != expected:
+            raise FieldkitError(
+                ErrorCode.INVALID_ARGUMENT,
+                detail=f"{record.id} is a {record.type} record, not a {expected} record",
+            )
+        return record
+
+    def _optional(self, s: Session, record_id: str, expected: str) -> RecordView | None:
+        try:
+            record = self._store.get(s, record_id, include_deleted=False)
+        except FieldkitError:
+            return None
+        return _view(record) if record.type == expected else None
+
+    def _linked(self, s: Session, record_id: str) -> Iterable[tuple[str, str]]:
+        """(other id, other record type) for every live link of ``record_id``."""
+        for link in self._links(s, record_id):
+            if link.from_id == record_id:
+                other, other_type = link.to_id, link.kind.split("_", 1)[-1]
+            else:
+                other, other_type = link.from_id, link.kind.split("_", 1)[0]
+            yield other, other_type
+
+    def _links(self, s: Session, record_id: str) -> Sequence[LinkView]:
+        return cast("Sequence[LinkView]", self._store.links(s, record_id))
+
+    def _load_many(
+        self, s: Session, ids: Iterable[str], expected: str, cancel: CancelToken | None
+    ) -> list[RecordView]:
+        out: list[RecordView] = []
+        for index, record_id in enumerate(ids):
+            if index % 50 == 0:
+                check_cancel(cancel)
+            found = self._optional(s, record_id, expected)
+            if found is not None:
+                out.append(found)
+        return out
+
+    def _evidence(self, ids: Iterable[str], cancel: CancelToken | None) -> list[EvidenceView]:
+        wanted = list(ids)
+        if not wanted:
+            return []
+        from fieldkit.services.evidence import EvidenceService
+
+        service = EvidenceService(self._vault)
+        out: list[EvidenceView] = []
+        for index, item_id in enumerate(wanted):
+            if index % 50 == 0:
+                check_cancel(cancel)
+            try:
+                item = service.get(item_id)
+            except FieldkitError as exc:
+                if exc.code == ErrorCode.EVIDENCE_NOT_FOUND:
+                    continue
+                raise
+            out.append(EvidenceView.from_item(item, service.custody_events(item_id)))
+        out.sort(key=lambda e: (e.collected_at, e.original_name, e.id))
+        return out
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def _translator(self, lang: str) -> Any:
+        if lang not in SUPPORTED_LANGUAGES:
+            raise FieldkitError(
+                ErrorCode.INVALID_ARGUMENT,
+                detail=f"language '{lang[:20]}' (choose one of: {', '.join(SUPPORTED_LANGUAGES)})",
+            )
+        return get_translator(lang)
+
+    def _meta(
+        self, translator: Any, title: str, *, include_names: bool, prepared_by: str
+    ) -> ReportMeta:
+        return ReportMeta(
+            translator=translator,
+            generated_at=datetime.now(UTC),
+            device_id=self._vault.device_id,
+            device_fingerprint=self._vault.device_key_fingerprint,
+            device_public_key=self._vault.device_public_key,
+            document_title=title,
+            prepared_by=prepared_by,
+            include_names=include_names,
+        )
+
+    @staticmethod
+    def _checked_target(out_path: Path | str, overwrite: bool) -> Path:
+        target = Path(out_path).expanduser()
+        if target.suffix.lower() != ".pdf":
+            raise FieldkitError(
+                ErrorCode.INVALID_ARGUMENT, detail=f"{target.name}: the file name must end in .pdf"
+            )
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.is_dir():
+            raise FieldkitError(ErrorCode.NOT_FOUND, what=f"folder {folder}")
+        if target.is_dir():
+            raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail=f"{target} is a folder")
+        signature = _signature_path(target)
+        if not overwrite:
+            for path in (target, signature):
+                if path.exists() or path.is_symlink():
+                    raise FieldkitError(ErrorCode.FILE_EXISTS, path=str(path))
+        return target
+
+    def _finish(
+        self,
+        pdf: bytes,
+        pages: int,
+        target: Path,
+        kind: str,
+        record_id: str,
+        cancel: CancelToken | None,
+    ) -> ReportResult:
+        check_cancel(cancel)
+        digest = hashlib.sha256(pdf).hexdigest()
+        comment = (
+            f"fieldkit {kind} record:{record_id} device:{self._vault.device_id} "
+            f"sha256:{digest} generated:{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        )
+        signature = sign_detached(pdf, self._vault.device_signing_key(), comment)
+        signature_path = _signature_path(target)
+        # The signature goes last: a PDF without a matching signature is never left behind as
+        # if it were signed, and a stale signature from an earlier run is replaced with it.
+        _write_atomic(target, pdf)
+        try:
+            _write_atomic(signature_path, signature)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            raise
+        return ReportResult(target, signature_path, pages, digest, len(pdf))
+
+
+def _signature_path(target: Path) -> Path:
+    return target.with_name(target.name + SIGNATURE_SUFFIX)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Temporary name in the same folder → write → fsync → rename → fsync the folder."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise FieldkitError(ErrorCode.DISK_FULL, path=str(path.parent)) from exc
+        raise FieldkitError(
+            ErrorCode.REPORT_FAILED, reason=f"{path}: {exc.strerror or exc}"
+        ) from exc
+
+
+def _report(progress: ProgressFn | None, done: int, total: int, stage: str) -> None:
+    if progress is not None:
+        progress(done, total, stage)
+
+
+def _short(record_id: str) -> str:
+    return record_id.split("-")[0]
+
+
+def _view(record: StoredRecord) -> RecordView:
+    return RecordView(
+        id=record.id,
+        type=record.type,
+        data=record.data,
+        revision=record.revision,
+        template_version=record.template_version,
+        confidential=record.confidential,
+        deleted=record.deleted,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        origin_device=record.origin_device,
+    )
+
+
+def _by_date(records: Sequence[RecordView]) -> list[RecordView]:
+    from fieldkit.export.reports.people import record_code
+
+    def key(record: RecordView) -> tuple[str, str]:
+        return (_index_date(record), record_code(record))
+
+    return sorted(records, key=key)
+
+
+def _index_date(record: RecordView) -> str:
+    from fieldkit.export.reports.people import template_for
+
+    try:
+        template = template_for(record)
+    except FieldkitError:
+        return record.created_at
+    field_id = template.index.date_from
+    value = record.data.get(field_id) if field_id else None
+    if isinstance(value, dict):
+        return str(value.get("value", "")) or record.created_at
+    if isinstance(value, str):
+        return value
+    return record.created_at
+
+
+def _by_code(records: Sequence[RecordView]) -> list[RecordView]:
+    from fieldkit.export.reports.people import record_code
+
+    return sorted(records, key=lambda r: (record_code(r), r.id))

@@ -1,0 +1,482 @@
+"""Organisation keys, enrolment and the trust list.
+
+Coordinator: ``init_org`` makes the organisation's Ed25519 signing key and X25519 (age) decryption
+identity; ``write_card`` writes the signed card that monitors take home; ``export_identity``
+writes the decryption identity in age's own format; ``add_device``, ``list_devices`` and
+``revoke_device`` keep the trust list. Monitor: ``enrol`` stores the card and writes the
+device's public key in minisign format. Both sides print the same comparison code, for two
+people to compare in person.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldkit.crypto.age import AgeKeyError, X25519Identity, X25519Recipient, identity_file_text
+from fieldkit.crypto.canonical_json import StrictJSONError, canonical_dumps, strict_loads
+from fieldkit.crypto.minisign import MinisignError, MinisignPublicKey
+from fieldkit.crypto.safetynumber import comparison_code
+from fieldkit.crypto.signing import load_private
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.profile import Role
+from fieldkit.export.bundle_format import display_name
+from fieldkit.export.bundle_read import Signer
+from fieldkit.services.profile import require_role
+from fieldkit.storage.fsutil import atomic_write_bytes
+from fieldkit.storage.tables.bundles import Enrolment, OrgKeys, TrustedDevice
+from fieldkit.storage.vault import Vault
+
+CARD_FORMAT = "fieldkit-org-card/1"
+CARD_CONTEXT = b"fieldkit-org-card/1\n"
+MAX_CARD_BYTES = 64 * 1024
+MAX_DEVICE_KEY_BYTES = 4096
+DEVICE_COMMENT_PREFIX = "fieldkit device "
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    org_id: str
+    name: str
+    key_id: str
+    recipient: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class OrgCard:
+    org_id: str
+    name: str
+    signing_key: MinisignPublicKey
+    recipients: list[X25519Recipient]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class EnrolResult:
+    org_id: str
+    org_name: str
+    device_id: str
+    device_key_id: str
+    code: str
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    device_id: str
+    key_id: str
+    label: str
+    enrolled_at: str
+    status: str
+    revoked_at: str | None
+    last_good_seq: int | None
+    last_seq: int
+    code: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# --- coordinator: organisation keys ------------------------------------------------------------
+
+
+def _org_row(session: Session) -> OrgKeys:
+    row = session.execute(select(OrgKeys)).scalar_one_or_none()
+    if row is None:
+        raise FieldkitError(ErrorCode.ORG_NOT_INITIALISED)
+    return row
+
+
+def init_org(vault: Vault, name: str = "Organisation") -> OrgInfo:
+    require_role(vault, Role.COORDINATOR)
+    name = name.strip()
+    if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+        raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="organisation name")
+    signing = Ed25519PrivateKey.generate()
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
+    seed = signing.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    identity = X25519Identity.generate()
+    with vault.session() as s:
+        if s.execute(select(OrgKeys)).scalar_one_or_none() is not None:
+            raise FieldkitError(ErrorCode.ORG_EXISTS)
+        row = OrgKeys(
+            id=1,
+            org_id=str(uuid.uuid4()),
+            name=name,
+            created_at=utc_now(),
+            signing_seed=seed,
+            signing_public=signing.public_key().public_bytes_raw(),
+            age_secret=identity.secret_bytes,
+            age_recipient=str(identity.recipient),
+        )
+        s.add(row)
+        return _org_info(row)
+
+
+def _org_info(row: OrgKeys) -> OrgInfo:
+    return OrgInfo(
+        org_id=row.org_id,
+        name=row.name,
+        key_id=MinisignPublicKey.from_ed25519(
+            Ed25519PublicKey.from_public_bytes(bytes(row.signing_public))
+        ).id_hex,
+        recipient=row.age_recipient,
+        created_at=row.created_at,
+    )
+
+
+def org_info(vault: Vault) -> OrgInfo:
+    with vault.session() as s:
+        return _org_info(_org_row(s))
+
+
+def org_signing_key(session: Session) -> Ed25519PrivateKey:
+    return load_private(bytes(_org_row(session).signing_seed))
+
+
+def org_identities(session: Session) -> list[X25519Identity]:
+    return [X25519Identity(bytes(_org_row(session).age_secret))]
+
+
+def org_public_key(session: Session) -> MinisignPublicKey:
+    row = _org_row(session)
+    return MinisignPublicKey.from_ed25519(
+        Ed25519PublicKey.from_public_bytes(bytes(row.signing_public))
+    )
+
+
+def card_bytes(vault: Vault) -> bytes:
+    """The organisation card: the signing key and the age recipient, self-signed."""
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        row = _org_row(s)
+        key = load_private(bytes(row.signing_seed))
+        card = {
+            "format": CARD_FORMAT,
+            "org_id": row.org_id,
+            "name": row.name,
+            "signing_key": MinisignPublicKey.from_ed25519(key.public_key()).key_line(),
+            "recipients": [row.age_recipient],
+            "created_at": row.created_at,
+        }
+    body = canonical_dumps(card)
+    signature = key.sign(CARD_CONTEXT + body)
+    doc = {"card": card, "signature": base64.b64encode(signature).decode("ascii")}
+    return canonical_dumps(doc) + b"\n"
+
+
+def write_card(vault: Vault, out: Path) -> OrgInfo:
+    data = card_bytes(vault)
+    _write_new(out, data)
+    return org_info(vault)
+
+
+def export_identity(vault: Vault, out: Path) -> OrgInfo:
+    """The decryption identity in age's key-file format (for an offline backup and `age -d`)."""
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        row = _org_row(s)
+        identity = X25519Identity(bytes(row.age_secret))
+        info = _org_info(row)
+    _write_new(out, identity_file_text(identity, utc_now()).encode("ascii"))
+    return info
+
+
+def _write_new(out: Path, data: bytes) -> None:
+    if out.exists() or out.is_symlink():
+        raise FieldkitError(ErrorCode.FILE_EXISTS, path=str(out))
+    try:
+        atomic_write_bytes(out, data)
+    except OSError as exc:
+        raise FieldkitError(
+            ErrorCode.FILE_NOT_READABLE, path=str(out), reason=exc.strerror or "write failed"
+        ) from None
+
+
+def parse_card(data: bytes, shown: str) -> OrgCard:
+    def bad(reason: str) -> FieldkitError:
+        return FieldkitError(ErrorCode.ORG_CARD_INVALID, path=shown, reason=reason)
+
+    try:
+        doc = strict_loads(data.rstrip(b"\n"), max_bytes=MAX_CARD_BYTES, max_depth=8)
+    except StrictJSONError as exc:
+        raise bad(exc.reason) from None
+    if not isinstance(doc, dict) or set(doc) != {"card", "signature"}:
+        raise bad("unexpected structure")
+    card = doc["card"]
+    if not isinstance(card, dict) or set(card) != {
+        "format",
+        "org_id",
+        "name",
+        "signing_key",
+        "recipients",
+        "created_at",
+    }:
+        raise bad("unexpected card fields")
+    if card["format"] != CARD_FORMAT:
+        raise bad("unsupported card format")
+    try:
+        key = MinisignPublicKey.parse(str(card["signing_key"]))
+        recipients = card["recipients"]
+        if not isinstance(recipients, list) or not 1 <= len(recipients) <= 8:
+            raise bad("recipients must be a short list")
+        parsed = [X25519Recipient.parse(str(r)) for r in recipients]
+        signature = base64.b64decode(str(doc["signature"]), validate=True)
+        key.ed25519().verify(signature, CARD_CONTEXT + canonical_dumps(card))
+    except (MinisignError, AgeKeyError, ValueError):
+        raise bad("malformed key") from None
+    except InvalidSignature:
+        raise bad("the card's signature does not verify") from None
+    for field in ("org_id", "name", "created_at"):
+        if not isinstance(card[field], str) or len(card[field]) > 200:
+            raise bad(f"{field} is malformed")
+    return OrgCard(
+        org_id=card["org_id"],
+        name=card["name"],
+        signing_key=key,
+        recipients=parsed,
+        created_at=card["created_at"],
+    )
+
+
+def _read_small(path: Path, limit: int) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise FieldkitError(
+            ErrorCode.FILE_NOT_READABLE, path=str(path), reason=exc.strerror or "read failed"
+        ) from None
+    if len(data) > limit:
+        raise FieldkitError(ErrorCode.FILE_NOT_READABLE, path=str(path), reason="file too large")
+    return data
+
+
+# --- monitor: enrolment --------------------------------------------------------------------------
+
+
+def device_public_key(vault: Vault) -> MinisignPublicKey:
+    return MinisignPublicKey.from_ed25519(
+        Ed25519PublicKey.from_public_bytes(vault.device_public_key)
+    )
+
+
+def device_pub_text(vault: Vault) -> str:
+    return device_public_key(vault).file_text(f"{DEVICE_COMMENT_PREFIX}{vault.device_id}")
+
+
+def enrol(vault: Vault, card_path: Path, out: Path | None) -> EnrolResult:
+    """Store the organisation card and write this device's public key (minisign format)."""
+    require_role(vault, Role.MONITOR)
+    data = _read_small(card_path, MAX_CARD_BYTES)
+    card = parse_card(data, str(card_path))
+    if out is not None:
+        _write_new(out, device_pub_text(vault).encode("ascii"))
+    with vault.session() as s:
+        existing = s.execute(select(Enrolment)).scalar_one_or_none()
+        if existing is not None and existing.org_id != card.org_id:
+            raise FieldkitError(
+                ErrorCode.INVALID_ARGUMENT,
+                detail="this device is already enrolled with another organisation",
+            )
+        row = existing or Enrolment(id=1)
+        row.org_id = card.org_id
+        row.org_name = card.name
+        row.signing_public = card.signing_key.public_bytes
+        row.recipients = json.dumps([str(r) for r in card.recipients])
+        row.card = data
+        row.enrolled_at = utc_now()
+        if existing is None:
+            s.add(row)
+    return EnrolResult(
+        org_id=card.org_id,
+        org_name=card.name,
+        device_id=vault.device_id,
+        device_key_id=device_public_key(vault).id_hex,
+        code=comparison_code(vault.device_public_key, card.signing_key.public_bytes),
+    )
+
+
+@dataclass(frozen=True)
+class EnrolmentInfo:
+    org_id: str
+    org_name: str
+    signing_key: MinisignPublicKey
+    recipients: list[X25519Recipient]
+
+
+def enrolment(session: Session) -> EnrolmentInfo:
+    row = session.execute(select(Enrolment)).scalar_one_or_none()
+    if row is None:
+        raise FieldkitError(ErrorCode.NOT_ENROLLED)
+    key = MinisignPublicKey.from_ed25519(
+        Ed25519PublicKey.from_public_bytes(bytes(row.signing_public))
+    )
+    return EnrolmentInfo(
+        org_id=row.org_id,
+        org_name=row.org_name,
+        signing_key=key,
+        recipients=[X25519Recipient.parse(r) for r in json.loads(row.recipients)],
+    )
+
+
+# --- coordinator: the trust list -----------------------------------------------------------------
+
+
+def parse_device_pub(data: bytes, shown: str) -> tuple[str, MinisignPublicKey]:
+    def bad(reason: str) -> FieldkitError:
+        return FieldkitError(ErrorCode.DEVICE_KEY_INVALID, path=shown, reason=reason)
+
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise bad("not plain text") from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) != 2 or not lines[0].startswith("untrusted comment: " + DEVICE_COMMENT_PREFIX):
+        raise bad("not a fieldkit device key (the first line names the device)")
+    device_id = lines[0][len("untrusted comment: " + DEVICE_COMMENT_PREFIX) :].strip()
+    try:
+        device_id = str(uuid.UUID(device_id))
+    except ValueError:
+        raise bad("the device id is malformed") from None
+    try:
+        key = MinisignPublicKey.parse(text)
+    except MinisignError as exc:
+        raise bad(exc.reason) from None
+    return device_id, key
+
+
+def add_device(vault: Vault, pub_path: Path, label: str) -> DeviceInfo:
+    require_role(vault, Role.COORDINATOR)
+    label = label.strip()
+    if not label or len(label) > 200 or any(ord(c) < 32 for c in label):
+        raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="label")
+    data = _read_small(pub_path, MAX_DEVICE_KEY_BYTES)
+    device_id, key = parse_device_pub(data, str(pub_path))
+    with vault.session() as s:
+        org_pub = org_public_key(s)
+        clash = (
+            s.execute(
+                select(TrustedDevice).where(
+                    (TrustedDevice.device_id == device_id) | (TrustedDevice.key_id == key.id_hex)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for row in clash:
+            if bytes(row.public_key) != key.public_bytes or row.device_id != device_id:
+                raise FieldkitError(
+                    ErrorCode.INVALID_ARGUMENT,
+                    detail=f"device {device_id} or key {key.id_hex} is enrolled differently",
+                )
+        if clash:
+            row = clash[0]
+            row.label = label
+        else:
+            row = TrustedDevice(
+                device_id=device_id,
+                key_id=key.id_hex,
+                public_key=key.public_bytes,
+                label=label,
+                enrolled_at=utc_now(),
+                status="active",
+                last_seq=0,
+            )
+            s.add(row)
+        s.flush()
+        return _device_info(row, org_pub.public_bytes)
+
+
+def _device_info(row: TrustedDevice, org_public: bytes | None = None) -> DeviceInfo:
+    return DeviceInfo(
+        device_id=row.device_id,
+        key_id=row.key_id,
+        label=row.label,
+        enrolled_at=row.enrolled_at,
+        status=row.status,
+        revoked_at=row.revoked_at,
+        last_good_seq=row.last_good_seq,
+        last_seq=row.last_seq,
+        code=comparison_code(bytes(row.public_key), org_public) if org_public else None,
+    )
+
+
+def list_devices(vault: Vault) -> list[DeviceInfo]:
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        org = s.execute(select(OrgKeys)).scalar_one_or_none()
+        org_public = bytes(org.signing_public) if org else None
+        rows = s.execute(select(TrustedDevice).order_by(TrustedDevice.enrolled_at)).scalars()
+        return [_device_info(r, org_public) for r in rows]
+
+
+def find_device(session: Session, ref: str) -> TrustedDevice:
+    """A device by its id, its key id or its label (exactly one must match)."""
+    ref = ref.strip()
+    rows = (
+        session.execute(
+            select(TrustedDevice).where(
+                (TrustedDevice.device_id == ref.lower())
+                | (TrustedDevice.key_id == ref.upper())
+                | (TrustedDevice.label == ref)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if len(rows) != 1:
+        raise FieldkitError(ErrorCode.TRUST_UNKNOWN_DEVICE, device=display_name(ref))
+    return rows[0]
+
+
+def revoke_device(vault: Vault, ref: str, last_good_seq: int | None = None) -> DeviceInfo:
+    """Revoke a device: its bundles up to ``last_good_seq`` (default: the last one imported)
+    are still accepted and flagged; later ones are held for a person to review."""
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        row = find_device(s, ref)
+        if last_good_seq is not None and last_good_seq < 0:
+            raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="last good sequence number")
+        row.status = "revoked"
+        row.revoked_at = utc_now()
+        row.last_good_seq = row.last_seq if last_good_seq is None else last_good_seq
+        s.flush()
+        return _device_info(row)
+
+
+def signer_for_key(session: Session, key_id: str) -> Signer | None:
+    row = session.execute(
+        select(TrustedDevice).where(TrustedDevice.key_id == key_id)
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    public = MinisignPublicKey(
+        key_id=bytes.fromhex(key_id)[::-1], public_bytes=bytes(row.public_key)
+    )
+    return Signer(
+        device_id=row.device_id,
+        label=row.label,
+        public_key=public,
+        status=row.status,
+        last_good_seq=row.last_good_seq,
+    )

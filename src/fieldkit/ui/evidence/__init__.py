@@ -1,0 +1,1 @@
+"""Evidence widgets: the case panel with intake and thumbnails, and item details."""

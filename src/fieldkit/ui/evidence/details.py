@@ -1,0 +1,481 @@
+"""One evidence item in detail: integrity, description, embedded metadata, custody; verify, export.
+
+The SHA-256 is selectable and in a monospace font so it can be read out or compared. Embedded
+metadata that can locate or identify someone (GPS position, device serial numbers) stays hidden
+until "Show sensitive metadata" is ticked. Verifying and exporting run as tasks; exporting first
+warns that the copy is a plain file outside the encrypted profile, and the service records it in
+the item's custody log.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldkit.domain.evidence import (
+    CUSTODY_ACTION_LABELS,
+    CustodyEvent,
+    EvidenceItem,
+    ItemState,
+    PreviewStatus,
+)
+from fieldkit.i18n import N_, _
+from fieldkit.ui import dialogs
+from fieldkit.ui.forms.common import ERROR_STYLE, plain_label
+from fieldkit.ui.messages import error_text, is_cancelled
+from fieldkit.ui.tasks import Task, TaskRunner
+
+log = logging.getLogger(__name__)
+
+# Embedded metadata keys that can locate or identify a person or a device.
+SENSITIVE_METADATA = frozenset({"gps", "serial_number", "image_unique_id", "lens_serial_number"})
+COL_AT, COL_ACTION, COL_ACTOR, COL_PURPOSE, COL_HASH = range(5)
+
+_METADATA_LABELS: dict[str, str] = {
+    "gps": N_("GPS position"),
+    "serial_number": N_("Device serial number"),
+    "image_unique_id": N_("Image unique id"),
+    "camera_make": N_("Camera make"),
+    "camera_model": N_("Camera model"),
+    "software": N_("Software"),
+    "datetime": N_("Date and time (file)"),
+    "datetime_original": N_("Date and time taken"),
+    "offset_time_original": N_("Time zone when taken"),
+    "orientation": N_("Orientation"),
+    "lens_model": N_("Lens"),
+}
+_VERIFY_TEXT: dict[str, str] = {
+    "ok": N_("Verified: the stored file matches its SHA-256."),
+    "tampered": N_("INTEGRITY FAILURE: the stored file does not match its SHA-256."),
+    "missing": N_("INTEGRITY FAILURE: the stored file is missing."),
+    "purged": N_("This item was purged; there is no file to verify."),
+}
+
+
+def human_size(size: int) -> str:
+    units = [_("bytes"), _("KiB"), _("MiB"), _("GiB"), _("TiB")]
+    value = float(size)
+    for unit in units:
+        if value < 1024 or unit == units[-1]:
+            if unit == units[0]:
+                return f"{size} {unit}"
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size}"  # pragma: no cover
+
+
+def format_metadata_value(key: str, value: Any) -> str:
+    if key == "gps" and isinstance(value, dict):
+        lat, lon = value.get("latitude"), value.get("longitude")
+        parts = []
+        if isinstance(lat, int | float) and isinstance(lon, int | float):
+            parts.append(f"{lat:.6f}, {lon:.6f}")
+        if value.get("altitude") is not None:
+            parts.append(_("altitude {metres} m").format(metres=value["altitude"]))
+        if value.get("date"):
+            parts.append(str(value["date"]))
+        return "; ".join(parts) or str(value)
+    if isinstance(value, dict | list):
+        return str(value)
+    return str(value)
+
+
+class EvidenceDetails(QWidget):
+    """The details of one evidence item.
+
+    Emits:
+        changed(str item_id): the item's custody log changed (verified or exported).
+    """
+
+    changed = Signal(str)
+
+    def __init__(self, evidence: Any, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("evidenceDetails")
+        self.evidence = evidence
+        self.runner = runner
+        self.item: EvidenceItem | None = None
+        self.events: list[CustodyEvent] = []
+        self.task: Task | None = None
+        self.last_verify: Any = None
+        self.last_export: Any = None
+        self._build()
+        self.show_item(None)
+
+    # --- building -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.preview = QLabel(self)
+        self.preview.setObjectName("evidencePreview")
+        self.preview.setFixedSize(160, 160)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet("border: 1px solid palette(mid);")
+        top.addWidget(self.preview)
+        head = QVBoxLayout()
+        self.title = plain_label("", self)
+        self.title.setObjectName("evidenceTitle")
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() + 2)
+        self.title.setFont(font)
+        head.addWidget(self.title)
+        self.flags = plain_label("", self)
+        self.flags.setObjectName("evidenceFlags")
+        self.flags.setWordWrap(True)
+        self.flags.setStyleSheet("color: #8a0050;")
+        head.addWidget(self.flags)
+        buttons = QHBoxLayout()
+        self.verify_button = QPushButton(_("Verify integrity"), self)
+        self.verify_button.setObjectName("evidenceVerify")
+        self.export_button = QPushButton(_("Export original…"), self)
+        self.export_button.setObjectName("evidenceExport")
+        buttons.addWidget(self.verify_button)
+        buttons.addWidget(self.export_button)
+        buttons.addStretch(1)
+        head.addLayout(buttons)
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName("evidenceTaskProgress")
+        self.progress.hide()
+        head.addWidget(self.progress)
+        self.result = plain_label("", self)
+        self.result.setObjectName("evidenceResult")
+        self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        head.addWidget(self.result)
+        head.addStretch(1)
+        top.addLayout(head, 1)
+        layout.addLayout(top)
+
+        facts = QGroupBox(_("Integrity and description"), self)
+        form = QFormLayout(facts)
+        self.sha256 = QLineEdit(facts)
+        self.sha256.setObjectName("evidenceSha256")
+        self.sha256.setReadOnly(True)
+        self.sha256.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.sha256.setMinimumWidth(420)
+        form.addRow(_("SHA-256"), self.sha256)
+        self.fact_labels: dict[str, QLabel] = {}
+        for key, label in (
+            ("size", _("Size")),
+            ("type", _("Type")),
+            ("original_name", _("Original file name")),
+            ("collected_by", _("Collected by")),
+            ("collected_at", _("Collected at")),
+            ("content_created_at", _("Created (from the file)")),
+            ("capture_device", _("Capture device")),
+            ("copy_role", _("Copy")),
+            ("verification", _("Verification")),
+            ("description", _("Description")),
+        ):
+            value = plain_label("", facts)
+            value.setObjectName(f"evidence_{key}")
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fact_labels[key] = value
+            form.addRow(label, value)
+        layout.addWidget(facts)
+
+        meta_box = QGroupBox(_("Embedded metadata"), self)
+        meta_layout = QVBoxLayout(meta_box)
+        self.show_sensitive = QCheckBox(
+            _("Show sensitive metadata (GPS position, serial numbers)"), meta_box
+        )
+        self.show_sensitive.setObjectName("evidenceShowSensitive")
+        meta_layout.addWidget(self.show_sensitive)
+        self.metadata = QTableWidget(0, 2, meta_box)
+        self.metadata.setObjectName("evidenceMetadata")
+        self.metadata.setHorizontalHeaderLabels([_("Field"), _("Value")])
+        self.metadata.verticalHeader().setVisible(False)
+        self.metadata.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.metadata.horizontalHeader().setStretchLastSection(True)
+        self.metadata.setMaximumHeight(150)
+        meta_layout.addWidget(self.metadata)
+        layout.addWidget(meta_box)
+
+        custody_box = QGroupBox(_("Chain of custody"), self)
+        custody_layout = QVBoxLayout(custody_box)
+        self.custody = QTableWidget(0, 5, custody_box)
+        self.custody.setObjectName("evidenceCustody")
+        self.custody.setHorizontalHeaderLabels(
+            [_("When (UTC)"), _("Action"), _("By"), _("Purpose"), _("SHA-256 after")]
+        )
+        self.custody.verticalHeader().setVisible(False)
+        self.custody.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.custody.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.custody.horizontalHeader().setStretchLastSection(True)
+        custody_layout.addWidget(self.custody)
+        layout.addWidget(custody_box, 1)
+
+        self.show_sensitive.toggled.connect(self._fill_metadata)
+        self.verify_button.clicked.connect(self.verify)
+        self.export_button.clicked.connect(self.export_original)
+
+    # --- showing ------------------------------------------------------------------------------
+
+    def show_item(self, item: EvidenceItem | None, pixmap: QPixmap | None = None) -> None:
+        """Show ``item`` (None: nothing selected). Reads its custody log from the service."""
+        self.item = item
+        self.result.clear()
+        self.result.setStyleSheet("")
+        self.show_sensitive.setChecked(False)
+        if item is None:
+            self.title.setText(_("No evidence item selected"))
+            self.flags.clear()
+            self.sha256.clear()
+            for label in self.fact_labels.values():
+                label.clear()
+            self.metadata.setRowCount(0)
+            self.custody.setRowCount(0)
+            self.preview.clear()
+            self.events = []
+            self.verify_button.setEnabled(False)
+            self.export_button.setEnabled(False)
+            return
+        self.title.setText(item.title or item.original_name)
+        self.set_preview(pixmap)
+        self.sha256.setText(item.sha256)
+        self.sha256.setCursorPosition(0)
+        facts = self.fact_labels
+        facts["size"].setText(
+            _("{human} ({bytes} bytes)").format(human=human_size(item.size), bytes=item.size)
+        )
+        facts["type"].setText(f"{item.media_type} · {item.item_type.value}")
+        facts["original_name"].setText(item.original_name)
+        facts["collected_by"].setText(item.collected_by or "")
+        facts["collected_at"].setText(item.collected_at or "")
+        facts["content_created_at"].setText(item.content_created_at or "")
+        facts["capture_device"].setText(item.capture_device or "")
+        facts["copy_role"].setText(item.copy_role.value)
+        facts["verification"].setText(item.verification_status.value)
+        facts["description"].setText(item.description or "")
+        flags = [f.value for f in item.sensitive_flags]
+        notes = []
+        if flags:
+            notes.append(_("Sensitive: {flags}").format(flags=", ".join(flags)))
+        if item.preview_status == PreviewStatus.HOSTILE:
+            notes.append(
+                _(
+                    "This file was refused as an image: it may be crafted to attack "
+                    "viewers. Do not open it outside fieldkit."
+                )
+            )
+        if item.state == ItemState.PURGED:
+            notes.append(
+                _("Purged: the file was destroyed on this device; its record and custody remain.")
+            )
+        self.flags.setText("\n".join(notes))
+        self._fill_metadata()
+        self.reload_custody()
+        stored = item.state == ItemState.STORED
+        self.verify_button.setEnabled(stored)
+        self.export_button.setEnabled(stored)
+
+    def set_preview(self, pixmap: QPixmap | None) -> None:
+        if pixmap is None or pixmap.isNull():
+            self.preview.clear()
+            self.preview.setText(_("No preview"))
+            return
+        self.preview.setPixmap(
+            pixmap.scaled(
+                self.preview.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+
+    def metadata_rows(self) -> list[tuple[str, str]]:
+        """(label, shown value) of each embedded metadata entry, sensitive ones masked."""
+        if self.item is None or not self.item.embedded_metadata:
+            return []
+        rows = []
+        reveal = self.show_sensitive.isChecked()
+        for key in sorted(self.item.embedded_metadata):
+            value = self.item.embedded_metadata[key]
+            label = _(_METADATA_LABELS[key]) if key in _METADATA_LABELS else key
+            if key in SENSITIVE_METADATA and not reveal:
+                shown = _("hidden (sensitive)")
+            else:
+                shown = format_metadata_value(key, value)
+            rows.append((label, shown))
+        return rows
+
+    def _fill_metadata(self) -> None:
+        rows = self.metadata_rows()
+        self.metadata.setRowCount(len(rows))
+        for index, (label, shown) in enumerate(rows):
+            self.metadata.setItem(index, 0, QTableWidgetItem(label))
+            cell = QTableWidgetItem(shown)
+            if shown == _("hidden (sensitive)"):
+                cell.setForeground(Qt.GlobalColor.darkMagenta)
+            self.metadata.setItem(index, 1, cell)
+
+    def reload_custody(self) -> None:
+        if self.item is None:
+            return
+        try:
+            self.events = list(self.evidence.custody_events(self.item.id))
+        except Exception as exc:
+            self.events = []
+            self._show_result(error_text(exc), ok=False)
+        self.custody.setRowCount(len(self.events))
+        for row, event in enumerate(self.events):
+            label = CUSTODY_ACTION_LABELS.get(event.action, event.action.value)
+            cells = [
+                event.at.replace("T", " ").replace("Z", ""),
+                _(label),
+                event.actor,
+                event.purpose or "",
+                (event.hash_after or "")[:16],
+            ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == COL_HASH and event.hash_after:
+                    item.setToolTip(event.hash_after)
+                self.custody.setItem(row, column, item)
+
+    def _show_result(self, text: str, ok: bool) -> None:
+        self.result.setText(text)
+        self.result.setStyleSheet("color: #1b5e20;" if ok else ERROR_STYLE + " font-weight: bold;")
+
+    # --- verify -------------------------------------------------------------------------------
+
+    def verify(self) -> Task | None:
+        """Re-hash the stored file in a task; the result shows here and goes to custody."""
+        if self.item is None or self.task is not None:
+            return None
+        item_id = self.item.id
+        task = Task(self.evidence.verify, item_id, name="evidence-verify")
+        self._start(task, _("Verifying…"))
+        task.signals.succeeded.connect(lambda results, i=item_id: self._on_verify_done(i, results))
+        self.runner.start(task)
+        return task
+
+    def _on_verify_done(self, item_id: str, results: Any) -> None:
+        result = results[0] if results else None
+        self.last_verify = result
+        if self.item is None or self.item.id != item_id or result is None:
+            return
+        text = _(_VERIFY_TEXT.get(result.status, result.status))
+        self._show_result(text, ok=bool(result.ok))
+        self.reload_custody()
+        self.changed.emit(item_id)
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export_original(self) -> Task | None:
+        """Warn, ask where, and write the original as a plain file; custody records it."""
+        if self.item is None or self.task is not None:
+            return None
+        item = self.item
+        if not dialogs.ask(
+            self,
+            _("Export the original"),
+            _(
+                "The exported copy is a plain, unencrypted file outside the protected profile. "
+                "Anyone who can reach the place you save it to can open it, and deleting it later "
+                "may not remove it from the disk or stick. The export is recorded in the item's "
+                "chain of custody.\n\nExport the original anyway?"
+            ),
+            yes_text=_("Export"),
+            no_text=_("Cancel"),
+        ):
+            return None
+        destination = dialogs.save_file(
+            self, _("Export the original"), suggested_name=Path(item.original_name).name
+        )
+        if destination is None:
+            return None
+        task = Task(
+            self.evidence.export,
+            item.id,
+            destination,
+            purpose=_("exported from the desktop program"),
+            name="evidence-export",
+        )
+        self._start(task, _("Exporting…"))
+        task.signals.succeeded.connect(lambda result, i=item.id: self._on_export_done(i, result))
+        self.runner.start(task)
+        return task
+
+    def _on_export_done(self, item_id: str, result: Any) -> None:
+        self.last_export = result
+        if self.item is None or self.item.id != item_id:
+            return
+        self._show_result(
+            _("Exported to {path}; its SHA-256 was checked while writing.").format(
+                path=result.path
+            ),
+            ok=True,
+        )
+        self.reload_custody()
+        self.changed.emit(item_id)
+
+    # --- tasks --------------------------------------------------------------------------------
+
+    def _start(self, task: Task, text: str) -> None:
+        self.task = task
+        self.verify_button.setEnabled(False)
+        self.export_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(text)
+        self.progress.show()
+        self.result.setText(text)
+        self.result.setStyleSheet("")
+        task.signals.progress.connect(self._on_task_progress)
+        task.signals.failed.connect(self._on_task_failed)
+        task.signals.finished.connect(self._on_task_finished)
+
+    def _on_task_progress(self, done: int, total: int, _stage: str) -> None:
+        if total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(done * 1000 / total))
+
+    def _on_task_failed(self, exc: BaseException) -> None:
+        if is_cancelled(exc):
+            self._show_result(_("Cancelled; nothing was written."), ok=False)
+        else:
+            self._show_result(error_text(exc), ok=False)
+        self.reload_custody()
+
+    def _on_task_finished(self) -> None:
+        self.task = None
+        self.progress.hide()
+        stored = self.item is not None and self.item.state == ItemState.STORED
+        self.verify_button.setEnabled(stored)
+        self.export_button.setEnabled(stored)
+
+    def cancel_task(self) -> None:
+        if self.task is not None:
+            self.task.cancel.cancel()
+
+    def clear(self) -> None:
+        """On lock: cancel what runs and forget the item."""
+        self.cancel_task()
+        self.show_item(None)
+        self.last_verify = None
+        self.last_export = None

@@ -1,0 +1,1 @@
+"""Form widgets: the renderer for any template, consent and the body diagram."""

@@ -1,0 +1,232 @@
+"""A lazily filled table model over a paged source (records list, search results).
+
+Rows are fetched a page at a time as the view scrolls (``canFetchMore``/``fetchMore``), so a list
+of 100,000 cases opens with one page and scrolls smoothly. The source filters in SQL; there is no
+proxy model. Every text is shown as plain text by the views (no rich text from records).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from fieldkit.i18n import N_, _
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE: Final = 200
+IdRole: Final = Qt.ItemDataRole.UserRole + 1
+RowRole: Final = Qt.ItemDataRole.UserRole + 2
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """What a list shows of one record; built from a RecordView or a SearchHit."""
+
+    id: str
+    type: str
+    title: str
+    status: str | None
+    date_from: str | None
+    date_to: str | None
+    updated_at: str
+    confidential: bool
+    revision: int
+    snippet: str = ""
+
+
+class PagedSource(Protocol):
+    """Where the rows come from; the model calls it on the GUI thread, one page at a time."""
+
+    def count(self) -> int: ...
+
+    def page(self, offset: int, limit: int) -> Sequence[RecordRow]: ...
+
+
+class RecordTableModel(QAbstractTableModel):
+    """Lazy list of records.
+
+    Emits:
+        load_failed(object exception): a page could not be read (the profile was locked, ...).
+    """
+
+    COL_TITLE, COL_STATUS, COL_DATES, COL_UPDATED, COL_CONFIDENTIAL = range(5)
+    _HEADERS = (N_("Title"), N_("Status"), N_("Dates"), N_("Updated"), N_("Confidential"))
+
+    load_failed = Signal(object)
+
+    def __init__(
+        self,
+        source: PagedSource | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        status_label: Callable[[str], str] | None = None,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self._source = source
+        self._rows: list[RecordRow] = []
+        self._total = 0
+        self._page_size = page_size
+        self._status_label = status_label or (lambda code: code)
+        self._exhausted = False
+        if source is not None:
+            self.set_source(source)
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def set_source(self, source: PagedSource | None) -> None:
+        """Replace the source (new search or filter); loads the count and the first page."""
+        self.beginResetModel()
+        self._source = source
+        self._rows = []
+        self._exhausted = source is None
+        self._total = 0
+        if source is not None:
+            try:
+                self._total = source.count()
+            except Exception as exc:
+                self._exhausted = True
+                self.endResetModel()
+                self.load_failed.emit(exc)
+                return
+        self.endResetModel()
+        if self.canFetchMore(QModelIndex()):
+            self.fetchMore(QModelIndex())
+
+    def refresh(self) -> None:
+        self.set_source(self._source)
+
+    def clear(self) -> None:
+        """Drop every row (on lock)."""
+        self.set_source(None)
+
+    @property
+    def total(self) -> int:
+        """Rows the source has (the view may have loaded fewer so far)."""
+        return self._total
+
+    @property
+    def loaded(self) -> int:
+        return len(self._rows)
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        if parent.isValid() or self._source is None or self._exhausted:
+            return False
+        return len(self._rows) < self._total
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
+        if not self.canFetchMore(parent):
+            return
+        assert self._source is not None
+        offset = len(self._rows)
+        limit = min(self._page_size, self._total - offset)
+        try:
+            page = list(self._source.page(offset, limit))
+        except Exception as exc:
+            self._exhausted = True
+            self.load_failed.emit(exc)
+            return
+        if not page:
+            # The source shrank since it was counted; stop asking.
+            self._exhausted = True
+            return
+        self.beginInsertRows(QModelIndex(), offset, offset + len(page) - 1)
+        self._rows.extend(page)
+        self.endInsertRows()
+        if len(page) < limit:
+            self._exhausted = True
+
+    def fetch_all_to(self, row: int) -> None:
+        """Load pages until ``row`` is loaded (tests, keyboard End)."""
+        while row >= len(self._rows) and self.canFetchMore():
+            self.fetchMore()
+
+    # --- model interface ----------------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._HEADERS)
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self._HEADERS)
+        ):
+            return _(self._HEADERS[section])
+        return None
+
+    def row_at(self, row: int) -> RecordRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, record_id: str) -> int:
+        for i, row in enumerate(self._rows):
+            if row.id == record_id:
+                return i
+        return -1
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        col = index.column()
+        if role == IdRole:
+            return row.id
+        if role == RowRole:
+            return row
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if col == self.COL_TITLE:
+                if role == Qt.ItemDataRole.ToolTipRole and row.snippet:
+                    return row.snippet
+                return row.title or _("(untitled)")
+            if col == self.COL_STATUS:
+                return self._status_label(row.status) if row.status else ""
+            if col == self.COL_DATES:
+                return _date_range(row.date_from, row.date_to)
+            if col == self.COL_UPDATED:
+                return _short_time(row.updated_at)
+            if col == self.COL_CONFIDENTIAL:
+                return _("confidential") if row.confidential else ""
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and col == self.COL_CONFIDENTIAL:
+            return QBrush(QColor("#b00020")) if row.confidential else None
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == self.COL_TITLE:
+            return row.title
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+def _date_range(start: str | None, end: str | None) -> str:
+    if start and end and start != end:
+        return f"{start} – {end}"
+    return start or end or ""
+
+
+def _short_time(iso: str) -> str:
+    # "2026-11-21T12:18:50+00:00" -> "2026-11-21 12:18"
+    return iso[:16].replace("T", " ") if iso else ""

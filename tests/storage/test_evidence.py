@@ -1,0 +1,482 @@
+"""The evidence store and service on real SQLCipher vaults and real files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
+
+from fieldkit.crypto.stream import CHUNK_SIZE, HEADER_SIZE, SEALED_CHUNK
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.evidence import (
+    CopyRole,
+    CustodyAction,
+    EvidenceInput,
+    ItemState,
+    PreviewStatus,
+)
+from fieldkit.domain.progress import CancelToken
+from fieldkit.services.evidence import EvidenceService
+from fieldkit.services.profile import open_profile
+from fieldkit.storage.custody import CustodyLog
+from fieldkit.storage.evidence import EvidenceStore
+from fieldkit.storage.tables.evidence import CustodyEventRow, EvidenceItemRow
+from fieldkit.storage.vault import Vault
+from tests.helpers import find_plaintext
+
+SIZES = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 40 * CHUNK_SIZE + 7]
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def store_file(vault: Vault, item_id: str) -> Path:
+    with vault.session() as s:
+        row = s.get(EvidenceItemRow, item_id)
+        assert row is not None
+        return EvidenceStore(vault).files.path_for(row.storage_name)
+
+
+def flip(path: Path, offset: int) -> None:
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        b = f.read(1)
+        f.seek(offset)
+        f.write(bytes([b[0] ^ 0x40]))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_add_and_export_round_trip_exact(new_vault: Vault, tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    source = write(tmp_path / f"in-{size}.bin", data)
+    service = EvidenceService(new_vault)
+    result = service.add(source)
+    assert result.status == "added"
+    assert result.item.sha256 == hashlib.sha256(data).hexdigest()
+    assert result.item.size == size
+    with service.open_original(result.item.id) as handle:
+        assert handle.read() == data
+    exported = service.export(result.item.id, tmp_path / "out.bin")
+    assert (tmp_path / "out.bin").read_bytes() == data
+    assert exported.sha256 == result.item.sha256
+    assert oct((tmp_path / "out.bin").stat().st_mode & 0o777) == "0o600"
+    actions = [e.action for e in service.custody_events(result.item.id)]
+    assert actions == [CustodyAction.COLLECTED, CustodyAction.EXPORTED]
+
+
+def test_store_layout_random_names_and_wrapped_keys(new_vault: Vault, tmp_path: Path) -> None:
+    data = b"same bytes" * 1000
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "a.txt", data)).item
+    path = store_file(new_vault, item.id)
+    assert path.parent.parent == new_vault.path / "store"
+    # The name is random: neither the SHA-256 nor anything derived from the content.
+    assert item.sha256[:32] != path.name
+    assert item.sha256 not in str(path)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert path.read_bytes()[:8] == b"FKSTREAM"
+    with new_vault.session() as s:
+        row = s.get(EvidenceItemRow, item.id)
+        assert row is not None
+        assert row.wrapped_dek is not None
+        # The DEK is wrapped (nonce + 32 + tag), never stored as is; the dedup tag is no hash.
+        assert len(row.wrapped_dek) == 12 + 32 + 16
+        assert row.dedup_tag != item.sha256
+
+
+def test_same_file_twice_is_a_duplicate(new_vault: Vault, tmp_path: Path) -> None:
+    service = EvidenceService(new_vault)
+    first = service.add(write(tmp_path / "a.jpg.bin", b"x" * 5000))
+    second = service.add(write(tmp_path / "renamed.bin", b"x" * 5000))
+    assert second.status == "duplicate"
+    assert second.item.id == first.item.id
+    assert len(service.list_items()) == 1
+    # Only one file in the store: the duplicate's copy was removed.
+    assert len(EvidenceStore(new_vault).files.all_names()) == 1
+    forced = service.add(tmp_path / "renamed.bin", allow_duplicate=True)
+    assert forced.status == "added"
+    assert forced.item.id != first.item.id
+
+
+def test_flipped_byte_in_store_found_logged_and_reported(new_vault: Vault, tmp_path: Path) -> None:
+    service = EvidenceService(new_vault)
+    good = service.add(write(tmp_path / "good.bin", os.urandom(3 * CHUNK_SIZE))).item
+    bad = service.add(write(tmp_path / "bad.bin", os.urandom(3 * CHUNK_SIZE))).item
+    flip(store_file(new_vault, bad.id), HEADER_SIZE + SEALED_CHUNK + 100)
+    results = {r.item_id: r for r in service.verify()}
+    assert results[good.id].ok
+    assert results[good.id].status == "ok"
+    assert not results[bad.id].ok
+    assert results[bad.id].status == "tampered"
+    assert "chunk 1" in (results[bad.id].detail or "")
+    bad_actions = [e.action for e in service.custody_events(bad.id)]
+    assert bad_actions[-1] == CustodyAction.INTEGRITY_FAILURE
+    good_actions = [e.action for e in service.custody_events(good.id)]
+    assert good_actions[-1] == CustodyAction.HASH_VERIFIED
+    # Reading the original fails with a clear error, and export leaves nothing behind.
+    with pytest.raises(FieldkitError) as info:
+        service.open_original(bad.id).read()
+    assert info.value.code == ErrorCode.EVIDENCE_TAMPERED
+    with pytest.raises(FieldkitError) as info:
+        service.export(bad.id, tmp_path / "exported.bin")
+    assert info.value.code == ErrorCode.EVIDENCE_TAMPERED
+    assert not (tmp_path / "exported.bin").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_truncated_and_missing_store_files_are_found(new_vault: Vault, tmp_path: Path) -> None:
+    service = EvidenceService(new_vault)
+    cut = service.add(write(tmp_path / "cut.bin", os.urandom(2 * CHUNK_SIZE + 10))).item
+    gone = service.add(write(tmp_path / "gone.bin", os.urandom(100))).item
+    path = store_file(new_vault, cut.id)
+    with open(path, "r+b") as f:
+        f.truncate(HEADER_SIZE + SEALED_CHUNK)
+    store_file(new_vault, gone.id).unlink()
+    results = {r.item_id: r for r in service.verify()}
+    assert results[cut.id].status == "tampered"
+    assert results[gone.id].status == "missing"
+
+
+def test_file_swapped_between_items_is_detected(new_vault: Vault, tmp_path: Path) -> None:
+    service = EvidenceService(new_vault)
+    a = service.add(write(tmp_path / "a.bin", os.urandom(1000))).item
+    b = service.add(write(tmp_path / "b.bin", os.urandom(1000))).item
+    pa, pb = store_file(new_vault, a.id), store_file(new_vault, b.id)
+    data_a, data_b = pa.read_bytes(), pb.read_bytes()
+    pa.write_bytes(data_b)
+    pb.write_bytes(data_a)
+    results = service.verify()
+    assert [r.status for r in results] == ["tampered", "tampered"]
+
+
+def test_verify_one_item_and_unknown_id(new_vault: Vault, tmp_path: Path) -> None:
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "a.bin", b"abc")).item
+    [result] = service.verify(item.id)
+    assert result.ok
+    assert result.actual_sha256 == hashlib.sha256(b"abc").hexdigest()
+    with pytest.raises(FieldkitError) as info:
+        service.verify("00000000-0000-0000-0000-000000000000")
+    assert info.value.code == ErrorCode.EVIDENCE_NOT_FOUND
+
+
+def test_export_refuses_existing_target_and_uses_original_name_in_folder(
+    new_vault: Vault, tmp_path: Path
+) -> None:
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "photo 1.bin", b"data")).item
+    (tmp_path / "taken").write_bytes(b"keep me")
+    with pytest.raises(FieldkitError) as info:
+        service.export(item.id, tmp_path / "taken")
+    assert info.value.code == ErrorCode.FILE_EXISTS
+    assert (tmp_path / "taken").read_bytes() == b"keep me"
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = service.export(item.id, folder, purpose="submission to prosecutor")
+    assert Path(result.path) == folder / "photo 1.bin"
+    last = service.custody_events(item.id)[-1]
+    assert last.action == CustodyAction.EXPORTED
+    assert last.purpose == "submission to prosecutor"
+    assert last.hash_before == last.hash_after == item.sha256
+    assert last.details["to"] == str((folder / "photo 1.bin").absolute())
+
+
+def test_purge_destroys_key_and_file_keeps_history(new_vault: Vault, tmp_path: Path) -> None:
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "a.bin", os.urandom(5000))).item
+    path = store_file(new_vault, item.id)
+    purged = service.purge(item.id, reason="acknowledged by the organisation")
+    assert purged.state == ItemState.PURGED
+    assert purged.sha256 == item.sha256
+    assert not path.exists()
+    with new_vault.session() as s:
+        row = s.get(EvidenceItemRow, item.id)
+        assert row is not None
+        assert row.wrapped_dek is None
+    with pytest.raises(FieldkitError) as info:
+        service.open_original(item.id)
+    assert info.value.code == ErrorCode.EVIDENCE_PURGED
+    with pytest.raises(FieldkitError) as info:
+        service.purge(item.id)
+    assert info.value.code == ErrorCode.EVIDENCE_PURGED
+    actions = [e.action for e in service.custody_events(item.id)]
+    assert actions == [CustodyAction.COLLECTED, CustodyAction.PURGED]
+    [result] = service.verify(item.id)
+    assert result.status == "purged"
+    # The same bytes can be added again after a purge (it is no longer a duplicate).
+    assert service.add(tmp_path / "a.bin").status == "added"
+
+
+def test_cancel_leaves_nothing(new_vault: Vault, tmp_path: Path) -> None:
+    source = write(tmp_path / "big.bin", os.urandom(8 * 1024 * 1024))
+    token = CancelToken()
+
+    def progress(done: int, total: int, stage: str) -> None:
+        if done >= 1024 * 1024:
+            token.cancel()
+
+    service = EvidenceService(new_vault)
+    with pytest.raises(FieldkitError) as info:
+        service.add(source, progress=progress, cancel=token)
+    assert info.value.code == ErrorCode.CANCELLED
+    assert service.list_items() == []
+    assert list((new_vault.path / "store").rglob("*.partial")) == []
+    assert EvidenceStore(new_vault).files.all_names() == []
+
+
+def test_unreadable_sources_give_clear_errors(new_vault: Vault, tmp_path: Path) -> None:
+    service = EvidenceService(new_vault)
+    with pytest.raises(FieldkitError) as info:
+        service.add(tmp_path / "nope.bin")
+    assert info.value.code == ErrorCode.FILE_NOT_READABLE
+    with pytest.raises(FieldkitError) as info:
+        service.add(tmp_path)
+    assert info.value.code == ErrorCode.FILE_NOT_READABLE
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(FieldkitError) as info:
+        service.add(fifo)  # must not block waiting for a writer
+    assert info.value.code == ErrorCode.FILE_NOT_READABLE
+    assert "regular" in info.value.message()
+
+
+def test_custody_chain_is_append_only_and_verifiable(new_vault: Vault, tmp_path: Path) -> None:
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "a.bin", b"abc")).item
+    service.verify(item.id)
+    service.export(item.id, tmp_path / "x.bin")
+    events = service.custody_events(item.id)
+    assert [e.seq for e in events] == [1, 2, 3]
+    assert events[0].prev_hash == "0" * 64
+    assert events[1].prev_hash == events[0].event_hash
+    assert events[2].prev_hash == events[1].event_hash
+    assert all(e.device_id == new_vault.device_id for e in events)
+    assert all(e.at.endswith("Z") for e in events)
+    assert service.verify_custody(item.id) == []
+    # The triggers refuse changes through SQL.
+    for statement in (
+        "UPDATE custody_events SET action = 'viewed'",
+        "DELETE FROM custody_events WHERE seq = 2",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), new_vault.session() as s:
+            s.execute(text(statement))
+
+
+def test_custody_tampering_found_when_triggers_are_dropped(
+    new_vault: Vault, tmp_path: Path
+) -> None:
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "a.bin", b"abc")).item
+    service.verify(item.id)
+    service.export(item.id, tmp_path / "x.bin")
+    with new_vault.session() as s:
+        s.execute(text("DROP TRIGGER custody_events_no_update"))
+        s.execute(text("DROP TRIGGER custody_events_no_delete"))
+        body = s.execute(select(CustodyEventRow.body).where(CustodyEventRow.seq == 3)).scalar_one()
+        s.execute(
+            text("UPDATE custody_events SET body = :b WHERE seq = 3"),
+            {"b": bytes(body).replace(b'"exported"', b'"viewed"')},
+        )
+    problems = service.verify_custody(item.id)
+    assert [(p.seq, "altered" in p.reason) for p in problems] == [(3, True)]
+    with new_vault.session() as s:
+        s.execute(text("DELETE FROM custody_events WHERE seq = 2"))
+    problems = service.verify_custody(item.id)
+    assert any(p.seq == 3 and "missing" in p.reason for p in problems)
+
+
+def test_custody_events_exchange_between_devices(
+    new_vault: Vault, new_coordinator_vault: Vault, tmp_path: Path
+) -> None:
+    monitor = EvidenceService(new_vault)
+    coordinator = EvidenceService(new_coordinator_vault)
+    data = os.urandom(200_000)
+    item = monitor.add(write(tmp_path / "w-017.bin", data)).item
+    monitor.verify(item.id)
+    doc = monitor.metadata_doc(item.id)
+    with new_vault.session() as s:
+        events = list(monitor.custody_since(s, 0))
+        metadata_docs = list(monitor.items_since(s, 0))
+    assert [d["id"] for d in metadata_docs] == [item.id]
+    assert "storage_name" not in metadata_docs[0]
+    assert "wrapped_dek" not in metadata_docs[0]
+    src = tmp_path / "w-017.bin"
+    with new_coordinator_vault.session() as s, open(src, "rb") as f:
+        new_id = coordinator.import_item(s, doc, f, item.sha256, item.size)
+        assert coordinator.import_custody(s, events) == 2
+    assert new_id == item.id
+    # Importing again changes nothing.
+    with new_coordinator_vault.session() as s, open(src, "rb") as f:
+        assert coordinator.import_item(s, doc, f, item.sha256, item.size) == item.id
+        assert coordinator.import_custody(s, events) == 0
+    with coordinator.open_original(item.id) as handle:
+        assert handle.read() == data
+    chain = coordinator.custody_events(item.id)
+    assert [e.action for e in chain] == [
+        CustodyAction.COLLECTED,
+        CustodyAction.HASH_VERIFIED,
+        CustodyAction.RECEIVED,
+    ]
+    assert coordinator.verify_custody(item.id) == []
+    # A forged event (edited body, old hash) is refused.
+    forged = dict(events[1], actor="someone else")
+    with pytest.raises(FieldkitError) as info, new_coordinator_vault.session() as s:
+        CustodyLog.import_events(s, [forged])
+    assert info.value.code == ErrorCode.CUSTODY_CHAIN_BROKEN
+
+
+def test_import_with_wrong_bytes_leaves_nothing(
+    new_vault: Vault, new_coordinator_vault: Vault, tmp_path: Path
+) -> None:
+    monitor = EvidenceService(new_vault)
+    item = monitor.add(write(tmp_path / "a.bin", b"original" * 100)).item
+    doc = monitor.metadata_doc(item.id)
+    coordinator = EvidenceService(new_coordinator_vault)
+    forged = write(tmp_path / "forged.bin", b"forgery!" * 100)
+    with (
+        pytest.raises(FieldkitError) as info,
+        new_coordinator_vault.session() as s,
+        open(forged, "rb") as f,
+    ):
+        coordinator.import_item(s, doc, f, item.sha256, item.size)
+    assert info.value.code == ErrorCode.EVIDENCE_TAMPERED
+    longer = write(tmp_path / "longer.bin", b"original" * 100 + b"!")
+    with (
+        pytest.raises(FieldkitError),
+        new_coordinator_vault.session() as s,
+        open(longer, "rb") as f,
+    ):
+        coordinator.import_item(s, doc, f, item.sha256, item.size)
+    assert coordinator.list_items() == []
+    assert EvidenceStore(new_coordinator_vault).files.all_names() == []
+
+
+def test_derived_copy_records_parent_and_custody(new_vault: Vault, tmp_path: Path) -> None:
+    service = EvidenceService(new_vault)
+    original = service.add(write(tmp_path / "orig.bin", b"original bytes")).item
+    derived = service.add(
+        write(tmp_path / "redacted.bin", b"redacted bytes"),
+        info=EvidenceInput(
+            copy_role=CopyRole.DERIVED, parent_id=original.id, transformation="faces blurred"
+        ),
+    ).item
+    assert derived.parent_id == original.id
+    assert derived.copy_role == CopyRole.DERIVED
+    parent_events = service.custody_events(original.id)
+    assert parent_events[-1].action == CustodyAction.DERIVATIVE_CREATED
+    assert parent_events[-1].details["derived_item"] == derived.id
+    assert parent_events[-1].hash_after == derived.sha256
+    with pytest.raises(FieldkitError) as info:
+        service.add(
+            write(tmp_path / "orphan.bin", b"zzz"),
+            info=EvidenceInput(copy_role=CopyRole.WORKING, parent_id=derived.id[:-1] + "0"),
+        )
+    assert info.value.code == ErrorCode.EVIDENCE_NOT_FOUND
+
+
+def test_cleanup_at_unlock_removes_partials_and_orphans(
+    new_vault: Vault, tmp_path: Path, passphrase: str
+) -> None:
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "a.bin", b"kept")).item
+    kept = store_file(new_vault, item.id)
+    folder = new_vault.path / "store" / "ab"
+    folder.mkdir()
+    partial = folder / ("ab" + "1" * 30 + ".partial")
+    orphan = folder / ("ab" + "2" * 30)
+    partial.write_bytes(b"junk")
+    orphan.write_bytes(b"junk")
+    unrelated = folder / "README"
+    unrelated.write_bytes(b"not ours")
+    path = new_vault.path
+    new_vault.lock()
+    vault = open_profile(path, passphrase)
+    try:
+        assert not partial.exists()
+        assert not orphan.exists()
+        assert kept.exists()
+        assert unrelated.exists()
+        assert EvidenceService(vault).verify()[0].ok
+    finally:
+        vault.lock()
+
+
+def test_no_plaintext_under_profile_or_temp(new_vault: Vault, tmp_path: Path) -> None:
+    marker = "W-017-" + secrets.token_hex(16)
+    text_data = (f"Testimony of {marker}: cell 4.\n" * 2000).encode()
+    utf16 = ("Свідчення " + marker).encode("utf-16-le") * 500
+    source_dir = tmp_path / "sources"
+    source_dir.mkdir()
+    service = EvidenceService(new_vault)
+    service.add(write(source_dir / "testimony.txt", text_data))
+    service.add(write(source_dir / "utf16.txt", utf16))
+    png_item = service.add(write(source_dir / "pic.png", _png_with_text(marker))).item
+    assert png_item.preview_status == PreviewStatus.OK
+    assert service.thumbnail(png_item.id)[:3] == b"\xff\xd8\xff"
+    # Make sure everything is on disk (WAL folded in) before scanning.
+    with new_vault.engine.connect() as conn:
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    assert find_plaintext(marker, new_vault.path) == []
+    assert _scan_for(marker, Path(tempfile.gettempdir()), skip=source_dir) == []
+    # No image of any kind sits in the profile in the clear (thumbnails are encrypted too).
+    for path in (p for p in new_vault.path.rglob("*") if p.is_file()):
+        head = path.read_bytes()[:8]
+        assert not head.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF8")), path
+
+
+def _scan_for(marker: str, root: Path, skip: Path) -> list[Path]:
+    """Files under root (but not under skip) holding the marker in UTF-8 or UTF-16."""
+    needles = [marker.encode(), marker.encode("utf-16-le"), marker.encode("utf-16-be")]
+    overlap = max(len(n) for n in needles)
+    hits = []
+    for dirpath, dirs, files in os.walk(root):
+        here = Path(dirpath)
+        if here == skip or skip in here.parents:
+            dirs[:] = []
+            continue
+        for name in files:
+            path = here / name
+            try:
+                if path.is_symlink() or not path.is_file():
+                    continue
+                with open(path, "rb") as handle:
+                    tail = b""
+                    while block := handle.read(1 << 20):
+                        window = tail + block
+                        if any(n in window for n in needles):
+                            hits.append(path)
+                            break
+                        tail = window[-overlap:]
+            except OSError:
+                continue
+    return hits
+
+
+def _png_with_text(marker: str) -> bytes:
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", marker)
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def test_vault_lock_is_required(new_vault: Vault, tmp_path: Path) -> None:
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "a.bin", b"abc")).item
+    new_vault.lock()
+    with pytest.raises(FieldkitError) as info:
+        service.get(item.id)
+    assert info.value.code == ErrorCode.PROFILE_LOCKED

@@ -1,0 +1,136 @@
+"""The evidence commands through the real command line, as a monitor would use them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from fieldkit.crypto.stream import HEADER_SIZE
+from tests.helpers import cli_env, run_cli
+
+
+def _json(result) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.mark.slow
+def test_monitor_adds_verifies_exports_and_sees_custody(tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    env = cli_env(profile)
+    assert run_cli("init", env=env).returncode == 0
+    case_id = _json(run_cli("--json", "case", "add", "--title", "Case W-017", env=env))["id"]
+
+    photo = tmp_path / "IMG_0001.jpg"
+    from tests.storage.test_evidence_media import jpeg_with_exif
+
+    photo.write_bytes(jpeg_with_exif())
+    audio = tmp_path / "interview W-017.wav"
+    audio.write_bytes(b"RIFF\0\0\0\0WAVEfmt " + os.urandom(300_000))
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"\0\0\0\x18ftypisom\0\0\x02\0" + os.urandom(3 * 1024 * 1024))
+    result = run_cli(
+        "--json",
+        "evidence",
+        "add",
+        str(photo),
+        str(audio),
+        str(video),
+        "--case",
+        case_id,
+        env=env,
+    )
+    added = _json(result)["items"]
+    assert [a["status"] for a in added] == ["added"] * 3
+    for entry, path in zip(added, (photo, audio, video)):
+        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert [a["media_type"] for a in added] == ["image/jpeg", "audio/wav", "video/mp4"]
+    assert "%" in result.stderr  # progress went to stderr, stdout is one JSON document
+
+    again = _json(run_cli("--json", "evidence", "add", str(photo), "--case", case_id, env=env))
+    assert again["items"][0]["status"] == "duplicate"
+    assert again["items"][0]["id"] == added[0]["id"]
+
+    listed = _json(run_cli("--json", "evidence", "list", "--case", case_id, env=env))
+    assert {i["id"] for i in listed["items"]} == {a["id"] for a in added}
+    shown = _json(run_cli("--json", "evidence", "show", added[0]["id"], env=env))
+    assert shown["links"]["case_id"] == case_id
+    assert shown["embedded_metadata"]["camera_model"] == "FC-2"
+
+    verified = _json(run_cli("--json", "evidence", "verify", env=env))
+    assert verified["ok"] is True
+
+    target = tmp_path / "export" / "clip-copy.mp4"
+    target.parent.mkdir()
+    exported = _json(
+        run_cli(
+            "--json",
+            "evidence",
+            "export",
+            added[2]["id"],
+            "--to",
+            str(target),
+            "--purpose",
+            "submission to prosecutor",
+            env=env,
+        )
+    )
+    assert target.read_bytes() == video.read_bytes()
+    assert exported["sha256"] == added[2]["sha256"]
+
+    custody = _json(run_cli("--json", "evidence", "custody", added[2]["id"], env=env))
+    assert custody["intact"] is True
+    assert [e["action"] for e in custody["events"]] == ["collected", "hash_verified", "exported"]
+    assert custody["events"][2]["purpose"] == "submission to prosecutor"
+
+    # Tamper with one stored file: verify names the item and exits non-zero.
+    store_files = [p for p in (profile / "store").rglob("*") if p.is_file() and len(p.name) == 32]
+    assert len(store_files) == 3
+    victim = max(store_files, key=lambda p: p.stat().st_size)  # the video
+    with open(victim, "r+b") as f:
+        f.seek(HEADER_SIZE + 1000)
+        byte = f.read(1)
+        f.seek(HEADER_SIZE + 1000)
+        f.write(bytes([byte[0] ^ 1]))
+    result = run_cli("evidence", "verify", env=env)
+    assert result.returncode == 1
+    assert f"{added[2]['id']}  TAMPERED" in result.stdout
+    assert "1 item failed verification." in result.stdout
+    custody = _json(run_cli("--json", "evidence", "custody", added[2]["id"], env=env))
+    assert custody["events"][-1]["action"] == "integrity_failure"
+
+    # Purge needs --yes; afterwards the item is gone but its history remains.
+    refused = run_cli("evidence", "purge", added[1]["id"], env=env)
+    assert refused.returncode == 1
+    assert "--yes" in refused.stderr
+    purged = _json(run_cli("--json", "evidence", "purge", added[1]["id"], "--yes", env=env))
+    assert purged["state"] == "purged"
+    custody = _json(run_cli("--json", "evidence", "custody", added[1]["id"], env=env))
+    assert custody["events"][-1]["action"] == "purged"
+    assert (
+        len([p for p in (profile / "store").rglob("*") if p.is_file() and len(p.name) == 32]) == 2
+    )
+
+    missing = run_cli("--lang", "uk", "evidence", "show", "no-such-id", env=env)
+    assert missing.returncode == 1
+    assert "Traceback" not in missing.stderr
+    assert missing.stderr.startswith("fieldkit: ")
+
+
+def test_add_needs_existing_case(tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    env = cli_env(profile)
+    assert run_cli("init", env=env).returncode == 0
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"abc")
+    result = run_cli(
+        "evidence", "add", str(source), "--case", "00000000-0000-4000-8000-000000000000", env=env
+    )
+    assert result.returncode == 1
+    assert "00000000-0000-4000-8000-000000000000" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not [p for p in (profile / "store").rglob("*") if p.is_file() and p.name != ".lock"]

@@ -1,0 +1,305 @@
+"""The evidence panel over a real profile: intake through tasks, cancel, thumbnails, details."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontInfo
+from PySide6.QtWidgets import QPushButton
+
+from fieldkit.domain.evidence import CustodyAction
+from fieldkit.domain.progress import CancelToken
+from fieldkit.services.evidence import EvidenceService
+from fieldkit.services.records import CaseService
+from fieldkit.storage.vault import Vault
+from fieldkit.ui import dialogs
+from fieldkit.ui.evidence.panel import EvidencePanel, IntakeOutcome, run_intake
+from fieldkit.ui.tasks import TaskRunner
+from tests.helpers import files_under, find_plaintext
+
+TIME_TASK_MS = 20_000
+MARKER = "W-017 private note 7f3a"
+
+
+@pytest.fixture
+def runner() -> Iterator[TaskRunner]:
+    tasks = TaskRunner(max_threads=2)
+    yield tasks
+    tasks.stop_all()
+
+
+@pytest.fixture
+def case_id(new_vault: Vault) -> str:
+    return CaseService(new_vault).add("Visit to SIZO 1").id
+
+
+@pytest.fixture
+def panel(new_vault: Vault, runner: TaskRunner, case_id: str, qtbot: Any) -> EvidencePanel:
+    widget = EvidencePanel(new_vault, runner, case_id=case_id)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 700)
+    widget.show()
+    return widget
+
+
+def _photo(path: Path, colour: tuple[int, int, int] = (200, 30, 30), gps: bool = True) -> Path:
+    image = Image.new("RGB", (64, 48), colour)
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"
+    if gps:
+        exif[0x8825] = {1: "N", 2: (50.0, 27.0, 0.0), 3: "E", 4: (30.0, 31.0, 0.0)}
+    image.save(path, exif=exif)
+    return path
+
+
+def _stored(vault: Vault) -> list[Path]:
+    """The encrypted evidence files of a profile (not the store's lock file)."""
+    return sorted(p for p in files_under(vault.path / "store") if p.name != ".lock")
+
+
+def _intake(panel: EvidencePanel, qtbot: Any, paths: list[Path]) -> IntakeOutcome:
+    with qtbot.waitSignal(panel.intake_finished, timeout=TIME_TASK_MS) as blocker:
+        task = panel.add_files(paths)
+        assert task is not None
+    outcome = blocker.args[0]
+    assert isinstance(outcome, IntakeOutcome)
+    return outcome
+
+
+def test_add_files_through_the_dialog_and_a_task(panel: EvidencePanel, tmp_path: Path,
+                                                 new_vault: Vault, qtbot: Any) -> None:
+    photo = _photo(tmp_path / "cell.jpg")
+    note = tmp_path / "note.txt"
+    note.write_text(MARKER, encoding="utf-8")
+    dialogs.set_next_path([photo, note])
+    with qtbot.waitSignal(panel.intake_finished, timeout=TIME_TASK_MS) as blocker:
+        qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+        # The progress dialog is up (and tracked, so a lock closes it) while the task runs.
+        assert panel.progress_dialog is not None
+        assert panel.progress_dialog in dialogs.open_dialogs()
+    outcome = blocker.args[0]
+    assert len(outcome.added) == 2
+    assert not outcome.cancelled
+    assert ("open_files", "Add evidence files") in dialogs.asked()
+    assert panel.progress_dialog is None
+    assert panel.model.rowCount() == 2
+    assert panel.status.text() == "2 files were added."
+    photo_id = next(i.id for i in outcome.added if i.original_name == "cell.jpg")
+    # The thumbnail comes from the encrypted store through a task, decoded in memory.
+    qtbot.waitUntil(lambda: photo_id in panel.model.thumbnails, timeout=TIME_TASK_MS)
+    assert not panel.model.thumbnails[photo_id].isNull()
+    # Nothing in plaintext anywhere in the profile.
+    assert find_plaintext(MARKER, new_vault.path) == []
+    assert list(files_under(new_vault.path / "tmp")) == []
+
+
+def test_model_passes_the_model_tester(panel: EvidencePanel, tmp_path: Path, qtbot: Any,
+                                       qtmodeltester: Any) -> None:
+    _intake(panel, qtbot, [_photo(tmp_path / "a.jpg"), _photo(tmp_path / "b.jpg", (0, 0, 200))])
+    qtmodeltester.check(panel.model)
+    index = panel.model.index(0, 0)
+    assert panel.model.data(index, Qt.ItemDataRole.DisplayRole) == "a.jpg"
+    assert "SHA-256" in panel.model.data(index, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_drop_files_on_the_panel(panel: EvidencePanel, tmp_path: Path, qtbot: Any) -> None:
+    photo = _photo(tmp_path / "dropped.jpg")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    panel.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(panel.intake_finished, timeout=TIME_TASK_MS):
+        panel.dropEvent(drop)
+    assert [i.original_name for i in panel.model.items] == ["dropped.jpg"]
+    # A non-file URL is refused.
+    web = QMimeData()
+    web.setUrls([QUrl("https://example.org/x.jpg")])
+    refused = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, web,
+                              Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    panel.dragEnterEvent(refused)
+    assert not refused.isAccepted()
+
+
+def test_cancel_intake_leaves_nothing_behind(panel: EvidencePanel, tmp_path: Path,
+                                             new_vault: Vault, qtbot: Any) -> None:
+    big = tmp_path / "video.mp4"
+    with big.open("wb") as handle:
+        for _ in range(48):
+            handle.write(os.urandom(1 << 20))
+    store_before = _stored(new_vault)
+    with qtbot.waitSignal(panel.intake_finished, timeout=TIME_TASK_MS) as blocker:
+        task = panel.add_files([big])
+        assert task is not None
+        # What the progress dialog's Cancel button does, while the task reads the file.
+        assert panel.progress_dialog is not None
+        cancel_button = panel.progress_dialog.findChild(QPushButton)
+        assert cancel_button.text() == "Cancel"
+        qtbot.mouseClick(cancel_button, Qt.MouseButton.LeftButton)
+    outcome = blocker.args[0]
+    assert outcome.cancelled
+    assert outcome.added == []
+    assert panel.model.rowCount() == 0
+    assert "Cancelled" in panel.status.text()
+    assert EvidenceService(new_vault).list_items() == []
+    assert _stored(new_vault) == store_before
+    assert list(files_under(new_vault.path / "tmp")) == []
+    assert panel.add_button.isEnabled()
+
+
+def test_intake_cancelled_in_the_middle_of_a_file(new_vault: Vault, tmp_path: Path,
+                                                  case_id: str) -> None:
+    """The intake function itself, cancelled after its first chunk: the item is not stored."""
+    big = tmp_path / "audio.wav"
+    with big.open("wb") as handle:
+        for _ in range(16):
+            handle.write(os.urandom(1 << 20))
+    store_before = _stored(new_vault)
+    token = CancelToken()
+    seen: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int, stage: str) -> None:
+        seen.append((done, total))
+        if done > 0:
+            token.cancel()
+
+    outcome = run_intake(EvidenceService(new_vault), [big], {"case_id": case_id},
+                         progress=progress, cancel=token)
+    assert outcome.cancelled
+    assert outcome.added == []
+    assert any(0 < done < total for done, total in seen)
+    assert EvidenceService(new_vault).list_items() == []
+    assert _stored(new_vault) == store_before
+    assert list(files_under(new_vault.path / "tmp")) == []
+
+
+def test_duplicates_and_folders_are_reported(panel: EvidencePanel, tmp_path: Path,
+                                             qtbot: Any) -> None:
+    photo = _photo(tmp_path / "one.jpg")
+    _intake(panel, qtbot, [photo])
+    copy = tmp_path / "copy-of-one.jpg"
+    copy.write_bytes(photo.read_bytes())
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    outcome = _intake(panel, qtbot, [copy, folder])
+    assert outcome.added == []
+    assert [name for name, _item in outcome.duplicates] == ["copy-of-one.jpg"]
+    assert "copy-of-one.jpg is already stored as evidence (one.jpg)" in panel.status.text()
+    assert "1 folder or special file was skipped." in panel.status.text()
+    assert panel.model.rowCount() == 1
+    assert panel.add_files([folder]) is None
+    assert panel.status.text() == "Nothing to add: only files can be added, not folders."
+
+
+def test_details_show_hash_and_hide_sensitive_metadata(panel: EvidencePanel, tmp_path: Path,
+                                                       qtbot: Any) -> None:
+    photo = _photo(tmp_path / "yard.jpg")
+    _intake(panel, qtbot, [photo])
+    details = panel.details
+    assert details.item is not None
+    assert details.item.original_name == "yard.jpg"
+    assert details.sha256.text() == hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert details.sha256.isReadOnly()
+    assert QFontInfo(details.sha256.font()).fixedPitch()
+    assert details.fact_labels["original_name"].text() == "yard.jpg"
+    assert "bytes" in details.fact_labels["size"].text()
+    rows = dict(details.metadata_rows())
+    assert rows["GPS position"] == "hidden (sensitive)"
+    assert rows["Camera make"] == "TestCam"
+    assert "gps" in details.flags.text()
+    details.show_sensitive.setChecked(True)
+    rows = dict(details.metadata_rows())
+    assert rows["GPS position"] == "50.450000, 30.516667"
+    assert details.metadata.item(
+        [r for r in range(details.metadata.rowCount())
+         if details.metadata.item(r, 0).text() == "GPS position"][0], 1
+    ).text() == "50.450000, 30.516667"
+    assert [details.custody.item(r, 1).text() for r in range(details.custody.rowCount())] == [
+        "collected"]
+
+
+def test_verify_shows_its_result_and_logs_custody(panel: EvidencePanel, tmp_path: Path,
+                                                  new_vault: Vault, qtbot: Any) -> None:
+    _intake(panel, qtbot, [_photo(tmp_path / "ok.jpg")])
+    details = panel.details
+    task = details.verify()
+    assert task is not None
+    qtbot.waitUntil(lambda: details.task is None, timeout=TIME_TASK_MS)
+    assert details.result.text() == "Verified: the stored file matches its SHA-256."
+    assert details.last_verify.ok
+    actions = [details.custody.item(r, 1).text() for r in range(details.custody.rowCount())]
+    assert actions == ["collected", "hash verified"]
+
+    # Damage the stored (encrypted) file: verify reports it, in red, and custody records it.
+    stored = _stored(new_vault)
+    assert len(stored) == 1
+    data = bytearray(stored[0].read_bytes())
+    data[len(data) // 2] ^= 0x01
+    stored[0].write_bytes(bytes(data))
+    details.verify()
+    qtbot.waitUntil(lambda: details.task is None, timeout=TIME_TASK_MS)
+    assert details.result.text().startswith("INTEGRITY FAILURE")
+    assert "b00020" in details.result.styleSheet()
+    assert details.events[-1].action == CustodyAction.INTEGRITY_FAILURE
+
+
+def test_export_original_warns_first_and_is_logged(panel: EvidencePanel, tmp_path: Path,
+                                                   qtbot: Any) -> None:
+    photo = _photo(tmp_path / "proof.jpg")
+    _intake(panel, qtbot, [photo])
+    details = panel.details
+    dialogs.set_next_answer(False)  # the warning: Cancel
+    assert details.export_original() is None
+    assert dialogs.asked()[-1] == ("ask", "Export the original")
+    out_dir = tmp_path / "stick"
+    out_dir.mkdir()
+    target = out_dir / "proof.jpg"
+    dialogs.set_next_answer(True)
+    dialogs.set_next_path(target)
+    task = details.export_original()
+    assert task is not None
+    qtbot.waitUntil(lambda: details.task is None, timeout=TIME_TASK_MS)
+    assert target.read_bytes() == photo.read_bytes()
+    assert details.last_export.sha256 == hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert details.result.text().startswith("Exported to")
+    assert details.events[-1].action == CustodyAction.EXPORTED
+    # Exporting onto an existing file is refused with a clear message; nothing is replaced.
+    dialogs.set_next_answer(True)
+    dialogs.set_next_path(target)
+    details.export_original()
+    qtbot.waitUntil(lambda: details.task is None, timeout=TIME_TASK_MS)
+    assert "already exists" in details.result.text()
+    assert dialogs.pending() == 0
+
+
+def test_clear_on_lock_forgets_everything(panel: EvidencePanel, tmp_path: Path,
+                                          qtbot: Any) -> None:
+    outcome = _intake(panel, qtbot, [_photo(tmp_path / "x.jpg")])
+    qtbot.waitUntil(lambda: outcome.added[0].id in panel.model.thumbnails, timeout=TIME_TASK_MS)
+    panel.clear()
+    assert panel.model.rowCount() == 0
+    assert panel.model.thumbnails == {}
+    assert panel.details.item is None
+    assert panel.details.sha256.text() == ""
+    assert panel.details.custody.rowCount() == 0
+
+
+def test_panel_in_ukrainian(new_vault: Vault, runner: TaskRunner, case_id: str,
+                            qtbot: Any) -> None:
+    from fieldkit import i18n
+
+    i18n.set_language("uk")
+    widget = EvidencePanel(new_vault, runner, case_id=case_id)
+    qtbot.addWidget(widget)
+    assert widget.add_button.text() == "Додати файли…"
+    assert widget.details.verify_button.text() == "Перевірити цілісність"

@@ -1,0 +1,126 @@
+"""Canonical JSON (RFC 8785) and the strict reader for untrusted JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fieldkit.crypto.canonical_json import (
+    CanonicalJSONError,
+    StrictJSONError,
+    canonical_dumps,
+    format_number,
+    strict_loads,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        # RFC 8785 appendix B and ECMAScript Number.prototype.toString
+        (0.0, "0"),
+        (-0.0, "0"),
+        (1.0, "1"),
+        (5e-324, "5e-324"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (9007199254740991.0, "9007199254740991"),
+        (1e21, "1e+21"),
+        (1e20, "100000000000000000000"),
+        (1e-7, "1e-7"),
+        (1e-6, "0.000001"),
+        (333333333.3333333, "333333333.3333333"),
+        (-1.5e-7, "-1.5e-7"),
+        (4.5, "4.5"),
+        (0.002, "0.002"),
+        (295147905179352830000.0, "295147905179352830000"),
+    ],
+)
+def test_numbers(value: float, text: str) -> None:
+    assert format_number(value) == text
+
+
+def test_rfc8785_key_order_and_escaping() -> None:
+    # the sorting example of RFC 8785 section 3.2.3 (UTF-16 code units)
+    obj = {
+        "\u20ac": "Euro Sign",
+        "\r": "Carriage Return",
+        "\ufb33": "Hebrew Letter Dalet With Dagesh",
+        "1": "One",
+        "\U0001f600": "Emoji: Grinning Face",
+        "\u0080": "Control",
+        "\u00f6": "Latin Small Letter O With Diaeresis",
+    }
+    keys = [k for k in json.loads(canonical_dumps(obj))]
+    assert keys == ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]
+    assert canonical_dumps({"b": [1, None, True], "a": 'x\n\u001f"/'}) == (
+        b'{"a":"x\\n\\u001f\\"/","b":[1,null,true]}'
+    )
+    assert canonical_dumps("Ж") == '"Ж"'.encode()
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, 2**53, "\ud800", {1: 2}, object()])
+def test_unencodable_values(bad: object) -> None:
+    with pytest.raises(CanonicalJSONError):
+        canonical_dumps(bad)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_canonical_output_parses_back_strictly_and_is_stable(value: object) -> None:
+    raw = canonical_dumps(value)
+    back = strict_loads(raw, max_bytes=1 << 20, max_depth=64)
+    assert back == value
+    assert canonical_dumps(back) == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"a":1,"a":2}', "duplicate key"),
+        (b"[NaN]", "NaN"),
+        (b"[-Infinity]", "Infinity"),
+        (b"[1e999]", "out of range"),
+        (b"[" + b"1" * 40 + b"]", "too long"),
+        (b"[9007199254740993]", "too large"),
+        (b"[" * 65 + b"]" * 65, "nesting"),
+        (b'["\\ud800"]', "surrogate"),
+        (b'{"\\udc00":1}', "surrogate"),
+        (b"\xef\xbb\xbf[]", "byte-order"),
+        (b"[1,]", "not valid JSON"),
+        (b'["\xc3"]', "UTF-8"),
+    ],
+)
+def test_strict_loads_refuses(raw: bytes, reason: str) -> None:
+    with pytest.raises(StrictJSONError) as err:
+        strict_loads(raw, max_bytes=1 << 20)
+    assert reason in err.value.reason
+
+
+def test_size_is_checked_before_parsing() -> None:
+    with pytest.raises(StrictJSONError) as err:
+        strict_loads(b"[" * 2_000_000, max_bytes=1000)
+    assert "larger" in err.value.reason
+
+
+def test_deep_nesting_does_not_recurse() -> None:
+    raw = b"[" * 200_000 + b"]" * 200_000
+    with pytest.raises(StrictJSONError):
+        strict_loads(raw, max_bytes=1 << 20)
+    # brackets inside strings do not count
+    assert strict_loads(b'["' + b"[" * 1000 + b'"]', max_bytes=1 << 20) == ["[" * 1000]
+
+
+def test_floats_can_be_refused() -> None:
+    with pytest.raises(StrictJSONError):
+        strict_loads(b"[1.5]", max_bytes=100, allow_floats=False)
+    assert strict_loads(b"[1.5]", max_bytes=100) == [1.5]
