@@ -34,8 +34,14 @@ SYSTEM_LIBRARIES = {
     "libdbus-1.so.3": "libdbus-1-3",
     "libglib-2.0.so.0": "libglib2.0-0",
 }
-TEST_TOOLS = {"age": "age", "minisign": "minisign", "pdftotext": "poppler-utils",
-              "pdftoppm": "poppler-utils", "sha256sum": "coreutils", "tar": "tar"}
+TEST_TOOLS = {
+    "age": "age",
+    "minisign": "minisign",
+    "pdftotext": "poppler-utils",
+    "pdftoppm": "poppler-utils",
+    "sha256sum": "coreutils",
+    "tar": "tar",
+}
 
 
 def log(message: str) -> None:
@@ -46,8 +52,13 @@ def missing_system_packages(with_test_tools: bool) -> list[str]:
     if sys.platform != "linux":
         return []
     packages: set[str] = set()
-    search = [Path("/lib/x86_64-linux-gnu"), Path("/usr/lib/x86_64-linux-gnu"),
-              Path("/lib/aarch64-linux-gnu"), Path("/usr/lib/aarch64-linux-gnu"), Path("/usr/lib")]
+    search = [
+        Path("/lib/x86_64-linux-gnu"),
+        Path("/usr/lib/x86_64-linux-gnu"),
+        Path("/lib/aarch64-linux-gnu"),
+        Path("/usr/lib/aarch64-linux-gnu"),
+        Path("/usr/lib"),
+    ]
     for library, package in SYSTEM_LIBRARIES.items():
         if not any((folder / library).exists() for folder in search):
             packages.add(package)

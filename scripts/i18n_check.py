@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """List user-facing strings that lack a Ukrainian or Russian translation.
 
-    python scripts/i18n_check.py            # report per language; exit 1 when something is missing
-    python scripts/i18n_check.py --pot FILE # also write a template of every string (for translators)
+    python scripts/i18n_check.py            # report per language; exit 1 if anything is missing
+    python scripts/i18n_check.py --pot FILE # also write a template of every string
 
 Strings are found with Babel's Python extractor (keywords `_`, `N_`, `ngettext`) in src/fieldkit.
 """
@@ -47,10 +47,10 @@ def problems(language: str) -> list[str]:
     found: list[str] = []
     for filename, message, lineno in extract():
         if isinstance(message, tuple):
-            if (message[0], message[1]) not in translator._plural:  # noqa: SLF001
+            if (message[0], message[1]) not in translator._plural:
                 found.append(f"{filename}:{lineno}: untranslated plural {message[0]!r}")
             continue
-        translated = translator._singular.get(message)  # noqa: SLF001
+        translated = translator._singular.get(message)
         if translated is None:
             found.append(f"{filename}:{lineno}: untranslated {message!r}")
         elif set(PLACEHOLDER.findall(translated)) != set(PLACEHOLDER.findall(message)):

@@ -11,10 +11,10 @@ import pytest
 # Qt widgets are tested offscreen; no display is needed.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from fieldkit.crypto.kdf import KdfParams  # noqa: E402
-from fieldkit.domain.profile import Role  # noqa: E402
-from fieldkit.storage.vault import Vault  # noqa: E402
-from tests.helpers import STRONG_PASSPHRASE  # noqa: E402
+from fieldkit.crypto.kdf import KdfParams
+from fieldkit.domain.profile import Role
+from fieldkit.storage.vault import Vault
+from tests.helpers import STRONG_PASSPHRASE
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Helpers shared by tests: external tools, running the real command line, scanning for plaintext."""
+"""Helpers shared by tests: external tools, the real command line, scanning for plaintext."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ def require_tool(name: str) -> str:
     raise AssertionError  # unreachable
 
 
-def cli_env(profile: Path | None = None, passphrase: str | None = STRONG_PASSPHRASE,
-            **extra: str) -> dict[str, str]:
+def cli_env(
+    profile: Path | None = None, passphrase: str | None = STRONG_PASSPHRASE, **extra: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDKIT_")}
     env["FIELDKIT_INSECURE_TEST_KDF"] = "1"
     env["FIELDKIT_LANG"] = "en"
@@ -40,8 +41,9 @@ def cli_env(profile: Path | None = None, passphrase: str | None = STRONG_PASSPHR
     return env
 
 
-def run_cli(*args: str, env: Mapping[str, str] | None = None, input: str | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, input: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a fresh process, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "fieldkit", *args],

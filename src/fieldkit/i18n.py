@@ -1,10 +1,10 @@
 """One translation mechanism for every layer: gettext catalogues (.po) read through Babel.
 
-Why gettext and not Qt Linguist: reports, bundle messages and command-line output are produced in
-Qt-free layers and may need a language other than the interface's, so every layer takes an explicit
-:class:`Translator`. Catalogues are kept as ``.po`` text under ``resources/locale/<lang>/LC_MESSAGES``
-(one file per area, merged at load) and parsed at start-up, so no compiled binaries live in the
-repository and a translator can edit them with any PO editor.
+Why gettext and not Qt Linguist: reports, bundle messages and command-line output are produced
+in Qt-free layers and may need a language other than the interface's, so every layer takes an
+explicit :class:`Translator`. Catalogues are kept as ``.po`` text under
+``resources/locale/<lang>/LC_MESSAGES`` (one file per area, merged at load) and parsed at start-up,
+so no compiled binaries live in the repository and a translator can edit them with any PO editor.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ class Translator:
     def _load(self) -> None:
         from babel.messages.pofile import read_po
 
-        folder = resources.files("fieldkit") / "resources" / "locale" / self.language / "LC_MESSAGES"
+        folder = (
+            resources.files("fieldkit") / "resources" / "locale" / self.language / "LC_MESSAGES"
+        )
         if not folder.is_dir():
             return
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
@@ -55,8 +57,8 @@ class Translator:
                     forms = tuple(message.string) if isinstance(message.string, tuple) else ()
                     if forms and all(forms):
                         self._plural[(message.id[0], message.id[1])] = forms
-                elif message.string:
-                    self._singular[message.id] = str(message.string)
+                elif isinstance(message.string, str) and message.string:
+                    self._singular[str(message.id)] = message.string
 
     def gettext(self, message: str) -> str:
         return self._singular.get(message, message)

@@ -390,3 +390,40 @@ def test_startup_cleanup_removes_stale_quarantine(world: World) -> None:
     stale.write_bytes(b"ciphertext")
     assert bundles.quarantine_cleanup(world.coordinator) == 1
     assert not stale.exists()
+
+
+def test_cancelled_import_changes_nothing(world: World) -> None:
+    add_people(world.monitor, 2)
+    add_evidence(world.monitor, world.root / "src", os.urandom(3 * 1024 * 1024))
+    exported = bundles.export_bundle(world.monitor, world.usb)
+    before = dump_tables(world.coordinator)
+    token = CancelToken()
+
+    def progress(done: int, total: int, stage: str) -> None:
+        if done > 1024 * 1024:
+            token.cancel()
+
+    with pytest.raises(FieldkitError) as err:
+        bundles.import_bundle(world.coordinator, exported.path, progress=progress, cancel=token)
+    assert err.value.code == ErrorCode.CANCELLED
+    assert dump_tables(world.coordinator) == before
+    assert not list(world.coordinator.quarantine_dir.glob("*.q"))
+    assert bundles.import_bundle(world.coordinator, exported.path).status == "imported"
+
+
+def test_export_sees_one_snapshot_while_the_profile_changes(world: World) -> None:
+    add_people(world.monitor, 3)
+    saved: list[str] = []
+
+    def progress(done: int, total: int, stage: str) -> None:
+        # another part of the program saves a record while the bundle is being written
+        if not saved:
+            saved.extend(add_people(world.monitor, 1, prefix="Z"))
+
+    exported = bundles.export_bundle(world.monitor, world.usb, progress=progress)
+    assert saved
+    assert exported.records == 3
+    report = bundles.import_bundle(world.coordinator, exported.path)
+    assert report.records_new == 3
+    later = bundles.export_bundle(world.monitor, world.usb)
+    assert later.records == 4  # nothing acknowledged yet: everything travels again

@@ -10,19 +10,22 @@ import hashlib
 import re
 import subprocess
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fieldkit.crypto.kdf import KdfParams
 from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.profile import Role
 from fieldkit.domain.progress import CancelToken
 from fieldkit.services.evidence import EvidenceService
 from fieldkit.services.records import RecordService
 from fieldkit.services.reports import ReportService
 from fieldkit.storage.vault import Vault
-from tests.helpers import require_tool
+from tests.helpers import STRONG_PASSPHRASE, require_tool
 
 MARKER_NAME = "Олександр Тестовий-Маркер"
 UK_NARRATIVE = (
@@ -140,6 +143,8 @@ def visit_data(
         "left_at": f"{when}T16:05:00+03:00",
         "team": [{"member": "NPM-4", "role": "head"}, {"member": "CM-12", "role": "civic_monitor"}],
         "cooperation": "partial",
+        "report_confidentiality": "to_facility",
+        "prepared_by": "NPM-4",
         "obstructions": [
             {
                 "type": "entrance_delay",
@@ -351,9 +356,20 @@ def encodings_of(text: str) -> list[bytes]:
     ]
 
 
-@pytest.fixture
-def sample(new_vault: Vault, tmp_path: Path) -> Sample:
-    return build_sample(new_vault, tmp_path)
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
+    """One profile shared by the tests that only read it (each writes into its own tmp_path)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FIELDKIT_INSECURE_TEST_KDF", "1")
+    root = tmp_path_factory.mktemp("reports")
+    vault = Vault.create(
+        root / "monitor", STRONG_PASSPHRASE, Role.MONITOR, KdfParams.insecure_for_tests()
+    )
+    try:
+        yield build_sample(vault, root)
+    finally:
+        vault.lock()
+        patch.undo()
 
 
 # --- the case file -------------------------------------------------------------------------------
@@ -677,6 +693,10 @@ def test_visit_report_in_english_translates_headings(sample: Sample, tmp_path: P
     flat = " ".join(pdf_text(out).split())
     assert "Visit report" in flat
     assert "Facility history" in flat
+    # The banner follows the visit's report confidentiality level; "prepared by" comes from it.
+    assert "RESTRICTED: for the administration of the facility visited." in flat
+    assert "CONFIDENTIAL" not in flat
+    assert "Prepared by NPM-4" in flat
     assert "Below the CPT minimum" in flat
     assert "Чекали біля воріт" in flat  # content as entered
 

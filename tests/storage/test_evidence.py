@@ -377,7 +377,9 @@ def test_derived_copy_records_parent_and_custody(new_vault: Vault, tmp_path: Pat
     with pytest.raises(FieldkitError) as info:
         service.add(
             write(tmp_path / "orphan.bin", b"zzz"),
-            info=EvidenceInput(copy_role=CopyRole.WORKING, parent_id=derived.id[:-1] + "0"),
+            info=EvidenceInput(
+                copy_role=CopyRole.WORKING, parent_id="22222222-2222-4222-8222-222222222222"
+            ),
         )
     assert info.value.code == ErrorCode.EVIDENCE_NOT_FOUND
 
@@ -480,3 +482,217 @@ def test_vault_lock_is_required(new_vault: Vault, tmp_path: Path) -> None:
     with pytest.raises(FieldkitError) as info:
         service.get(item.id)
     assert info.value.code == ErrorCode.PROFILE_LOCKED
+
+
+def test_update_description_never_the_file(new_vault: Vault, tmp_path: Path) -> None:
+    from fieldkit.domain.evidence import EvidenceUpdate, SensitiveFlag, VerificationStatus
+
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "a.bin", b"abc")).item
+    updated = service.update(
+        item.id,
+        EvidenceUpdate(
+            title="Cell 4, north wall",
+            description="Photo of the cell taken during the visit",
+            verification_status=VerificationStatus.CORROBORATED,
+            sensitive_flags=(SensitiveFlag.IDENTIFIABLE_PERSONS,),
+        ),
+    )
+    assert updated.title == "Cell 4, north wall"
+    assert updated.verification_status == VerificationStatus.CORROBORATED
+    assert updated.sensitive_flags == (SensitiveFlag.IDENTIFIABLE_PERSONS,)
+    assert updated.sha256 == item.sha256
+    assert updated.change_seq > item.change_seq
+    assert updated.updated_at >= item.updated_at
+    # Only the fields given change.
+    again = service.update(item.id, EvidenceUpdate(description=None))
+    assert again.description is None
+    assert again.title == "Cell 4, north wall"
+
+
+def test_newer_description_from_the_origin_device_is_imported(
+    new_vault: Vault, new_coordinator_vault: Vault, tmp_path: Path
+) -> None:
+    from fieldkit.domain.evidence import EvidenceUpdate
+
+    monitor = EvidenceService(new_vault)
+    coordinator = EvidenceService(new_coordinator_vault)
+    source = write(tmp_path / "a.bin", b"abc" * 100)
+    item = monitor.add(source).item
+    with new_coordinator_vault.session() as s, open(source, "rb") as f:
+        coordinator.import_item(s, monitor.metadata_doc(item.id), f, item.sha256, item.size)
+    monitor.update(item.id, EvidenceUpdate(title="Now with a title"))
+    newer = monitor.metadata_doc(item.id)
+    with new_coordinator_vault.session() as s, open(source, "rb") as f:
+        coordinator.import_item(s, newer, f, item.sha256, item.size)
+    assert coordinator.get(item.id).title == "Now with a title"
+    # An older description (replayed bundle) does not overwrite the newer one.
+    stale = dict(newer, title="stale", updated_at="2000-01-01T00:00:00.000000Z")
+    with new_coordinator_vault.session() as s, open(source, "rb") as f:
+        coordinator.import_item(s, stale, f, item.sha256, item.size)
+    assert coordinator.get(item.id).title == "Now with a title"
+    # A description that claims an unknown format or malformed references is refused.
+    for bad in (dict(newer, format="other/9"), dict(newer, parent_id="../../etc")):
+        bad["id"] = "11111111-1111-4111-8111-111111111111"
+        with (
+            pytest.raises(FieldkitError),
+            new_coordinator_vault.session() as s,
+            open(source, "rb") as f,
+        ):
+            coordinator.import_item(s, bad, f, item.sha256, item.size)
+
+
+def test_export_where_hard_links_are_not_supported(
+    new_vault: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    # FAT and exFAT USB sticks refuse link(); the export falls back to a careful rename.
+    def no_links(src: object, dst: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    service = EvidenceService(new_vault)
+    data = os.urandom(100_000)
+    item = service.add(write(tmp_path / "a.bin", data)).item
+    monkeypatch.setattr(os, "link", no_links)
+    result = service.export(item.id, tmp_path / "stick.bin")
+    assert Path(result.path).read_bytes() == data
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_original_supports_random_access(new_vault: Vault, tmp_path: Path) -> None:
+    data = os.urandom(5 * CHUNK_SIZE + 77)
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "a.bin", data)).item
+    with service.open_original(item.id, viewed_purpose="checked the frame at 00:42") as handle:
+        assert handle.seekable()
+        handle.seek(3 * CHUNK_SIZE + 5)
+        assert handle.read(1000) == data[3 * CHUNK_SIZE + 5 : 3 * CHUNK_SIZE + 1005]
+        handle.seek(0)
+        assert handle.read(10) == data[:10]
+    last = service.custody_events(item.id)[-1]
+    assert last.action == CustodyAction.VIEWED
+    assert last.purpose == "checked the frame at 00:42"
+
+
+def test_links_to_records_checked_and_consent_inherited(new_vault: Vault, tmp_path: Path) -> None:
+    import json
+
+    from fieldkit.domain.evidence import SensitiveFlag
+    from fieldkit.services.records import CaseService, RecordService
+
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    case = CaseService(new_vault).add("Case W-017")
+    records = RecordService(new_vault)
+    person = records.add("person", json.loads((samples / "person.json").read_text()))
+    interview_data = json.loads((samples / "interview_uk.json").read_text())
+    interview_data.update(cases=[case.id], interviewee=person.id)
+    interview_data.pop("detention_places", None)
+    interview_data.pop("visit", None)
+    interview = records.add("interview", interview_data)
+    service = EvidenceService(new_vault)
+    item = service.add(
+        write(tmp_path / "a.wav", b"RIFF\0\0\0\0WAVEfmt " + b"\0" * 100),
+        case_id=case.id,
+        interview_id=interview.id,
+        person_ids=[person.id],
+    ).item
+    assert item.links.case_id == case.id
+    assert item.links.interview_id == interview.id
+    assert item.links.person_ids == (person.id,)
+    limits = item.consent_limits or {}
+    assert limits["interview_id"] == interview.id
+    assert limits["scopes"]["publication_with_name"] == "declined"
+    assert limits["scopes"]["share_prosecution"] == "conditional"
+    assert limits["conditions"]["share_prosecution"]
+    assert SensitiveFlag.CONSENT_LIMITED in item.sensitive_flags
+    assert [i.id for i in service.list_items(case_id=case.id)] == [item.id]
+    # Wrong kinds and unknown ids are refused before anything is stored.
+    with pytest.raises(FieldkitError) as info:
+        service.add(write(tmp_path / "b.bin", b"b"), case_id=person.id)
+    assert info.value.code == ErrorCode.INVALID_ARGUMENT
+    with pytest.raises(FieldkitError) as info:
+        service.add(tmp_path / "b.bin", case_id="00000000-0000-4000-8000-000000000000")
+    assert info.value.code == ErrorCode.RECORD_NOT_FOUND
+    assert len(EvidenceStore(new_vault).files.all_names()) == 1
+
+
+def test_profile_check_reports_missing_files_and_broken_custody(
+    new_vault: Vault, tmp_path: Path
+) -> None:
+    from fieldkit.services.profile import check_profile
+
+    service = EvidenceService(new_vault)
+    kept = service.add(write(tmp_path / "a.bin", b"a")).item
+    lost = service.add(write(tmp_path / "b.bin", b"b")).item
+    report = check_profile(new_vault)
+    assert report.ok
+    assert report.extra["evidence"] == []
+    store_file(new_vault, lost.id).unlink()
+    with new_vault.session() as s:
+        s.execute(text("DROP TRIGGER custody_events_no_delete"))
+        s.execute(text("DELETE FROM custody_events WHERE item_id = :i"), {"i": kept.id})
+        s.execute(text("DROP TRIGGER custody_events_no_update"))
+        s.execute(
+            text("UPDATE custody_events SET at = '1970-01-01T00:00:00.000000Z' WHERE item_id = :i"),
+            {"i": lost.id},
+        )
+    report = check_profile(new_vault)
+    assert not report.ok
+    problems = report.extra["evidence"]
+    assert any(lost.id in p and "missing" in p for p in problems)
+    assert any(lost.id in p and "custody event 1" in p for p in problems)
+    assert any(kept.id in p and "empty" in p for p in problems)
+    assert [p.reason for p in service.verify_custody(kept.id)] == ["the custody log is empty"]
+
+
+def test_gap_in_another_devices_chain_is_pending_not_tampering(
+    new_vault: Vault, new_coordinator_vault: Vault, tmp_path: Path
+) -> None:
+    monitor = EvidenceService(new_vault)
+    source = write(tmp_path / "a.bin", b"abc")
+    item = monitor.add(source).item
+    monitor.verify(item.id)
+    monitor.export(item.id, tmp_path / "copy.bin")
+    with new_vault.session() as s:
+        events = list(monitor.custody_since(s, 0))
+    assert [e["seq"] for e in events] == [1, 2, 3]
+    coordinator = EvidenceService(new_coordinator_vault)
+    with new_coordinator_vault.session() as s, open(source, "rb") as f:
+        coordinator.import_item(s, monitor.metadata_doc(item.id), f, item.sha256, item.size)
+        coordinator.import_custody(s, [events[0], events[2]])
+    [problem] = coordinator.verify_custody(item.id)
+    assert problem.seq == 3
+    assert problem.reason == "events of another device have not arrived yet"
+    with new_coordinator_vault.session() as s:
+        coordinator.import_custody(s, events)
+    assert coordinator.verify_custody(item.id) == []
+
+
+def test_purge_removes_thumbnail_and_metadata(new_vault: Vault, tmp_path: Path) -> None:
+    from tests.storage.test_evidence_media import jpeg_with_exif
+
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "p.jpg", jpeg_with_exif())).item
+    assert service.thumbnail(item.id) is not None
+    assert item.embedded_metadata
+    purged = service.purge(item.id)
+    assert service.thumbnail(item.id) is None
+    assert purged.embedded_metadata is None
+    assert service.list_items(include_purged=False) == []
+
+
+def test_failure_while_writing_the_row_leaves_no_file(
+    new_vault: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldkit.storage.audit import AuditLog
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated failure inside the transaction")
+
+    monkeypatch.setattr(AuditLog, "append", broken)
+    service = EvidenceService(new_vault)
+    with pytest.raises(RuntimeError):
+        service.add(write(tmp_path / "a.bin", os.urandom(10_000)))
+    assert service.list_items() == []
+    assert EvidenceStore(new_vault).files.all_names() == []

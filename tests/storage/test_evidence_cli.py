@@ -121,6 +121,7 @@ def test_monitor_adds_verifies_exports_and_sees_custody(tmp_path: Path) -> None:
     assert missing.stderr.startswith("fieldkit: ")
 
 
+@pytest.mark.slow
 def test_add_needs_existing_case(tmp_path: Path) -> None:
     profile = tmp_path / "profile"
     env = cli_env(profile)

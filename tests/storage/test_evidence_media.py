@@ -1,4 +1,4 @@
-"""Embedded metadata and thumbnails, made in the limited subprocess; hostile images."""
+"""Embedded metadata, thumbnails and previews, made in the limited subprocess; hostile images."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import hashlib
 import io
 import os
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from PIL import Image
 
 from fieldkit.domain.evidence import (
+    CustodyAction,
     ItemType,
     PreviewStatus,
     SensitiveFlag,
@@ -67,8 +70,8 @@ def test_exif_read_into_sensitive_fields_original_untouched(
     data = jpeg_with_exif()
     source = tmp_path / "IMG_0001.JPG"
     source.write_bytes(data)
-    result = EvidenceService(new_vault).add(source)
-    item = result.item
+    service = EvidenceService(new_vault)
+    item = service.add(source).item
     assert item.media_type == "image/jpeg"
     assert item.item_type == ItemType.PHOTO
     assert item.preview_status == PreviewStatus.OK
@@ -85,15 +88,22 @@ def test_exif_read_into_sensitive_fields_original_untouched(
     assert item.capture_device == "FieldCam FC-2"
     assert item.content_created_at == "2025:03:14 09:26:53"
     # The original bytes are stored unchanged (metadata is read, never stripped).
-    service = EvidenceService(new_vault)
     with service.open_original(item.id) as handle:
         assert handle.read() == data
     assert item.sha256 == hashlib.sha256(data).hexdigest()
     thumb = service.thumbnail(item.id)
     assert thumb is not None
     assert thumb[:3] == b"\xff\xd8\xff"
-    with Image.open(io.BytesIO(thumb)) as t:
-        assert max(t.size) <= media_worker.THUMBNAIL_EDGE
+    with Image.open(io.BytesIO(thumb)) as shown:
+        assert max(shown.size) <= media_worker.THUMBNAIL_EDGE
+    # The larger preview for the viewer; showing it is logged in the custody log.
+    preview = service.preview(item.id, purpose="checking the location")
+    assert preview is not None
+    with Image.open(io.BytesIO(preview)) as shown:
+        assert shown.size == (640, 480)  # never larger than the original
+    last = service.custody_events(item.id)[-1]
+    assert last.action == CustodyAction.VIEWED
+    assert last.purpose == "checking the location"
 
 
 HOSTILE_CASES = {
@@ -134,6 +144,7 @@ def test_hostile_images_are_stored_hashed_and_reported(
     assert item.preview_status == expected
     assert item.sha256 == hashlib.sha256(data).hexdigest()
     assert service.thumbnail(item.id) is None
+    assert service.preview(item.id) is None
     [verified] = service.verify(item.id)
     assert verified.ok
     with service.open_original(item.id) as handle:
@@ -142,26 +153,27 @@ def test_hostile_images_are_stored_hashed_and_reported(
 
 def test_worker_limits_memory_and_time() -> None:
     image = grey_png(9000, 9000)
-    report, thumb = media_worker.analyse_bytes(image, memory_limit=150 * 1024 * 1024)
+    report, thumb, preview = media_worker.analyse_bytes(image, memory_limit=150 * 1024 * 1024)
     assert report.status == PreviewStatus.HOSTILE
     assert report.reason == media_worker.REASON_MEMORY
     assert thumb is None
-    report, thumb = media_worker.analyse_bytes(grey_png(10, 10), timeout=0.01)
+    assert preview is None
+    report, thumb, preview = media_worker.analyse_bytes(grey_png(10, 10), timeout=0.01)
     assert report.status == PreviewStatus.HOSTILE
     assert report.reason == media_worker.REASON_TIME
-    report, thumb = media_worker.analyse_bytes(grey_png(10, 10))
+    report, thumb, preview = media_worker.analyse_bytes(grey_png(2400, 1200))
     assert report.status == PreviewStatus.OK
     assert thumb
+    assert preview
+    with Image.open(io.BytesIO(preview)) as shown:
+        assert shown.size == (media_worker.PREVIEW_EDGE, media_worker.PREVIEW_EDGE // 2)
 
 
 def test_worker_cannot_write_files() -> None:
     # The child runs with RLIMIT_FSIZE = 0: even a bug cannot spill plaintext to a file.
-    import subprocess
-    import sys
-
     code = (
-        "from fieldkit.services.media_worker import _limit_resources as L; "
-        "L(512 * 1024 * 1024, 5); "
+        "from fieldkit.services.media_worker import _limit_resources as L\n"
+        "L(512 * 1024 * 1024, 5)\n"
         "import tempfile\n"
         "try:\n"
         "    f = tempfile.TemporaryFile(); f.write(b'x' * 10); f.flush(); print('wrote')\n"
@@ -172,6 +184,7 @@ def test_worker_cannot_write_files() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=30
     )
     assert "wrote" not in result.stdout
+    assert "refused" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -190,7 +203,7 @@ def test_worker_cannot_write_files() -> None:
         (
             b"PK\x03\x04\x14\0",
             "letter.docx",
-            ("application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ),
         (b"PK\x03\x04\x14\0", "archive.bin", "application/zip"),
         ("Свідчення W-017\n".encode(), "notes", "text/plain"),

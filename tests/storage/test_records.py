@@ -156,7 +156,7 @@ def test_references_must_exist_and_have_the_right_type(new_vault: Vault, scene: 
     with pytest.raises(RecordValidationError) as info:
         scene.service.add("visit", visit_data(scene.person.id))
     assert info.value.issues[0].field == "facility"
-    assert "facility" in info.value.issues[0].reason
+    assert info.value.issues[0].reason == "refers to a record of the wrong type"
     assert counts(new_vault) == before
 
 
@@ -405,3 +405,18 @@ def test_create_many_writes_what_create_writes(new_vault: Vault) -> None:
         store.create_many(s, [("person", person, False), ("visit", missing, False)])
     assert info.value.issues[0].field == "[1].facility"
     assert counts(new_vault) == before
+
+
+def test_profile_check_includes_the_audit_chain(new_vault: Vault, scene: Scene) -> None:
+    from fieldkit.services.audit import problem_lines
+    from fieldkit.services.profile import check_profile
+
+    assert problem_lines(new_vault) == []
+    assert check_profile(new_vault).extra["audit"] == []
+    with raw_db(new_vault) as conn:
+        conn.execute("UPDATE audit_log SET actor = 'someone' WHERE seq = 2")
+    lines = problem_lines(new_vault)
+    assert lines == ["audit entry 2: the entry was altered after it was written"]
+    report = check_profile(new_vault)
+    assert not report.ok
+    assert report.extra["audit"] == lines

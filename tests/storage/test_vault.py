@@ -37,9 +37,8 @@ def test_create_unlock_lock(tmp_path: Path, fast_kdf: KdfParams) -> None:
     with pytest.raises(FieldkitError) as locked:
         vault.subkey("anything")
     assert _code(locked) == ErrorCode.PROFILE_LOCKED
-    with pytest.raises(FieldkitError):
-        with vault.session():
-            pass
+    with pytest.raises(FieldkitError), vault.session():
+        pass
 
     again = Vault.unlock(path, STRONG_PASSPHRASE)
     assert again.role == Role.COORDINATOR
@@ -63,7 +62,8 @@ def test_files_are_private_and_encrypted(new_vault: Vault) -> None:
 def test_subkeys_are_independent_and_stable(tmp_path: Path, fast_kdf: KdfParams) -> None:
     vault = Vault.create(tmp_path / "p", STRONG_PASSPHRASE, Role.MONITOR, fast_kdf)
     a, b = vault.subkey("evidence-store"), vault.subkey("bundle-quarantine")
-    assert a != b and len(a) == 32
+    assert a != b
+    assert len(a) == 32
     vault.lock()
     again = Vault.unlock(tmp_path / "p", STRONG_PASSPHRASE)
     assert again.subkey("evidence-store") == a
@@ -310,7 +310,9 @@ def test_erase_removes_the_folder(new_vault: Vault) -> None:
 def test_integrity_check_on_healthy_profile(new_vault: Vault) -> None:
     _fill(new_vault, 50)
     report = new_vault.check()
-    assert report.ok and report.cipher_problems == () and report.sqlite_problems == ()
+    assert report.ok
+    assert report.cipher_problems == ()
+    assert report.sqlite_problems == ()
 
 
 def test_attach_is_forbidden(new_vault: Vault, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Crash safety on real files: SIGKILL during writes and during a passphrase change; no plaintext."""
+"""Crash safety on real files: SIGKILL during writes and passphrase changes; no plaintext."""
 
 from __future__ import annotations
 

@@ -31,8 +31,9 @@ def _click(qtbot: Any, body_map: BodyMapField, view: str, x: float, y: float) ->
     qtbot.mouseClick(body_map.canvas, Qt.MouseButton.LeftButton, pos=point)
 
 
-def test_click_places_a_mark_with_normalised_coordinates(body_map: BodyMapField,
-                                                         qtbot: Any) -> None:
+def test_click_places_a_mark_with_normalised_coordinates(
+    body_map: BodyMapField, qtbot: Any
+) -> None:
     canvas = body_map.canvas
     front, back = canvas.view_rect("front"), canvas.view_rect("back")
     assert front.right() < back.left()  # side by side, not overlapping
@@ -52,8 +53,9 @@ def test_click_places_a_mark_with_normalised_coordinates(body_map: BodyMapField,
     assert body_map.details_title.text() == "Mark 2"
 
 
-def test_the_same_spot_lands_on_the_same_place_whatever_the_size(body_map: BodyMapField,
-                                                                  qtbot: Any) -> None:
+def test_the_same_spot_lands_on_the_same_place_whatever_the_size(
+    body_map: BodyMapField, qtbot: Any
+) -> None:
     _click(qtbot, body_map, "front", 0.62, 0.41)
     before = body_map.value()[0]
     body_map.resize(500, 900)
@@ -91,16 +93,23 @@ def test_details_edit_and_delete(body_map: BodyMapField, qtbot: Any) -> None:
     assert details.editor("shape").value() == "round"
     marks = body_map.value()
     assert marks[0] == {
-        "view": "front", "x": pytest.approx(0.4, abs=0.01), "y": pytest.approx(0.2, abs=0.01),
-        "injury_type": "burn", "size_cm": 2.5, "shape": "round", "colour": "dark red",
+        "view": "front",
+        "x": pytest.approx(0.4, abs=0.01),
+        "y": pytest.approx(0.2, abs=0.01),
+        "injury_type": "burn",
+        "size_cm": 2.5,
+        "shape": "round",
+        "colour": "dark red",
         "reported_cause": "cigarette",
-        "reported_date": {"value": "2024-02", "precision": "day_unknown"}, "scale_used": True,
+        "reported_date": {"value": "2024-02", "precision": "day_unknown"},
+        "scale_used": True,
     }
     # The shape is exactly what the interview template's body map takes.
     for mark in marks:
         InjuryMark.model_validate(mark)
-    assert not [i for i in issues_for("interview", {"injuries": marks})
-                if i.field.startswith("injuries")]
+    assert not [
+        i for i in issues_for("interview", {"injuries": marks}) if i.field.startswith("injuries")
+    ]
     qtbot.mouseClick(body_map.delete_button, Qt.MouseButton.LeftButton)
     remaining = body_map.value()
     assert len(remaining) == 1
@@ -121,8 +130,11 @@ def test_marks_of_other_views_are_kept(body_map: BodyMapField) -> None:
 
 def test_mark_without_type_is_reported_on_the_mark(body_map: BodyMapField, qtbot: Any) -> None:
     _click(qtbot, body_map, "front", 0.5, 0.5)
-    issues = [i for i in issues_for("interview", {"injuries": body_map.value()})
-              if i.field.startswith("injuries")]
+    issues = [
+        i
+        for i in issues_for("interview", {"injuries": body_map.value()})
+        if i.field.startswith("injuries")
+    ]
     assert [i.field for i in issues] == ["injuries[0].injury_type"]
     assert body_map.route_issue(0, "injury_type", issues[0].reason)
     assert body_map.error.text() == "Mark 1 · Injury type: This field is required."
@@ -135,3 +147,11 @@ def test_read_only_map_does_not_add_marks(body_map: BodyMapField, qtbot: Any) ->
     body_map.set_read_only(True)
     _click(qtbot, body_map, "front", 0.5, 0.5)
     assert body_map.value() is None
+
+
+def test_delete_key_removes_the_selected_mark(body_map: BodyMapField, qtbot: Any) -> None:
+    _click(qtbot, body_map, "front", 0.5, 0.4)
+    _click(qtbot, body_map, "back", 0.5, 0.4)
+    body_map.select_mark(0)
+    qtbot.keyClick(body_map.canvas, Qt.Key.Key_Delete)
+    assert [m["view"] for m in body_map.value()] == ["back"]

@@ -29,8 +29,11 @@ def _decide(consent: ConsentField, scope: str, status: str) -> None:
 
 
 def _consent_issues(value: Any) -> list[str]:
-    return [f"{i.field}: {i.reason}" for i in issues_for("interview", {"consent": value})
-            if i.field == "consent" or i.field.startswith("consent.")]
+    return [
+        f"{i.field}: {i.reason}"
+        for i in issues_for("interview", {"consent": value})
+        if i.field == "consent" or i.field.startswith("consent.")
+    ]
 
 
 def test_checklist_per_scope(consent: ConsentField) -> None:
@@ -44,12 +47,18 @@ def test_checklist_per_scope(consent: ConsentField) -> None:
     row.conditions.setText("face blurred")
     row.date.set_value({"value": "2024-03-05", "precision": "exact"})
     value = consent.value()
-    assert value == {"scopes": [
-        {"scope": "interview", "status": "granted"},
-        {"scope": "audio_recording", "status": "declined"},
-        {"scope": "photographs", "status": "conditional", "conditions": "face blurred",
-         "date": {"value": "2024-03-05", "precision": "exact"}},
-    ]}
+    assert value == {
+        "scopes": [
+            {"scope": "interview", "status": "granted"},
+            {"scope": "audio_recording", "status": "declined"},
+            {
+                "scope": "photographs",
+                "status": "conditional",
+                "conditions": "face blurred",
+                "date": {"value": "2024-03-05", "precision": "exact"},
+            },
+        ]
+    }
     assert _consent_issues(value) == []
 
 
@@ -60,18 +69,22 @@ def test_withdrawal_appends_to_the_log(consent: ConsentField, qtbot: Any) -> Non
     assert consent.panel.isVisibleTo(consent)
     # Only scopes with a decision can be withdrawn.
     assert [consent.w_scope.itemData(i) for i in range(consent.w_scope.count())] == [
-        "interview", "share_prosecution"]
+        "interview",
+        "share_prosecution",
+    ]
     consent.w_scope.setCurrentIndex(1)
     qtbot.keyClicks(consent.w_date.edit, "2024-04-02")
     qtbot.keyClicks(consent.w_how, "phone call to the monitor")
     qtbot.mouseClick(consent.w_add, Qt.MouseButton.LeftButton)
     assert not consent.panel.isVisibleTo(consent)
     value = consent.value()
-    assert value["withdrawals"] == [{
-        "date": {"value": "2024-04-02", "precision": "exact"},
-        "scope": "share_prosecution",
-        "how_received": "phone call to the monitor",
-    }]
+    assert value["withdrawals"] == [
+        {
+            "date": {"value": "2024-04-02", "precision": "exact"},
+            "scope": "share_prosecution",
+            "how_received": "phone call to the monitor",
+        }
+    ]
     # The decision itself is untouched; the log changes what it means now.
     assert {"scope": "share_prosecution", "status": "granted"} in value["scopes"]
     assert consent.effective_status("share_prosecution") == "declined"
@@ -85,9 +98,14 @@ def test_withdrawal_appends_to_the_log(consent: ConsentField, qtbot: Any) -> Non
 def test_log_entries_are_never_removed(consent: ConsentField) -> None:
     loaded = {
         "scopes": [{"scope": "photographs", "status": "granted"}],
-        "withdrawals": [{"date": {"value": "2024-01-10", "precision": "exact"},
-                         "scope": "photographs", "new_status": "conditional",
-                         "actions_taken": "faces blurred in copies"}],
+        "withdrawals": [
+            {
+                "date": {"value": "2024-01-10", "precision": "exact"},
+                "scope": "photographs",
+                "new_status": "conditional",
+                "actions_taken": "faces blurred in copies",
+            }
+        ],
     }
     consent.set_value(loaded)
     assert consent.value() == loaded
@@ -119,10 +137,12 @@ def test_withdrawal_needs_a_decision_scope_and_date(consent: ConsentField, qtbot
 def test_conditional_without_conditions_is_reported_on_its_row(consent: ConsentField) -> None:
     _decide(consent, "interview", "granted")
     _decide(consent, "video_recording", "conditional")
-    issues = [i for i in issues_for("interview", {"consent": consent.value()})
-              if i.field == "consent" or i.field.startswith("consent.")]
+    issues = [
+        i
+        for i in issues_for("interview", {"consent": consent.value()})
+        if i.field == "consent" or i.field.startswith("consent.")
+    ]
     assert [i.field for i in issues] == ["consent.scopes[1].conditions"]
     assert consent.route_issue(None, "scopes[1].conditions", issues[0].reason)
-    assert consent.rows["video_recording"].error.text() == (
-        "Conditions: This field is required.")
+    assert consent.rows["video_recording"].error.text() == ("Conditions: This field is required.")
     assert consent.rows["interview"].error.text() == ""

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontInfo
 from PySide6.QtWidgets import QPushButton
 
@@ -64,6 +64,19 @@ def _stored(vault: Vault) -> list[Path]:
     return sorted(p for p in files_under(vault.path / "store") if p.name != ".lock")
 
 
+def _drag_enter(mime: QMimeData) -> QDragEnterEvent:
+    args = (
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    try:  # PySide6 6.12 takes a QPointF, earlier versions a QPoint
+        return QDragEnterEvent(QPointF(10, 10), *args)
+    except TypeError:
+        return QDragEnterEvent(QPoint(10, 10), *args)
+
+
 def _intake(panel: EvidencePanel, qtbot: Any, paths: list[Path]) -> IntakeOutcome:
     with qtbot.waitSignal(panel.intake_finished, timeout=TIME_TASK_MS) as blocker:
         task = panel.add_files(paths)
@@ -73,8 +86,9 @@ def _intake(panel: EvidencePanel, qtbot: Any, paths: list[Path]) -> IntakeOutcom
     return outcome
 
 
-def test_add_files_through_the_dialog_and_a_task(panel: EvidencePanel, tmp_path: Path,
-                                                 new_vault: Vault, qtbot: Any) -> None:
+def test_add_files_through_the_dialog_and_a_task(
+    panel: EvidencePanel, tmp_path: Path, new_vault: Vault, qtbot: Any
+) -> None:
     photo = _photo(tmp_path / "cell.jpg")
     note = tmp_path / "note.txt"
     note.write_text(MARKER, encoding="utf-8")
@@ -100,8 +114,9 @@ def test_add_files_through_the_dialog_and_a_task(panel: EvidencePanel, tmp_path:
     assert list(files_under(new_vault.path / "tmp")) == []
 
 
-def test_model_passes_the_model_tester(panel: EvidencePanel, tmp_path: Path, qtbot: Any,
-                                       qtmodeltester: Any) -> None:
+def test_model_passes_the_model_tester(
+    panel: EvidencePanel, tmp_path: Path, qtbot: Any, qtmodeltester: Any
+) -> None:
     _intake(panel, qtbot, [_photo(tmp_path / "a.jpg"), _photo(tmp_path / "b.jpg", (0, 0, 200))])
     qtmodeltester.check(panel.model)
     index = panel.model.index(0, 0)
@@ -113,26 +128,30 @@ def test_drop_files_on_the_panel(panel: EvidencePanel, tmp_path: Path, qtbot: An
     photo = _photo(tmp_path / "dropped.jpg")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(photo))])
-    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = _drag_enter(mime)
     panel.dragEnterEvent(enter)
     assert enter.isAccepted()
-    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     with qtbot.waitSignal(panel.intake_finished, timeout=TIME_TASK_MS):
         panel.dropEvent(drop)
     assert [i.original_name for i in panel.model.items] == ["dropped.jpg"]
     # A non-file URL is refused.
     web = QMimeData()
     web.setUrls([QUrl("https://example.org/x.jpg")])
-    refused = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, web,
-                              Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    refused = _drag_enter(web)
     panel.dragEnterEvent(refused)
     assert not refused.isAccepted()
 
 
-def test_cancel_intake_leaves_nothing_behind(panel: EvidencePanel, tmp_path: Path,
-                                             new_vault: Vault, qtbot: Any) -> None:
+def test_cancel_intake_leaves_nothing_behind(
+    panel: EvidencePanel, tmp_path: Path, new_vault: Vault, qtbot: Any
+) -> None:
     big = tmp_path / "video.mp4"
     with big.open("wb") as handle:
         for _ in range(48):
@@ -157,8 +176,9 @@ def test_cancel_intake_leaves_nothing_behind(panel: EvidencePanel, tmp_path: Pat
     assert panel.add_button.isEnabled()
 
 
-def test_intake_cancelled_in_the_middle_of_a_file(new_vault: Vault, tmp_path: Path,
-                                                  case_id: str) -> None:
+def test_intake_cancelled_in_the_middle_of_a_file(
+    new_vault: Vault, tmp_path: Path, case_id: str
+) -> None:
     """The intake function itself, cancelled after its first chunk: the item is not stored."""
     big = tmp_path / "audio.wav"
     with big.open("wb") as handle:
@@ -173,8 +193,9 @@ def test_intake_cancelled_in_the_middle_of_a_file(new_vault: Vault, tmp_path: Pa
         if done > 0:
             token.cancel()
 
-    outcome = run_intake(EvidenceService(new_vault), [big], {"case_id": case_id},
-                         progress=progress, cancel=token)
+    outcome = run_intake(
+        EvidenceService(new_vault), [big], {"case_id": case_id}, progress=progress, cancel=token
+    )
     assert outcome.cancelled
     assert outcome.added == []
     assert any(0 < done < total for done, total in seen)
@@ -183,8 +204,9 @@ def test_intake_cancelled_in_the_middle_of_a_file(new_vault: Vault, tmp_path: Pa
     assert list(files_under(new_vault.path / "tmp")) == []
 
 
-def test_duplicates_and_folders_are_reported(panel: EvidencePanel, tmp_path: Path,
-                                             qtbot: Any) -> None:
+def test_duplicates_and_folders_are_reported(
+    panel: EvidencePanel, tmp_path: Path, qtbot: Any
+) -> None:
     photo = _photo(tmp_path / "one.jpg")
     _intake(panel, qtbot, [photo])
     copy = tmp_path / "copy-of-one.jpg"
@@ -201,8 +223,9 @@ def test_duplicates_and_folders_are_reported(panel: EvidencePanel, tmp_path: Pat
     assert panel.status.text() == "Nothing to add: only files can be added, not folders."
 
 
-def test_details_show_hash_and_hide_sensitive_metadata(panel: EvidencePanel, tmp_path: Path,
-                                                       qtbot: Any) -> None:
+def test_details_show_hash_and_hide_sensitive_metadata(
+    panel: EvidencePanel, tmp_path: Path, qtbot: Any
+) -> None:
     photo = _photo(tmp_path / "yard.jpg")
     _intake(panel, qtbot, [photo])
     details = panel.details
@@ -216,20 +239,29 @@ def test_details_show_hash_and_hide_sensitive_metadata(panel: EvidencePanel, tmp
     rows = dict(details.metadata_rows())
     assert rows["GPS position"] == "hidden (sensitive)"
     assert rows["Camera make"] == "TestCam"
-    assert "gps" in details.flags.text()
+    assert details.flags.text() == "Sensitive: embedded metadata, GPS position"
     details.show_sensitive.setChecked(True)
     rows = dict(details.metadata_rows())
     assert rows["GPS position"] == "50.450000, 30.516667"
-    assert details.metadata.item(
-        [r for r in range(details.metadata.rowCount())
-         if details.metadata.item(r, 0).text() == "GPS position"][0], 1
-    ).text() == "50.450000, 30.516667"
+    assert (
+        details.metadata.item(
+            [
+                r
+                for r in range(details.metadata.rowCount())
+                if details.metadata.item(r, 0).text() == "GPS position"
+            ][0],
+            1,
+        ).text()
+        == "50.450000, 30.516667"
+    )
     assert [details.custody.item(r, 1).text() for r in range(details.custody.rowCount())] == [
-        "collected"]
+        "collected"
+    ]
 
 
-def test_verify_shows_its_result_and_logs_custody(panel: EvidencePanel, tmp_path: Path,
-                                                  new_vault: Vault, qtbot: Any) -> None:
+def test_verify_shows_its_result_and_logs_custody(
+    panel: EvidencePanel, tmp_path: Path, new_vault: Vault, qtbot: Any
+) -> None:
     _intake(panel, qtbot, [_photo(tmp_path / "ok.jpg")])
     details = panel.details
     task = details.verify()
@@ -253,8 +285,9 @@ def test_verify_shows_its_result_and_logs_custody(panel: EvidencePanel, tmp_path
     assert details.events[-1].action == CustodyAction.INTEGRITY_FAILURE
 
 
-def test_export_original_warns_first_and_is_logged(panel: EvidencePanel, tmp_path: Path,
-                                                   qtbot: Any) -> None:
+def test_export_original_warns_first_and_is_logged(
+    panel: EvidencePanel, tmp_path: Path, qtbot: Any
+) -> None:
     photo = _photo(tmp_path / "proof.jpg")
     _intake(panel, qtbot, [photo])
     details = panel.details
@@ -282,8 +315,7 @@ def test_export_original_warns_first_and_is_logged(panel: EvidencePanel, tmp_pat
     assert dialogs.pending() == 0
 
 
-def test_clear_on_lock_forgets_everything(panel: EvidencePanel, tmp_path: Path,
-                                          qtbot: Any) -> None:
+def test_clear_on_lock_forgets_everything(panel: EvidencePanel, tmp_path: Path, qtbot: Any) -> None:
     outcome = _intake(panel, qtbot, [_photo(tmp_path / "x.jpg")])
     qtbot.waitUntil(lambda: outcome.added[0].id in panel.model.thumbnails, timeout=TIME_TASK_MS)
     panel.clear()
@@ -294,8 +326,7 @@ def test_clear_on_lock_forgets_everything(panel: EvidencePanel, tmp_path: Path,
     assert panel.details.custody.rowCount() == 0
 
 
-def test_panel_in_ukrainian(new_vault: Vault, runner: TaskRunner, case_id: str,
-                            qtbot: Any) -> None:
+def test_panel_in_ukrainian(new_vault: Vault, runner: TaskRunner, case_id: str, qtbot: Any) -> None:
     from fieldkit import i18n
 
     i18n.set_language("uk")
@@ -303,3 +334,37 @@ def test_panel_in_ukrainian(new_vault: Vault, runner: TaskRunner, case_id: str,
     qtbot.addWidget(widget)
     assert widget.add_button.text() == "Додати файли…"
     assert widget.details.verify_button.text() == "Перевірити цілісність"
+
+
+def test_set_case_switches_the_list(
+    panel: EvidencePanel, new_vault: Vault, tmp_path: Path, qtbot: Any
+) -> None:
+    _intake(panel, qtbot, [_photo(tmp_path / "first-case.jpg")])
+    other = CaseService(new_vault).add("Another case").id
+    panel.set_case(other)
+    assert panel.model.rowCount() == 0
+    assert panel.details.item is None
+    _intake(panel, qtbot, [_photo(tmp_path / "second-case.jpg", (0, 90, 0))])
+    assert [i.original_name for i in panel.model.items] == ["second-case.jpg"]
+
+
+def test_lock_during_intake_cancels_and_shows_nothing(
+    panel: EvidencePanel, runner: TaskRunner, tmp_path: Path, new_vault: Vault, qtbot: Any
+) -> None:
+    big = tmp_path / "long-video.mp4"
+    with big.open("wb") as handle:
+        for _ in range(48):
+            handle.write(os.urandom(1 << 20))
+    task = panel.add_files([big])
+    assert task is not None
+    # What the lock does: close every dialog, empty the widgets, stop the tasks.
+    assert dialogs.close_all() >= 1
+    panel.clear()
+    assert runner.stop_all()
+    qtbot.waitUntil(lambda: panel.intake_task is None, timeout=TIME_TASK_MS)
+    assert task.cancel.cancelled
+    assert panel.model.rowCount() == 0
+    assert panel.status.text() == ""
+    assert panel.progress_dialog is None
+    assert EvidenceService(new_vault).list_items() == []
+    assert _stored(new_vault) == []

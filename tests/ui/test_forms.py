@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from fieldkit import i18n
 from fieldkit.domain.forms import FieldDef, FieldType, all_templates
 from fieldkit.domain.validation import issues_for, validate_record
 from fieldkit.domain.vocabularies import load_vocabulary
+from fieldkit.ui import dialogs
 from fieldkit.ui.forms.fields import (
     ChoiceField,
     ComputedField,
@@ -23,7 +25,7 @@ from fieldkit.ui.forms.fields import (
     parse_number,
 )
 from fieldkit.ui.forms.renderer import FormEditor
-from tests.ui.forms_support import all_types_template
+from tests.ui.forms_support import all_types_template, ref_options, sample_record
 
 PERSON_1 = "0b7e3c1e-0000-4000-8000-000000000001"
 PERSON_2 = "0b7e3c1e-0000-4000-8000-000000000002"
@@ -125,8 +127,9 @@ def test_loading_data_shows_it_back(editor: FormEditor) -> None:
         "injuries": [{"view": "left", "x": 0.1, "y": 0.2, "injury_type": "scar"}],
         "consent": {
             "scopes": [{"scope": "photographs", "status": "conditional", "conditions": "no face"}],
-            "withdrawals": [{"date": {"value": "2024-02-01", "precision": "exact"},
-                             "scope": "photographs"}],
+            "withdrawals": [
+                {"date": {"value": "2024-02-01", "precision": "exact"}, "scope": "photographs"}
+            ],
         },
     }
     editor.set_value(data)
@@ -247,8 +250,12 @@ def test_required_field_in_condition_only_when_shown(editor: FormEditor) -> None
 
 
 def test_searchable_choice_matches_anywhere_with_huridocs_tooltips(qtbot: Any) -> None:
-    fdef = FieldDef(id="method", type=FieldType.CHOICE, label={"en": "Method", "uk": "Метод",
-                    "ru": "Метод"}, vocabulary="violence_methods")
+    fdef = FieldDef(
+        id="method",
+        type=FieldType.CHOICE,
+        label={"en": "Method", "uk": "Метод", "ru": "Метод"},
+        vocabulary="violence_methods",
+    )
     field = ChoiceField(fdef, FormContext())
     qtbot.addWidget(field)
     completer = field.combo.completer()
@@ -311,20 +318,34 @@ def test_date_precision_follows_the_shape_typed(qtbot: Any) -> None:
 
 
 def test_multichoice_filter_hides_non_matching(qtbot: Any) -> None:
-    fdef = FieldDef(id="m", type=FieldType.MULTICHOICE, label={"en": "M", "uk": "M", "ru": "M"},
-                    vocabulary="violence_methods")
+    fdef = FieldDef(
+        id="m",
+        type=FieldType.MULTICHOICE,
+        label={"en": "M", "uk": "M", "ru": "M"},
+        vocabulary="violence_methods",
+    )
     field = MultiChoiceField(fdef, FormContext())
     qtbot.addWidget(field)
     field.checklist.filter.setText("beat")
-    shown = [field.checklist.list.item(i).text() for i in range(field.checklist.list.count())
-             if not field.checklist.list.item(i).isHidden()]
+    shown = [
+        field.checklist.list.item(i).text()
+        for i in range(field.checklist.list.count())
+        if not field.checklist.list.item(i).isHidden()
+    ]
     assert "Beating" in shown
     assert all("beat" in s.lower() for s in shown)
 
 
 def test_number_field_shows_unit_and_range(qtbot: Any) -> None:
-    fdef = FieldDef(id="n", type=FieldType.NUMBER, label={"en": "N", "uk": "N", "ru": "N"},
-                    number_kind="decimal", min=0, max=300, unit="cm")
+    fdef = FieldDef(
+        id="n",
+        type=FieldType.NUMBER,
+        label={"en": "N", "uk": "N", "ru": "N"},
+        number_kind="decimal",
+        min=0,
+        max=300,
+        unit="cm",
+    )
     field = NumberField(fdef, FormContext())
     qtbot.addWidget(field)
     assert field.findChild(QLabel, "unit_n").text() == "cm"
@@ -343,3 +364,130 @@ def test_every_shipped_template_renders(template: Any, qtbot: Any) -> None:
     expected = {i.field for i in issues_for(template.id, {})}
     shown = {i.field for i in widget.issues()}
     assert shown == expected
+
+
+def test_read_only_review_shows_but_does_not_edit(qtbot: Any) -> None:
+    data = {
+        "code": "W-017",
+        "in_custody": True,
+        "custody_place": "SIZO 1",
+        "areas": [{"name": "Cell 4", "floor_area": 10.5, "occupants": 4}],
+        "injuries": [{"view": "front", "x": 0.5, "y": 0.5, "injury_type": "bruise"}],
+        "consent": {"scopes": [{"scope": "interview", "status": "granted"}]},
+    }
+    widget = FormEditor(
+        None,
+        "all_types",
+        template=all_types_template(),
+        ref_provider=_refs,
+        initial=data,
+        read_only=True,
+    )
+    qtbot.addWidget(widget)
+    assert widget.value() == data
+    assert not widget.save_button.isVisibleTo(widget)
+    assert widget.status.text() == "Read-only"
+    assert widget.editor("code").edit.isReadOnly()
+    assert not widget.editor("in_custody").combo.isEnabled()
+    assert not widget.editor("areas").add_button.isEnabled()
+    assert not widget.editor("areas").rows[0].remove.isEnabled()
+    assert widget.editor("areas[0].cpt").flagged  # computed values still show
+    assert not widget.editor("consent").withdraw_button.isEnabled()
+    assert widget.editor("injuries").canvas.read_only
+    assert not widget.save()
+    assert widget.maybe_leave()  # nothing to ask in review mode
+    assert dialogs.asked() == []
+
+
+def test_clear_on_lock_forgets_every_entry(editor: FormEditor) -> None:
+    editor.editor("code").set_value("W-017")
+    editor.editor("notes").set_value("private words")
+    editor.editor("areas").add_row({"name": "Cell 4"})
+    editor.editor("injuries").add_mark("front", 0.5, 0.5)
+    editor.editor("consent").append_withdrawal(
+        "interview", {"value": "2024", "precision": "month_unknown"}
+    )
+    assert editor.dirty
+    editor.clear()
+    assert editor.value() == {}
+    assert not editor.dirty
+    assert not editor.isEnabled()
+    assert editor.editor("notes").edit.toPlainText() == ""
+    assert editor.editor("injuries").marks == []
+    assert editor.editor("consent").withdrawals == []
+
+
+def test_computed_values_match_the_domain(editor: FormEditor) -> None:
+    from fieldkit.domain.records import compute
+
+    editor.set_value(
+        {
+            "present": 90,
+            "capacity": 120,
+            "start": "2024-03-05T10:00+00:00",
+            "end": "2024-03-05T10:45+00:00",
+            "areas": [
+                {"name": "A", "floor_area": 30, "occupants": 5},
+                {"name": "B", "floor_area": 5, "occupants": 2},
+            ],
+        }
+    )
+    values = compute("all_types", editor.value(), template=editor.template)
+    assert values["areas[1].cpt"] is True
+    for path, result in values.items():
+        shown = editor.editor(path)
+        assert isinstance(shown, ComputedField)
+        assert shown.result == result, path
+    assert editor.editor("areas[1].cpt").display.text() == "Below the CPT minimum"
+    assert editor.editor("areas[0].cpt").display.text() == "Meets the CPT minimum"
+    assert editor.editor("occupancy").display.text() == "75 %"
+    assert editor.editor("duration").display.text() == "45 min"
+
+
+def test_unset_date_time_steps_from_now_not_1800(editor: FormEditor) -> None:
+    start = editor.editor("start")
+    assert start.value() is None
+    start.edit.stepBy(1)
+    value = start.value()
+    assert value is not None
+    assert value[:4] == str(date.today().year)
+    start.clear_button.click()
+    assert start.value() is None
+
+
+def test_sensitive_fields_carry_badges(editor: FormEditor) -> None:
+    code_box = editor.form_of("code").rows["code"].label_box
+    badge = code_box.findChild(QLabel, "badge_ID")
+    assert badge is not None
+    assert badge.text() == "ID"
+    assert "identify a person" in badge.toolTip()
+    notes_box = editor.form_of("notes").rows["notes"].label_box
+    assert notes_box.findChild(QLabel, "badge_SENS") is not None
+    plain_box = editor.form_of("present").rows["present"].label_box
+    assert plain_box.findChildren(QLabel, "badge_ID") == []
+    # Required fields are marked in their label.
+    assert editor.form_of("code").rows["code"].label.text() == "Code *"
+
+
+@pytest.mark.parametrize("template", all_templates(), ids=lambda t: t.id)
+def test_every_shipped_template_round_trips_filled_data(template: Any, qtbot: Any) -> None:
+    """Every field of every shipped form, filled and read back through its widget unchanged."""
+    data = sample_record(template)
+    widget = FormEditor(None, template.id, ref_provider=ref_options, initial=data)
+    qtbot.addWidget(widget)
+    assert widget.value() == data
+    assert not widget.dirty
+    # What the widgets hand over is exactly what the domain takes.
+    assert [(i.field, i.reason) for i in widget.issues()] == []
+    assert len(data) > 10
+
+
+@pytest.mark.parametrize("language", ["uk", "ru"])
+def test_filled_visit_round_trips_in_other_languages(language: str, qtbot: Any) -> None:
+    i18n.set_language(language)
+    template = next(t for t in all_templates() if t.id == "visit")
+    data = sample_record(template)
+    widget = FormEditor(None, "visit", ref_provider=ref_options, initial=data)
+    qtbot.addWidget(widget)
+    assert widget.value() == data
+    assert widget.issues() == []

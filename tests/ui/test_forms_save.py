@@ -85,8 +85,7 @@ def test_invalid_entries_save_nothing(services: SimpleNamespace, qtbot: Any) -> 
     assert services.records.count(RecordFilters(types=("interview",))) == 0
     row = editor.form_of("interviewee_code").rows["interviewee_code"]
     assert "pseudonym code like W-017" in row.error.text()
-    assert editor.form_of("narrative").rows["narrative"].error.text() == (
-        "This field is required.")
+    assert editor.form_of("narrative").rows["narrative"].error.text() == ("This field is required.")
     assert editor.banner.isVisibleTo(editor)
     assert editor.dirty
 
@@ -138,8 +137,9 @@ def test_leaving_with_unsaved_changes_asks_first(services: SimpleNamespace, qtbo
     assert dialogs.pending() == 0
 
 
-def test_visit_with_computed_values_and_facility_picker(services: SimpleNamespace,
-                                                       qtbot: Any) -> None:
+def test_visit_with_computed_values_and_facility_picker(
+    services: SimpleNamespace, qtbot: Any
+) -> None:
     facility = services.records.add(
         "facility", {"official_name": "SIZO 1", "facility_type": _first("facility_types")}
     )
@@ -188,3 +188,30 @@ def _required_in(editor: FormEditor, group: str) -> dict[str, Any]:
         elif sub.required and sub.type == FieldType.NUMBER:
             out[sub.id] = 1
     return out
+
+
+def test_evidence_links_offer_the_case_evidence(
+    new_vault: Vault, tmp_path: Any, qtbot: Any
+) -> None:
+    from fieldkit.services.evidence import EvidenceService
+    from fieldkit.services.records import CaseService
+
+    evidence = EvidenceService(new_vault)
+    services = SimpleNamespace(records=RecordService(new_vault), evidence=evidence)
+    case_id = CaseService(new_vault).add("Case of W-017").id
+    other_case = CaseService(new_vault).add("Other case").id
+    photo = tmp_path / "bruise.txt"
+    photo.write_text("stand-in for a photograph")
+    item = evidence.add(photo, case_id=case_id).item
+    other = tmp_path / "other.txt"
+    other.write_text("belongs to the other case")
+    evidence.add(other, case_id=other_case)
+    editor = FormEditor(services, "interview", case_id=case_id)
+    qtbot.addWidget(editor)
+    body = editor.editor("injuries")
+    body.add_mark("front", 0.5, 0.5)
+    photos = body.details.editor("photos").checklist
+    assert [photos.list.item(i).text() for i in range(photos.list.count())] == ["bruise.txt"]
+    photos.item_for(item.id).setCheckState(Qt.CheckState.Checked)
+    body.details.editor("injury_type").set_value("bruise")
+    assert editor.value()["injuries"][0]["photos"] == [item.id]

@@ -124,13 +124,13 @@ def test_language_choice_is_requested(qtbot: QtBot, tmp_path: Path) -> None:
     assert blocker.args == ["uk"]
 
 
-def _left():  # noqa: ANN202
+def _left():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
 
 
-def _return():  # noqa: ANN202
+def _return():
     from PySide6.QtCore import Qt
 
     return Qt.Key.Key_Return

@@ -27,8 +27,7 @@ class Cli:
         self.workdir = workdir
 
     def run(self, *args: str) -> Any:
-        result = run_cli(*args, env=self.env)
-        return result
+        return run_cli(*args, env=self.env)
 
     def json(self, *args: str) -> dict[str, Any]:
         result = run_cli("--json", *args, env=self.env)
@@ -134,8 +133,9 @@ def test_bad_input_is_explained_and_nothing_is_saved(cli: Cli, tmp_path: Path) -
     assert "broken.json is not valid JSON: line 2, column 19" in result.stderr
 
     invalid = {"official_name": "", "facility_type": "castle", "capacity": "сорок"}
-    result = cli.run("--json", "record", "add", "--form", "facility", "--file",
-                     cli.file("invalid.json", invalid))
+    result = cli.run(
+        "--json", "record", "add", "--form", "facility", "--file", cli.file("invalid.json", invalid)
+    )
     assert result.returncode == 1
     assert "nothing was saved" in result.stderr
     for field in ("official_name", "facility_type", "capacity"):

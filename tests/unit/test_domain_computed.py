@@ -203,3 +203,20 @@ def test_redact_drops_unknown_keys_and_does_not_touch_the_input() -> None:
     assert out == person
     out["addresses"][0]["address"] = "changed"
     assert person["addresses"][0]["address"] != "changed"
+
+
+@given(day=st.dates(min_value=date(1800, 1, 1), max_value=date(2100, 12, 31)))
+def test_date_precision_shapes_and_bounds(day: date) -> None:
+    from fieldkit.domain.common import DatePrecision, PreciseDate, check_date_shape
+
+    full, month, year = day.isoformat(), day.isoformat()[:7], day.isoformat()[:4]
+    assert PreciseDate(value=full, precision=DatePrecision.EXACT).earliest == day
+    by_month = PreciseDate(value=month, precision=DatePrecision.DAY_UNKNOWN)
+    assert by_month.earliest <= day <= by_month.latest
+    assert by_month.earliest.day == 1
+    by_year = PreciseDate(value=year, precision=DatePrecision.MONTH_UNKNOWN)
+    assert by_year.earliest <= day <= by_year.latest
+    for value in (full, month, year):
+        check_date_shape(value, DatePrecision.ESTIMATED)
+    with pytest.raises(ValueError, match="for precision exact"):
+        check_date_shape(month, DatePrecision.EXACT)

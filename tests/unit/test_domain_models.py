@@ -30,6 +30,7 @@ SAMPLE_FORMS = [
     ("case_uk.json", "case"),
     ("case_ru.json", "case"),
     ("interview_uk.json", "interview"),
+    ("interview_ru.json", "interview"),
     ("visit_uk.json", "visit"),
     ("visit_ru.json", "visit"),
 ]
@@ -187,3 +188,12 @@ def test_precise_date_bounds() -> None:
 def test_unknown_record_type() -> None:
     with pytest.raises(FieldkitError):
         model_for("invoice")
+
+
+def test_withdrawal_log_can_also_grant_later() -> None:
+    raw = json.loads((SAMPLES / "interview_ru.json").read_text(encoding="utf-8"))
+    interview = to_model("interview", validate_record("interview", raw, today=TODAY))
+    assert isinstance(interview, Interview)
+    assert interview.consent.effective_status("contact_family") == ConsentStatus.GRANTED
+    assert interview.interpreter is not None
+    assert interview.interpreter.languages == ["crh", "ru"]

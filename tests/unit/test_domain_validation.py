@@ -36,6 +36,7 @@ SAMPLE_FORMS = [
     ("case_uk.json", "case"),
     ("case_ru.json", "case"),
     ("interview_uk.json", "interview"),
+    ("interview_ru.json", "interview"),
     ("visit_uk.json", "visit"),
     ("visit_ru.json", "visit"),
 ]

@@ -446,3 +446,60 @@ def test_not_before_must_name_a_sibling_of_the_same_type(tmp_path: Path) -> None
     fields_of(doc)[0]["not_before"] = "start"
     fields_of(doc)[-1]["not_before"] = None
     assert "does not apply to type text" in broken(tmp_path, doc).params["reason"]
+
+
+def test_broken_vocabulary_is_reported_when_the_template_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fieldkit.domain.vocabularies as vocabularies
+
+    shipped = Path(str(vocabularies._folder()))
+    folder = tmp_path / "vocabularies"
+    folder.mkdir()
+    (folder / "visit_kinds.json").write_text(
+        (shipped / "visit_kinds.json").read_text(encoding="utf-8").replace('"uk"', '"ua"', 1),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(vocabularies, "_folder", lambda: folder)
+    vocabularies.load_vocabulary.cache_clear()
+    try:
+        err = broken(tmp_path, minimal_template())
+    finally:
+        vocabularies.load_vocabulary.cache_clear()
+    assert err.params["field"] == "kind.vocabulary"
+    assert "visit_kinds.json" in err.params["reason"]
+
+
+def test_archived_versions_still_validate_old_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fieldkit.domain.forms as forms
+    from fieldkit.domain.errors import RecordValidationError
+    from fieldkit.domain.validation import validate_record
+
+    old = minimal_template()
+    new = copy.deepcopy(old)
+    new["version"] = 2
+    fields_of(new)[0]["id"] = "heading"  # version 2 renamed a field
+    new["title_field"] = "heading"
+    folder = tmp_path / "forms"
+    folder.mkdir()
+    write(folder, new, "mini.json")
+    write(folder, old, "mini@1.json")
+    monkeypatch.setattr(forms, "_forms_folder", lambda: folder)
+    forms.load_template.cache_clear()
+    try:
+        assert forms.template_ids() == ["mini"]
+        assert forms.load_template("mini").version == 2
+        assert forms.load_template("mini", 1).version == 1
+        assert validate_record("mini", {"title": "old record"}, version=1) == {
+            "title": "old record"
+        }
+        with pytest.raises(RecordValidationError):
+            validate_record("mini", {"title": "old record"})  # unknown in version 2
+        write(folder, new, "mini@3.json")  # a file whose version disagrees with its name
+        with pytest.raises(FieldkitError) as info:
+            forms.load_template("mini", 3)
+        assert info.value.params["field"] == "version"
+    finally:
+        forms.load_template.cache_clear()

@@ -289,3 +289,27 @@ def test_plaintext_size_rejects_impossible_lengths() -> None:
 def test_dek_length_checked() -> None:
     with pytest.raises(ValueError):
         StreamWriter(io.BytesIO(), b"short")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.data(),
+    st.integers(min_value=0, max_value=3 * CHUNK_SIZE + 50),
+)
+def test_any_damage_is_an_error_never_wrong_bytes(data: st.DataObject, size: int) -> None:
+    """Flips, cuts and insertions anywhere: either a StreamError or (never) silently other bytes."""
+    plaintext = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    dek = b"\x07" * 32
+    blob = bytearray(seal(plaintext, dek))
+    kind = data.draw(st.sampled_from(["flip", "cut", "insert", "delete"]))
+    position = data.draw(st.integers(min_value=0, max_value=len(blob) - 1))
+    if kind == "flip":
+        blob[position] ^= data.draw(st.integers(min_value=1, max_value=255))
+    elif kind == "cut":
+        del blob[position:]
+    elif kind == "insert":
+        blob[position:position] = data.draw(st.binary(min_size=1, max_size=40))
+    else:
+        del blob[position : position + data.draw(st.integers(min_value=1, max_value=40))]
+    with pytest.raises(stream.StreamError):
+        unseal(bytes(blob), dek)

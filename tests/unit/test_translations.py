@@ -11,7 +11,7 @@ from fieldkit.domain.errors import MESSAGES, ErrorCode, FieldkitError
 from fieldkit.i18n import Translator, get_translator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from i18n_check import problems  # noqa: E402
+from i18n_check import problems
 
 
 @pytest.mark.parametrize("language", ["uk", "ru"])
@@ -37,7 +37,8 @@ def test_missing_parameter_never_hides_the_error() -> None:
 
 
 @pytest.mark.parametrize(
-    ("n", "index"), [(1, 0), (2, 1), (4, 1), (5, 2), (11, 2), (12, 2), (21, 0), (22, 1), (25, 2), (111, 2)]
+    ("n", "index"),
+    [(1, 0), (2, 1), (4, 1), (5, 2), (11, 2), (12, 2), (21, 0), (22, 1), (25, 2), (111, 2)],
 )
 def test_east_slavic_plural_rule(n: int, index: int) -> None:
     from fieldkit.i18n import _east_slavic_plural

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -310,8 +311,12 @@ def cmd_import(args: argparse.Namespace) -> int:
                 report = refused
             reports.append(report.to_dict())
             if not args.json:
-                for line in _report_lines(report):
-                    print(line)
+                if report.refusal is not None:
+                    # Refusals follow the command line's convention for errors: stderr.
+                    print(f"fieldkit: {report.refusal['message']}", file=sys.stderr)
+                else:
+                    for line in _report_lines(report):
+                        print(line)
     if args.json:
         emit(args, {"ok": failed == 0, "bundles": reports}, [])
     return 1 if failed else 0

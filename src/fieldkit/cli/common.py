@@ -113,8 +113,11 @@ class StderrProgress:
         self._last = now
         if total > 0:
             percent = 100.0 * done / total
-            print(f"{self.label}: {percent:5.1f}% ({_human_size(done)} / {_human_size(total)})",
-                  file=sys.stderr, flush=True)
+            print(
+                f"{self.label}: {percent:5.1f}% ({_human_size(done)} / {_human_size(total)})",
+                file=sys.stderr,
+                flush=True,
+            )
         else:
             print(f"{self.label}: {_human_size(done)}", file=sys.stderr, flush=True)
 

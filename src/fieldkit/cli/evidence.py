@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -189,13 +190,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         item = EvidenceService(vault).get(args.item_id)
     data = item.model_dump(mode="json")
-    lines = []
-    for key, value in data.items():
-        if value in (None, [], {}, ()):
-            continue
-        lines.append(f"{key}: {value}")
-    emit(args, data, lines)
+    emit(args, data, list(_flatten(data)))
     return 0
+
+
+def _flatten(value: Any, prefix: str = "") -> Iterator[str]:
+    """Nested values as "a.b: value" lines, empty values left out."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _flatten(inner, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        if value:
+            yield f"{prefix}: " + ", ".join(str(v) for v in value)
+    elif value is not None:
+        yield f"{prefix}: {value}"
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -25,7 +25,9 @@ from fieldkit.services.profile import check_database
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     init = subparsers.add_parser(
-        "init", parents=parents, help=_("create an encrypted profile"),
+        "init",
+        parents=parents,
+        help=_("create an encrypted profile"),
         description=_("Create an encrypted profile protected by a passphrase."),
     )
     init.add_argument(
@@ -48,7 +50,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     check.set_defaults(handler=cmd_check)
 
     erase = subparsers.add_parser(
-        "erase", parents=parents,
+        "erase",
+        parents=parents,
         help=_("destroy the profile at once (the key file first); cannot be undone"),
     )
     erase.set_defaults(handler=cmd_erase)
@@ -77,9 +80,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         ]
         if kdf.insecure:
             print(
-                _("WARNING: {env}=1 is set; this profile uses INSECURE test key derivation.").format(
-                    env=TEST_KDF_ENV
-                ),
+                _(
+                    "WARNING: {env}=1 is set; this profile uses INSECURE test key derivation."
+                ).format(env=TEST_KDF_ENV),
                 file=sys.stderr,
             )
         emit(args, data, lines)

@@ -65,6 +65,12 @@ def _register_case(subparsers: Any, parents: list[argparse.ArgumentParser]) -> N
     add = sub.add_parser("add", parents=parents, help=_("create a case with a title"))
     add.add_argument("--title", required=True, help=_("the case title"))
     add.add_argument(
+        "--type",
+        dest="case_type",
+        default="other",
+        help=_("case type from the case_types vocabulary (default: other)"),
+    )
+    add.add_argument(
         "--confidential", action="store_true", help=_("mark the whole case confidential")
     )
     add.set_defaults(handler=cmd_case_add)
@@ -102,8 +108,19 @@ def _register_record(subparsers: Any, parents: list[argparse.ArgumentParser]) ->
         help=_("the revision you edited (refused if someone saved a newer one)"),
     )
     conf = update.add_mutually_exclusive_group()
-    conf.add_argument("--confidential", dest="confidential", action="store_true", default=None)
-    conf.add_argument("--not-confidential", dest="confidential", action="store_false")
+    conf.add_argument(
+        "--confidential",
+        dest="confidential",
+        action="store_true",
+        default=None,
+        help=_("mark the record confidential"),
+    )
+    conf.add_argument(
+        "--not-confidential",
+        dest="confidential",
+        action="store_false",
+        help=_("remove the confidential mark"),
+    )
     update.set_defaults(handler=cmd_record_update)
 
     delete = sub.add_parser(
@@ -511,7 +528,9 @@ def _saved_lines(record: RecordView, verb: str) -> list[str]:
 def cmd_case_add(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         try:
-            record = CaseService(vault).add(args.title, confidential=args.confidential)
+            record = CaseService(vault).add(
+                args.title, confidential=args.confidential, case_type=args.case_type
+            )
         except RecordValidationError as exc:
             return _report_invalid(args, exc)
     emit(

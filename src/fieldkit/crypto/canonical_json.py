@@ -46,19 +46,13 @@ _ESCAPES = {
 
 
 def _encode_string(value: str) -> str:
-    out = ['"']
-    for ch in value:
-        code = ord(ch)
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif code < 0x20:
-            out.append(f"\\u{code:04x}")
-        elif 0xD800 <= code <= 0xDFFF:
-            raise CanonicalJSONError("lone surrogate in string")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    # json.dumps escapes exactly what RFC 8785 escapes (quote, backslash, control characters, with
+    # the short forms \b \t \n \f \r and lower-case \u00xx) and passes everything else through.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CanonicalJSONError("lone surrogate in string") from None
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _utf16_key(key: str) -> bytes:
@@ -147,8 +141,54 @@ class _Raw:
         self.text = text
 
 
+def _simple(value: Any) -> bool:
+    """True when ``json.dumps(sort_keys=True)`` gives the canonical form: no floats and no object
+    key outside the Basic Multilingual Plane (where code point and UTF-16 order differ). Raises
+    for what canonical JSON cannot hold."""
+    stack = [value]
+    depth_guard = 0
+    while stack:
+        item = stack.pop()
+        depth_guard += 1
+        if item is None or item is True or item is False:
+            continue
+        if isinstance(item, str):
+            _check_encodable(item)
+        elif isinstance(item, int):
+            if abs(item) > MAX_SAFE_INTEGER:
+                raise CanonicalJSONError("integer outside the exactly representable range")
+        elif isinstance(item, float):
+            return False
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if not isinstance(key, str):
+                    raise CanonicalJSONError("object keys must be strings")
+                _check_encodable(key)
+                if any(ord(c) > 0xFFFF for c in key):
+                    return False
+                stack.append(sub)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        else:
+            raise CanonicalJSONError(f"cannot encode {type(item).__name__}")
+    return True
+
+
+def _check_encodable(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CanonicalJSONError("lone surrogate in string") from None
+
+
 def canonical_dumps(obj: Any) -> bytes:
     """The RFC 8785 canonical form of ``obj`` as UTF-8 bytes."""
+    if _simple(obj):
+        try:
+            text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        except RecursionError:
+            raise CanonicalJSONError("nesting too deep") from None
+        return text.encode("utf-8")
     out: list[str] = []
     _encode(obj, out)
     return "".join(out).encode("utf-8")

@@ -57,12 +57,18 @@ class KdfParams:
         )
         if algorithm != "argon2id":
             raise ValueError("unknown key derivation algorithm")
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (memory, iterations, lanes)):
+        if not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in (memory, iterations, lanes)
+        ):
             raise ValueError("key derivation parameters must be integers")
         if not isinstance(salt, str):
             raise ValueError("salt must be hex text")
-        assert isinstance(memory, int) and isinstance(iterations, int) and isinstance(lanes, int)
-        if not (1 <= lanes <= 64 and 1 <= iterations <= 100 and 8 * lanes <= memory <= 16 * 1024 * 1024):
+        assert isinstance(memory, int)
+        assert isinstance(iterations, int)
+        assert isinstance(lanes, int)
+        if not (
+            1 <= lanes <= 64 and 1 <= iterations <= 100 and 8 * lanes <= memory <= 16 * 1024 * 1024
+        ):
             raise ValueError("key derivation parameters out of range")
         salt_bytes = bytes.fromhex(salt)
         if len(salt_bytes) < 16:

@@ -49,7 +49,9 @@ class KeyFile:
         return json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
-    def wrap(cls, master_key: bytes, passphrase: str, profile_id: str, kdf: KdfParams) -> KeyFile:
+    def wrap(
+        cls, master_key: bytes | bytearray, passphrase: str, profile_id: str, kdf: KdfParams
+    ) -> KeyFile:
         kek = derive_key(passphrase, kdf)
         nonce = os.urandom(12)
         draft = cls(profile_id=profile_id, kdf=kdf, nonce=nonce, wrapped_master_key=b"")
@@ -111,7 +113,9 @@ class KeyFile:
 
 
 def _checksum(body: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def new_master_key() -> bytearray:

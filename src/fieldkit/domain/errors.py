@@ -158,9 +158,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.AUDIT_CHAIN_BROKEN: N_("The audit log is broken at entry {seq}: {reason}"),
     ErrorCode.SEARCH_QUERY_INVALID: N_("The search query could not be understood: {reason}"),
     ErrorCode.EVIDENCE_NOT_FOUND: N_("No evidence item with id {id}."),
-    ErrorCode.EVIDENCE_TAMPERED: N_(
-        "Evidence item {id} failed its integrity check: {reason}"
-    ),
+    ErrorCode.EVIDENCE_TAMPERED: N_("Evidence item {id} failed its integrity check: {reason}"),
     ErrorCode.EVIDENCE_MISSING_FILE: N_("The stored file of evidence item {id} is missing."),
     ErrorCode.EVIDENCE_PURGED: N_("Evidence item {id} was purged from this profile."),
     ErrorCode.EVIDENCE_DUPLICATE: N_("{path} is already in this profile as evidence item {id}."),

@@ -617,7 +617,6 @@ def _check_field(f: FieldDef, fpath: str, chain: list[dict[str, FieldDef]]) -> N
         if not vocabulary_exists(f.vocabulary):
             raise _Invalid(f"{fpath}.vocabulary", f"vocabulary '{f.vocabulary}' not found")
         _check_vocabulary_file(f.vocabulary, fpath)
-
     if f.min_items is not None and f.max_items is not None and f.min_items > f.max_items:
         raise _Invalid(fpath, "min_items is greater than max_items")
     if f.type == FieldType.NUMBER and f.min is not None and f.max is not None and f.min > f.max:

@@ -380,7 +380,12 @@ def _read_inner(
                 reason=f"{name} has {header.size} bytes, the manifest says {size}",
             )
         if name in objects:
-            _stream_object(tar, objects[name], visitor, shown, cancel)
+
+            def report() -> None:
+                if progress is not None:
+                    progress(counting.count, total, "verifying")
+
+            _stream_object(tar, objects[name], visitor, shown, cancel, report)
         else:
             limit = (
                 limits.record_bytes
@@ -471,6 +476,7 @@ def _stream_object(
     visitor: BundleVisitor,
     shown: str,
     cancel: CancelToken | None,
+    report: Callable[[], None],
 ) -> None:
     sink = visitor.open_object(entry)
     digest = hashlib.sha256()
@@ -481,6 +487,7 @@ def _stream_object(
                 break
             digest.update(chunk)
             sink.write(chunk)
+            report()
             check_cancel(cancel)
         if digest.hexdigest() != entry.sha256:
             raise FieldkitError(ErrorCode.BUNDLE_CHECKSUM_MISMATCH, path=shown, member=entry.member)

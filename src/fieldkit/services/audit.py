@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fieldkit.i18n import _
 from fieldkit.storage.audit import AuditEntry, AuditLog, AuditProblem, AuditReport
 from fieldkit.storage.vault import Vault
 
-__all__ = ["AuditEntry", "AuditProblem", "AuditReport", "AuditService", "FullAuditReport"]
+__all__ = [
+    "AuditEntry",
+    "AuditProblem",
+    "AuditReport",
+    "AuditService",
+    "FullAuditReport",
+    "problem_lines",
+]
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,23 @@ class FullAuditReport:
     @property
     def ok(self) -> bool:
         return self.own.ok and all(r.ok for r in self.foreign.values())
+
+
+def problem_lines(vault: Vault) -> list[str]:
+    """What is wrong with the audit chains, one line each (empty when intact); for `check`."""
+    report = AuditService(vault).verify()
+    lines = [
+        _("audit entry {seq}: {reason}").format(seq=p.seq, reason=p.reason) if p.seq else p.reason
+        for p in report.own.problems
+    ]
+    for device, foreign in report.foreign.items():
+        lines.extend(
+            _("device {device}, audit entry {seq}: {reason}").format(
+                device=device, seq=p.seq, reason=p.reason
+            )
+            for p in foreign.problems
+        )
+    return lines
 
 
 class AuditService:

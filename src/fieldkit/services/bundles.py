@@ -13,8 +13,10 @@ import contextlib
 import errno
 import hashlib
 import os
+import queue
 import secrets
 import shutil
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -158,6 +160,54 @@ class PurgeResult:
     acknowledged_through: int
 
 
+class _BackgroundWriter:
+    """Writes to a file descriptor from a second thread, so the disk works while this thread
+    hashes and encrypts (file writes release the GIL). Memory is bounded by the queue."""
+
+    def __init__(self, fd: int, max_pending: int = 64) -> None:
+        self._fd = fd
+        self._queue: queue.Queue[bytes | None] = queue.Queue(max_pending)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="bundle-writer", daemon=True)
+        self._thread.start()
+        self._closed = False
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue
+            try:
+                view = memoryview(item)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except BaseException as exc:  # reported to the writing thread
+                self._error = exc
+
+    def write(self, data: bytes) -> int:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(bytes(data))
+        return len(data)
+
+    def finish(self, *, sync: bool) -> None:
+        """Wait for every pending write; then fsync when asked. Raises the writer's error."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if sync:
+            os.fsync(self._fd)
+
+    def abandon(self) -> None:
+        with contextlib.suppress(BaseException):
+            self.finish(sync=False)
+
+
 # --- export (monitor) ----------------------------------------------------------------------------
 
 
@@ -231,6 +281,9 @@ def export_bundle(
     committed: tuple[str, int, str | None] | None = None  # bundle id, previous seq and hash
     try:
         with vault.session() as s:
+            # One read transaction: both passes over the data see the same snapshot even if the
+            # desktop program saves something meanwhile. The state is written afterwards.
+            s.connection().exec_driver_sql("BEGIN")
             enrolled = trust.enrolment(s)
             state = s.get(ExportState, 1)
             assert state is not None
@@ -304,18 +357,33 @@ def export_bundle(
                     yield oentry.member, _file_chunks(source, cancel)
 
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
-            with os.fdopen(fd, "wb", buffering=1024 * 1024) as out:
-                written = write_bundle(
-                    out,
-                    manifest=manifest,
-                    recipients=enrolled.recipients,
-                    signing_key=signing_key,
-                    contents=contents(),
-                    progress=progress,
-                    cancel=cancel,
+            try:
+                out = _BackgroundWriter(fd)
+                try:
+                    written = write_bundle(
+                        out,  # type: ignore[arg-type]
+                        manifest=manifest,
+                        recipients=enrolled.recipients,
+                        signing_key=signing_key,
+                        contents=contents(),
+                        progress=progress,
+                        cancel=cancel,
+                    )
+                    out.finish(sync=True)
+                except BaseException:
+                    out.abandon()
+                    raise
+            finally:
+                os.close(fd)
+            last_seq, last_hash = state.last_seq, state.last_hash
+        with vault.session() as s:
+            state = s.get(ExportState, 1)
+            assert state is not None
+            if state.last_seq != last_seq or state.acknowledged_through != ack:
+                raise FieldkitError(
+                    ErrorCode.INVALID_ARGUMENT,
+                    detail="another export or receipt changed the export state; export again",
                 )
-                out.flush()
-                os.fsync(out.fileno())
             s.add(
                 ExportedBundle(
                     bundle_id=manifest.bundle_id,
@@ -329,10 +397,9 @@ def export_bundle(
                     acknowledged=False,
                 )
             )
-            previous = (manifest.bundle_id, state.last_seq, state.last_hash)
+            previous = (manifest.bundle_id, last_seq, last_hash)
             state.last_seq = manifest.seq
             state.last_hash = written.bundle_hash
-            s.flush()
         committed = previous
         # Committed first, renamed second: a rename that fails is undone below, while a bundle
         # that exists without its state row could never be told apart from a forged one.
@@ -406,10 +473,13 @@ class _QuarantineFile:
     def __init__(self, directory: Path) -> None:
         make_private_dir(directory)
         self.path = directory / (secrets.token_hex(16) + QUARANTINE_SUFFIX)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
-        self._fh = os.fdopen(fd, "wb", buffering=1024 * 1024)
+        self._fd = os.open(
+            self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE
+        )
+        self._out = _BackgroundWriter(self._fd)
         self._dek = new_dek()
-        self._writer = StreamWriter(self._fh, self._dek)
+        self._writer = StreamWriter(self._out, self._dek)  # type: ignore[arg-type]
+        self._open = True
         self.size = 0
 
     def write(self, data: bytes) -> int:
@@ -417,19 +487,30 @@ class _QuarantineFile:
         self.size += len(data)
         return len(data)
 
+    def _close(self) -> None:
+        if self._open:
+            self._open = False
+            os.close(self._fd)
+
     def commit(self) -> None:
-        self._writer.finish()
-        self._fh.close()
+        try:
+            self._writer.finish()
+            self._out.finish(sync=False)  # staging only: no fsync needed
+        finally:
+            self._close()
 
     def abort(self) -> None:
-        with contextlib.suppress(OSError):
-            self._fh.close()
+        self._out.abandon()
+        self._close()
         self.delete()
 
     def open(self) -> BinaryIO:
         return open_stream(self.path.open("rb"), self._dek, close_source=True)
 
     def delete(self) -> None:
+        if self._open:
+            self._out.abandon()
+            self._close()
         with contextlib.suppress(OSError):
             self.path.unlink()
 
@@ -723,15 +804,27 @@ def _process(
                 report.key_id = key_id
                 return trust.signer_for_key(s, key_id)
 
-            result = read_bundle(
-                path,
-                identities=identities,
-                find_signer=find_signer,
-                visitor=importer,
-                progress=progress,
-                cancel=cancel,
-            )
-            importer.finish()
+            try:
+                result = read_bundle(
+                    path,
+                    identities=identities,
+                    find_signer=find_signer,
+                    visitor=importer,
+                    progress=progress,
+                    cancel=cancel,
+                )
+                check_cancel(cancel)
+                importer.finish()
+                check_cancel(cancel)
+            except OSError as exc:
+                # the quarantine or the evidence store could not be written
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise FieldkitError(ErrorCode.DISK_FULL, path=str(vault.path)) from None
+                raise FieldkitError(
+                    ErrorCode.FILE_NOT_READABLE,
+                    path=str(vault.quarantine_dir),
+                    reason=exc.strerror or type(exc).__name__,
+                ) from None
             report.payload_bytes = result.payload_bytes
             report.encrypted_bytes = result.encrypted_bytes
             if dry_run:

@@ -49,13 +49,18 @@ from fieldkit.domain.evidence import (
     sniff_media_type,
 )
 from fieldkit.domain.progress import CancelToken, ProgressFn
+from fieldkit.i18n import _
 from fieldkit.services import media_worker
 from fieldkit.storage.audit import AuditLog
 from fieldkit.storage.changes import next_change_seq
 from fieldkit.storage.custody import CustodyLog, CustodyProblem, event_doc, utc_now
 from fieldkit.storage.evidence import CleanupReport, EvidenceStore, SealedFile
 from fieldkit.storage.fsutil import FILE_MODE, fsync_dir
-from fieldkit.storage.tables.evidence import EvidenceItemRow, EvidencePreviewRow
+from fieldkit.storage.tables.evidence import (
+    CustodyEventRow,
+    EvidenceItemRow,
+    EvidencePreviewRow,
+)
 from fieldkit.storage.tables.records import RecordLinkRow
 from fieldkit.storage.vault import Vault
 
@@ -63,6 +68,7 @@ if TYPE_CHECKING:
     from fieldkit.storage.records import RecordStore
 
 DOC_FORMAT = "fieldkit-evidence/1"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 _SNIFF_BYTES = 512
 _IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff"})
 _LINK_FIELDS = {
@@ -103,6 +109,47 @@ def _from_json(text: str | None) -> Any:
 def startup_cleanup(vault: Vault) -> CleanupReport:
     """Called by ``open_profile``: removes what an interrupted intake or purge left behind."""
     return EvidenceStore(vault).cleanup()
+
+
+def quick_check(vault: Vault) -> list[str]:
+    """For ``fieldkit check``: every stored file present with its size, every custody chain intact.
+
+    Cheap (no file is decrypted); ``evidence verify`` re-hashes the contents.
+    """
+    store = EvidenceStore(vault)
+    problems: list[str] = []
+    with vault.session() as session:
+        rows = session.execute(
+            select(EvidenceItemRow).where(EvidenceItemRow.state == ItemState.STORED.value)
+        ).scalars()
+        for row in rows:
+            status = store.file_status(row)
+            if status == "missing":
+                problems.append(_("evidence {id}: the stored file is missing").format(id=row.id))
+            elif status == "size":
+                problems.append(
+                    _("evidence {id}: the stored file has the wrong size").format(id=row.id)
+                )
+        orphaned = session.execute(
+            select(EvidenceItemRow.id).where(
+                ~select(CustodyEventRow.id)
+                .where(CustodyEventRow.item_id == EvidenceItemRow.id)
+                .exists()
+            )
+        ).scalars()
+        for item_id in orphaned:
+            problems.append(
+                _("evidence {id}: its custody log is empty (events were removed)").format(
+                    id=item_id
+                )
+            )
+        for problem in CustodyLog.verify(session, local_device=vault.device_id):
+            problems.append(
+                _("evidence {id}: custody event {seq}: {reason}").format(
+                    id=problem.item_id, seq=problem.seq, reason=_(problem.reason)
+                )
+            )
+    return problems
 
 
 class EvidenceService:
@@ -154,8 +201,9 @@ class EvidenceService:
             media_type = sniff_media_type(head, path.name)
             with self.store.files.writer_lock():
                 sealed = self.store.files.write(
-                    source, total=size, progress=progress, cancel=cancel
+                    source, total=size, progress=progress, cancel=cancel, source_name=str(path)
                 )
+                committing: list[str] = []
                 try:
                     return self._finish_add(
                         path,
@@ -166,12 +214,24 @@ class EvidenceService:
                         allow_duplicate,
                         make_preview,
                         purpose,
-                        progress,
+                        committing,
                         cancel,
                     )
                 except BaseException:
-                    self.store.files.delete(sealed.storage_name)
+                    # Before the commit began the file is surely unreferenced; after that (an
+                    # interrupt during or just after the commit) it may belong to a committed row,
+                    # so it is left to the start-up clean-up, which removes it only if it has none.
+                    if not committing or not self._row_exists(committing[0]):
+                        self.store.files.delete(sealed.storage_name)
                     raise
+
+    def _row_exists(self, item_id: str) -> bool:
+        """Whether an item row is committed; True when that cannot be told (keep the file)."""
+        try:
+            with self.vault.session() as session:
+                return session.get(EvidenceItemRow, item_id) is not None
+        except Exception:
+            return True
 
     def _finish_add(
         self,
@@ -183,7 +243,7 @@ class EvidenceService:
         allow_duplicate: bool,
         make_preview: bool,
         purpose: str | None,
-        progress: ProgressFn | None,
+        committing: list[str],
         cancel: CancelToken | None,
     ) -> AddResult:
         if not allow_duplicate:
@@ -196,13 +256,14 @@ class EvidenceService:
         item_id = str(uuid.uuid4())
         report: MediaReport | None = None
         thumbnail: bytes | None = None
+        preview: bytes | None = None
         claims_image = path.suffix.lower() in _IMAGE_SUFFIXES
         if make_preview and (media_type in PREVIEWABLE_TYPES or claims_image):
             # A file whose name claims an image is decoded too (in the sandbox), so that a
             # disguised or broken "photo" is reported instead of silently listed as data.
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            report, thumbnail = self._analyse_sealed(sealed)
+            report, thumbnail, preview = self._analyse_sealed(sealed)
         metadata = dict(report.embedded_metadata) if report is not None else {}
         flags = set(info.sensitive_flags)
         if metadata:
@@ -212,6 +273,9 @@ class EvidenceService:
             if "serial_number" in metadata:
                 flags.add(SensitiveFlag.DEVICE_SERIAL)
         now = utc_now()
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        committing.append(item_id)
         with self.vault.session() as session:
             consent = self._inherited_consent(session, links.interview_id)
             if consent is not None and consent.get("limited"):
@@ -259,17 +323,19 @@ class EvidenceService:
             )
             session.add(row)
             session.flush()
-            if thumbnail and report is not None:
-                session.add(
-                    EvidencePreviewRow(
-                        item_id=item_id,
-                        kind="thumbnail",
-                        media_type="image/jpeg",
-                        width=min(report.width or 0, media_worker.THUMBNAIL_EDGE),
-                        height=min(report.height or 0, media_worker.THUMBNAIL_EDGE),
-                        data=thumbnail,
+            for kind, image in (("thumbnail", thumbnail), ("preview", preview)):
+                if image:
+                    width, height = _jpeg_size(image)
+                    session.add(
+                        EvidencePreviewRow(
+                            item_id=item_id,
+                            kind=kind,
+                            media_type="image/jpeg",
+                            width=width,
+                            height=height,
+                            data=image,
+                        )
                     )
-                )
             self._write_links(session, item_id, links)
             action = {
                 CopyRole.ORIGINAL: CustodyAction.COLLECTED,
@@ -311,7 +377,7 @@ class EvidenceService:
             item = self._item(session, row)
         return AddResult(str(path), "added", item, report)
 
-    def _analyse_sealed(self, sealed: SealedFile) -> tuple[MediaReport, bytes | None]:
+    def _analyse_sealed(self, sealed: SealedFile) -> media_worker.MediaResult:
         from fieldkit.crypto.stream import StreamReader
 
         raw = self.store.files.open_raw(sealed.storage_name)
@@ -509,6 +575,18 @@ class EvidenceService:
             preview = session.get(EvidencePreviewRow, (item_id, "thumbnail"))
             return bytes(preview.data) if preview is not None else None
 
+    def preview(self, item_id: str, *, purpose: str | None = None) -> bytes | None:
+        """The larger JPEG preview for the viewer; showing it is a "viewed" custody event."""
+        with self.vault.session() as session:
+            row = self.store.get_row(session, item_id)
+            found = session.get(EvidencePreviewRow, (item_id, "preview"))
+            if found is None:
+                return None
+            self._custody(
+                session, row, CustodyAction.VIEWED, purpose=purpose, details={"what": "preview"}
+            )
+            return bytes(found.data)
+
     def metadata_doc(self, item_id: str) -> dict[str, Any]:
         """The exchange form of an item's description (for bundles): no storage details."""
         with self.vault.session() as session:
@@ -586,10 +664,23 @@ class EvidenceService:
             return CustodyLog.events(session, item_id)
 
     def verify_custody(self, item_id: str | None = None) -> list[CustodyProblem]:
+        """Every hash and link of the custody log (one item or all); empty when intact."""
         with self.vault.session() as session:
             if item_id is not None:
                 self.store.get_row(session, item_id)
-            return CustodyLog.verify(session, item_id, local_device=self.vault.device_id)
+            problems = CustodyLog.verify(session, item_id, local_device=self.vault.device_id)
+            query = select(EvidenceItemRow.id).where(
+                ~select(CustodyEventRow.id)
+                .where(CustodyEventRow.item_id == EvidenceItemRow.id)
+                .exists()
+            )
+            if item_id is not None:
+                query = query.where(EvidenceItemRow.id == item_id)
+            for empty in session.execute(query).scalars():
+                problems.append(
+                    CustodyProblem(empty, self.vault.device_id, 0, N_("the custody log is empty"))
+                )
+            return problems
 
     # -- verify -----------------------------------------------------------------------------
 
@@ -732,9 +823,7 @@ class EvidenceService:
         size = 0
         try:
             with self.store.open_row(row) as reader:
-                fd = os.open(
-                    partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE
-                )
+                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, FILE_MODE)
                 with open(fd, "wb", buffering=0) as sink:
                     buffer = bytearray(CHUNK_SIZE * IO_BATCH)
                     while n := reader.readinto(buffer):
@@ -1088,7 +1177,7 @@ class _TamperMapping(io.BufferedIOBase):
 def _open_source(path: Path) -> Iterator[tuple[io.BufferedReader[Any], int]]:
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise FieldkitError(
             ErrorCode.FILE_NOT_READABLE, path=str(path), reason="no such file"
@@ -1125,6 +1214,22 @@ def _column_value(name: str, value: Any) -> Any:
     if hasattr(value, "value"):
         return value.value
     return value
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a JPEG made by the media worker (its SOF marker), else (0, 0)."""
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return (0, 0)
+        marker = data[i + 1]
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            height = int.from_bytes(data[i + 5 : i + 7], "big")
+            width = int.from_bytes(data[i + 7 : i + 9], "big")
+            return (width, height)
+        i += 2 + length
+    return (0, 0)
 
 
 def _is_uuid(value: str) -> bool:

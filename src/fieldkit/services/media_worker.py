@@ -10,7 +10,7 @@ Pillow's ``DecompressionBombWarning`` into an error; the parent adds a wall-cloc
 the child when it is exceeded.
 
 Result on stdout: 4-byte big-endian length, a JSON object (status, reason, width, height, format,
-embedded_metadata, thumbnail_size), then the thumbnail JPEG bytes.
+embedded_metadata, thumbnail_size, preview_size), then the thumbnail and the preview JPEG bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, NamedTuple
 
 from fieldkit.domain.errors import N_
 from fieldkit.domain.evidence import MediaReport, PreviewStatus
@@ -35,7 +35,8 @@ MEMORY_LIMIT: Final = 1536 * 1024 * 1024
 CPU_SECONDS: Final = 20
 WALL_SECONDS: Final = 30.0
 THUMBNAIL_EDGE: Final = 320
-MAX_OUTPUT_BYTES: Final = 4 * 1024 * 1024
+PREVIEW_EDGE: Final = 1600
+MAX_OUTPUT_BYTES: Final = 8 * 1024 * 1024
 _TEXT_LIMIT = 200
 
 # Reasons are fixed English phrases (translated for display); they never carry file content.
@@ -54,6 +55,12 @@ REASON_WORKER = N_("the preview process failed")
 # --------------------------------------------------------------------------------------------
 
 
+class MediaResult(NamedTuple):
+    report: MediaReport
+    thumbnail: bytes | None  # JPEG, longest edge THUMBNAIL_EDGE
+    preview: bytes | None  # JPEG, longest edge PREVIEW_EDGE, for the viewer
+
+
 def analyse_image(
     source: BinaryIO,
     *,
@@ -61,8 +68,8 @@ def analyse_image(
     max_pixels: int = MAX_PIXELS,
     memory_limit: int = MEMORY_LIMIT,
     cpu_seconds: int = CPU_SECONDS,
-) -> tuple[MediaReport, bytes | None]:
-    """Feed ``source`` (plaintext, read in chunks) to a limited child; return report and thumbnail.
+) -> MediaResult:
+    """Feed ``source`` (plaintext, read in chunks) to a limited child; report and JPEGs back.
 
     Never raises for a bad image: a hostile or broken file gives a report with status
     ``hostile`` or ``failed`` and a reason.
@@ -87,7 +94,7 @@ def analyse_image(
             close_fds=True,
         )
     except OSError:
-        return MediaReport(status=PreviewStatus.FAILED, reason=REASON_WORKER), None
+        return _failed(PreviewStatus.FAILED, REASON_WORKER)
     assert proc.stdin is not None
     assert proc.stdout is not None
     stdin, stdout = proc.stdin, proc.stdout
@@ -140,23 +147,31 @@ def analyse_image(
     reader.join(timeout=5)
     stdout.close()
     if too_large.is_set():
-        return MediaReport(status=PreviewStatus.FAILED, reason=REASON_TOO_LARGE), None
+        return _failed(PreviewStatus.FAILED, REASON_TOO_LARGE)
     if timed_out:
-        return MediaReport(status=PreviewStatus.HOSTILE, reason=REASON_TIME), None
+        return _failed(PreviewStatus.HOSTILE, REASON_TIME)
     return _parse_result(proc.returncode, bytes(output))
 
 
-def _parse_result(returncode: int, output: bytes) -> tuple[MediaReport, bytes | None]:
+def _failed(status: PreviewStatus, reason: str) -> MediaResult:
+    return MediaResult(MediaReport(status=status, reason=reason), None, None)
+
+
+def _parse_result(returncode: int, output: bytes) -> MediaResult:
     if returncode != 0:
         # Killed by the CPU limit (SIGXCPU/SIGKILL) or died of the memory limit.
-        reason = REASON_TIME if returncode in (-24, -9) else REASON_MEMORY
-        return MediaReport(status=PreviewStatus.HOSTILE, reason=reason), None
+        return _failed(
+            PreviewStatus.HOSTILE, REASON_TIME if returncode in (-24, -9) else REASON_MEMORY
+        )
     try:
         (length,) = struct.unpack(">I", output[:4])
         header = json.loads(output[4 : 4 + length])
-        thumbnail = output[4 + length :]
-        if len(thumbnail) != int(header.get("thumbnail_size", 0)):
+        thumbnail_size = int(header.get("thumbnail_size", 0))
+        preview_size = int(header.get("preview_size", 0))
+        body = output[4 + length :]
+        if len(body) != thumbnail_size + preview_size:
             raise ValueError("size")
+        thumbnail, preview = body[:thumbnail_size], body[thumbnail_size:]
         report = MediaReport(
             status=PreviewStatus(header["status"]),
             reason=header.get("reason"),
@@ -166,11 +181,11 @@ def _parse_result(returncode: int, output: bytes) -> tuple[MediaReport, bytes | 
             embedded_metadata=header.get("embedded_metadata") or {},
         )
     except (ValueError, KeyError, TypeError, struct.error):
-        return MediaReport(status=PreviewStatus.FAILED, reason=REASON_WORKER), None
-    return report, (thumbnail or None)
+        return _failed(PreviewStatus.FAILED, REASON_WORKER)
+    return MediaResult(report, thumbnail or None, preview or None)
 
 
-def analyse_bytes(data: bytes, **kwargs: Any) -> tuple[MediaReport, bytes | None]:
+def analyse_bytes(data: bytes, **kwargs: Any) -> MediaResult:
     """Convenience for small in-memory images (tests, the desktop program's previews)."""
     return analyse_image(io.BytesIO(data), **kwargs)
 
@@ -181,7 +196,10 @@ def analyse_bytes(data: bytes, **kwargs: Any) -> tuple[MediaReport, bytes | None
 
 
 def _limit_resources(memory_limit: int, cpu_seconds: int) -> None:
-    import resource
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows: only the parent's wall-clock limit applies
+        return
 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
@@ -265,20 +283,29 @@ def _child(max_pixels: int, memory_limit: int, cpu_seconds: int) -> int:
     _limit_resources(memory_limit, cpu_seconds)
     data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     result: dict[str, Any]
-    thumbnail = b""
+    thumbnail = preview = b""
     if len(data) > MAX_INPUT_BYTES:
         result = {"status": PreviewStatus.FAILED.value, "reason": REASON_TOO_LARGE}
     else:
-        result, thumbnail = _decode(data, max_pixels)
+        result, thumbnail, preview = _decode(data, max_pixels)
     result["thumbnail_size"] = len(thumbnail)
+    result["preview_size"] = len(preview)
     header = json.dumps(result, ensure_ascii=True, allow_nan=False).encode()
     out = sys.stdout.buffer
-    out.write(struct.pack(">I", len(header)) + header + thumbnail)
+    out.write(struct.pack(">I", len(header)) + header + thumbnail + preview)
     out.flush()
     return 0
 
 
-def _decode(data: bytes, max_pixels: int) -> tuple[dict[str, Any], bytes]:
+def _jpeg(image: Any, edge: int) -> bytes:
+    copy = image.copy()
+    copy.thumbnail((edge, edge))
+    out = io.BytesIO()
+    copy.convert("RGB").save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def _decode(data: bytes, max_pixels: int) -> tuple[dict[str, Any], bytes, bytes]:
     import warnings
 
     from PIL import Image, ImageOps, UnidentifiedImageError
@@ -293,32 +320,34 @@ def _decode(data: bytes, max_pixels: int) -> tuple[dict[str, Any], bytes]:
         with Image.open(io.BytesIO(data)) as image:
             info = {"width": image.width, "height": image.height, "format": image.format}
             if image.width * image.height > max_pixels:
-                return {"status": hostile, "reason": REASON_TOO_MANY_PIXELS, **info}, b""
+                return {"status": hostile, "reason": REASON_TOO_MANY_PIXELS, **info}, b"", b""
             try:
                 metadata = _read_exif(image)
             except (ValueError, TypeError, KeyError, IndexError, OSError, SyntaxError):
                 metadata = {"unreadable": True}
-            image.draft("RGB", (THUMBNAIL_EDGE * 2, THUMBNAIL_EDGE * 2))
+            image.draft("RGB", (PREVIEW_EDGE, PREVIEW_EDGE))
             upright = ImageOps.exif_transpose(image) or image
-            upright.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
-            rgb = upright.convert("RGB")
-            out = io.BytesIO()
-            rgb.save(out, format="JPEG", quality=80)
+            preview = _jpeg(upright, PREVIEW_EDGE)
+            thumbnail = _jpeg(upright, THUMBNAIL_EDGE)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return {"status": hostile, "reason": REASON_TOO_MANY_PIXELS, **info}, b""
+        return {"status": hostile, "reason": REASON_TOO_MANY_PIXELS, **info}, b"", b""
     except MemoryError:
-        return {"status": hostile, "reason": REASON_MEMORY, **info}, b""
+        return {"status": hostile, "reason": REASON_MEMORY, **info}, b"", b""
     except UnidentifiedImageError:
-        return {"status": failed, "reason": REASON_NOT_IMAGE, **info}, b""
+        return {"status": failed, "reason": REASON_NOT_IMAGE, **info}, b"", b""
     except ValueError as exc:
         # Pillow raises ValueError for text chunks beyond its limits, among others.
         text = str(exc).lower()
         reason = REASON_METADATA if ("chunk" in text or "too large" in text) else REASON_DAMAGED
-        return {
-            "status": hostile if reason == REASON_METADATA else failed,
-            "reason": reason,
-            **info,
-        }, b""
+        return (
+            {
+                "status": hostile if reason == REASON_METADATA else failed,
+                "reason": reason,
+                **info,
+            },
+            b"",
+            b"",
+        )
     except (
         OSError,
         SyntaxError,
@@ -330,9 +359,11 @@ def _decode(data: bytes, max_pixels: int) -> tuple[dict[str, Any], bytes]:
         ZeroDivisionError,
         RecursionError,
     ):
-        return {"status": failed, "reason": REASON_DAMAGED, **info}, b""
-    return {"status": PreviewStatus.OK.value, "embedded_metadata": metadata, **info}, (
-        out.getvalue()
+        return {"status": failed, "reason": REASON_DAMAGED, **info}, b"", b""
+    return (
+        {"status": PreviewStatus.OK.value, "embedded_metadata": metadata, **info},
+        thumbnail,
+        preview,
     )
 
 

@@ -82,9 +82,13 @@ def profile_info(vault: Vault) -> ProfileInfo:
         for table in Base.metadata.sorted_tables:
             if table.name in ("profile_meta", "change_counter", "alembic_version"):
                 continue
-            if table.name.endswith(("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")):
+            if table.name.endswith(
+                ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")
+            ):
                 continue
-            counts[table.name] = int(s.execute(select(func.count()).select_from(table)).scalar_one())
+            counts[table.name] = int(
+                s.execute(select(func.count()).select_from(table)).scalar_one()
+            )
     kdf = vault.kdf
     return ProfileInfo(
         path=str(vault.path),
@@ -130,5 +134,11 @@ def check_profile(vault: Vault) -> CheckReport:
     """The database checks, then each area's own verification (areas add theirs to `extra`)."""
     database = vault.check()
     extra: dict[str, list[str]] = {}
+    from fieldkit.services.evidence import quick_check as evidence_check
+
+    extra["evidence"] = evidence_check(vault)
+    from fieldkit.services.audit import problem_lines as audit_problems
+
+    extra["audit"] = audit_problems(vault)
     ok = database.ok and not any(extra.values())
     return CheckReport(ok=ok, database=database, extra=extra)

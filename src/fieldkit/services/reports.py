@@ -11,10 +11,8 @@ Cancelling, or any failure, leaves the destination as it was.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import io
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +24,7 @@ from sqlalchemy.orm import Session
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.export.reports.case_file import build_case_file
-from fieldkit.export.reports.common import BuildControl, ReportMeta
+from fieldkit.export.reports.common import CONFIDENTIALITY_BANNERS, BuildControl, ReportMeta
 from fieldkit.export.reports.data import (
     CaseFileData,
     EvidenceView,
@@ -36,7 +34,7 @@ from fieldkit.export.reports.data import (
 from fieldkit.export.reports.signature import sign_detached
 from fieldkit.export.reports.visit_report import build_visit_report
 from fieldkit.i18n import SUPPORTED_LANGUAGES, get_translator
-from fieldkit.storage.fsutil import fsync_dir
+from fieldkit.storage.fsutil import atomic_write_bytes
 from fieldkit.storage.records import LinkView, RecordStore
 from fieldkit.storage.records import RecordView as StoredRecord
 from fieldkit.storage.search import RecordFilters
@@ -113,11 +111,13 @@ class ReportService:
         _report(progress, 0, 0, "gathering")
         data = self.gather_visit(visit_id, cancel)
         check_cancel(cancel)
+        level = data.visit.data.get("report_confidentiality")
         meta = self._meta(
             translator,
             _("Visit report {code}").format(code=_short(data.visit.id)),
             include_names=False,
-            prepared_by=prepared_by,
+            prepared_by=prepared_by or str(data.visit.data.get("prepared_by") or ""),
+            confidentiality=level if level in CONFIDENTIALITY_BANNERS else "confidential",
         )
         buffer = io.BytesIO()
         pages = build_visit_report(
@@ -296,7 +296,13 @@ class ReportService:
         return get_translator(lang)
 
     def _meta(
-        self, translator: Any, title: str, *, include_names: bool, prepared_by: str
+        self,
+        translator: Any,
+        title: str,
+        *,
+        include_names: bool,
+        prepared_by: str,
+        confidentiality: str = "confidential",
     ) -> ReportMeta:
         return ReportMeta(
             translator=translator,
@@ -307,6 +313,7 @@ class ReportService:
             document_title=title,
             prepared_by=prepared_by,
             include_names=include_names,
+            confidentiality=confidentiality,
         )
 
     @staticmethod
@@ -362,27 +369,12 @@ def _signature_path(target: Path) -> Path:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Temporary name in the same folder → write → fsync → rename → fsync the folder."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    """Temporary name beside the target → fsync → rename → fsync the folder (fsutil)."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
+        atomic_write_bytes(path, data)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise FieldkitError(ErrorCode.DISK_FULL, path=str(path.parent)) from exc
         raise FieldkitError(
-            ErrorCode.REPORT_FAILED, reason=f"{path}: {exc.strerror or exc}"
+            ErrorCode.REPORT_FAILED, reason=f"{path}: {exc.strerror or type(exc).__name__}"
         ) from exc
 
 

@@ -14,7 +14,9 @@ from fieldkit.storage.tables.profile import ChangeCounter
 
 def next_change_seq(session: Session) -> int:
     """Take the next change number inside the caller's transaction."""
-    session.execute(update(ChangeCounter).where(ChangeCounter.id == 1).values(value=ChangeCounter.value + 1))
+    session.execute(
+        update(ChangeCounter).where(ChangeCounter.id == 1).values(value=ChangeCounter.value + 1)
+    )
     value = session.execute(select(ChangeCounter.value).where(ChangeCounter.id == 1)).scalar_one()
     return int(value)
 

@@ -1,9 +1,9 @@
 """The SQLCipher engine: raw-key mode, the pragma sequence, and nothing else.
 
-The order matters and was measured (see the security brief, section 1): key first; silence SQLCipher's
-own logging; prove the key with a read; make sure this really is SQLCipher (the stdlib module ignores
-the key and would write plaintext); then the settings that keep plaintext off the disk and committed
-data safe.
+The order matters and was measured (see the security brief, section 1): key first; silence
+SQLCipher's own logging; prove the key with a read; make sure this really is SQLCipher (the stdlib
+module ignores the key and would write plaintext); then the settings that keep plaintext off the
+disk and committed data safe.
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def connect_raw(db_path: Path, key: bytes) -> sqlcipher3.Connection:
 def _forbid_attach(conn: Any, _record: Any) -> None:
     # ATTACH with an empty key plus sqlcipher_export() writes a plaintext copy: never allow it.
     def authorizer(action: int, *_args: Any) -> int:
-        return sqlcipher3.SQLITE_DENY if action == sqlcipher3.SQLITE_ATTACH else sqlcipher3.SQLITE_OK
+        denied = action == sqlcipher3.SQLITE_ATTACH
+        return int(sqlcipher3.SQLITE_DENY if denied else sqlcipher3.SQLITE_OK)
 
     conn.set_authorizer(authorizer)
 

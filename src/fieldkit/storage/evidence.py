@@ -58,6 +58,8 @@ try:  # POSIX advisory locks; elsewhere the single-process rule of the program i
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
+# Never follow a symbolic link planted in the store; binary mode where that flag exists.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 STORE_KEY_PURPOSE = "evidence-store"
 DEDUP_KEY_PURPOSE = "evidence-dedup"
 PARTIAL_SUFFIX = ".partial"
@@ -123,7 +125,7 @@ class FileStore:
             yield True
             return
         self.ensure()
-        fd = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+        fd = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT | _NOFOLLOW, FILE_MODE)
         try:
             flags = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
             if not blocking:
@@ -150,6 +152,7 @@ class FileStore:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
         stage: str = "storing",
+        source_name: str | None = None,
     ) -> SealedFile:
         """Hash and encrypt ``source`` into a new file in one pass; atomic and constant memory.
 
@@ -172,7 +175,7 @@ class FileStore:
         reported = -1
         last_report = 0.0
         try:
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, FILE_MODE)
             with open(fd, "wb", buffering=0, closefd=True) as sink:
                 writer = StreamWriter(sink, dek)
                 buffer = bytearray(CHUNK_SIZE * IO_BATCH)
@@ -212,7 +215,7 @@ class FileStore:
             if isinstance(exc, _SourceReadError):
                 raise FieldkitError(
                     ErrorCode.FILE_NOT_READABLE,
-                    path=getattr(source, "name", "?"),
+                    path=source_name or str(getattr(source, "name", "?")),
                     reason=exc.exc.strerror or type(exc.exc).__name__,
                 ) from exc
             if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -240,7 +243,7 @@ class FileStore:
     # -- reading and removing ---------------------------------------------------------------
 
     def open_raw(self, storage_name: str) -> BinaryIO:
-        fd = os.open(self.path_for(storage_name), os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(self.path_for(storage_name), os.O_RDONLY | _NOFOLLOW)
         return open(fd, "rb", buffering=0)
 
     def delete(self, storage_name: str) -> None:

@@ -40,6 +40,7 @@ from fieldkit.domain.forms import RECORD_TYPES, FieldDef, FieldType, FormTemplat
 from fieldkit.domain.forms import load_template as _load_template
 from fieldkit.domain.records import IndexFields, index_fields
 from fieldkit.domain.validation import validate_record
+from fieldkit.i18n import N_, _
 from fieldkit.storage.audit import AuditItem, AuditLog, sha256_hex, utc_now
 from fieldkit.storage.changes import current_change_seq, next_change_seq
 from fieldkit.storage.search import Order, RecordFilters, SearchIndex
@@ -243,6 +244,9 @@ def _version_view(row: RecordVersionRow, in_conflict: bool = False) -> RecordVer
     )
 
 
+_NESTED = frozenset({FieldType.GROUP, FieldType.BODY_MAP, FieldType.CONSENT})
+
+
 def iter_refs(
     fields: Sequence[FieldDef], data: Mapping[str, Any], prefix: str = ""
 ) -> Iterator[tuple[str, FieldDef, str, Mapping[str, Any]]]:
@@ -252,7 +256,7 @@ def iter_refs(
         if value is None:
             continue
         path = f"{prefix}{f.id}"
-        if f.type == FieldType.GROUP:
+        if f.type in _NESTED:
             items = value if isinstance(value, list) else [value]
             for i, item in enumerate(items):
                 if isinstance(item, Mapping):
@@ -1011,13 +1015,13 @@ def _ref_issues(refs: Sequence[_Ref], own_id: str, known: _Known) -> list[Valida
         allowed = _REF_TARGET.get(f.type) or tuple(f.targets or RECORD_TYPES)
         found = known.get(target)
         if target == own_id:
-            issues.append(ValidationIssue(path, "cannot refer to the record itself"))
+            issues.append(ValidationIssue(path, N_("cannot refer to the record itself")))
         elif found is None:
-            issues.append(ValidationIssue(path, "refers to a record that does not exist"))
+            issues.append(ValidationIssue(path, N_("refers to a record that does not exist")))
         elif found[1]:
-            issues.append(ValidationIssue(path, "refers to a deleted record"))
+            issues.append(ValidationIssue(path, N_("refers to a deleted record")))
         elif found[0] not in allowed:
-            issues.append(ValidationIssue(path, f"must refer to a {' or '.join(allowed)} record"))
+            issues.append(ValidationIssue(path, N_("refers to a record of the wrong type")))
     return issues
 
 
@@ -1080,45 +1084,45 @@ def _checked_document(doc: Mapping[str, Any]) -> tuple[dict[str, Any], FormTempl
     shown = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else "?"
 
     def bad(reason: str) -> FieldkitError:
-        return FieldkitError(ErrorCode.RECORD_INVALID, id=shown, reason=reason)
+        return FieldkitError(ErrorCode.RECORD_INVALID, id=shown, reason=_(reason))
 
     if not isinstance(doc, Mapping) or set(doc) != DOC_KEYS:
-        raise bad("the version document has missing or unexpected fields")
+        raise bad(N_("the version document has missing or unexpected fields"))
     try:
         if (
             str(uuid.UUID(str(doc["id"]))) != doc["id"]
             or str(uuid.UUID(str(doc["origin_device"]))) != doc["origin_device"]
         ):
-            raise bad("an id is not a canonical UUID")
+            raise bad(N_("an id is not a canonical UUID"))
     except ValueError:
-        raise bad("an id is not a UUID") from None
+        raise bad(N_("an id is not a UUID")) from None
     revision = doc["revision"]
     if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
-        raise bad("the revision is not a positive integer")
+        raise bad(N_("the revision is not a positive integer"))
     if doc["type"] not in RECORD_TYPES:
-        raise bad("unknown record type")
+        raise bad(N_("unknown record type"))
     for name in ("created_at", "updated_at"):
         value = doc[name]
         if not isinstance(value, str) or not 10 <= len(value) <= 40:
-            raise bad(f"{name} is not a time")
+            raise bad(N_("a time is not valid"))
     for name in ("confidential", "deleted"):
         if not isinstance(doc[name], bool):
-            raise bad(f"{name} is not true or false")
+            raise bad(N_("a flag is not true or false"))
     version = doc["template_version"]
     if (
         not isinstance(version, int)
         or isinstance(version, bool)
         or not isinstance(doc["template_id"], str)
     ):
-        raise bad("the template is not named correctly")
+        raise bad(N_("the template is not named correctly"))
     if not isinstance(doc["data"], Mapping):
-        raise bad("data is not an object")
+        raise bad(N_("data is not an object"))
     template = load_template(doc["template_id"], version)
     if template.record_type != doc["type"]:
-        raise bad("the template does not match the record type")
+        raise bad(N_("the template does not match the record type"))
     normalised = validate_record(template.id, dict(doc["data"]), template=template)
     if normalised != doc["data"]:
-        raise bad("the data is not in its normalised form")
+        raise bad(N_("the data is not in its normalised form"))
     clean = dict(doc)
     clean["data"] = dict(doc["data"])
     try:

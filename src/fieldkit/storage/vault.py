@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -152,7 +152,7 @@ class Vault:
             seed, public = new_signing_key()
             with engine.begin() as conn:
                 conn.execute(
-                    ProfileMeta.__table__.insert().values(
+                    insert(ProfileMeta).values(
                         id=1,
                         profile_id=profile_id,
                         role=role.value,
@@ -272,7 +272,9 @@ class Vault:
         """SQLCipher's page HMAC check over the whole file and SQLite's own integrity check."""
         if self._master_key is None:
             raise FieldkitError(ErrorCode.PROFILE_LOCKED)
-        return _integrity(database_path(self.path), derive_subkey(self._master_key, SQLCIPHER_PURPOSE))
+        return _integrity(
+            database_path(self.path), derive_subkey(self._master_key, SQLCIPHER_PURPOSE)
+        )
 
     def database_revision(self) -> str | None:
         return migrate.current_revision(self.engine)
@@ -360,6 +362,7 @@ def _sidecars(db: Path) -> tuple[Path, ...]:
 
 
 def _short_reason(exc: BaseException) -> str:
-    text_ = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text_ = (
+        str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+    )
     return text_[:200]
-

@@ -31,7 +31,14 @@ from PySide6.QtWidgets import (
 from fieldkit.domain.profile import Role
 from fieldkit.i18n import _, ngettext
 from fieldkit.ui.clipboard import ClipboardGuard
-from fieldkit.ui.common import heading, language, plain_label, short_id, status_label, type_name
+from fieldkit.ui.common import (
+    heading,
+    language,
+    plain_label,
+    short_id,
+    short_type_name,
+    status_label,
+)
 from fieldkit.ui.messages import error_text
 from fieldkit.ui.tasks import TaskRunner
 
@@ -95,6 +102,11 @@ def load_case_file(vault: Any, case_id: str) -> CaseFile:
                 record = other_record(link, interview.id)
                 if record is not None and record.type == "visit":
                     visits.append(record)
+            elif link.kind == "interview_person":
+                # The person interviewed belongs to the case file even without an explicit link.
+                record = other_record(link, interview.id)
+                if record is not None and record.type == "person":
+                    persons.append((record, ""))
     return CaseFile(
         case=case,
         persons=persons,
@@ -190,7 +202,7 @@ class CaseView(QWidget):
         buttons.addWidget(self.edit_button)
         self.add_buttons: dict[str, QPushButton] = {}
         for form_id in ("person", "interview", "visit"):
-            button = QPushButton(_("Add {kind}…").format(kind=type_name(form_id).lower()))
+            button = QPushButton(_("Add {kind}…").format(kind=short_type_name(form_id).lower()))
             button.setObjectName(f"add_{form_id}_button")
             button.clicked.connect(lambda _c=False, f=form_id: self._on_add_clicked(f))
             buttons.addWidget(button)
@@ -346,7 +358,7 @@ class CaseView(QWidget):
         try:
             from fieldkit.domain.vocabularies import load_vocabulary
 
-            return load_vocabulary("roles").label(role, language())
+            return load_vocabulary("event_roles").label(role, language())
         except Exception:
             return role
 
@@ -371,7 +383,7 @@ class CaseView(QWidget):
                 value = data.get(field.id)
                 if value in (None, "", [], {}):
                     continue
-                rows.append((field.label.get(lang), _display(field, value, lang)))
+                rows.append((field.label.get(lang), display_value(field, value, lang)))
             if not rows:
                 continue
             self.summary_form.addRow(heading(section.label.get(lang), 1.05))
@@ -508,7 +520,7 @@ def _dates(record: Any) -> str:
     return start or end or ""
 
 
-def _display(field: Any, value: Any, lang: str) -> str:
+def display_value(field: Any, value: Any, lang: str) -> str:
     """A field value with vocabulary codes turned into labels where the field has a vocabulary."""
     vocab_id = getattr(field, "vocabulary", None)
     if vocab_id and isinstance(value, (str, list)):

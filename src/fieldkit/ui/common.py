@@ -70,6 +70,12 @@ def type_name(form_id: str) -> str:
         return _(_TYPE_NAMES.get(form_id, form_id))
 
 
+def short_type_name(form_id: str) -> str:
+    """A short name of the record type for buttons and menus ("visit", not the template's
+    full title)."""
+    return _(_TYPE_NAMES.get(form_id, form_id))
+
+
 def type_plural(form_id: str) -> str:
     return _(_TYPE_PLURALS.get(form_id, form_id))
 

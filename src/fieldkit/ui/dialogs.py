@@ -111,11 +111,10 @@ def close_all() -> int:
     """Reject every tracked dialog (on lock); returns how many were closed."""
     closed = 0
     for dialog in reversed(list(_open)):
-        try:
-            dialog.reject()
-            dialog.close()
-        except RuntimeError:  # already deleted by Qt
-            pass
+        # done() rather than reject(): a lock closes without asking anything (an editor's
+        # "save your changes?" must not hold the lock up). RuntimeError: Qt deleted it already.
+        with contextlib.suppress(RuntimeError):
+            dialog.done(QDialog.DialogCode.Rejected.value)
         closed += 1
         _untrack(dialog)
     return closed

@@ -154,7 +154,8 @@ class ScreenLockListener(QObject):
         for bus, interface, name, slot in wanted:
             if not bus.isConnected():
                 continue
-            if bus.connect("", "", interface, name, self, SLOT(slot).encode()):
+            # PySide6 takes the SLOT() string here, whatever its type stubs say.
+            if bus.connect("", "", interface, name, self, SLOT(slot)):  # type: ignore[call-overload]
                 self.sources.append(f"{interface}.{name}")
         log.info("listening for screen lock on %d D-Bus signal(s)", len(self.sources))
         return list(self.sources)

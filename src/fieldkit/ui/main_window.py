@@ -42,9 +42,9 @@ from fieldkit.ui.clipboard import ClipboardGuard
 from fieldkit.ui.common import (
     RECORD_TYPES,
     plain_label,
+    short_type_name,
     status_choices,
     status_label,
-    type_name,
     type_plural,
 )
 from fieldkit.ui.editing import RecordEditorHost
@@ -142,7 +142,7 @@ class MainWindow(QMainWindow):
                 continue
             self.new_record_actions[form_id] = self._action(
                 f"actionNew_{form_id}",
-                _("New {kind}…").format(kind=type_name(form_id).lower()),
+                _("New {kind}…").format(kind=short_type_name(form_id).lower()),
                 lambda f=form_id: self.new_record(f),
             )
         self.action_export = self._action(

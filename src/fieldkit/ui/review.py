@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.i18n import N_, _, ngettext
 from fieldkit.ui import dialogs
-from fieldkit.ui.case_view import CaseFile, format_value, load_case_file
+from fieldkit.ui.case_view import CaseFile, display_value, format_value, load_case_file
 from fieldkit.ui.clipboard import ClipboardGuard
 from fieldkit.ui.common import heading, language, plain_label, short_id, type_name
 from fieldkit.ui.messages import error_text, is_cancelled, show_error
@@ -329,7 +329,7 @@ class ReviewWindow(QDialog):
                     value = record.data.get(f.id)
                     if value in (None, "", [], {}):
                         continue
-                    section_lines.append(f"  {f.label.get(lang)}: {format_value(value)}")
+                    section_lines.append(f"  {f.label.get(lang)}: {display_value(f, value, lang)}")
                 if section_lines:
                     lines.append(section.label.get(lang))
                     lines.extend(section_lines)

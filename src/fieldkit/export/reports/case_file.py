@@ -346,7 +346,7 @@ class CaseFileBuilder:
                     1,
                 )
             )
-            out.append(para(self._interview_line(interview, template), s.note))
+            out.append(para(self._interview_line(interview), s.note))
             out.extend(
                 render_record(
                     template, interview.data, self.ctx, allow_identifying=allow, section_style=s.h3
@@ -365,7 +365,7 @@ class CaseFileBuilder:
         decisions = [self.names.get(pid) for pid in ids]
         return bool(decisions) and all(d is not None and d.show for d in decisions)
 
-    def _interview_line(self, interview: RecordView, template: FormTemplate) -> str:
+    def _interview_line(self, interview: RecordView) -> str:
         parts = [
             self._("revision {n}").format(n=interview.revision),
             self._("last changed {time}").format(time=fmt_timestamp(interview.updated_at)),
@@ -475,7 +475,7 @@ class CaseFileBuilder:
             (self._("Type"), item_type_label(item.item_type, self.t)),
             (self._("Copy"), copy_role_label(item.copy_role, self.t)),
             (self._("Format"), item.media_type),
-            (self._("Size"), fmt_size(item.size, self._)),
+            (self._("Size"), fmt_size(item.size, self.t)),
             (self._("Collected by"), self.ctx.text(item.collected_by)),
             (self._("Collected at"), fmt_timestamp(item.collected_at)),
             (self._("Item id"), Paragraph(markup(item.id), s.cell_mono)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -44,11 +44,12 @@ from fieldkit.export.reports.styles import (
 )
 from fieldkit.i18n import N_, Translator
 
-PAGE_WIDTH, PAGE_HEIGHT = A4
-MARGIN_X = 18 * mm
-MARGIN_TOP = 20 * mm
-MARGIN_BOTTOM = 20 * mm
-CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
+PAGE_WIDTH: float = float(A4[0])
+PAGE_HEIGHT: float = float(A4[1])
+MARGIN_X: float = 18 * float(mm)
+MARGIN_TOP: float = 20 * float(mm)
+MARGIN_BOTTOM: float = 20 * float(mm)
+CONTENT_WIDTH: float = PAGE_WIDTH - 2 * MARGIN_X
 
 # Characters that must never reach a PDF text run: C0/C1 controls other than tab and newline, and
 # bidirectional overrides that could make printed text read differently from what was stored.
@@ -62,6 +63,12 @@ CONFIDENTIALITY_BANNERS = {
         "Do not copy or pass on without authorisation."
     ),
     "internal": N_("INTERNAL: for the organisation and its legal advisers only."),
+    # The visit form's "report confidentiality" levels (vocabulary report_confidentiality).
+    "to_facility": N_("RESTRICTED: for the administration of the facility visited."),
+    "to_ministry": N_(
+        "RESTRICTED: for the facility's administration and its supervising ministry or agency."
+    ),
+    "public": N_("PUBLIC: persons appear by code only."),
 }
 
 
@@ -162,11 +169,14 @@ class _Heading(Paragraph):  # type: ignore[misc]
             self.canv.queue_outline(self._outline_key, self._outline_text, self._outline_level)
 
 
-def fmt_size(size: int | None, _: Callable[[str], str]) -> str:
+def fmt_size(size: int | None, translator: Translator) -> str:
     """A byte count for people, with the exact count beside it for checking."""
     if size is None:
         return ""
-    exact = _("{count} bytes").format(count=f"{size:,}".replace(",", "\u202f"))
+    _ = translator.gettext
+    exact = translator.ngettext("{count} byte", "{count} bytes", size).format(
+        count=f"{size:,}".replace(",", "\u202f")
+    )
     if size < 1024:
         return exact
     value = float(size)
@@ -289,8 +299,9 @@ def _numbered_canvas_class(meta: ReportMeta) -> type[Canvas]:
             self.saveState()
             # Header: confidentiality banner and the document title.
             self.setFillColor(BANNER)
-            self.setFont(SANS_BOLD, 7.5)
-            self.drawCentredString(PAGE_WIDTH / 2, PAGE_HEIGHT - 10 * mm, _fit(banner, 7.5, True))
+            size = _size_to_fit(banner, SANS_BOLD, 7.5, 5.5)
+            self.setFont(SANS_BOLD, size)
+            self.drawCentredString(PAGE_WIDTH / 2, PAGE_HEIGHT - 10 * mm, _fit(banner, size, True))
             self.setFillColor(MUTED)
             self.setFont(SANS, 7.5)
             self.drawString(MARGIN_X, PAGE_HEIGHT - 14.5 * mm, _fit(title, 7.5, False, 0.7))
@@ -312,6 +323,16 @@ def _numbered_canvas_class(meta: ReportMeta) -> type[Canvas]:
             self.restoreState()
 
     return NumberedCanvas
+
+
+def _size_to_fit(text: str, font: str, size: float, smallest: float) -> float:
+    """The largest font size up to ``size`` at which ``text`` fits the text width."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    width = float(stringWidth(text, font, size))
+    if width <= CONTENT_WIDTH:
+        return size
+    return max(smallest, size * CONTENT_WIDTH / width)
 
 
 def _fit(text: str, size: float, bold: bool, share: float = 1.0) -> str:

@@ -133,7 +133,7 @@ class RenderContext:
         if kind == FieldType.YESNO:
             return self.yes_no(value)
         if kind == FieldType.NUMBER:
-            return self.number(value, _unit(f.unit))
+            return self.number(value, unit_label(f.unit, self.lang))
         if kind == FieldType.DATE:
             return self.date(value)
         if kind == FieldType.DATETIME:
@@ -175,19 +175,31 @@ class RenderContext:
             return self._("Below the CPT minimum") if value else self._("Meets the CPT minimum")
         if formula.result == "int" and f.formula and f.formula.endswith("_minutes"):
             return format_minutes(int(value), self.translator)
-        return self.number(value, _unit(f.unit))
+        return self.number(value, unit_label(f.unit, self.lang))
 
 
 def _babel_locale(lang: str) -> str:
     return {"en": "en_GB", "uk": "uk_UA", "ru": "ru_RU"}.get(lang, "en_GB")
 
 
-def _unit(unit: str | None) -> str | None:
-    if unit in ("m2", "sq_m"):
-        return "m²"
-    if unit == "percent":
-        return "%"
-    return unit
+# Units as the form templates write them, in each report language.
+UNIT_LABELS: dict[str, dict[str, str]] = {
+    "m": {"en": "m", "uk": "м", "ru": "м"},
+    "m²": {"en": "m²", "uk": "м²", "ru": "м²"},
+    "m2": {"en": "m²", "uk": "м²", "ru": "м²"},
+    "cm": {"en": "cm", "uk": "см", "ru": "см"},
+    "h": {"en": "h", "uk": "год", "ru": "ч"},
+    "min": {"en": "min", "uk": "хв", "ru": "мин"},
+    "%": {"en": "%", "uk": "%", "ru": "%"},
+    "percent": {"en": "%", "uk": "%", "ru": "%"},
+    "°C": {"en": "°C", "uk": "°C", "ru": "°C"},
+}
+
+
+def unit_label(unit: str | None, lang: str) -> str | None:
+    if unit is None:
+        return None
+    return UNIT_LABELS.get(unit, {}).get(lang, unit)
 
 
 def _ref_id(value: Any) -> str:
@@ -513,7 +525,9 @@ def injury_block(marks: Sequence[Any], ctx: RenderContext) -> list[Flowable]:
         look = "; ".join(
             t
             for t in (
-                ctx.number(mark["size_cm"], "cm") if not is_empty(mark.get("size_cm")) else "",
+                ctx.number(mark["size_cm"], unit_label("cm", ctx.lang))
+                if not is_empty(mark.get("size_cm"))
+                else "",
                 ctx.text(mark.get("shape") or ""),
                 ctx.text(mark.get("colour") or ""),
             )

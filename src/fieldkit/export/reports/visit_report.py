@@ -265,12 +265,13 @@ class VisitReportBuilder:
             except FieldkitError:
                 continue
             status = status_field(template)
+            wanted = [f for f in template.fields if f.id in ("theme", "addressee", "priority")]
+            if not wanted:
+                wanted = [f for f in template.fields if f.type == FieldType.CHOICE and f != status]
             choices = [
                 self.ctx.value_text(f, rec.data.get(f.id))
-                for f in template.fields
-                if f.type == FieldType.CHOICE
-                and f is not status
-                and not is_empty(rec.data.get(f.id))
+                for f in wanted
+                if not is_empty(rec.data.get(f.id))
             ][:3]
             rows.append(
                 [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from fieldkit.storage.base import Base
 from fieldkit.storage import tables  # noqa: F401  (registers every table on Base.metadata)
+from fieldkit.storage.base import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

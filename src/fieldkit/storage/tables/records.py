@@ -47,8 +47,8 @@ class RecordRow(Base):
         CheckConstraint("revision >= 1", name="revision_positive"),
         Index("ix_records_list", "deleted", "updated_at", "id"),
         Index("ix_records_type_list", "type", "deleted", "updated_at", "id"),
-        Index("ix_records_facility", "facility_id", "updated_at"),
-        Index("ix_records_status", "status", "updated_at"),
+        Index("ix_records_facility", "facility_id", "deleted", "updated_at", "id"),
+        Index("ix_records_status", "status", "deleted", "updated_at", "id"),
         Index("ix_records_dates", "date_from", "date_to"),
         Index("ix_records_change_seq", "change_seq"),
     )

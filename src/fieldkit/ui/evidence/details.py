@@ -72,6 +72,57 @@ _VERIFY_TEXT: dict[str, str] = {
 }
 
 
+_FLAG_LABELS: dict[str, str] = {
+    "gps": N_("GPS position"),
+    "device_serial": N_("device serial number"),
+    "embedded_metadata": N_("embedded metadata"),
+    "identifiable_persons": N_("identifiable persons"),
+    "injury": N_("injuries"),
+    "consent_limited": N_("limited consent"),
+}
+
+
+_ITEM_TYPE_LABELS: dict[str, str] = {
+    "photo": N_("photograph"),
+    "video": N_("video"),
+    "audio": N_("audio recording"),
+    "document_original": N_("original document"),
+    "document_copy": N_("copy of a document"),
+    "web_capture": N_("web or social media capture"),
+    "medical_record": N_("medical record or certificate"),
+    "physical_object": N_("physical object (described)"),
+    "drawing": N_("drawing or sketch"),
+    "transcript": N_("transcript"),
+    "translation": N_("translation"),
+    "other": N_("other"),
+}
+_COPY_ROLE_LABELS: dict[str, str] = {
+    "original": N_("evidentiary original"),
+    "working": N_("working copy"),
+    "derived": N_("derivative (redacted, transcoded, transcript, translation)"),
+}
+_VERIFICATION_LABELS: dict[str, str] = {
+    "unverified": N_("not verified"),
+    "corroborated": N_("corroborated"),
+    "inconclusive": N_("inconclusive"),
+    "contradicted": N_("contradicted"),
+}
+
+
+def _label(table: dict[str, str], code: str) -> str:
+    return _(table[code]) if code in table else code
+
+
+def format_timestamp(value: str | None) -> str:
+    """``2024-03-05T10:15:02.123456Z`` -> ``2024-03-05 10:15:02 UTC``; other text unchanged."""
+    if not value:
+        return ""
+    text = value.replace("T", " ")
+    if text.endswith("Z"):
+        text = text[:-1].split(".")[0] + " UTC"
+    return text
+
+
 def human_size(size: int) -> str:
     units = [_("bytes"), _("KiB"), _("MiB"), _("GiB"), _("TiB")]
     value = float(size)
@@ -210,6 +261,9 @@ class EvidenceDetails(QWidget):
         self.metadata.setHorizontalHeaderLabels([_("Field"), _("Value")])
         self.metadata.verticalHeader().setVisible(False)
         self.metadata.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.metadata.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.metadata.horizontalHeader().setStretchLastSection(True)
         self.metadata.setMaximumHeight(150)
         meta_layout.addWidget(self.metadata)
@@ -264,16 +318,18 @@ class EvidenceDetails(QWidget):
         facts["size"].setText(
             _("{human} ({bytes} bytes)").format(human=human_size(item.size), bytes=item.size)
         )
-        facts["type"].setText(f"{item.media_type} · {item.item_type.value}")
+        facts["type"].setText(
+            f"{_label(_ITEM_TYPE_LABELS, item.item_type.value)} · {item.media_type}"
+        )
         facts["original_name"].setText(item.original_name)
         facts["collected_by"].setText(item.collected_by or "")
-        facts["collected_at"].setText(item.collected_at or "")
+        facts["collected_at"].setText(format_timestamp(item.collected_at))
         facts["content_created_at"].setText(item.content_created_at or "")
         facts["capture_device"].setText(item.capture_device or "")
-        facts["copy_role"].setText(item.copy_role.value)
-        facts["verification"].setText(item.verification_status.value)
+        facts["copy_role"].setText(_label(_COPY_ROLE_LABELS, item.copy_role.value))
+        facts["verification"].setText(_label(_VERIFICATION_LABELS, item.verification_status.value))
         facts["description"].setText(item.description or "")
-        flags = [f.value for f in item.sensitive_flags]
+        flags = [_(_FLAG_LABELS.get(f.value, f.value)) for f in item.sensitive_flags]
         notes = []
         if flags:
             notes.append(_("Sensitive: {flags}").format(flags=", ".join(flags)))
@@ -346,7 +402,7 @@ class EvidenceDetails(QWidget):
         for row, event in enumerate(self.events):
             label = CUSTODY_ACTION_LABELS.get(event.action, event.action.value)
             cells = [
-                event.at.replace("T", " ").replace("Z", ""),
+                format_timestamp(event.at).removesuffix(" UTC"),
                 _(label),
                 event.actor,
                 event.purpose or "",

@@ -131,6 +131,7 @@ class EvidenceListModel(QAbstractListModel):
         super().__init__(parent)
         self.items: list[EvidenceItem] = []
         self.thumbnails: dict[str, QPixmap] = {}
+        self._icons: dict[str, QPixmap] = {}
         self._placeholder: QIcon | None = None
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -143,7 +144,7 @@ class EvidenceListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return item.title or item.original_name
         if role == Qt.ItemDataRole.DecorationRole:
-            pixmap = self.thumbnails.get(item.id)
+            pixmap = self._icons.get(item.id)
             if pixmap is not None:
                 return pixmap
             return self._placeholder
@@ -170,6 +171,12 @@ class EvidenceListModel(QAbstractListModel):
 
     def set_thumbnail(self, item_id: str, pixmap: QPixmap) -> None:
         self.thumbnails[item_id] = pixmap
+        self._icons[item_id] = pixmap.scaled(
+            THUMBNAIL_SIZE,
+            THUMBNAIL_SIZE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
         for row, item in enumerate(self.items):
             if item.id == item_id:
                 index = self.index(row, 0)
@@ -182,6 +189,7 @@ class EvidenceListModel(QAbstractListModel):
         self.beginResetModel()
         self.items = []
         self.thumbnails = {}
+        self._icons = {}
         self.endResetModel()
 
 
@@ -266,6 +274,15 @@ class EvidencePanel(QWidget):
         self.add_button.clicked.connect(self._on_add_clicked)
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
         self.details.changed.connect(self._on_details_changed)
+
+    def set_case(self, case_id: str | None, services: Any = None) -> None:
+        """Show another case's evidence (and, after an unlock, pass the new profile handle)."""
+        self.clear()
+        if services is not None:
+            self.evidence = evidence_service(services)
+            self.details.evidence = self.evidence
+        self.case_id = case_id
+        self.reload()
 
     # --- list and thumbnails ------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -106,6 +107,7 @@ class BodyMapCanvas(QWidget):
 
     placed = Signal(str, float, float)
     selected = Signal(int)
+    delete_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,6 +119,7 @@ class BodyMapCanvas(QWidget):
         self.setMinimumSize(300, 330)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setToolTip(_("Click on the body to mark an injury; click a mark to select it."))
 
     def sizeHint(self) -> QSize:
@@ -173,6 +176,12 @@ class BodyMapCanvas(QWidget):
                     view, round(min(max(x, 0.0), 1.0), 4), round(min(max(y, 0.0), 1.0), 4)
                 )
                 return
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and not self.read_only:
+            self.delete_requested.emit()
+            return
+        super().keyPressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -306,6 +315,7 @@ class BodyMapField(FieldWidget):
         outer.addWidget(self.error)
         self.canvas.placed.connect(self._on_canvas_placed)
         self.canvas.selected.connect(self.select_mark)
+        self.canvas.delete_requested.connect(self._on_delete_clicked)
         self.mark_list.currentRowChanged.connect(self._on_list_row_changed)
         self.delete_button.clicked.connect(self._on_delete_clicked)
         self.details.changed.connect(self._on_details_changed)

@@ -156,4 +156,4 @@ def translate_reason(reason: str) -> str:
         match = pattern.match(reason)
         if match:
             return render(match)
-    return reason
+    return reason[:1].upper() + reason[1:]

@@ -339,6 +339,29 @@ class DateField(FieldWidget):
 _NO_DATETIME = QDateTime(QDate(1800, 1, 1), QTime(0, 0))
 
 
+class _DateTimeEdit(QDateTimeEdit):
+    """A date-time editor whose "not set" state starts from now, not from the year 1800."""
+
+    def _start_from_now(self) -> bool:
+        if self.dateTime() != _NO_DATETIME:
+            return False
+        now = QDateTime.currentDateTime()
+        self.setDateTime(QDateTime(now.date(), QTime(now.time().hour(), now.time().minute())))
+        return True
+
+    def stepBy(self, steps: int) -> None:
+        if not self._start_from_now():
+            super().stepBy(steps)
+
+    def mousePressEvent(self, event: Any) -> None:
+        unset = self.dateTime() == _NO_DATETIME
+        super().mousePressEvent(event)
+        calendar = self.calendarWidget()
+        if unset and calendar is not None:
+            today = QDate.currentDate()
+            calendar.setCurrentPage(today.year(), today.month())
+
+
 class DateTimeField(FieldWidget):
     """Date and time with the UTC offset kept (the local one for new entries)."""
 
@@ -347,7 +370,7 @@ class DateTimeField(FieldWidget):
         self._offset: timedelta | None = None
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.edit = QDateTimeEdit(self)
+        self.edit = _DateTimeEdit(self)
         self.edit.setObjectName(f"input_{fdef.id}")
         self.edit.setCalendarPopup(True)
         self.edit.setDisplayFormat("yyyy-MM-dd HH:mm")
@@ -773,6 +796,7 @@ class ComputedField(FieldWidget):
         pass
 
     def update_from(self, lookup: Callable[[str], Any]) -> None:
+        """Work the value out from the fields of the same scope (``lookup`` gives raw values)."""
         formula = FORMULAS.get(self.fdef.formula or "")
         if formula is None:
             return
@@ -781,10 +805,15 @@ class ComputedField(FieldWidget):
             result = formula.function(**kwargs)
         except Exception:  # a formula must not break the form; show "not available"
             result = None
+        self.show_result(result)
+
+    def show_result(self, result: Any) -> None:
+        """Display a computed value (None: cannot be computed from what is entered)."""
+        formula = FORMULAS.get(self.fdef.formula or "")
         self.result = result
         self.flagged = False
         style = ""
-        if result is None:
+        if result is None or formula is None:
             text = "—"
         elif formula.result == "flag":
             self.flagged = bool(result)
@@ -801,7 +830,8 @@ class ComputedField(FieldWidget):
             if self.fdef.unit:
                 text = f"{text} {self.fdef.unit}"
         self.display.setText(text)
-        self.display.setStyleSheet(style)
+        if self.display.styleSheet() != style:  # restyling on every keystroke is costly
+            self.display.setStyleSheet(style)
 
 
 # --- groups -----------------------------------------------------------------------------------
@@ -1027,6 +1057,7 @@ class FieldRow:
             label_layout.addWidget(badges, 0, Qt.AlignmentFlag.AlignTop)
             badges_width = badges.sizeHint().width() + label_layout.spacing()
         if fdef.type in WIDE_TYPES:
+            self.label.setWordWrap(False)
             font = self.label.font()
             font.setBold(True)
             self.label.setFont(font)

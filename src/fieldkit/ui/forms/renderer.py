@@ -41,11 +41,19 @@ from PySide6.QtWidgets import (
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError, RecordValidationError, ValidationIssue
 from fieldkit.domain.forms import FieldDef, FieldType, FormTemplate, Section, load_template
+from fieldkit.domain.records import compute
 from fieldkit.domain.validation import condition_holds, validate_record
 from fieldkit.i18n import _, current, ngettext
 from fieldkit.ui import dialogs
 from fieldkit.ui.forms.common import ERROR_STYLE, plain_label, text_of, translate_reason
-from fieldkit.ui.forms.fields import FieldsForm, FieldWidget, FormContext, RefOptions, split_path
+from fieldkit.ui.forms.fields import (
+    ComputedField,
+    FieldsForm,
+    FieldWidget,
+    FormContext,
+    RefOptions,
+    split_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +100,9 @@ class ServicesRefProvider:
             return []
         key = ("evidence", self.case_id or "")
         if key not in self._cache:
-            lister = getattr(evidence, "list", None)
-            items = []
-            if lister is not None:
-                try:
-                    items = list(lister(case_id=self.case_id) if self.case_id else lister())
-                except TypeError:
-                    items = list(lister())
+            items = evidence.list_items(
+                case_id=self.case_id, include_purged=False, limit=REF_PICKER_LIMIT
+            )
             self._cache[key] = [
                 (item.id, item.title or item.original_name or item.id[:8]) for item in items
             ]
@@ -327,7 +331,7 @@ class FormEditor(QWidget):
 
     def is_shown(self, path: str) -> bool:
         """Whether a field is on show (its section and its own condition hold)."""
-        head, _index, rest = split_path(path)
+        head, index, rest = split_path(path)
         for section, _box, form, _item in self.sections:
             if head in form.rows:
                 if not self._section_visible(section) or not form.is_shown(head):
@@ -337,17 +341,30 @@ class FormEditor(QWidget):
                 editor = form.rows[head].editor
                 sub_form = getattr(editor, "form", None)
                 rows = getattr(editor, "rows", None)
-                if rows is not None and _index is not None:
-                    sub_form = rows[_index].form
+                if rows is not None and index is not None:
+                    sub_form = rows[index].form
                 return sub_form is not None and sub_form.is_shown(split_path(rest)[0])
         return False
 
     def refresh(self) -> None:
+        """Apply conditions, then show the computed values the domain works out."""
         for section, box, form, item in self.sections:
             form.refresh()
             visible = self._section_visible(section)
             box.setVisible(visible)
             item.setHidden(not visible)
+        try:
+            values = compute(self.form_id, self.value(), template=self.template)
+        except Exception:  # the per-scope values shown by the forms stay
+            log.debug("computed values unavailable for this entry")
+            return
+        for path, result in values.items():
+            try:
+                editor = self.editor(path)
+            except (KeyError, IndexError):
+                continue
+            if isinstance(editor, ComputedField):
+                editor.show_result(result)
 
     # --- dirty flag and leaving ---------------------------------------------------------------
 
@@ -409,10 +426,10 @@ class FormEditor(QWidget):
         return not found
 
     def clear_issues(self) -> None:
-        for _section, _box, form, item in self.sections:
+        for section, _box, form, item in self.sections:
             form.clear_issues()
             item.setForeground(QBrush())
-            item.setText(text_of(_section.label))
+            item.setText(text_of(section.label))
         self.banner.hide()
         self._issues_shown = False
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Final, Protocol
 
 from PySide6.QtCore import (
@@ -48,6 +48,16 @@ class RecordRow:
     snippet: str = ""
 
 
+# Rows are kept as plain tuples of strings, numbers and None: the garbage collector stops tracking
+# such tuples, so 100,000 loaded rows do not make its full passes (and the GUI) stall.
+_FIELDS = tuple(f.name for f in fields(RecordRow))
+(_ID, _TYPE, _TITLE, _STATUS, _FROM, _TO, _UPDATED, _CONF, _REV, _SNIPPET) = range(len(_FIELDS))
+
+
+def _as_tuple(row: RecordRow) -> tuple[Any, ...]:
+    return tuple(getattr(row, name) for name in _FIELDS)
+
+
 class PagedSource(Protocol):
     """Where the rows come from; the model calls it on the GUI thread, one page at a time."""
 
@@ -78,7 +88,7 @@ class RecordTableModel(QAbstractTableModel):
     ) -> None:
         super().__init__(parent)
         self._source = source
-        self._rows: list[RecordRow] = []
+        self._rows: list[tuple[Any, ...]] = []
         self._total = 0
         self._page_size = page_size
         self._status_label = status_label or (lambda code: code)
@@ -89,7 +99,9 @@ class RecordTableModel(QAbstractTableModel):
     # --- loading ------------------------------------------------------------------------------
 
     def set_source(self, source: PagedSource | None) -> None:
-        """Replace the source (new search or filter); loads the count and the first page."""
+        """Replace the source (new search or filter); the count and the first page are read
+        inside one model reset."""
+        error: BaseException | None = None
         self.beginResetModel()
         self._source = source
         self._rows = []
@@ -98,14 +110,17 @@ class RecordTableModel(QAbstractTableModel):
         if source is not None:
             try:
                 self._total = source.count()
+                first = list(source.page(0, min(self._page_size, self._total)))
+                self._rows = [_as_tuple(row) for row in first]
+                if len(first) < min(self._page_size, self._total):
+                    self._exhausted = True
             except Exception as exc:
                 self._exhausted = True
-                self.endResetModel()
-                self.load_failed.emit(exc)
-                return
+                self._rows = []
+                error = exc
         self.endResetModel()
-        if self.canFetchMore(QModelIndex()):
-            self.fetchMore(QModelIndex())
+        if error is not None:
+            self.load_failed.emit(error)
 
     def refresh(self) -> None:
         self.set_source(self._source)
@@ -145,7 +160,7 @@ class RecordTableModel(QAbstractTableModel):
             self._exhausted = True
             return
         self.beginInsertRows(QModelIndex(), offset, offset + len(page) - 1)
-        self._rows.extend(page)
+        self._rows.extend(_as_tuple(row) for row in page)
         self.endInsertRows()
         if len(page) < limit:
             self._exhausted = True
@@ -178,11 +193,11 @@ class RecordTableModel(QAbstractTableModel):
         return None
 
     def row_at(self, row: int) -> RecordRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        return RecordRow(*self._rows[row]) if 0 <= row < len(self._rows) else None
 
     def row_of(self, record_id: str) -> int:
         for i, row in enumerate(self._rows):
-            if row.id == record_id:
+            if row[_ID] == record_id:
                 return i
         return -1
 
@@ -192,27 +207,27 @@ class RecordTableModel(QAbstractTableModel):
         row = self._rows[index.row()]
         col = index.column()
         if role == IdRole:
-            return row.id
+            return row[_ID]
         if role == RowRole:
-            return row
+            return RecordRow(*row)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if col == self.COL_TITLE:
-                if role == Qt.ItemDataRole.ToolTipRole and row.snippet:
-                    return row.snippet
-                return row.title or _("(untitled)")
+                if role == Qt.ItemDataRole.ToolTipRole and row[_SNIPPET]:
+                    return row[_SNIPPET]
+                return row[_TITLE] or _("(untitled)")
             if col == self.COL_STATUS:
-                return self._status_label(row.status) if row.status else ""
+                return self._status_label(row[_STATUS]) if row[_STATUS] else ""
             if col == self.COL_DATES:
-                return _date_range(row.date_from, row.date_to)
+                return _date_range(row[_FROM], row[_TO])
             if col == self.COL_UPDATED:
-                return _short_time(row.updated_at)
+                return _short_time(row[_UPDATED])
             if col == self.COL_CONFIDENTIAL:
-                return _("confidential") if row.confidential else ""
+                return _("confidential") if row[_CONF] else ""
             return None
         if role == Qt.ItemDataRole.ForegroundRole and col == self.COL_CONFIDENTIAL:
-            return QBrush(QColor("#b00020")) if row.confidential else None
+            return QBrush(QColor("#b00020")) if row[_CONF] else None
         if role == Qt.ItemDataRole.AccessibleTextRole and col == self.COL_TITLE:
-            return row.title
+            return row[_TITLE]
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:

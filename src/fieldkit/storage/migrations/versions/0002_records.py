@@ -49,8 +49,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_records_list", "records", ["deleted", "updated_at", "id"])
     op.create_index("ix_records_type_list", "records", ["type", "deleted", "updated_at", "id"])
-    op.create_index("ix_records_facility", "records", ["facility_id", "updated_at"])
-    op.create_index("ix_records_status", "records", ["status", "updated_at"])
+    op.create_index(
+        "ix_records_facility", "records", ["facility_id", "deleted", "updated_at", "id"]
+    )
+    op.create_index("ix_records_status", "records", ["status", "deleted", "updated_at", "id"])
     op.create_index("ix_records_dates", "records", ["date_from", "date_to"])
     op.create_index("ix_records_change_seq", "records", ["change_seq"])
 

@@ -1,0 +1,269 @@
+"""Locking: idle timer, screen lock over D-Bus, and the lock sequence (tasks, dialogs,
+clipboard, models, keys)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QDialog
+from pytestqt.qtbot import QtBot
+
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.progress import CancelToken, ProgressFn
+from fieldkit.services.records import CaseService
+from fieldkit.ui import dialogs
+from fieldkit.ui.clipboard import ClipboardGuard
+from fieldkit.ui.lock import REASON_IDLE, REASON_SCREEN, IdleWatcher, ScreenLockListener
+from fieldkit.ui.settings import AppSettings
+
+TIME_IDLE_MS = 300
+
+
+def _desktop(qtbot: QtBot, tmp_path: Path, **kwargs):
+    from fieldkit.app import DesktopApp
+
+    app = QApplication.instance()
+    desktop = DesktopApp(
+        app,
+        tmp_path / "profile",
+        AppSettings(),
+        settings_file=tmp_path / "settings.json",
+        listen_for_screen_lock=False,
+        **kwargs,
+    )
+    desktop.start()
+    return desktop
+
+
+def _unlock(qtbot: QtBot, desktop, passphrase: str) -> None:
+    window = desktop.unlock_window
+    window.passphrase_edit.setText(passphrase)
+    if window.create_mode:
+        window.confirm_edit.setText(passphrase)
+        window._update_strength()
+    with qtbot.waitSignal(desktop.main_window_shown, timeout=10000):
+        window.submit()
+
+
+@pytest.fixture
+def desktop(qtbot: QtBot, tmp_path: Path, fast_kdf, passphrase: str) -> Iterator[object]:
+    d = _desktop(qtbot, tmp_path)
+    _unlock(qtbot, d, passphrase)
+    yield d
+    d.shutdown()
+
+
+def test_idle_watcher_fires_once_and_activity_postpones_it(qtbot: QtBot) -> None:
+    watcher = IdleWatcher(TIME_IDLE_MS)
+    fired: list[float] = []
+    watcher.idle.connect(lambda: fired.append(time.monotonic()))
+    start = time.monotonic()
+    watcher.start()
+    # Activity (a key press on a widget) halfway through pushes the lock back.
+    from PySide6.QtWidgets import QLineEdit
+
+    edit = QLineEdit()
+    qtbot.addWidget(edit)
+    edit.show()
+    qtbot.wait(TIME_IDLE_MS // 2)
+    qtbot.keyClick(edit, "a")
+    qtbot.waitUntil(lambda: bool(fired), timeout=3000)
+    assert fired[0] - start >= TIME_IDLE_MS * 1.4 / 1000
+    qtbot.wait(TIME_IDLE_MS)
+    assert len(fired) == 1, "fires once until started again"
+    watcher.stop()
+
+
+def test_idle_lock_runs_the_whole_sequence(
+    qtbot: QtBot,
+    desktop,
+    passphrase: str,
+) -> None:
+    vault = desktop.vault
+    CaseService(vault).add("Затримання W-017 у Херсоні")
+    window = desktop.main_window
+    window.reload()
+    window.table.selectRow(0)
+    assert window.model.rowCount() == 1
+
+    # A running task, an open dialog and our text on the clipboard.
+    started = threading.Event()
+
+    def slow(*, progress: ProgressFn, cancel: CancelToken) -> None:
+        started.set()
+        while True:
+            cancel.raise_if_cancelled()
+            time.sleep(0.005)
+
+    task = desktop.runner.run(slow)
+    assert started.wait(5)
+    dialog = QDialog(window)
+    dialogs.show_dialog(dialog)
+    desktop.clipboard.copy("W-017")
+    clipboard = QGuiApplication.clipboard()
+    assert clipboard.text() == "W-017"
+
+    desktop.idle.set_timeout_ms(TIME_IDLE_MS)
+    desktop.idle.start()
+    with qtbot.waitSignal(desktop.locked, timeout=5000) as blocker:
+        pass
+    assert blocker.args == [REASON_IDLE]
+    assert task.is_done
+    assert isinstance(task.error, FieldkitError)
+    assert task.error.code is ErrorCode.CANCELLED
+    assert not dialog.isVisible()
+    assert clipboard.text() == ""
+    assert window.model.rowCount() == 0
+    assert window.case_view.case_id is None
+    assert vault.is_locked
+    with pytest.raises(FieldkitError) as excinfo:
+        CaseService(vault).count()
+    assert excinfo.value.code is ErrorCode.PROFILE_LOCKED
+    assert desktop.main_window is None
+    unlock = desktop.unlock_window
+    assert unlock is not None
+    assert unlock.isVisible()
+    assert not unlock.create_mode
+    assert "without activity" in unlock.reason_label.text()
+
+    _unlock(qtbot, desktop, passphrase)
+    assert desktop.main_window.model.total == 1
+
+
+def test_clipboard_is_left_alone_when_it_holds_someone_elses_text(qtbot: QtBot) -> None:
+    guard = ClipboardGuard()
+    clipboard = QGuiApplication.clipboard()
+    guard.copy("W-017")
+    assert guard.holds_ours()
+    clipboard.setText("not ours")
+    assert not guard.clear_if_ours()
+    assert clipboard.text() == "not ours"
+    guard.copy("W-018")
+    assert guard.clear_if_ours()
+    assert clipboard.text() == ""
+
+
+def test_clipboard_clears_itself_after_a_while(qtbot: QtBot) -> None:
+    guard = ClipboardGuard(clear_after_ms=100)
+    guard.copy("W-019")
+    qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() == "", timeout=3000)
+
+
+def test_manual_lock_asks_about_unsaved_edits(qtbot: QtBot, desktop) -> None:
+    window = desktop.main_window
+    window.new_record("person")
+    editor = window.editors.open_editors[0].editor
+    editor._set_dirty(True)
+    dialogs.set_next_answer(False)
+    window.action_lock.trigger()
+    assert desktop.vault is not None
+    assert not desktop.vault.is_locked
+    dialogs.set_next_answer(True)
+    with qtbot.waitSignal(desktop.locked, timeout=5000):
+        window.action_lock.trigger()
+    assert desktop.main_window is None
+
+
+# --- screen lock over D-Bus -------------------------------------------------------------------
+
+
+@pytest.fixture
+def session_bus_address() -> Iterator[str]:
+    daemon = shutil.which("dbus-daemon")
+    if daemon is None:
+        pytest.skip("dbus-daemon is not installed (apt-get install dbus)")
+    proc = subprocess.Popen(
+        [daemon, "--session", "--nofork", "--print-address=1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        address = proc.stdout.readline().strip()
+        assert address.startswith("unix:")
+        yield address
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def _send_signal(address: str, path: str, member: str, *args: str) -> None:
+    env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address)
+    subprocess.run(
+        ["dbus-send", "--session", "--type=signal", path, member, *args],
+        env=env,
+        check=True,
+        timeout=10,
+    )
+
+
+def test_screen_saver_signal_locks(qtbot: QtBot, session_bus_address: str) -> None:
+    from PySide6.QtDBus import QDBusConnection
+
+    bus = QDBusConnection.connectToBus(session_bus_address, "fieldkit-test-session")
+    assert bus.isConnected()
+    listener = ScreenLockListener(session_bus=bus, system_bus=bus)
+    sources = listener.start()
+    assert "org.freedesktop.ScreenSaver.ActiveChanged" in sources
+    assert "org.freedesktop.login1.Manager.PrepareForSleep" in sources
+    seen: list[str] = []
+    listener.screen_locked.connect(seen.append)
+    # The screen saver going away does not lock; coming on does.
+    _send_signal(
+        session_bus_address,
+        "/org/freedesktop/ScreenSaver",
+        "org.freedesktop.ScreenSaver.ActiveChanged",
+        "boolean:false",
+    )
+    _send_signal(
+        session_bus_address,
+        "/org/gnome/ScreenSaver",
+        "org.gnome.ScreenSaver.ActiveChanged",
+        "boolean:true",
+    )
+    qtbot.waitUntil(lambda: seen == [REASON_SCREEN], timeout=5000)
+    _send_signal(
+        session_bus_address,
+        "/org/freedesktop/login1",
+        "org.freedesktop.login1.Manager.PrepareForSleep",
+        "boolean:true",
+    )
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
+    assert seen[1] == "sleep"
+    QDBusConnection.disconnectFromBus("fieldkit-test-session")
+
+
+def test_screen_lock_locks_the_program(
+    qtbot: QtBot,
+    tmp_path: Path,
+    fast_kdf,
+    passphrase: str,
+    session_bus_address: str,
+) -> None:
+    from PySide6.QtDBus import QDBusConnection
+
+    bus = QDBusConnection.connectToBus(session_bus_address, "fieldkit-test-app")
+    desktop = _desktop(qtbot, tmp_path, session_bus=bus, system_bus=bus)
+    desktop.screen_listener.start()
+    _unlock(qtbot, desktop, passphrase)
+    vault = desktop.vault
+    with qtbot.waitSignal(desktop.locked, timeout=5000) as blocker:
+        _send_signal(
+            session_bus_address,
+            "/org/freedesktop/login1/session/_31",
+            "org.freedesktop.login1.Session.Lock",
+        )
+    assert blocker.args == [REASON_SCREEN]
+    assert vault.is_locked
+    assert "screen was locked" in desktop.unlock_window.reason_label.text()
+    desktop.shutdown()
+    QDBusConnection.disconnectFromBus("fieldkit-test-app")

@@ -1,0 +1,139 @@
+"""The main window: menus by role, list with search and filters, case view, editors, layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from fieldkit.services.records import CaseService, RecordService
+from fieldkit.ui import dialogs
+from fieldkit.ui.clipboard import ClipboardGuard
+from fieldkit.ui.main_window import MainWindow
+from fieldkit.ui.settings import AppSettings
+from fieldkit.ui.tasks import TaskRunner
+
+
+def _window(qtbot: QtBot, vault) -> MainWindow:
+    window = MainWindow(vault, TaskRunner(), ClipboardGuard(), AppSettings())
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_actions_follow_the_role(qtbot: QtBot, new_vault, new_coordinator_vault) -> None:
+    monitor = _window(qtbot, new_vault)
+    assert monitor.findChild(type(monitor.action_lock), "actionLock") is monitor.action_lock
+    assert monitor.action_export.isVisible()
+    assert not monitor.action_import.isVisible()
+    assert monitor.action_lock.shortcut().toString() == "Ctrl+L"
+    coordinator = _window(qtbot, new_coordinator_vault)
+    assert coordinator.action_import.isVisible()
+    assert coordinator.action_trust.isVisible()
+    assert not coordinator.action_export.isVisible()
+    assert "coordinator" in coordinator.windowTitle()
+
+
+def test_list_search_and_filters(qtbot: QtBot, new_vault) -> None:
+    cases = CaseService(new_vault)
+    for i in range(30):
+        town = "Херсоні" if i % 3 == 0 else "Миколаєві"
+        cases.add(f"Затримання W-{i:03d} у {town}")
+    RecordService(new_vault).add("person", {"pseudonym": "W-017"})
+    window = _window(qtbot, new_vault)
+    assert window.model.total == 30
+    assert window.count_label.text() == "30 records"
+
+    window.search_edit.insert("херсон")  # QTest.keyClicks handles ASCII only
+    qtbot.waitUntil(lambda: window.model.total == 10, timeout=3000)
+    assert window.count_label.text() == "10 records found"
+    titles = [window.model.data(window.model.index(r, 0)) for r in range(window.model.rowCount())]
+    assert all("Херсоні" in t for t in titles)
+
+    window.search_edit.clear()
+    window.type_filter.setCurrentIndex(window.type_filter.findData("person"))
+    window.reload()
+    assert window.model.total == 1
+    assert window.model.data(window.model.index(0, 0)) == "W-017"
+    window.type_filter.setCurrentIndex(window.type_filter.findData(""))
+    assert window.model.total == 31
+
+
+def test_selecting_a_case_shows_it(qtbot: QtBot, new_vault) -> None:
+    case = CaseService(new_vault).add("Обшук W-021 у Миколаєві")
+    records = RecordService(new_vault)
+    person = records.add("person", {"pseudonym": "W-021"})
+    records.link_person(person.id, case.id, "victim_direct")
+    window = _window(qtbot, new_vault)
+    window.table.selectRow(0)
+    assert window.current_case_id() == case.id
+    view = window.case_view
+    assert view.title_label.text() == "Обшук W-021 у Миколаєві"
+    assert view.persons_table.rowCount() == 1
+    assert view.persons_table.item(0, 0).text() == "W-021"
+    assert view.history_table.rowCount() == 1
+    assert view.history_table.item(0, 3).text() == case.content_hash
+    assert "intact" in view.audit_status.text()
+    assert view.audit_table.rowCount() >= 1
+    assert window.detail_stack.currentWidget() is view
+
+
+def test_new_case_through_the_form_editor(qtbot: QtBot, new_vault) -> None:
+    window = _window(qtbot, new_vault)
+    window.action_new_case.trigger()
+    dialog = window.editors.open_editors[0]
+    editor = dialog.editor
+    editor.set_value(
+        {"title": "Катування W-033 в ІТТ", "case_type": "other", "monitoring_status": "active"}
+    )
+    assert editor.save()
+    qtbot.waitUntil(lambda: window.model.total == 1, timeout=3000)
+    assert window.current_case_id() == editor.record_id
+    assert window.case_view.title_label.text() == "Катування W-033 в ІТТ"
+    dialog.close()
+    assert window.editors.open_editors == []
+
+
+def test_unsaved_changes_are_asked_about_on_close(qtbot: QtBot, new_vault) -> None:
+    window = _window(qtbot, new_vault)
+    window.new_record("person")
+    editor = window.editors.open_editors[0].editor
+    editor.set_value({"pseudonym": "W-040"})
+    editor._set_dirty(True)
+    assert window.has_unsaved_changes()
+    dialogs.set_next_answer(False)  # "Keep editing"
+    quit_signals: list[bool] = []
+    window.quit_requested.connect(lambda: quit_signals.append(True))
+    window.close()
+    assert quit_signals == []
+    assert dialogs.asked()[-1] == ("ask", "Unsaved changes")
+    window.clear()
+    assert window.editors.open_editors == []
+    assert window.model.rowCount() == 0
+
+
+def test_layout_is_remembered(qtbot: QtBot, new_vault) -> None:
+    window = _window(qtbot, new_vault)
+    window.resize(700, 520)
+    saved = AppSettings().model_copy(update=window.layout_settings())
+    again = MainWindow(new_vault, TaskRunner(), ClipboardGuard(), saved)
+    qtbot.addWidget(again)
+    assert again.size().height() == 520
+
+
+def test_ctrl_f_focuses_search(qtbot: QtBot, new_vault) -> None:
+    window = _window(qtbot, new_vault)
+    window.activateWindow()
+    window.action_find.trigger()
+    assert window.focusWidget() is window.search_edit
+    assert window.action_find.shortcut().toString() == "Ctrl+F"
+
+
+def test_record_titles_are_plain_text(qtbot: QtBot, new_vault, tmp_path: Path) -> None:
+    CaseService(new_vault).add("<b>W-050</b> <img src=x>")
+    window = _window(qtbot, new_vault)
+    window.table.selectRow(0)
+    label = window.case_view.title_label
+    assert label.textFormat() == Qt.TextFormat.PlainText
+    assert label.text() == "<b>W-050</b> <img src=x>"
