@@ -44,7 +44,8 @@ from fieldkit.storage.records import RecordStore
 from fieldkit.domain.validation import validate_record
 from fieldkit.storage.vault import Vault
 
-root, records, evidence_mib, files = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+root = Path(sys.argv[1])
+records, evidence_mib, files = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 kdf = KdfParams.insecure_for_tests()
 coord = Vault.create(root / "coordinator", sys.argv[5], Role.COORDINATOR, kdf, check_strength=False)
 mon = Vault.create(root / "monitor", sys.argv[5], Role.MONITOR, kdf, check_strength=False)
@@ -98,7 +99,7 @@ if os.environ.get("BENCH_PROFILE"):
 start = time.perf_counter()
 if phase == "export":
     result = bundles.export_bundle(vault, target)
-    out = {"path": str(result.path), "bytes": result.encrypted_bytes, "payload": result.payload_bytes}
+    out = {"path": str(result.path), "bytes": result.encrypted_bytes}
 else:
     report = bundles.import_bundle(vault, target, write_receipt=False)
     out = {"status": report.status, "records": report.records}
@@ -152,9 +153,7 @@ def bench(records: int, evidence_mib: int, files: int, root: Path) -> dict[str, 
     # the same plaintext, extracted once, for the standard pipelines
     plain = root / "plain"
     plain.mkdir()
-    subprocess.run(
-        f"age -d -i '{root}/org.key' '{bundle}' | tar -x -C '{plain}'", shell=True, check=True  # noqa: S602
-    )
+    timed(f"age -d -i '{root}/org.key' '{bundle}' | tar -x -C '{plain}'")
     warm(plain)
     tar_age = timed(
         f"tar -c -C '{plain}' . | age -r {setup['recipient']} > '{root}/baseline.age' "

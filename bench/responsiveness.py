@@ -124,9 +124,7 @@ def main() -> int:
 
         timer.start()
         evidence = EvidenceService(monitor)
-        intake_s = run(
-            "intake", Task(evidence.add, source, case_id=case.id, name="intake")
-        )
+        intake_s = run("intake", Task(evidence.add, source, case_id=case.id, name="intake"))
         export_s = run("export", Task(export_bundle, monitor, stick, name="export"))
         timer.stop()
         monitor.lock()
@@ -149,12 +147,15 @@ def main() -> int:
         if args.json:
             print(json.dumps(result, indent=2))
         else:
-            print(f"GUI heartbeat every {PERIOD_MS} ms during a {args.size_mib} MiB intake + export")
+            print(
+                f"GUI heartbeat every {PERIOD_MS} ms during a {args.size_mib} MiB intake + export"
+            )
             for name in ("intake", "export"):
                 r = result[name]
                 print(
                     f"  {name:7s} {r['seconds']:7.2f} s  {r['beats']:6d} beats  "
-                    f"longest stall {r['longest_stall_ms']:6.1f} ms  p99 {r['p99_stall_ms']:5.1f} ms"
+                    f"longest stall {r['longest_stall_ms']:6.1f} ms  "
+                    f"p99 {r['p99_stall_ms']:5.1f} ms"
                 )
             verdict = "OK" if result["ok"] else "TOO LONG"
             print(

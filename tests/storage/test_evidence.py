@@ -412,6 +412,9 @@ def test_cleanup_at_unlock_removes_partials_and_orphans(
 
 
 def test_no_plaintext_under_profile_or_temp(new_vault: Vault, tmp_path: Path) -> None:
+    import time
+
+    started = time.time() - 2
     marker = "W-017-" + secrets.token_hex(16)
     text_data = (f"Testimony of {marker}: cell 4.\n" * 2000).encode()
     utf16 = ("Свідчення " + marker).encode("utf-16-le") * 500
@@ -427,15 +430,22 @@ def test_no_plaintext_under_profile_or_temp(new_vault: Vault, tmp_path: Path) ->
     with new_vault.engine.connect() as conn:
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     assert find_plaintext(marker, new_vault.path) == []
-    assert _scan_for(marker, Path(tempfile.gettempdir()), skip=source_dir) == []
+    # The scanner does find the marker where it is in the clear (the test's own inputs).
+    found = _scan_for(marker, source_dir, skip=tmp_path / "elsewhere", since=started)
+    assert {p.name for p in found} == {"testimony.txt", "utf16.txt", "pic.png"}
+    # Every file written anywhere in the temporary folder while the test ran.
+    assert _scan_for(marker, Path(tempfile.gettempdir()), skip=source_dir, since=started) == []
     # No image of any kind sits in the profile in the clear (thumbnails are encrypted too).
     for path in (p for p in new_vault.path.rglob("*") if p.is_file()):
         head = path.read_bytes()[:8]
         assert not head.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF8")), path
 
 
-def _scan_for(marker: str, root: Path, skip: Path) -> list[Path]:
-    """Files under root (but not under skip) holding the marker in UTF-8 or UTF-16."""
+def _scan_for(marker: str, root: Path, skip: Path, since: float = 0.0) -> list[Path]:
+    """Files under root (not under skip, changed after ``since``) holding the marker.
+
+    Looks for UTF-8 and UTF-16 (both byte orders).
+    """
     needles = [marker.encode(), marker.encode("utf-16-le"), marker.encode("utf-16-be")]
     overlap = max(len(n) for n in needles)
     hits = []
@@ -447,7 +457,7 @@ def _scan_for(marker: str, root: Path, skip: Path) -> list[Path]:
         for name in files:
             path = here / name
             try:
-                if path.is_symlink() or not path.is_file():
+                if path.is_symlink() or not path.is_file() or path.stat().st_mtime < since:
                     continue
                 with open(path, "rb") as handle:
                     tail = b""
@@ -696,3 +706,104 @@ def test_failure_while_writing_the_row_leaves_no_file(
         service.add(write(tmp_path / "a.bin", os.urandom(10_000)))
     assert service.list_items() == []
     assert EvidenceStore(new_vault).files.all_names() == []
+
+
+@pytest.mark.parametrize(
+    ("original_name", "expected"),
+    [
+        ("../../evil.txt", "evil.txt"),
+        ("..\\..\\win.txt", "win.txt"),
+        ("/etc/passwd", "passwd"),
+        ("...", None),  # nothing usable left: the item id is used
+        ("ok\x00name\x07.txt", "okname.txt"),
+    ],
+)
+def test_export_to_folder_never_leaves_it(
+    new_vault: Vault,
+    new_coordinator_vault: Vault,
+    tmp_path: Path,
+    original_name: str,
+    expected: str | None,
+) -> None:
+    # Names come from bundles (another device): they are display text, never paths.
+    monitor = EvidenceService(new_vault)
+    source = write(tmp_path / "a.bin", b"payload")
+    item = monitor.add(source).item
+    doc = dict(monitor.metadata_doc(item.id), original_name=original_name)
+    coordinator = EvidenceService(new_coordinator_vault)
+    with new_coordinator_vault.session() as s, open(source, "rb") as f:
+        coordinator.import_item(s, doc, f, item.sha256, item.size)
+    folder = tmp_path / "deep" / "out"
+    folder.mkdir(parents=True)
+    result = coordinator.export(item.id, folder)
+    exported = Path(result.path)
+    assert exported.parent == folder
+    assert exported.name == (expected or item.id)
+    assert exported.read_bytes() == b"payload"
+
+
+def test_export_to_missing_folder_is_a_clear_error(new_vault: Vault, tmp_path: Path) -> None:
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "a.bin", b"abc")).item
+    with pytest.raises(FieldkitError) as info:
+        service.export(item.id, tmp_path / "no-such-folder" / "a.bin")
+    assert info.value.code == ErrorCode.FILE_NOT_WRITABLE
+    assert "no-such-folder" in info.value.message()
+    # A failed export is not a custody event.
+    assert [e.action for e in service.custody_events(item.id)] == [CustodyAction.COLLECTED]
+
+
+def test_working_copy_is_exact_with_its_own_key_and_custody(
+    new_vault: Vault, tmp_path: Path
+) -> None:
+    service = EvidenceService(new_vault)
+    data = os.urandom(3 * CHUNK_SIZE + 11)
+    original = service.add(write(tmp_path / "orig.bin", data)).item
+    copy = service.working_copy(original.id, purpose="for transcription")
+    assert copy.id != original.id
+    assert copy.copy_role == CopyRole.WORKING
+    assert copy.parent_id == original.id
+    assert copy.sha256 == original.sha256
+    assert store_file(new_vault, copy.id) != store_file(new_vault, original.id)
+    with service.open_original(copy.id) as handle:
+        assert handle.read() == data
+    assert service.custody_events(copy.id)[0].action == CustodyAction.COPIED
+    parent_last = service.custody_events(original.id)[-1]
+    assert parent_last.action == CustodyAction.COPIED
+    assert parent_last.details["derived_item"] == copy.id
+    # A damaged original cannot be copied.
+    flip(store_file(new_vault, original.id), HEADER_SIZE + 5)
+    with pytest.raises(FieldkitError) as info:
+        service.working_copy(original.id)
+    assert info.value.code == ErrorCode.EVIDENCE_TAMPERED
+    assert len(EvidenceStore(new_vault).files.all_names()) == 2
+
+
+def test_custody_import_refuses_events_of_the_wrong_device(
+    new_vault: Vault, new_coordinator_vault: Vault, tmp_path: Path
+) -> None:
+    monitor = EvidenceService(new_vault)
+    source = write(tmp_path / "a.bin", b"abc")
+    item = monitor.add(source).item
+    with new_vault.session() as s:
+        events = list(monitor.custody_since(s, 0))
+    coordinator = EvidenceService(new_coordinator_vault)
+    with new_coordinator_vault.session() as s, open(source, "rb") as f:
+        coordinator.import_item(s, monitor.metadata_doc(item.id), f, item.sha256, item.size)
+    # Signed by another device than the events name.
+    with pytest.raises(FieldkitError) as info, new_coordinator_vault.session() as s:
+        coordinator.import_custody(s, events, from_device="33333333-3333-4333-8333-333333333333")
+    assert info.value.code == ErrorCode.CUSTODY_CHAIN_BROKEN
+    # Events dressed up as the coordinator's own (rehashed, so only the device check stops them).
+    import hashlib as _hashlib
+
+    from fieldkit.crypto.canonical_json import canonical_dumps
+
+    body = {k: v for k, v in events[0].items() if k != "event_hash"}
+    body["device_id"] = new_coordinator_vault.device_id
+    forged = {**body, "event_hash": _hashlib.sha256(canonical_dumps(body)).hexdigest()}
+    with pytest.raises(FieldkitError) as info, new_coordinator_vault.session() as s:
+        coordinator.import_custody(s, [forged])
+    assert info.value.code == ErrorCode.CUSTODY_CHAIN_BROKEN
+    with new_coordinator_vault.session() as s:
+        assert coordinator.import_custody(s, events, from_device=new_vault.device_id) == 1

@@ -27,13 +27,13 @@ TIME_TASK_MS = 30_000
 
 
 @pytest.fixture
-def world(tmp_path: Path, fast_kdf) -> World:  # noqa: ANN001
+def world(tmp_path: Path, fast_kdf) -> World:
     w = make_world(tmp_path)
     yield w
     w.close()
 
 
-def _export_through_wizard(qtbot: QtBot, vault, folder: Path) -> ExportWizard:  # noqa: ANN001
+def _export_through_wizard(qtbot: QtBot, vault, folder: Path) -> ExportWizard:
     wizard = ExportWizard(vault, TaskRunner())
     qtbot.addWidget(wizard)
     wizard.show()
@@ -175,3 +175,41 @@ def test_receipt_round_trip(qtbot: QtBot, world: World, tmp_path: Path) -> None:
     assert result is not None
     assert result.acknowledged_through > 0
     assert dialogs.pending() == 0
+
+
+def test_a_device_enrolled_but_not_trusted_is_refused_and_named(
+    qtbot: QtBot, world: World, fast_kdf
+) -> None:
+    from fieldkit.crypto.kdf import KdfParams
+    from fieldkit.domain.profile import Role
+    from fieldkit.services import trust
+    from fieldkit.services.profile import create_profile
+    from tests.helpers import STRONG_PASSPHRASE
+
+    newcomer = create_profile(
+        world.root / "newcomer", STRONG_PASSPHRASE, Role.MONITOR, KdfParams.insecure_for_tests()
+    )
+    try:
+        trust.enrol(newcomer, world.org_card, None)  # has the card, but nobody trusted it
+        CaseService(newcomer).add("W-101")
+        bundle = export_bundle(newcomer, world.usb).path
+    finally:
+        newcomer.lock()
+    wizard = ImportWizard(world.coordinator, TaskRunner())
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.choose_page.add_paths([bundle])
+    with qtbot.waitSignal(wizard.imported, timeout=TIME_TASK_MS) as done:
+        wizard.next()
+    assert done.args == [0]
+    assert wizard.report_table.item(0, wizard.report_table.COL_STATUS).text() == "REFUSED"
+    text = report_details(*wizard.results[0])
+    assert "not enrolled" in text
+    assert "Enrol the device in person" in text
+    assert CaseService(world.coordinator).count() == 0
+    trust_dialog = TrustDialog(world.coordinator, TaskRunner(), ClipboardGuard())
+    qtbot.addWidget(trust_dialog)
+    assert not trust_dialog.held_label.isHidden()
+    assert "1 bundle is held for review" in trust_dialog.held_label.text()
+    assert "signed by a device that is not enrolled" in trust_dialog.held_label.text()
+    assert trust_dialog.alarm_label.isHidden()

@@ -60,6 +60,23 @@ def test_list_search_and_filters(qtbot: QtBot, new_vault) -> None:
     assert window.model.total == 31
 
 
+def test_period_filter_uses_the_record_dates(qtbot: QtBot, new_vault) -> None:
+    from datetime import date, timedelta
+
+    cases = CaseService(new_vault)
+    recent = (date.today() - timedelta(days=3)).isoformat()
+    cases.add("Недавня W-060", extra={"initial_date": recent})
+    cases.add("Давня W-061", extra={"initial_date": "2019-05-01"})
+    cases.add("Без дати W-062")
+    window = _window(qtbot, new_vault)
+    assert window.model.total == 3
+    window.period_filter.setCurrentIndex(window.period_filter.findData(30))
+    assert window.model.total == 1
+    assert window.model.data(window.model.index(0, 0)) == "Недавня W-060"
+    window.period_filter.setCurrentIndex(window.period_filter.findData(0))
+    assert window.model.total == 3
+
+
 def test_selecting_a_case_shows_it(qtbot: QtBot, new_vault) -> None:
     case = CaseService(new_vault).add("Обшук W-021 у Миколаєві")
     records = RecordService(new_vault)

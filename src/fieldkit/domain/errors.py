@@ -31,6 +31,7 @@ class ErrorCode(StrEnum):
     DISK_FULL = "disk_full"
     FILE_NOT_READABLE = "file_not_readable"
     FILE_EXISTS = "file_exists"
+    FILE_NOT_WRITABLE = "file_not_writable"
     # profile and vault
     PROFILE_NOT_FOUND = "profile_not_found"
     PROFILE_EXISTS = "profile_exists"
@@ -111,6 +112,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ),
     ErrorCode.FILE_NOT_READABLE: N_("Cannot read the file {path}: {reason}"),
     ErrorCode.FILE_EXISTS: N_("{path} already exists; choose another name."),
+    ErrorCode.FILE_NOT_WRITABLE: N_("Cannot write the file {path}: {reason}"),
     ErrorCode.PROFILE_NOT_FOUND: N_(
         "No profile at {path}. Create one with 'fieldkit init' or choose another with --profile."
     ),

@@ -57,7 +57,7 @@ from fieldkit.export.manifest import (
 )
 from fieldkit.services import trust
 from fieldkit.services.profile import require_role
-from fieldkit.storage.audit import AuditLog
+from fieldkit.storage.audit import AuditLog, utc_now
 from fieldkit.storage.changes import current_change_seq
 from fieldkit.storage.fsutil import FILE_MODE, atomic_write_bytes, fsync_dir, make_private_dir
 from fieldkit.storage.tables.bundles import (
@@ -83,10 +83,6 @@ RECEIPT_FORMAT = "fieldkit-receipt/1"
 MAX_RECEIPT_BYTES = 4 * 1024 * 1024
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 READ_BLOCK = 1024 * 1024
-
-
-def utc_now() -> str:
-    return trust.utc_now()
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -162,9 +158,10 @@ class PurgeResult:
 
 class _BackgroundWriter:
     """Writes to a file descriptor from a second thread, so the disk works while this thread
-    hashes and encrypts (file writes release the GIL). Memory is bounded by the queue."""
+    hashes and encrypts (file writes release the GIL). At most ``max_pending`` writes (each at
+    most 1 MiB) wait in memory."""
 
-    def __init__(self, fd: int, max_pending: int = 64) -> None:
+    def __init__(self, fd: int, max_pending: int = 16) -> None:
         self._fd = fd
         self._queue: queue.Queue[bytes | None] = queue.Queue(max_pending)
         self._error: BaseException | None = None

@@ -225,6 +225,76 @@ class EvidenceService:
                         self.store.files.delete(sealed.storage_name)
                     raise
 
+    def working_copy(
+        self,
+        item_id: str,
+        *,
+        purpose: str | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+    ) -> EvidenceItem:
+        """An exact working copy of an item (same bytes, own key and file), parent recorded.
+
+        The original is decrypted and re-encrypted in one stream; the copy's hash must equal the
+        original's recorded SHA-256. Both items get a "copied" custody event.
+        """
+        with self.vault.session() as session:
+            parent = self.store.get_row(session, item_id)
+            links = self._links_of(session, [item_id])[item_id]
+            info = EvidenceInput(
+                item_type=ItemType(parent.item_type),
+                title=parent.title,
+                description=parent.description,
+                creator=parent.creator,
+                collected_by=parent.collected_by,
+                collected_at=parent.collected_at,
+                content_created_at=parent.content_created_at,
+                capture_device=parent.capture_device,
+                copy_role=CopyRole.WORKING,
+                parent_id=parent.id,
+                transformation="exact copy",
+                confidential=parent.confidential,
+                sensitive_flags=tuple(SensitiveFlag(f) for f in json.loads(parent.sensitive_flags)),
+            )
+        with self.store.open_row(parent) as reader, self.store.files.writer_lock():
+            try:
+                sealed = self.store.files.write(
+                    cast(BinaryIO, reader),
+                    total=parent.size,
+                    progress=progress,
+                    cancel=cancel,
+                    stage="copying",
+                )
+            except StreamError as exc:
+                raise FieldkitError(
+                    ErrorCode.EVIDENCE_TAMPERED, id=item_id, reason=str(exc)
+                ) from exc
+            if sealed.sha256 != parent.sha256:
+                self.store.files.delete(sealed.storage_name)
+                raise FieldkitError(
+                    ErrorCode.EVIDENCE_TAMPERED,
+                    id=item_id,
+                    reason=_("the content does not match the recorded SHA-256"),
+                )
+            committing: list[str] = []
+            try:
+                return self._finish_add(
+                    Path(parent.original_name),
+                    sealed,
+                    parent.media_type,
+                    links,
+                    info,
+                    True,
+                    False,
+                    purpose,
+                    committing,
+                    cancel,
+                ).item
+            except BaseException:
+                if not committing or not self._row_exists(committing[0]):
+                    self.store.files.delete(sealed.storage_name)
+                raise
+
     def _row_exists(self, item_id: str) -> bool:
         """Whether an item row is committed; True when that cannot be told (keep the file)."""
         try:
@@ -866,7 +936,7 @@ class EvidenceService:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise FieldkitError(ErrorCode.DISK_FULL, path=str(destination.parent)) from exc
             raise FieldkitError(
-                ErrorCode.FILE_NOT_READABLE,
+                ErrorCode.FILE_NOT_WRITABLE,
                 path=str(destination),
                 reason=exc.strerror or type(exc).__name__,
             ) from exc
@@ -1090,9 +1160,21 @@ class EvidenceService:
         row.change_seq = next_change_seq(session)
         AuditLog.append(session, "evidence.import_update", "evidence", row.id)
 
-    def import_custody(self, session: Session, events: Sequence[Mapping[str, Any]]) -> int:
-        """Custody events of another device (from :meth:`custody_since` there)."""
-        return CustodyLog.import_events(session, events)
+    def import_custody(
+        self,
+        session: Session,
+        events: Sequence[Mapping[str, Any]],
+        *,
+        from_device: str | None = None,
+    ) -> int:
+        """Custody events of another device (from :meth:`custody_since` there).
+
+        ``from_device`` is the bundle's verified signer: every event must be that device's.
+        Events claiming this profile's own device are always refused.
+        """
+        return CustodyLog.import_events(
+            session, events, local_device=self.vault.device_id, expected_device=from_device
+        )
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from fieldkit.domain.profile import Role
 from fieldkit.export.bundle_format import display_name
 from fieldkit.export.bundle_read import Signer
 from fieldkit.services.profile import require_role
+from fieldkit.storage.audit import utc_now
 from fieldkit.storage.fsutil import atomic_write_bytes
 from fieldkit.storage.tables.bundles import Enrolment, OrgKeys, TrustedDevice
 from fieldkit.storage.vault import Vault
@@ -42,10 +42,6 @@ CARD_CONTEXT = b"fieldkit-org-card/1\n"
 MAX_CARD_BYTES = 64 * 1024
 MAX_DEVICE_KEY_BYTES = 4096
 DEVICE_COMMENT_PREFIX = "fieldkit device "
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

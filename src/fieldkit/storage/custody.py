@@ -196,11 +196,19 @@ class CustodyLog:
             yield _event_from_row(row)
 
     @staticmethod
-    def import_events(session: Session, docs: Iterable[Mapping[str, Any]]) -> int:
+    def import_events(
+        session: Session,
+        docs: Iterable[Mapping[str, Any]],
+        *,
+        local_device: str | None = None,
+        expected_device: str | None = None,
+    ) -> int:
         """Store events received from another device (as made by :func:`event_doc`).
 
         Each event's hash is recomputed from its body; an event already here (same id) must have
-        the same hash. Returns the number of new events. Links are checked by :meth:`verify`.
+        the same hash. Events that claim to come from ``local_device`` (this profile) are refused,
+        and with ``expected_device`` (the bundle's verified signer) every event must be that
+        device's. Returns the number of new events. Links are checked by :meth:`verify`.
         """
         added = 0
         for doc in docs:
@@ -212,6 +220,16 @@ class CustodyLog:
                     id=str(doc.get("item_id", "?")),
                     seq=str(doc.get("seq", "?")),
                     reason="unexpected event fields",
+                )
+            device = body.get("device_id")
+            if device == local_device or (
+                expected_device is not None and device != expected_device
+            ):
+                raise FieldkitError(
+                    ErrorCode.CUSTODY_CHAIN_BROKEN,
+                    id=str(body.get("item_id")),
+                    seq=str(body.get("seq")),
+                    reason="the event names a device other than the one that sent it",
                 )
             try:
                 CustodyAction(body["action"])

@@ -62,6 +62,11 @@ STATUS_TEXTS = {
     "verified": N_("verified"),
     "refused": N_("REFUSED"),
 }
+HELD_REASONS = {
+    "bundle_unknown_signer": N_("signed by a device that is not enrolled"),
+    "bundle_revoked_signer": N_("signed by a revoked device after its last trusted bundle"),
+    "bundle_equivocation": N_("reuses a sequence number with different content"),
+}
 CHAIN_TEXTS = {
     "first": N_("first bundle of this device"),
     "linked": N_("follows the previous bundle"),
@@ -678,7 +683,7 @@ class TrustDialog(QDialog):
                 _("Label"),
                 _("Device"),
                 _("Key"),
-                _("Status"),
+                _("State"),
                 _("Last bundle"),
                 _("Enrolled"),
                 _("Comparison code"),
@@ -710,6 +715,15 @@ class TrustDialog(QDialog):
         buttons.addWidget(self.revoke_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        self.alarm_label = plain_label("", "trustAlarmLabel")
+        self.alarm_label.setStyleSheet(
+            "color: white; background: #b00020; padding: 6px; font-weight: bold;"
+        )
+        self.alarm_label.setVisible(False)
+        layout.addWidget(self.alarm_label)
+        self.held_label = plain_label("", "trustHeldLabel")
+        self.held_label.setVisible(False)
+        layout.addWidget(self.held_label)
         self.code_hint = plain_label("", "trustCodeHint")
         layout.addWidget(self.code_hint)
         self.code_edit = code_label("", "trustCodeEdit")
@@ -769,6 +783,41 @@ class TrustDialog(QDialog):
                     _mono_item(item)
                 self.table.setItem(row, col, item)
         self.revoke_button.setEnabled(bool(self.devices))
+        self._show_alarms_and_held()
+
+    def _show_alarms_and_held(self) -> None:
+        from fieldkit.services.bundles import list_alarms, list_quarantined
+
+        labels = {d.device_id: d.label for d in self.devices}
+        alarms = list_alarms(self.vault)
+        lines = [
+            _(
+                "ALARM: device {label} sent two different bundles numbered {seq}. Its key may be "
+                "cloned or stolen: revoke it and talk to the monitor in person."
+            ).format(label=labels.get(a["device_id"], short_id(str(a["device_id"]))), seq=a["seq"])
+            for a in alarms
+        ]
+        self.alarm_label.setText("\n".join(lines))
+        self.alarm_label.setVisible(bool(lines))
+        held = list_quarantined(self.vault)
+        if held:
+            details = [
+                _("{name}: {reason}").format(
+                    name=h["file_name"] or "?",
+                    reason=_(HELD_REASONS.get(str(h["reason"]), str(h["reason"]))),
+                )
+                for h in held[:10]
+            ]
+            self.held_label.setText(
+                ngettext(
+                    "{n} bundle is held for review:",
+                    "{n} bundles are held for review:",
+                    len(held),
+                ).format(n=len(held))
+                + "\n"
+                + "\n".join(details)
+            )
+        self.held_label.setVisible(bool(held))
 
     def _on_init_clicked(self) -> None:
         from fieldkit.services import trust

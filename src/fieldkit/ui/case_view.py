@@ -228,11 +228,11 @@ class CaseView(QWidget):
         self.summary_body = QWidget()
         self.summary_form = QFormLayout(self.summary_body)
         self.summary_area.setWidget(self.summary_body)
-        self.tabs.addTab(self.summary_area, _("Summary"))
+        self.tabs.addTab(self.summary_area, _("Overview"))
 
         self.persons_table = _table([_("Pseudonym"), _("Role"), _("Updated")], "casePersonsTable")
         self.interviews_table = _table([_("Interview"), _("Dates"), _("Updated")], "caseInterviews")
-        self.visits_table = _table([_("Visit"), _("Dates"), _("Status")], "caseVisitsTable")
+        self.visits_table = _table([_("Visit"), _("Dates"), _("State")], "caseVisitsTable")
         for table, form_id in (
             (self.persons_table, "person"),
             (self.interviews_table, "interview"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QClipboard, QGuiApplication
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,19 @@ class ClipboardGuard(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(clear_after_ms)
         self._timer.timeout.connect(self.clear_if_ours)
+        # Any copy from one of our widgets (Ctrl+C in a field, a table, a code) is ours too.
+        self._clipboard().dataChanged.connect(self._on_clipboard_data_changed)
+
+    def _on_clipboard_data_changed(self) -> None:
+        clipboard = self._clipboard()
+        # ownsClipboard() is not reported everywhere (macOS, offscreen); a change while our
+        # program is the active one is taken as ours as well: erring towards clearing.
+        active = QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive
+        if clipboard.ownsClipboard() or active:
+            text = clipboard.text(QClipboard.Mode.Clipboard)
+            if text and _digest(text) != self._ours:
+                self._ours = _digest(text)
+                self._timer.start()
 
     @staticmethod
     def _clipboard() -> QClipboard:

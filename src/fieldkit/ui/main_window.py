@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from datetime import date, timedelta
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelection, QModelIndex, Qt, QTimer, Signal
@@ -293,9 +294,18 @@ class MainWindow(QMainWindow):
         filters.addWidget(self.type_filter, 1)
         self.status_filter = QComboBox(list_panel)
         self.status_filter.setObjectName("statusFilter")
-        self.status_filter.setAccessibleName(_("Status"))
+        self.status_filter.setAccessibleName(_("State"))
         self.status_filter.currentIndexChanged.connect(lambda _i: self.reload())
         filters.addWidget(self.status_filter, 1)
+        self.period_filter = QComboBox(list_panel)
+        self.period_filter.setObjectName("periodFilter")
+        self.period_filter.setAccessibleName(_("Period"))
+        self.period_filter.addItem(_("Any time"), 0)
+        self.period_filter.addItem(_("Last 30 days"), 30)
+        self.period_filter.addItem(_("Last 12 months"), 365)
+        self.period_filter.setToolTip(_("Records whose dates fall in this period"))
+        self.period_filter.currentIndexChanged.connect(lambda _i: self.reload())
+        filters.addWidget(self.period_filter, 1)
         left.addLayout(filters)
 
         self.model = RecordTableModel(status_label=self._status_text, parent=self)
@@ -407,7 +417,11 @@ class MainWindow(QMainWindow):
 
         form_id = self.current_type()
         status = self.status_filter.currentData()
-        return RecordFilters(types=(form_id,) if form_id else (), status=status or None)
+        days = int(self.period_filter.currentData() or 0)
+        since = (date.today() - timedelta(days=days)).isoformat() if days else None
+        return RecordFilters(
+            types=(form_id,) if form_id else (), status=status or None, date_from=since
+        )
 
     def reload(self) -> None:
         """Rebuild the list from the search box and filters (the first page loads at once)."""

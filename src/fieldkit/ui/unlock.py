@@ -249,7 +249,6 @@ class UnlockWindow(QWidget):
                 ),
                 "createHint",
             )
-            hint.setStyleSheet("color: palette(mid);")
             outer.addWidget(hint)
         outer.addStretch(1)
 

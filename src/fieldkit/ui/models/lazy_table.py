@@ -74,7 +74,7 @@ class RecordTableModel(QAbstractTableModel):
     """
 
     COL_TITLE, COL_STATUS, COL_DATES, COL_UPDATED, COL_CONFIDENTIAL = range(5)
-    _HEADERS = (N_("Title"), N_("Status"), N_("Dates"), N_("Updated"), N_("Confidential"))
+    _HEADERS = (N_("Title"), N_("State"), N_("Dates"), N_("Updated"), N_("Confidential"))
 
     load_failed = Signal(object)
 
