@@ -688,9 +688,11 @@ def plain_copy(vault: Vault, target: Path) -> None:
             marks = ", ".join("?" * width)
             while rows := cursor.fetchmany(5000):
                 plain.executemany(f'INSERT INTO "{name}" VALUES ({marks})', rows)
+                plain.commit()  # small transactions keep the copy's memory flat
         cursor = source.execute("SELECT rowid, title, body FROM records_fts")
         while rows := cursor.fetchmany(5000):
             plain.executemany("INSERT INTO records_fts (rowid, title, body) VALUES (?, ?, ?)", rows)
+            plain.commit()
         plain.commit()
         plain.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         if not target.read_bytes()[:16].startswith(b"SQLite format 3"):
@@ -722,12 +724,29 @@ def reps(count: int, scale: float) -> int:
     return max(2, int(count * scale))
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+Sample = tuple[float, float]  # wall-clock ms, CPU ms of this process
+
+
+class Clock:
+    """Wall-clock and CPU time of one operation (CPU time is what load from others spares)."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sample: Sample = (
+            (time.perf_counter() - self.wall) * 1000,
+            (time.process_time() - self.cpu) * 1000,
+        )
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[Sample]:
     samples = []
     for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
+        with Clock() as clock:
+            fn()
+        samples.append(clock.sample)
     return samples
 
 
@@ -779,22 +798,21 @@ def measure(
         run(lambda s: store.list(s, month, limit=50)), reps(20, scale)
     )
     queries = QUERIES[: reps(len(QUERIES), scale)] + rare_queries(seed, reps(5, scale))
-    search_times: list[float] = []
+    search_times: list[Sample] = []
     hits = 0
     for query in queries:
-        started = time.perf_counter()
-        with open_session() as s:
+        with Clock() as clock, open_session() as s:
             found, _more = SearchIndex.search(s, query, limit=50)
-        search_times.append((time.perf_counter() - started) * 1000)
+        search_times.append(clock.sample)
         hits += len(found)
     results[f"search ({len(queries)} queries, new connection each)"] = search_times
     results["_search_hits"] = hits
-    warm: list[float] = []
+    warm: list[Sample] = []
     with open_session() as s:
         for query in queries:
-            started = time.perf_counter()
-            SearchIndex.search(s, query, limit=50)
-            warm.append((time.perf_counter() - started) * 1000)
+            with Clock() as clock:
+                SearchIndex.search(s, query, limit=50)
+            warm.append(clock.sample)
     results[f"search ({len(queries)} queries, one connection)"] = warm
     filtered = RecordFilters(types=("interview",), date_from="2024-01-01", date_to="2024-12-31")
     results["search + type + year filter"] = timed(
@@ -893,7 +911,7 @@ def measure_all(profile: Path, plain_path: Path, scale: float, seed: int) -> Non
     vault = Vault.unlock(profile, PASSPHRASE)
     kdf = vault.kdf
     vault.lock()
-    kdf_ms = statistics.median(timed(lambda: derive_key(PASSPHRASE, kdf), 5))
+    kdf_ms = statistics.median(w for w, _cpu in timed(lambda: derive_key(PASSPHRASE, kdf), 5))
     unlock_samples = []
     for _ in range(5):
         gc.collect()
@@ -929,29 +947,50 @@ def measure_all(profile: Path, plain_path: Path, scale: float, seed: int) -> Non
         f"500 ms with the defaults): {kdf_ms:.1f} ms, not included below"
     )
     print()
-    line = f"{'measurement':<44} {'SQLCipher':>12} {'plain SQLite':>13} {'ratio':>7}"
+    line = (
+        f"{'measurement (ms)':<44} {'SQLCipher':>9} {'plain':>8} {'ratio':>6}"
+        f"   {'CPU: cipher':>11} {'plain':>8} {'ratio':>6}"
+    )
     print(line)
     print("-" * len(line))
 
-    def row(name: str, a: float, b: float | None, unit: str = "ms") -> None:
-        right = f"{b:10.2f} {unit}" if b is not None else f"{'—':>13}"
-        ratio = f"{a / b:6.2f}x" if b else f"{'':>7}"
-        print(f"{name:<44} {a:9.2f} {unit} {right} {ratio}")
+    def ratio(a: float, b: float | None) -> str:
+        return f"{a / b:5.2f}x" if b else f"{'':>6}"
 
-    row("unlock after KDF + first page (p50)", statistics.median(unlock_samples), None)
-    row("raw open + first query (p50)", raw_cipher, raw_plain)
+    def row(name: str, wall: tuple[float, float | None], cpu: tuple[float, float] | None) -> None:
+        a, b = wall
+        text_ = f"{name:<44} {a:9.2f} {b if b is not None else float('nan'):8.2f} {ratio(a, b)}"
+        if cpu is not None:
+            text_ += f"   {cpu[0]:11.2f} {cpu[1]:8.2f} {ratio(cpu[0], cpu[1])}"
+        print(text_.replace("nan", "  —"))
+
+    def stat(samples: list[Sample], which: int, p: float | None) -> float:
+        values = [sample[which] for sample in samples]
+        return statistics.median(values) if p is None else pct(values, p)
+
+    row("unlock after KDF + first page (p50)", (statistics.median(unlock_samples), None), None)
+    row("raw open + first query (p50)", (raw_cipher, raw_plain), None)
     for name in cipher:
         if name.startswith("_"):
             continue
         a, b = cipher[name], plain[name]
-        if name.startswith("search ("):
-            row(f"{name} p50", pct(a, 50), pct(b, 50))
-            row(f"{name} p95", pct(a, 95), pct(b, 95))
-        else:
-            row(f"{name} (p50)", statistics.median(a), statistics.median(b))
+        for label, p in (
+            (("p50", 50.0), ("p95", 95.0)) if name.startswith("search (") else (("(p50)", None),)
+        ):
+            row(
+                f"{name} {label}",
+                (stat(a, 0, p), stat(b, 0, p)),
+                (stat(a, 1, p), stat(b, 1, p)),
+            )
     print("-" * len(line))
-    row("Python heap peak while querying", cipher_peak / 2**20, plain_peak / 2**20, "MB")
-    row("database size", cipher_size / 2**20, plain_size / 2**20, "MB")
+    print(
+        f"Python heap peak while querying: {cipher_peak / 2**20:.2f} MB (SQLCipher), "
+        f"{plain_peak / 2**20:.2f} MB (plain)"
+    )
+    print(
+        f"database size: {cipher_size / 2**20:.0f} MB (SQLCipher), {plain_size / 2**20:.0f} MB "
+        f"(plain), ratio {cipher_size / plain_size:.2f}"
+    )
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of the measuring process (max RSS, both databases): {maxrss:.0f} MB")
     print(

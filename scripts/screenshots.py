@@ -205,8 +205,10 @@ def render(lang: str, out: Path, work: Path) -> None:
     place = records.add("facility", facility(lang))
     person = records.add("person", {"pseudonym": "W-017", "sex": "male"})
     case_ids = []
-    for title, kind, status in CASES_UK if lang == "uk" else CASES_EN:
+    dates = ["2024-03-02", "2024-05-11", "2024-06-20", "2024-07-14", "2024-08-03", "2024-09-27"]
+    for i, (title, kind, status) in enumerate(CASES_UK if lang == "uk" else CASES_EN):
         data: dict[str, Any] = {"title": title, "case_type": kind, "monitoring_status": status}
+        data["initial_date"] = dates[i % len(dates)]
         if kind == "enforced_disappearance":
             data.update(
                 ed_missing_person=person.id,
@@ -254,11 +256,14 @@ def render(lang: str, out: Path, work: Path) -> None:
     wait(lambda: desktop.main_window is not None)
     main = desktop.main_window
     main.resize(*SIZE)
+    main.model.wait_loaded()
     main.open_case(main_case)
     main.select_record(main_case)
+    wait(lambda: not desktop.runner.busy)
     save_png(main, out / f"main-window-{lang}.png")
     main.case_view.tabs.setCurrentIndex(4)
     wait(lambda: main.case_view.evidence_panel is not None)
+    wait(lambda: not desktop.runner.busy)
     app.processEvents()
     save_png(main, out / f"case-evidence-{lang}.png")
 
@@ -301,6 +306,7 @@ def render(lang: str, out: Path, work: Path) -> None:
     save_png(trust_dialog, out / f"trusted-devices-{lang}.png")
     trust_dialog.close()
     coord.reload()
+    coord.model.wait_loaded()
     review = ReviewWindow(coord.vault, coord.runner, coord.clipboard, main_case, coord)
     dialogs.show_dialog(review)
     wait(lambda: review.integrity is not None)

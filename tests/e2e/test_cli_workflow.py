@@ -4,7 +4,9 @@ A coordinator sets up the organisation; a monitor enrols in person (comparison c
 facility, a person, a case, a visit and an interview from the sample files, adds evidence, and
 exports a bundle to a "USB stick" folder. The bundle is checked with the standard tools exactly as
 docs/bundle-format.md §8 says, then verified and imported by the coordinator, who prints a case
-file in Ukrainian. The monitor applies the receipt and purges the acknowledged originals.
+file in Ukrainian and a visit report. The monitor applies the receipt and purges the acknowledged
+originals; a later consent withdrawal then travels alone in a second bundle. Finally, every
+command shown in docs/user-guide.md must still be accepted by the command line.
 
 Every command runs in its own process (tests/helpers.py: run_cli), with the insecure test key
 derivation. The story runs once per module (fixture `story`); each test checks one part of it, so
@@ -14,10 +16,12 @@ call require_tool.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import re
-import shutil
+import shlex
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +38,7 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 CASE_TITLE = "Затримання та катування у відділі поліції, березень 2024"
 DEVICE_LABEL = "M-003 laptop"
 
-pytestmark = pytest.mark.slow  # about forty command-line processes in all
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "user-guide.md"
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -56,7 +60,7 @@ def ok_json(result: subprocess.CompletedProcess[str]) -> Any:
 
 
 def failed(result: subprocess.CompletedProcess[str]) -> str:
-    """The stderr of a command that must fail cleanly: exit 1, one `fieldkit:` line, no traceback."""
+    """The stderr of a command that must fail cleanly: exit 1, `fieldkit: …`, no traceback."""
     assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
     assert result.stderr.startswith("fieldkit: "), result.stderr
     assert "Traceback" not in result.stderr, result.stderr
@@ -104,6 +108,7 @@ class Story:
     bundle: Path | None = None
     receipt: Path | None = None
     case_pdf: Path | None = None
+    visit_pdf: Path | None = None
 
 
 def _visit_data(facility_id: str) -> dict[str, Any]:
@@ -121,7 +126,9 @@ def _visit_data(facility_id: str) -> dict[str, Any]:
     return data
 
 
-def _interview_data(person_id: str, case_id: str, facility_id: str, visit_id: str) -> dict[str, Any]:
+def _interview_data(
+    person_id: str, case_id: str, facility_id: str, visit_id: str
+) -> dict[str, Any]:
     data = sample("interview_uk.json")
     data["interviewee"] = person_id
     data["cases"] = [case_id]
@@ -153,7 +160,9 @@ def _run_story(root: Path) -> Story:
     s.out["org_init"] = ok_json(
         run_cli("org", "init", "--name", "Громадська організація «Світанок»", "--json", env=c)
     )
-    s.out["org_public"] = ok_json(run_cli("org", "public", "--out", str(s.org_card), "--json", env=c))
+    s.out["org_public"] = ok_json(
+        run_cli("org", "public", "--out", str(s.org_card), "--json", env=c)
+    )
     s.out["export_identity_refused"] = failed(
         run_cli("org", "export-identity", "--out", str(s.org_key), env=c)
     )
@@ -170,7 +179,9 @@ def _run_story(root: Path) -> Story:
 
     # Monitor: records from the sample files, ids adjusted to this profile.
     case = ok_json(
-        run_cli("case", "add", "--title", CASE_TITLE, "--type", "torture_allegation", "--json", env=m)
+        run_cli(
+            "case", "add", "--title", CASE_TITLE, "--type", "torture_allegation", "--json", env=m
+        )
     )
     s.ids["case"] = case["id"]
     s.out["case_add"] = case
@@ -181,15 +192,19 @@ def _run_story(root: Path) -> Story:
         s.ids[form] = added["id"]
         s.out[f"{form}_add"] = added
     visit_file = write_json(root / "visit.json", _visit_data(s.ids["facility"]))
-    visit = ok_json(run_cli("record", "add", "--form", "visit", "--file", str(visit_file), "--json", env=m))
+    visit = ok_json(
+        run_cli("record", "add", "--form", "visit", "--file", str(visit_file), "--json", env=m)
+    )
     s.ids["visit"] = visit["id"]
     s.out["visit_add"] = visit
-    interview_file = write_json(
-        root / "interview.json",
-        _interview_data(s.ids["person"], s.ids["case"], s.ids["facility"], s.ids["visit"]),
+    interview_input = _interview_data(
+        s.ids["person"], s.ids["case"], s.ids["facility"], s.ids["visit"]
     )
+    interview_file = write_json(root / "interview.json", interview_input)
     interview = ok_json(
-        run_cli("record", "add", "--form", "interview", "--file", str(interview_file), "--json", env=m)
+        run_cli(
+            "record", "add", "--form", "interview", "--file", str(interview_file), "--json", env=m
+        )
     )
     s.ids["interview"] = interview["id"]
     s.out["interview_add"] = interview
@@ -199,8 +214,15 @@ def _run_story(root: Path) -> Story:
     visit_v2 = write_json(root / "visit-v2.json", revised)
     s.out["visit_update"] = ok_json(
         run_cli(
-            "record", "update", s.ids["visit"], "--revision", "1", "--file", str(visit_v2),
-            "--json", env=m,
+            "record",
+            "update",
+            s.ids["visit"],
+            "--revision",
+            "1",
+            "--file",
+            str(visit_v2),
+            "--json",
+            env=m,
         )
     )
     s.out["search"] = ok_json(run_cli("search", "кийком", "--json", env=m))
@@ -215,8 +237,16 @@ def _run_story(root: Path) -> Story:
     }
     added_ev = ok_json(
         run_cli(
-            "evidence", "add", str(photo), str(note), "--case", s.ids["case"],
-            "--interview", s.ids["interview"], "--json", env=m,
+            "evidence",
+            "add",
+            str(photo),
+            str(note),
+            "--case",
+            s.ids["case"],
+            "--interview",
+            s.ids["interview"],
+            "--json",
+            env=m,
         )
     )
     s.out["evidence_add"] = added_ev
@@ -244,16 +274,34 @@ def _run_story(root: Path) -> Story:
     s.case_pdf = root / "case-uk.pdf"
     s.out["report_case"] = ok_json(
         run_cli(
-            "--lang", "uk", "report", "case", s.ids["case"], "--out", str(s.case_pdf), "--json",
+            "--lang",
+            "uk",
+            "report",
+            "case",
+            s.ids["case"],
+            "--out",
+            str(s.case_pdf),
+            "--json",
             env=c,
         )
+    )
+    s.visit_pdf = root / "visit-en.pdf"
+    s.out["report_visit"] = ok_json(
+        run_cli("report", "visit", s.ids["visit"], "--out", str(s.visit_pdf), "--json", env=c)
     )
     exports = root / "for-lawyer"
     exports.mkdir()
     s.out["coord_evidence_export"] = ok_json(
         run_cli(
-            "evidence", "export", s.ids["photo"], "--to", str(exports / "photo.jpg"),
-            "--purpose", "case file for counsel", "--json", env=c,
+            "evidence",
+            "export",
+            s.ids["photo"],
+            "--to",
+            str(exports / "photo.jpg"),
+            "--purpose",
+            "case file for counsel",
+            "--json",
+            env=c,
         )
     )
 
@@ -262,6 +310,25 @@ def _run_story(root: Path) -> Story:
     s.out["purge_refused"] = failed(run_cli("purge", "--acknowledged", env=m))
     s.out["purge"] = ok_json(run_cli("purge", "--acknowledged", "--yes", "--json", env=m))
     s.out["evidence_list_after_purge"] = ok_json(run_cli("evidence", "list", "--json", env=m))
+
+    # Later: the person withdraws consent to be re-contacted. The next bundle carries only what
+    # the organisation has not acknowledged: the interview's second revision.
+    interview_input["consent"]["withdrawals"].append(
+        {"date": "2024-04-02", "scope": "recontact", "how_received": "через адвоката"}
+    )
+    interview_v2 = write_json(root / "interview-v2.json", interview_input)
+    s.out["interview_update"] = ok_json(
+        run_cli(
+            "record", "update", s.ids["interview"], "--revision", "1",
+            "--file", str(interview_v2), "--json", env=m,
+        )
+    )  # fmt: skip
+    second = ok_json(run_cli("export", "--to", str(usb), "--json", env=m))
+    s.out["export_2"] = second
+    s.out["import_2"] = ok_json(run_cli("import", second["path"], "--json", env=c))
+    s.out["record_show_2"] = ok_json(
+        run_cli("record", "show", s.ids["interview"], "--history", "--json", env=c)
+    )
     return s
 
 
@@ -273,6 +340,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
 # --- the parts of the story --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_profiles_and_organisation_set_up(story: Story) -> None:
     assert story.out["coord_init"]["role"] == "coordinator"
     assert story.out["mon_init"]["role"] == "monitor"
@@ -287,6 +355,7 @@ def test_profiles_and_organisation_set_up(story: Story) -> None:
     assert card["card"]["recipients"] == [story.out["org_init"]["recipient"]]
 
 
+@pytest.mark.slow
 def test_enrolment_comparison_codes_match(story: Story) -> None:
     monitor_code = comparison_code(story.out["enrol"])
     coordinator_code = comparison_code(story.out["trust_add"])
@@ -298,10 +367,12 @@ def test_enrolment_comparison_codes_match(story: Story) -> None:
     assert device["device_id"] == story.out["mon_init"]["device_id"]
     assert device["label"] == DEVICE_LABEL
     assert device["status"] == "active"
-    assert device["last_seq"] == 1  # the one bundle of the story
-    assert listing["alarms"] == [] and listing["held"] == []
+    assert device["last_seq"] == 2  # the two bundles of the story
+    assert listing["alarms"] == []
+    assert listing["held"] == []
 
 
+@pytest.mark.slow
 def test_records_entered_and_found(story: Story) -> None:
     for role in ("case", "facility", "person", "visit", "interview"):
         assert UUID_RE.match(story.ids[role]), (role, story.ids[role])
@@ -309,12 +380,14 @@ def test_records_entered_and_found(story: Story) -> None:
     assert story.out["case_add"]["record"]["title"] == CASE_TITLE
     assert story.out["person_add"]["record"]["title"] == "W-017"  # the pseudonym, never a name
     update = story.out["visit_update"]
-    assert update["changed"] is True and update["record"]["revision"] == 2
+    assert update["changed"] is True
+    assert update["record"]["revision"] == 2
     hits = story.out["search"]["hits"]
     assert [h["id"] for h in hits] == [story.ids["interview"]]
     assert "[кийком]" in hits[0]["snippet"]
 
 
+@pytest.mark.slow
 def test_visit_computes_space_per_person_and_cpt_flag(story: Story) -> None:
     shown = ok_json(run_cli("record", "show", story.ids["visit"], "--json", env=story.mon_env))
     computed = shown["computed"]
@@ -326,6 +399,7 @@ def test_visit_computes_space_per_person_and_cpt_flag(story: Story) -> None:
     assert ("visit_facility", story.ids["facility"]) in kinds
 
 
+@pytest.mark.slow
 def test_evidence_added_and_verified(story: Story) -> None:
     items = {Path(i["path"]).name: i for i in story.out["evidence_add"]["items"]}
     assert items["injury-back.jpg"]["media_type"] == "image/jpeg"
@@ -339,21 +413,25 @@ def test_evidence_added_and_verified(story: Story) -> None:
     assert verify["custody_problems"] == []
 
 
+@pytest.mark.slow
 def test_bundle_written_to_the_stick(story: Story) -> None:
-    assert story.bundle is not None and story.bundle.parent == story.usb
+    assert story.bundle is not None
+    assert story.bundle.parent == story.usb
     assert re.fullmatch(r"[0-9a-f]{32}\.fkb", story.bundle.name)
     assert not list(story.usb.glob("*.partial"))
     exported = story.out["export"]
     assert exported["seq"] == 1
     # case, facility, person, interview, and the visit's two revisions
     assert exported["records"] == 6
-    assert exported["evidence"] == 2 and exported["objects"] == 2
+    assert exported["evidence"] == 2
+    assert exported["objects"] == 2
     # Nothing entered is readable on the stick.
     raw = story.bundle.read_bytes()
     for marker in ("W-017", "кийком", CASE_TITLE):
         assert marker.encode("utf-8") not in raw
 
 
+@pytest.mark.slow
 def test_bundle_checks_with_standard_tools_only(story: Story, tmp_path: Path) -> None:
     """docs/bundle-format.md §8, with the real programs and nothing of fieldkit."""
     age, tar = require_tool("age"), require_tool("tar")
@@ -372,7 +450,10 @@ def test_bundle_checks_with_standard_tools_only(story: Story, tmp_path: Path) ->
 
     signature = subprocess.run(
         [minisign, "-V", "-p", str(story.device_pub), "-m", "SHA256SUMS"],
-        cwd=extract, capture_output=True, text=True, check=False,
+        cwd=extract,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert signature.returncode == 0, signature.stderr
     trusted = signature.stdout
@@ -382,7 +463,10 @@ def test_bundle_checks_with_standard_tools_only(story: Story, tmp_path: Path) ->
 
     sums = subprocess.run(
         [sha256sum, "-c", "--strict", "SHA256SUMS"],
-        cwd=extract, capture_output=True, text=True, check=False,
+        cwd=extract,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert sums.returncode == 0, sums.stdout + sums.stderr
     checked = [line for line in sums.stdout.splitlines() if line.endswith(": OK")]
@@ -406,34 +490,44 @@ def test_bundle_checks_with_standard_tools_only(story: Story, tmp_path: Path) ->
     sums_file.write_text(sums_file.read_text(encoding="ascii").replace("  ", "  ./", 1))
     forged = subprocess.run(
         [minisign, "-V", "-p", str(story.device_pub), "-m", "SHA256SUMS"],
-        cwd=extract, capture_output=True, check=False,
+        cwd=extract,
+        capture_output=True,
+        check=False,
     )
     assert forged.returncode != 0
 
 
+@pytest.mark.slow
 def test_coordinator_verifies_and_imports(story: Story) -> None:
     verified = story.out["verify"]
-    assert verified["ok"] is True and verified["status"] == "verified"
+    assert verified["ok"] is True
+    assert verified["status"] == "verified"
     assert verified["signer_label"] == DEVICE_LABEL
     assert verified["records_new"] == 6
     assert story.out["counts_before_import"]["records"] == 0  # verify imported nothing
 
     [report] = story.out["import"]["bundles"]
     assert story.out["import"]["ok"] is True
-    assert report["status"] == "imported" and report["imported"] is True
-    assert report["seq"] == 1 and report["chain"] == "first"
-    assert report["records"] == 6 and report["records_new"] == 6
+    assert report["status"] == "imported"
+    assert report["imported"] is True
+    assert report["seq"] == 1
+    assert report["chain"] == "first"
+    assert report["records"] == 6
+    assert report["records_new"] == 6
     assert report["objects"] == 2
     assert report["conflicts"] == []
-    assert story.receipt is not None and story.receipt.is_file()
+    assert story.receipt is not None
+    assert story.receipt.is_file()
     assert story.receipt.parent == story.usb  # beside the bundle, ready to carry back
     assert Path(str(story.receipt) + ".minisig").is_file()
     after = story.out["counts_after_import"]
-    assert after["records"] == 5 and after["record_versions"] == 6
+    assert after["records"] == 5
+    assert after["record_versions"] == 6
     assert after["evidence_items"] == 2
     assert after["imported_bundles"] == 1
 
 
+@pytest.mark.slow
 def test_second_import_changes_nothing(story: Story) -> None:
     [report] = story.out["import_again"]["bundles"]
     assert report["status"] == "already_imported"
@@ -441,10 +535,12 @@ def test_second_import_changes_nothing(story: Story) -> None:
     assert story.out["counts_after_second_import"] == story.out["counts_after_import"]
 
 
+@pytest.mark.slow
 def test_imported_record_shows_with_its_history(story: Story) -> None:
     shown = story.out["record_show"]
     record = shown["record"]
-    assert record["id"] == story.ids["interview"] and record["type"] == "interview"
+    assert record["id"] == story.ids["interview"]
+    assert record["type"] == "interview"
     assert record["origin_device"] == story.out["mon_init"]["device_id"]
     assert record["content_hash"] == story.out["interview_add"]["record"]["content_hash"]
     assert record["data"]["interviewee_code"] == "W-017"
@@ -452,7 +548,10 @@ def test_imported_record_shows_with_its_history(story: Story) -> None:
     assert version["origin"] == "imported"
 
 
-def test_case_file_in_ukrainian_is_signed_and_lists_the_hashes(story: Story, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_case_file_in_ukrainian_is_signed_and_lists_the_hashes(
+    story: Story, tmp_path: Path
+) -> None:
     pdftotext = require_tool("pdftotext")
     minisign = require_tool("minisign")
     sha256sum = require_tool("sha256sum")
@@ -462,7 +561,9 @@ def test_case_file_in_ukrainian_is_signed_and_lists_the_hashes(story: Story, tmp
     assert result["sha256"] == hashlib.sha256(story.case_pdf.read_bytes()).hexdigest()
     text = subprocess.run(
         [pdftotext, "-layout", str(story.case_pdf), "-"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     flat = re.sub(r"\s+", " ", text)
     assert "Матеріали справи" in flat  # headings in Ukrainian
@@ -473,12 +574,16 @@ def test_case_file_in_ukrainian_is_signed_and_lists_the_hashes(story: Story, tmp
 
     # The signature checks with minisign and the device key printed on the last page.
     lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if "untrusted comment: minisign public key" in line)
+    start = next(
+        i for i, line in enumerate(lines) if "untrusted comment: minisign public key" in line
+    )
     device_pub = tmp_path / "coordinator-device.pub"
     device_pub.write_text(lines[start].strip() + "\n" + lines[start + 1].strip() + "\n")
     checked = subprocess.run(
         [minisign, "-Vm", str(story.case_pdf), "-p", str(device_pub)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert checked.returncode == 0, checked.stderr
     assert story.ids["case"] in checked.stdout
@@ -491,6 +596,7 @@ def test_case_file_in_ukrainian_is_signed_and_lists_the_hashes(story: Story, tmp
     assert digest == story.out["source_sha256"]["injury-back.jpg"] == exported["sha256"]
 
 
+@pytest.mark.slow
 def test_receipt_applied_and_acknowledged_evidence_purged(story: Story) -> None:
     applied = story.out["receipt_apply"]
     assert applied["acknowledged_through"] == story.out["export"]["change_through"]
@@ -500,7 +606,9 @@ def test_receipt_applied_and_acknowledged_evidence_purged(story: Story) -> None:
     states = {i["id"]: i["state"] for i in story.out["evidence_list_after_purge"]["items"]}
     assert states == {story.ids["photo"]: "purged", story.ids["note"]: "purged"}
     # The item's identity and custody log stay, with a "purged" event.
-    custody = ok_json(run_cli("evidence", "custody", story.ids["photo"], "--json", env=story.mon_env))
+    custody = ok_json(
+        run_cli("evidence", "custody", story.ids["photo"], "--json", env=story.mon_env)
+    )
     assert custody["intact"] is True
     assert custody["events"][-1]["action"] == "purged"
     # The organisation still holds the original.
@@ -508,6 +616,7 @@ def test_receipt_applied_and_acknowledged_evidence_purged(story: Story) -> None:
     assert {i["id"]: i["state"] for i in coord_items["items"]}[story.ids["photo"]] == "stored"
 
 
+@pytest.mark.slow
 def test_tampered_bundle_is_refused_and_changes_nothing(story: Story, tmp_path: Path) -> None:
     assert story.bundle is not None
     before = counts(story.coord_env)
@@ -520,6 +629,7 @@ def test_tampered_bundle_is_refused_and_changes_nothing(story: Story, tmp_path: 
     assert counts(story.coord_env) == before
 
 
+@pytest.mark.slow
 def test_coordinator_command_in_a_monitor_profile(story: Story) -> None:
     message = failed(run_cli("trust", "list", env=story.mon_env))
     assert "coordinator profile" in message
@@ -527,30 +637,18 @@ def test_coordinator_command_in_a_monitor_profile(story: Story) -> None:
     assert "monitor profile" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "services/bundles.py never calls EvidenceService.record_bundle_export: the monitor's "
-        "custody log has no 'exported_in_bundle' event for originals that left in a bundle "
-        "(docs/evidence.md lists the action and the call)"
-    ),
-)
+@pytest.mark.slow
 def test_custody_log_records_the_bundle_export(story: Story) -> None:
-    custody = ok_json(run_cli("evidence", "custody", story.ids["photo"], "--json", env=story.mon_env))
+    custody = ok_json(
+        run_cli("evidence", "custody", story.ids["photo"], "--json", env=story.mon_env)
+    )
     actions = [event["action"] for event in custody["events"]]
     assert "exported_in_bundle" in actions
     bundle_event = next(e for e in custody["events"] if e["action"] == "exported_in_bundle")
     assert story.out["export"]["bundle_id"] in json.dumps(bundle_event["details"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "cli/bundles.py cmd_import and services/bundles.py verify_bundle build the refusal text "
-        "with exc.message() and no translator: with --lang uk the refusal stays in English "
-        "although core.po translates BUNDLE_TAMPERED"
-    ),
-)
+@pytest.mark.slow
 def test_import_refusal_in_ukrainian(story: Story, tmp_path: Path) -> None:
     assert story.bundle is not None
     tampered = tmp_path / story.bundle.name
@@ -559,3 +657,149 @@ def test_import_refusal_in_ukrainian(story: Story, tmp_path: Path) -> None:
     tampered.write_bytes(bytes(data))
     message = failed(run_cli("--lang", "uk", "import", str(tampered), env=story.coord_env))
     assert "пошкоджено або змінено" in message
+
+
+@pytest.mark.slow
+def test_visit_report_shows_the_conditions_table(story: Story) -> None:
+    pdftotext = require_tool("pdftotext")
+    assert story.visit_pdf is not None
+    assert story.out["report_visit"]["pages"] >= 2
+    assert Path(story.out["report_visit"]["signature"]).is_file()
+    text = subprocess.run(
+        [pdftotext, str(story.visit_pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = re.sub(r"\s+", " ", text)
+    assert "В-2024-031" in flat
+    assert "1.87 m²" in flat  # m² per person of cell 12
+    assert "Below the CPT minimum" in flat
+    assert "2 areas fall below the CPT minimum" in flat
+
+
+@pytest.mark.slow
+def test_later_change_travels_alone_in_the_next_bundle(story: Story) -> None:
+    update = story.out["interview_update"]
+    assert update["changed"] is True
+    assert update["record"]["revision"] == 2
+    second = story.out["export_2"]
+    assert second["seq"] == 2
+    assert second["records"] == 1  # only the new revision: the rest was acknowledged
+    assert second["objects"] == 0
+    assert second["change_from"] == story.out["receipt_apply"]["acknowledged_through"]
+    [report] = story.out["import_2"]["bundles"]
+    assert report["status"] == "imported"
+    assert report["chain"] == "linked"  # follows bundle 1 exactly
+    assert report["records_new"] == 1
+    shown = story.out["record_show_2"]
+    assert shown["record"]["revision"] == 2
+    withdrawals = shown["record"]["data"]["consent"]["withdrawals"]
+    assert [w["scope"] for w in withdrawals] == ["audio_recording", "recontact"]
+    assert [v["revision"] for v in shown["history"]] == [1, 2]
+
+
+@pytest.mark.slow
+def test_not_enrolled_message_suggests_a_command_that_works(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "new-monitor")
+    ok(run_cli("init", env=env))
+    message = failed(run_cli("export", "--to", str(tmp_path), env=env))
+    assert "not enrolled" in message
+    assert "--out" in message
+
+
+# --- the user guide ----------------------------------------------------------------------------
+
+
+def _guide_commands() -> list[tuple[int, list[str]]]:
+    """Every `fieldkit …` command typed in a code block of docs/user-guide.md, with its line."""
+    commands: list[tuple[int, list[str]]] = []
+    in_block = False
+    pending: tuple[int, str] | None = None
+    for number, line in enumerate(GUIDE.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith("```"):
+            in_block = not in_block
+            continue
+        if not in_block:
+            continue
+        if pending is not None:
+            start, text = pending
+            text += " " + line.strip()
+        else:
+            match = re.match(r"^(?:monitor|coordinator)?\$ (fieldkit .*)$", line)
+            if match is None:
+                continue
+            start, text = number, match.group(1)
+        if text.endswith("\\"):
+            pending = (start, text[:-1])
+            continue
+        pending = None
+        commands.append((start, shlex.split(text, comments=True)[1:]))
+    return commands
+
+
+def test_every_command_in_the_user_guide_is_accepted_by_the_command_line() -> None:
+    """The guide's commands parse with today's options, so the guide cannot drift silently."""
+    from fieldkit.cli import build_parser
+
+    commands = _guide_commands()
+    assert len(commands) >= 40, "the guide's examples were not found"
+    shown = {argv[0] for _line, argv in commands if argv and not argv[0].startswith("-")}
+    # every command group the guide explains appears in an example
+    assert {
+        "init",
+        "org",
+        "enrol",
+        "trust",
+        "case",
+        "record",
+        "search",
+        "evidence",
+        "export",
+    } <= shown
+    assert {"verify", "import", "receipt", "purge", "report", "passwd", "check", "erase"} <= shown
+    problems = []
+    for line, argv in commands:
+        stderr = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(stderr):
+                args = build_parser().parse_args(argv)
+        except SystemExit:
+            problems.append(f"line {line}: fieldkit {' '.join(argv)}\n{stderr.getvalue()}")
+            continue
+        if not getattr(args, "handler", None):
+            problems.append(f"line {line}: fieldkit {' '.join(argv)} names no command")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_receipt_checks_with_minisign_and_the_organisation_card(
+    story: Story, tmp_path: Path
+) -> None:
+    """docs/bundle-format.md §11 and docs/user-guide.md §13: the receipt without fieldkit."""
+    minisign = require_tool("minisign")
+    assert story.receipt is not None
+    receipt = json.loads(story.receipt.read_text(encoding="utf-8"))
+    assert receipt["format"] == "fieldkit-receipt/1"
+    assert receipt["device_id"] == story.out["mon_init"]["device_id"]
+    assert receipt["acknowledged_through"] == story.out["export"]["change_through"]
+    assert [b["seq"] for b in receipt["bundles"]] == [1]
+    assert receipt["bundles"][0]["bundle_id"] == story.out["export"]["bundle_id"]
+    card = json.loads(story.org_card.read_text(encoding="utf-8"))["card"]
+    org_sign = tmp_path / "org-sign.pub"
+    org_sign.write_text(
+        "untrusted comment: organisation signing key\n" + card["signing_key"] + "\n",
+        encoding="ascii",
+    )
+    checked = subprocess.run(
+        [minisign, "-V", "-p", str(org_sign), "-m", str(story.receipt)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert f"device={receipt['device_id']}" in checked.stdout
+    # the monitor's own key does not verify the organisation's receipt
+    wrong = subprocess.run(
+        [minisign, "-V", "-p", str(story.device_pub), "-m", str(story.receipt)],
+        capture_output=True,
+        check=False,
+    )
+    assert wrong.returncode != 0

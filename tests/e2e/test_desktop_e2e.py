@@ -186,6 +186,7 @@ def test_monitor_to_coordinator_to_review(
     assert "without activity" in field.unlock_window.reason_label.text()
     main = _create_or_unlock(qtbot, field, passphrase, Role.MONITOR)
     field.idle.set_timeout_ms(60 * 60_000)
+    assert main.model.wait_loaded()
     assert main.model.total == 1
 
     # --- export to the stick --------------------------------------------------------------------
@@ -225,6 +226,7 @@ def test_monitor_to_coordinator_to_review(
 
     # --- the lawyer's read-only review on the coordinator's side ---------------------------------
     coord.reload()
+    assert coord.model.wait_loaded()
     assert coord.model.total == 1
     coord.table.selectRow(0)
     assert coord.current_case_id() == case_id

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from fieldkit.crypto.age import X25519Identity, encrypt_bytes
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.export.bundle_format import BLOCK
+from fieldkit.export.manifest import Manifest
 from fieldkit.services import bundles, trust
 from tests.export.bundle_kit import (
     Member,
@@ -559,4 +560,64 @@ def test_random_mutations_give_only_typed_refusals(world: World, data: st.DataOb
     assert not report.ok, kind
     assert report.refusal is not None
     assert report.refusal["code"].startswith(("bundle_", "not_a_bundle"))
+    assert "{" not in report.refusal["message"]
+
+
+json_leaf = st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=8)
+json_value = st.recursive(
+    json_leaf,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            out.extend(_paths(sub, (*prefix, key)))
+    elif isinstance(value, list):
+        for index, sub in enumerate(value):
+            out.extend(_paths(sub, (*prefix, index)))
+    return out
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_signed_but_malformed_manifests_give_only_typed_refusals(
+    world: World, data: st.DataObject
+) -> None:
+    """A device key holder (or a bug) signs a manifest with any structure: still only a refusal."""
+    members = members_of(world)
+    doc = manifest_doc(members)
+    original = copy.deepcopy(doc)
+    path = data.draw(st.sampled_from(_paths(doc)[1:]))
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    action = data.draw(st.sampled_from(["replace", "delete"]))
+    if action == "delete":
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = data.draw(json_value)
+    set_manifest(members, doc)
+    resign(members, world.device_key())
+    target = world.root / "schema.fkb"
+    target.write_bytes(seal(members, world.recipient()))
+    report = bundles.verify_bundle(world.coordinator, target)
+    if doc == original:
+        assert report.ok
+        return
+    if report.ok:
+        # only a change the format allows (say, another valid media type) may pass
+        Manifest.from_json(doc)
+        return
+    assert report.refusal is not None
+    assert report.refusal["code"].startswith("bundle_")
     assert "{" not in report.refusal["message"]

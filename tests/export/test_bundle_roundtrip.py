@@ -427,3 +427,59 @@ def test_export_sees_one_snapshot_while_the_profile_changes(world: World) -> Non
     assert report.records_new == 3
     later = bundles.export_bundle(world.monitor, world.usb)
     assert later.records == 4  # nothing acknowledged yet: everything travels again
+
+
+def test_exported_originals_get_a_custody_event_that_travels_once(world: World) -> None:
+    from fieldkit.services.evidence import EvidenceService
+
+    item = add_evidence(world.monitor, world.root / "src", os.urandom(10_000))
+    first = bundles.export_bundle(world.monitor, world.usb)
+    actions = [e.action for e in EvidenceService(world.monitor).custody_events(item)]
+    assert "exported_in_bundle" in actions
+    report = bundles.import_bundle(world.coordinator, first.path)
+    bundles.apply_receipt(world.monitor, Path(report.receipt or ""))
+    # the export event itself is news for the organisation, but the file does not travel again
+    second = bundles.export_bundle(world.monitor, world.usb)
+    assert second.objects == 0
+    assert second.custody_events == 1
+    report = bundles.import_bundle(world.coordinator, second.path)
+    coordinator_actions = [
+        e.action for e in EvidenceService(world.coordinator).custody_events(item)
+    ]
+    assert "exported_in_bundle" in coordinator_actions
+    bundles.apply_receipt(world.monitor, Path(report.receipt or ""))
+    with pytest.raises(FieldkitError) as err:
+        bundles.export_bundle(world.monitor, world.usb)
+    assert err.value.code == ErrorCode.NOTHING_TO_EXPORT
+
+
+def test_a_long_backlog_travels_in_several_complete_bundles(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bundles, "MAX_BUNDLE_RECORDS", 3)
+    people = add_people(world.monitor, 5)
+    add_evidence(world.monitor, world.root / "src", os.urandom(5_000))
+    first = bundles.export_bundle(world.monitor, world.usb)
+    assert first.records == 3
+    assert first.objects == 0
+    report = bundles.import_bundle(world.coordinator, first.path)
+    bundles.apply_receipt(world.monitor, Path(report.receipt or ""))
+    second = bundles.export_bundle(world.monitor, world.usb)
+    assert second.records == 2
+    assert second.objects == 1
+    assert second.change_from == first.change_through
+    bundles.import_bundle(world.coordinator, second.path)
+    with world.coordinator.session() as s:
+        assert set(s.execute(select(RecordRow.id)).scalars()) == set(people)
+
+
+def test_a_partial_bundle_left_by_a_crash_is_cleaned_up(world: World) -> None:
+    stale = world.usb / ("ab" * 16 + ".fkb.partial")
+    stale.write_bytes(b"half a bundle")
+    foreign = world.usb / "notes.fkb.partial"
+    foreign.write_bytes(b"not ours")
+    add_people(world.monitor, 1)
+    exported = bundles.export_bundle(world.monitor, world.usb)
+    assert not stale.exists()
+    assert foreign.exists()
+    assert exported.path.exists()

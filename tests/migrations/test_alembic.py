@@ -57,6 +57,16 @@ def test_head_matches_models(empty_engine: Engine) -> None:
     assert _schema_differences(empty_engine) == []
 
 
+def test_expected_head_matches_alembic() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    chain = list(script.walk_revisions())
+    assert len(script.get_heads()) == 1, "the revisions must stay one linear chain"
+    assert migrate.expected_head() == migrate.head_revision()
+    for revision in chain:
+        assert revision.module.__file__ is not None
+        assert Path(revision.module.__file__).stem == revision.revision
+
+
 def test_every_revision_upgrades_and_downgrades(empty_engine: Engine) -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config())
     revisions = [r.revision for r in reversed(list(script.walk_revisions()))]

@@ -807,3 +807,26 @@ def test_custody_import_refuses_events_of_the_wrong_device(
     assert info.value.code == ErrorCode.CUSTODY_CHAIN_BROKEN
     with new_coordinator_vault.session() as s:
         assert coordinator.import_custody(s, events, from_device=new_vault.device_id) == 1
+
+
+def test_purge_interrupted_after_the_key_is_gone_is_finished_at_unlock(
+    new_vault: Vault, tmp_path: Path, passphrase: str
+) -> None:
+    service = EvidenceService(new_vault)
+    item = service.add(write(tmp_path / "a.bin", b"secret bytes")).item
+    path = store_file(new_vault, item.id)
+    # As if the process died right after committing the key destruction, before the unlink.
+    with new_vault.session() as s:
+        row = s.get(EvidenceItemRow, item.id)
+        assert row is not None
+        row.wrapped_dek = None
+        row.state = "purged"
+    assert path.exists()
+    profile = new_vault.path
+    new_vault.lock()
+    vault = open_profile(profile, passphrase)
+    try:
+        assert not path.exists()
+        assert EvidenceService(vault).get(item.id).state == ItemState.PURGED
+    finally:
+        vault.lock()

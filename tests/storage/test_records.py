@@ -420,3 +420,30 @@ def test_profile_check_includes_the_audit_chain(new_vault: Vault, scene: Scene) 
     report = check_profile(new_vault)
     assert not report.ok
     assert report.extra["audit"] == lines
+
+
+def test_a_save_that_loses_a_race_is_stale(
+    new_vault: Vault, scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer saves between our revision check and our write: ours must not land."""
+    from fieldkit.storage.records import RecordStore
+
+    data = dict(scene.person.data)
+    original = RecordStore._editable
+    raced = []
+
+    def racing(self: RecordStore, session: Any, record_id: str, expected: int) -> Any:
+        row = original(self, session, record_id, expected)
+        if not raced:
+            raced.append(True)
+            RecordService(new_vault).update(record_id, {**data, "occupation": "водій"}, 1)
+        return row
+
+    monkeypatch.setattr(RecordStore, "_editable", racing)
+    with pytest.raises(FieldkitError) as info:
+        scene.service.update(scene.person.id, {**data, "occupation": "вчитель"}, 1)
+    assert info.value.code == ErrorCode.STALE_REVISION
+    assert dict(info.value.params) == {"id": scene.person.id, "current": 2, "edited": 1}
+    assert scene.service.get(scene.person.id).data["occupation"] == "водій"
+    assert [v.revision for v in scene.service.history(scene.person.id)] == [1, 2]
+    assert AuditService(new_vault).verify().ok

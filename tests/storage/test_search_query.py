@@ -58,3 +58,23 @@ def test_filters_check_dates() -> None:
     with pytest.raises(FieldkitError):
         RecordFilters(date_from="2026-02-01", date_to="2026-01-01")
     assert RecordFilters(date_from="2026-01-01", date_to="2026-01-31").conditions()
+
+
+def test_snippet_marks_words_around_the_first_match() -> None:
+    from fieldkit.storage.search import MARK_END, MARK_START, make_snippet, search_terms
+
+    words = [f"слово{i}" for i in range(40)]
+    words[20] = "Катування"
+    words[22] = "катуваннями"
+    snippet = make_snippet(" ".join(words), search_terms("катув"))
+    assert snippet.startswith("…")
+    assert snippet.endswith("…")
+    assert f"{MARK_START}Катування{MARK_END}" in snippet
+    assert f"{MARK_START}катуваннями{MARK_END}" in snippet
+    assert len(snippet.split()) == 16
+    assert make_snippet("нічого схожого", search_terms("катув")) == ""
+    # Latin accents and the folded Russian ё match as the index does.
+    assert MARK_START in make_snippet("Visite de l'établissement", search_terms("etabl"))
+    assert MARK_START in make_snippet("Задержан Петр", search_terms("Пётр"))
+    short = make_snippet("Катування в ІТТ", search_terms("ІТТ"))
+    assert short == f"Катування в {MARK_START}ІТТ{MARK_END}"

@@ -75,6 +75,7 @@ def test_language_switch_rebuilds_the_windows(
 
         case = CaseService(desktop.vault).add("Затримання W-017")
         main.reload()
+        assert main.model.wait_loaded()
         main.open_case(case.id)
         desktop.apply_settings(desktop.settings.model_copy(update={"language": "uk"}))
         assert desktop.main_window is not main

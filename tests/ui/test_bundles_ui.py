@@ -213,3 +213,13 @@ def test_a_device_enrolled_but_not_trusted_is_refused_and_named(
     assert "1 bundle is held for review" in trust_dialog.held_label.text()
     assert "signed by a device that is not enrolled" in trust_dialog.held_label.text()
     assert trust_dialog.alarm_label.isHidden()
+
+
+def test_export_before_enrolment_says_where_to_enrol(qtbot: QtBot, new_vault) -> None:
+    CaseService(new_vault).add("W-017")
+    folder = new_vault.path.parent / "stick"
+    folder.mkdir()
+    wizard = _export_through_wizard(qtbot, new_vault, folder)
+    assert wizard.error is not None
+    assert "Enrol with the organisation" in wizard.result_label.text()
+    assert list(folder.iterdir()) == []

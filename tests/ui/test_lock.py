@@ -92,6 +92,7 @@ def test_idle_lock_runs_the_whole_sequence(
     CaseService(vault).add("Затримання W-017 у Херсоні")
     window = desktop.main_window
     window.reload()
+    assert window.model.wait_loaded()
     window.table.selectRow(0)
     assert window.model.rowCount() == 1
 
@@ -136,6 +137,7 @@ def test_idle_lock_runs_the_whole_sequence(
     assert "without activity" in unlock.reason_label.text()
 
     _unlock(qtbot, desktop, passphrase)
+    assert desktop.main_window.model.wait_loaded()
     assert desktop.main_window.model.total == 1
 
 

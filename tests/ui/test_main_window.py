@@ -19,6 +19,7 @@ def _window(qtbot: QtBot, vault) -> MainWindow:
     window = MainWindow(vault, TaskRunner(), ClipboardGuard(), AppSettings())
     qtbot.addWidget(window)
     window.show()
+    assert window.model.wait_loaded()
     return window
 
 
@@ -54,9 +55,11 @@ def test_list_search_and_filters(qtbot: QtBot, new_vault) -> None:
     window.search_edit.clear()
     window.type_filter.setCurrentIndex(window.type_filter.findData("person"))
     window.reload()
+    assert window.model.wait_loaded()
     assert window.model.total == 1
     assert window.model.data(window.model.index(0, 0)) == "W-017"
     window.type_filter.setCurrentIndex(window.type_filter.findData(""))
+    assert window.model.wait_loaded()
     assert window.model.total == 31
 
 
@@ -71,9 +74,11 @@ def test_period_filter_uses_the_record_dates(qtbot: QtBot, new_vault) -> None:
     window = _window(qtbot, new_vault)
     assert window.model.total == 3
     window.period_filter.setCurrentIndex(window.period_filter.findData(30))
+    assert window.model.wait_loaded()
     assert window.model.total == 1
     assert window.model.data(window.model.index(0, 0)) == "Недавня W-060"
     window.period_filter.setCurrentIndex(window.period_filter.findData(0))
+    assert window.model.wait_loaded()
     assert window.model.total == 3
 
 
@@ -106,7 +111,9 @@ def test_new_case_through_the_form_editor(qtbot: QtBot, new_vault) -> None:
     )
     assert editor.save()
     qtbot.waitUntil(lambda: window.model.total == 1, timeout=3000)
+    assert window.model.wait_loaded()
     assert window.current_case_id() == editor.record_id
+    assert window.table.currentIndex().row() == 0, "the new case is selected in the list"
     assert window.case_view.title_label.text() == "Катування W-033 в ІТТ"
     dialog.close()
     assert window.editors.open_editors == []
@@ -128,6 +135,7 @@ def test_unsaved_changes_are_asked_about_on_close(qtbot: QtBot, new_vault) -> No
     window.clear()
     assert window.editors.open_editors == []
     assert window.model.rowCount() == 0
+    assert not window.model.is_loading
 
 
 def test_layout_is_remembered(qtbot: QtBot, new_vault) -> None:

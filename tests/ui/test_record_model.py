@@ -155,3 +155,65 @@ def test_real_records_and_search(new_vault, qtmodeltester) -> None:
     assert all("Херсоні" in model.data(model.index(r, 0)) for r in range(model.rowCount()))
     tooltip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
     assert "«" in tooltip
+
+
+class SlowSource(FakeSource):
+    """Each call takes ``delay`` seconds, like a big query on a slow laptop."""
+
+    def __init__(self, n: int, delay: float, prefix: str = "Case") -> None:
+        super().__init__(n)
+        self.delay = delay
+        self.prefix = prefix
+
+    def count(self) -> int:
+        time.sleep(self.delay)
+        return self.n
+
+    def page(self, offset: int, limit: int) -> Sequence[RecordRow]:
+        time.sleep(self.delay)
+        rows = super().page(offset, limit)
+        return [
+            RecordRow(**{**r.__dict__, "title": r.title.replace("Case", self.prefix)}) for r in rows
+        ]
+
+
+def test_with_a_runner_the_gui_thread_never_waits_for_a_page(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QTimer
+
+    from fieldkit.ui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    model = RecordTableModel(runner=runner)
+    beats: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: beats.append(time.perf_counter()))
+    timer.start(10)
+    with qtbot.waitSignal(model.source_loaded, timeout=5000):
+        t0 = time.perf_counter()
+        model.set_source(SlowSource(1000, 0.15))
+        assert time.perf_counter() - t0 < 0.05, "set_source returns at once"
+        assert model.is_loading
+        assert model.rowCount() == 0
+    assert model.total == 1000
+    assert model.rowCount() == PAGE_SIZE
+    model.fetchMore(QModelIndex())
+    assert not model.canFetchMore(QModelIndex()), "one page at a time"
+    assert model.wait_loaded()
+    assert model.rowCount() == 2 * PAGE_SIZE
+    timer.stop()
+    gaps = [b - a for a, b in zip(beats, beats[1:])]
+    assert max(gaps) < 0.1
+
+
+def test_a_slow_old_search_never_overwrites_a_newer_one(qtbot: QtBot) -> None:
+    from fieldkit.ui.tasks import TaskRunner
+
+    model = RecordTableModel(runner=TaskRunner())
+    model.set_source(SlowSource(50, 0.3, prefix="Old"))
+    model.set_source(SlowSource(7, 0.01, prefix="New"))
+    qtbot.wait(800)  # the old one has finished by now too
+    assert model.wait_loaded()
+    assert model.total == 7
+    assert model.data(model.index(0, 0)) == "New W-00000"
+    model.clear()
+    assert model.rowCount() == 0

@@ -115,3 +115,14 @@ def test_busy_flag_follows_tasks(qtbot: QtBot, n: int) -> None:
         runner.run(_count, n)
     assert blocker.args == [True]
     qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
+
+
+def test_a_task_cancelled_before_it_starts_never_runs(qtbot: QtBot) -> None:
+    ran: list[bool] = []
+    task = Task(lambda: ran.append(True), plain=True)
+    task.cancel.cancel()
+    task.run()
+    assert ran == []
+    assert isinstance(task.error, FieldkitError)
+    assert task.error.code is ErrorCode.CANCELLED
+    assert task.is_done

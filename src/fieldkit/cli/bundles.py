@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fieldkit import i18n
 from fieldkit.cli.common import StderrProgress, confirm_destructive, emit, open_vault
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.i18n import _, ngettext
@@ -307,7 +308,10 @@ def cmd_import(args: argparse.Namespace) -> int:
                     raise
                 failed += 1
                 refused = BundleReport(path=str(path))
-                refused.refusal = {"code": exc.code.value, "message": exc.message()}
+                refused.refusal = {
+                    "code": exc.code.value,
+                    "message": exc.message(i18n.current()),
+                }
                 report = refused
             reports.append(report.to_dict())
             if not args.json:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zxcvbn import zxcvbn
-
 REQUIRED_SCORE = 4
 MIN_LENGTH = 12
 
@@ -20,6 +18,10 @@ class Strength:
 
 
 def estimate(passphrase: str) -> Strength:
+    # Imported here: loading zxcvbn's dictionaries costs about 0.4 s, needed only when a
+    # passphrase is being chosen.
+    from zxcvbn import zxcvbn
+
     # zxcvbn is slow on very long input and gains nothing past a hundred characters.
     result = zxcvbn(passphrase[:100])
     feedback = result.get("feedback", {})

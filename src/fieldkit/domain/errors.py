@@ -210,7 +210,8 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.ORG_EXISTS: N_("This profile already has organisation keys."),
     ErrorCode.ORG_CARD_INVALID: N_("{path} is not a valid organisation card: {reason}"),
     ErrorCode.NOT_ENROLLED: N_(
-        "This device is not enrolled with an organisation; run 'fieldkit enrol org.pub' first."
+        "This device is not enrolled with an organisation; run "
+        "'fieldkit enrol org.pub --out device.pub' first."
     ),
     ErrorCode.DEVICE_KEY_INVALID: N_("{path} is not a valid device public key: {reason}"),
     ErrorCode.TRUST_UNKNOWN_DEVICE: N_("No enrolled device matches {device}."),

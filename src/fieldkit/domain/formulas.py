@@ -10,6 +10,7 @@ between the walls and at least 2.5 m from floor to ceiling.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,9 +23,11 @@ CPT_MIN_CEILING_HEIGHT_M = 2.5
 
 
 def _number(value: Any) -> float | None:
+    # Infinity and NaN are not measurements; treating them as missing keeps every formula total.
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _moment(value: Any) -> datetime | None:

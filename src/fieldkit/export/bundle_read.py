@@ -380,6 +380,8 @@ def _read_inner(
                 reason=f"{name} has {header.size} bytes, the manifest says {size}",
             )
         if name in objects:
+            if size > limits.object_bytes:
+                raise too_large(f"{name} has {size} bytes (limit {limits.object_bytes})")
 
             def report() -> None:
                 if progress is not None:

@@ -14,6 +14,7 @@ import errno
 import hashlib
 import os
 import queue
+import re
 import secrets
 import shutil
 import threading
@@ -27,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from fieldkit import i18n
 from fieldkit.crypto.canonical_json import StrictJSONError, canonical_dumps, strict_loads
 from fieldkit.crypto.minisign import (
     MinisignError,
@@ -70,6 +72,7 @@ from fieldkit.storage.tables.bundles import (
     SequenceGap,
     TrustedDevice,
 )
+from fieldkit.storage.tables.evidence import CustodyEventRow, EvidenceItemRow
 from fieldkit.storage.vault import Vault
 
 if TYPE_CHECKING:
@@ -83,6 +86,9 @@ RECEIPT_FORMAT = "fieldkit-receipt/1"
 MAX_RECEIPT_BYTES = 4 * 1024 * 1024
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 READ_BLOCK = 1024 * 1024
+# Far below the readers' limits (100 000 entries, 16 MiB of manifest): a longer backlog travels
+# in several bundles, each complete for its range of changes.
+MAX_BUNDLE_RECORDS = 40_000
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -222,10 +228,12 @@ def _media_type(value: Any) -> str:
 
 
 def _record_plans(
-    store: RecordStore, session: Session, since: int
-) -> Iterator[tuple[RecordEntry, bytes]]:
+    store: RecordStore, session: Session, since: int, through: int
+) -> Iterator[tuple[RecordEntry, bytes, int]]:
     seen: set[tuple[str, int]] = set()
     for version in store.versions_since(session, since):
+        if version.change_seq > through:
+            return
         key = (version.record_id, version.revision)
         if key in seen:
             continue  # a second version of one revision (a conflict copy) travels once
@@ -239,7 +247,12 @@ def _record_plans(
             sha256=hashlib.sha256(canonical).hexdigest(),
             size=len(canonical),
         )
-        yield entry, canonical
+        yield entry, canonical, version.change_seq
+
+
+def _change_seqs(session: Session, table: Any, since: int) -> dict[str, int]:
+    rows = session.execute(select(table.id, table.change_seq).where(table.change_seq > since))
+    return {str(row[0]): int(row[1]) for row in rows}
 
 
 def _file_chunks(source: BinaryIO, cancel: CancelToken | None) -> Iterator[bytes]:
@@ -268,6 +281,7 @@ def export_bundle(
         raise FieldkitError(ErrorCode.NOT_FOUND, what=str(to_dir))
     from fieldkit.storage.records import RecordStore
 
+    _remove_stale_partials(to_dir)
     store = RecordStore(vault.device_id)
     evidence = EvidenceService(vault)
     signing_key = vault.device_signing_key()
@@ -287,8 +301,18 @@ def export_bundle(
             ack = state.acknowledged_through
             audit_ack = state.audit_acknowledged_through
             through = current_change_seq(s)
-            records = [entry for entry, _ in _record_plans(store, s, ack)]
-            evidence_docs = list(evidence.items_since(s, ack))
+            records: list[RecordEntry] = []
+            for entry, _canonical, change_seq in _record_plans(store, s, ack, through):
+                records.append(entry)
+                if len(records) == MAX_BUNDLE_RECORDS:
+                    through = change_seq  # the rest travels in the next bundle
+                    break
+            evidence_seq = _change_seqs(s, EvidenceItemRow, ack)
+            evidence_docs = [
+                doc
+                for doc in evidence.items_since(s, ack)
+                if evidence_seq.get(str(doc["id"]), 0) <= through
+            ]
             evidence_entries: list[EvidenceEntry] = []
             objects: dict[str, ObjectEntry] = {}
             object_item: dict[str, str] = {}
@@ -307,7 +331,12 @@ def export_bundle(
                     object_item[sha] = str(doc["id"])
             audit_docs = [e.to_doc() for e in AuditLog.entries_since(s, audit_ack)]
             audit_through = max((int(d["seq"]) for d in audit_docs), default=audit_ack)
-            custody_docs = list(evidence.custody_since(s, ack))
+            custody_seq = _change_seqs(s, CustodyEventRow, ack)
+            custody_docs = [
+                doc
+                for doc in evidence.custody_since(s, ack)
+                if custody_seq.get(str(doc["id"]), 0) <= through
+            ]
             if not (records or evidence_entries or audit_docs or custody_docs):
                 raise FieldkitError(ErrorCode.NOTHING_TO_EXPORT)
             audit_bytes = canonical_dumps(audit_docs) if audit_docs else b""
@@ -341,7 +370,7 @@ def export_bundle(
                 raise FieldkitError(ErrorCode.DISK_FULL, path=str(to_dir))
 
             def contents() -> Iterator[tuple[str, Iterable[bytes]]]:
-                for entry, canonical in _record_plans(store, s, ack):
+                for entry, canonical, _seq in _record_plans(store, s, ack, through):
                     yield entry.member, (canonical,)
                 for doc, eentry in zip(evidence_docs, evidence_entries, strict=True):
                     yield eentry.member, (canonical_dumps(doc),)
@@ -397,6 +426,14 @@ def export_bundle(
             previous = (manifest.bundle_id, last_seq, last_hash)
             state.last_seq = manifest.seq
             state.last_hash = written.bundle_hash
+            # Each original that left gets a custody event. The events take change numbers above
+            # this bundle's range, so the next bundle carries them (the items themselves do not
+            # change, so their files do not travel again).
+            recipient = ",".join(manifest.org_recipients)
+            for eentry in evidence_entries:
+                evidence.record_bundle_export(
+                    s, eentry.id, bundle_id=manifest.bundle_id, recipient=recipient
+                )
         committed = previous
         # Committed first, renamed second: a rename that fails is undone below, while a bundle
         # that exists without its state row could never be told apart from a forged one.
@@ -433,6 +470,19 @@ def export_bundle(
         change_from=ack,
         change_through=through,
     )
+
+
+_PARTIAL_NAME = re.compile(r"[0-9a-f]{32}\.fkb\.partial")
+
+
+def _remove_stale_partials(directory: Path) -> None:
+    """A bundle being written when the laptop died leaves ``<32 hex>.fkb.partial``; only such
+    names (ours, and never complete bundles) are removed."""
+    with contextlib.suppress(OSError):
+        for entry in directory.iterdir():
+            if _PARTIAL_NAME.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+                with contextlib.suppress(OSError):
+                    entry.unlink()
 
 
 def _undo_export(
@@ -561,6 +611,11 @@ class _Importer:
                 path=r.path,
                 reason="a different bundle with this id was imported before",
             )
+        if not self.dry_run:
+            # every object is written twice: into the quarantine, then into the evidence store
+            needed = 2 * sum(o.size for o in manifest.objects) + 64 * 1024 * 1024
+            if shutil.disk_usage(self.vault.path).free < needed:
+                raise FieldkitError(ErrorCode.DISK_FULL, path=str(self.vault.path))
         same_seq = s.execute(
             select(ImportedBundle).where(
                 ImportedBundle.device_id == signer.device_id, ImportedBundle.seq == manifest.seq
@@ -654,7 +709,7 @@ class _Importer:
             ErrorCode.BUNDLE_MEMBER_INVALID,
             path=self.report.path,
             member=member,
-            reason=exc.message(),
+            reason=exc.message(i18n.current()),
         )
 
     def on_record(self, entry: RecordEntry, doc: dict[str, Any]) -> None:
@@ -836,7 +891,8 @@ def _process(
         report.status = "already_imported"
         report.chain = None
     except FieldkitError as exc:
-        report.refusal = {"code": exc.code.value, "message": exc.message()}
+        # in the language the program runs in (the command line and the desktop set it)
+        report.refusal = {"code": exc.code.value, "message": exc.message(i18n.current())}
         if not dry_run:
             _record_refusal(vault, path, exc, importer, report)
         raise _Refused(report, exc) from None
@@ -1122,7 +1178,6 @@ def purge_acknowledged(vault: Vault) -> PurgeResult:
     require_role(vault, Role.MONITOR)
     from fieldkit.domain.evidence import ItemState
     from fieldkit.services.evidence import EvidenceService
-    from fieldkit.storage.tables.evidence import EvidenceItemRow
 
     with vault.session() as s:
         state = s.get(ExportState, 1)

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from fieldkit.crypto.canonical_json import CanonicalJSONError, canonical_dumps
 from fieldkit.domain.common import date_bounds
@@ -615,11 +616,12 @@ class RecordStore:
         """Head, version, index, links and audit entry for one new version, in one transaction."""
         canonical = canonical_dumps(doc)
         content_hash = sha256_hex(canonical)
-        change_seq = next_change_seq(session)
+        change_seq = next_change_seq(session)  # from here this transaction holds the write lock
+        read_revision = _still_current(session, row)
         fields = self._apply_head(row, doc, template, content_hash, change_seq)
         if row.num is None:
             session.add(row)
-        session.flush()
+        _flush_head(session, row.id, read_revision)
         session.add(
             RecordVersionRow(
                 record_id=doc["id"],
@@ -936,11 +938,12 @@ class RecordStore:
         template: FormTemplate,
         origin_device: str,
     ) -> None:
-        change_seq = next_change_seq(session)
+        change_seq = next_change_seq(session)  # from here this transaction holds the write lock
+        read_revision = _still_current(session, row)
         fields = self._apply_head(row, doc, template, content_hash, change_seq)
         if row.num is None:
             session.add(row)
-        session.flush()
+        _flush_head(session, row.id, read_revision)
         session.add(
             RecordVersionRow(
                 record_id=doc["id"],
@@ -1056,6 +1059,36 @@ def _derived_link(key: tuple[str, str, str, str], owner: str, now: str) -> dict[
         "created_at": now,
         "deleted": False,
     }
+
+
+def _still_current(session: Session, row: RecordRow) -> int | None:
+    """The revision the caller read, after checking (under the write lock) that nobody saved
+    the record since: reads before a transaction's first write see no lock, so a save racing
+    with another writer is caught here and not by the earlier revision check alone."""
+    if row.num is None:
+        return None
+    with session.no_autoflush:
+        current = session.execute(
+            select(RecordRow.revision).where(RecordRow.num == row.num)
+        ).scalar_one()
+    if current != row.revision:
+        raise FieldkitError(
+            ErrorCode.STALE_REVISION, id=row.id, current=current, edited=row.revision
+        )
+    return row.revision
+
+
+def _flush_head(session: Session, record_id: str, read_revision: int | None) -> None:
+    """Write the head; the UPDATE is conditional on the revision read (version_id_col)."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise FieldkitError(
+            ErrorCode.STALE_REVISION,
+            id=record_id,
+            current="?",
+            edited=read_revision if read_revision is not None else "?",
+        ) from None
 
 
 def _oriented(

@@ -22,8 +22,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TableClause
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.i18n import _
@@ -103,29 +117,33 @@ class RecordFilters:
                 detail=_("the start of the date range is after its end"),
             )
 
-    def conditions(self, *, indexed_only: bool = False) -> list[ColumnElement[bool]]:
-        """The filters as SQL on ``records``. ``indexed_only``: for rows found in the full-text
-        index, which holds live records only, so the deletion test is not needed."""
+    def conditions(
+        self, source: Any = None, *, indexed_only: bool = False
+    ) -> list[ColumnElement[bool]]:
+        """The filters as SQL on the columns of ``source`` (the ``records`` table by default).
+
+        ``indexed_only``: for rows found in the full-text index, which holds live records only,
+        so the deletion test is not needed.
+        """
+        c = (source if source is not None else RecordRow.__table__).c
         conds: list[ColumnElement[bool]] = []
         if not self.include_deleted and not indexed_only:
-            conds.append(RecordRow.deleted.is_(False))
+            conds.append(c.deleted.is_(False))
         if self.types:
             conds.append(
-                RecordRow.type == self.types[0]
-                if len(self.types) == 1
-                else RecordRow.type.in_(self.types)
+                c.type == self.types[0] if len(self.types) == 1 else c.type.in_(self.types)
             )
         if self.facility_id is not None:
-            conds.append(RecordRow.facility_id == self.facility_id)
+            conds.append(c.facility_id == self.facility_id)
         if self.status is not None:
-            conds.append(RecordRow.status == self.status)
+            conds.append(c.status == self.status)
         if self.confidential is not None:
-            conds.append(RecordRow.confidential.is_(self.confidential))
+            conds.append(c.confidential.is_(self.confidential))
         # Overlap of [record.date_from, record.date_to or date_from] with [date_from, date_to].
         if self.date_to is not None:
-            conds.append(RecordRow.date_from <= self.date_to)
+            conds.append(c.date_from <= self.date_to)
         if self.date_from is not None:
-            conds.append(func.coalesce(RecordRow.date_to, RecordRow.date_from) >= self.date_from)
+            conds.append(func.coalesce(c.date_to, c.date_from) >= self.date_from)
         return conds
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
@@ -190,14 +208,15 @@ class SearchIndex:
     ) -> tuple[list[SearchHit], bool]:
         """Ranked hits (best first) and whether more follow after this page.
 
-        Three small steps instead of one query: rank every match carrying only its rowid and
-        score (SQLite computes every selected column before sorting, and a snippet for each of
-        thousands of matches is what made one query slow), then snippets and heads for the page.
+        Ranking carries only rowids and scores through the sort (SQLite computes every selected
+        column of every match before sorting); the page's texts and heads are read afterwards by
+        rowid, and its snippets are cut here (FTS5's own snippet() would run the match again for
+        each row, which costs milliseconds per row for a common word).
         """
         if offset < 0 or not 1 <= limit <= MAX_PAGE:
             raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="offset/limit")
         expression = match_expression(query)
-        score = func.bm25(_FTS_NAME, 4.0, 1.0).label("score")
+        score = func.bm25(_FTS_NAME, TITLE_WEIGHT, 1.0).label("score")
         ranked = (
             _matching(select(_FTS.c.rowid, score), expression, filters)
             .order_by(score, _FTS.c.rowid.desc())
@@ -205,41 +224,43 @@ class SearchIndex:
             .limit(limit + 1)
         )
         top = session.execute(ranked).all()
-        page = top[:limit]
+        page = [(int(num), float(rank)) for num, rank in top[:limit]]
         if not page:
             return [], False
-        nums = [int(num) for num, _score in page]
-        snippets = {
-            int(num): text_
-            for num, text_ in session.execute(
-                select(
-                    _FTS.c.rowid,
-                    func.snippet(_FTS_NAME, -1, MARK_START, MARK_END, "…", 16),
-                ).where(_FTS_NAME.op("MATCH")(expression), _FTS.c.rowid.in_(nums))
+        nums = [num for num, _rank in page]
+        texts = {
+            int(num): (title or "", body or "")
+            for num, title, body in session.execute(
+                select(_FTS.c.rowid, _FTS.c.title, _FTS.c.body).where(_FTS.c.rowid.in_(nums))
             )
         }
         heads = {
             row.num: row
             for row in session.execute(select(RecordRow).where(RecordRow.num.in_(nums))).scalars()
         }
-        hits = [
-            SearchHit(
-                record_id=head.id,
-                type=head.type,
-                title=head.title,
-                snippet=snippets.get(num) or "",
-                rank=float(rank),
-                revision=head.revision,
-                updated_at=head.updated_at,
-                status=head.status,
-                facility_id=head.facility_id,
-                date_from=head.date_from,
-                date_to=head.date_to,
-                confidential=bool(head.confidential),
+        terms = search_terms(query)
+        hits = []
+        for num, rank in page:
+            head = heads.get(num)
+            if head is None:
+                continue
+            title, body = texts.get(num, ("", ""))
+            hits.append(
+                SearchHit(
+                    record_id=head.id,
+                    type=head.type,
+                    title=head.title,
+                    snippet=make_snippet(body, terms) or make_snippet(title, terms),
+                    rank=rank,
+                    revision=head.revision,
+                    updated_at=head.updated_at,
+                    status=head.status,
+                    facility_id=head.facility_id,
+                    date_from=head.date_from,
+                    date_to=head.date_to,
+                    confidential=bool(head.confidential),
+                )
             )
-            for num, (_num, rank) in zip(nums, page)
-            if (head := heads.get(num)) is not None
-        ]
         return hits, len(top) > limit
 
     @staticmethod
@@ -248,15 +269,102 @@ class SearchIndex:
         return int(session.execute(stmt).scalar_one())
 
 
-_FTS = table(FTS_TABLE, column("rowid"))
+TITLE_WEIGHT = 4.0
+SEARCH_FILTER_INDEX = "ix_records_search"
+_FTS = table(FTS_TABLE, column("rowid"), column("title"), column("body"))
 _FTS_NAME: ColumnElement[Any] = literal_column(FTS_TABLE)
 
 
+class _RecordsByFilterIndex(TableClause):
+    """``records`` read through its covering filter index only.
+
+    Matching a common word gives tens of thousands of rows; testing the filters on the table
+    itself would read each record's page (its data is stored inline), while the index
+    (num, type, deleted, confidential, facility_id, status, date_from, date_to) answers them.
+    """
+
+    inherit_cache = True
+
+
+_FILTERED = _RecordsByFilterIndex(
+    "records",
+    column("num", Integer),
+    column("type", String),
+    column("deleted", Boolean),
+    column("confidential", Boolean),
+    column("facility_id", String),
+    column("status", String),
+    column("date_from", String),
+    column("date_to", String),
+)
+
+
+@compiles(_RecordsByFilterIndex, "sqlite")
+def _render_indexed(element: _RecordsByFilterIndex, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.preparer.quote(element.name)} INDEXED BY {SEARCH_FILTER_INDEX}"
+
+
+@compiles(_RecordsByFilterIndex)
+def _render_plain(element: _RecordsByFilterIndex, compiler: Any, **kw: Any) -> str:
+    return str(compiler.preparer.quote(element.name))
+
+
 def _matching(stmt: Select[Any], expression: str, filters: RecordFilters | None) -> Select[Any]:
-    """``stmt`` over the index, restricted to the match and the filters; the record heads are
-    joined only when a filter needs them."""
+    """``stmt`` over the index, restricted to the match and the filters; the filters are tested
+    on the covering index of the record heads, and only when there are any."""
     stmt = stmt.select_from(_FTS).where(_FTS_NAME.op("MATCH")(expression))
-    conds = (filters or RecordFilters()).conditions(indexed_only=True)
+    conds = (filters or RecordFilters()).conditions(_FILTERED, indexed_only=True)
     if conds:
-        stmt = stmt.join(RecordRow, RecordRow.num == _FTS.c.rowid).where(*conds)
+        stmt = stmt.join(_FILTERED, _FILTERED.c.num == _FTS.c.rowid).where(*conds)
     return stmt
+
+
+# --- snippets ----------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\w[\w\u02bc]*")
+_COMBINING = re.compile("[\u0300-\u036f]")
+SNIPPET_WORDS = 16
+
+
+def _plain(value: str) -> str:
+    """Lower case without combining marks, for comparing words with search terms."""
+    return _COMBINING.sub("", unicodedata.normalize("NFD", value.lower()))
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a query as the snippet compares them (each is a prefix)."""
+    return [_plain(t) for t in _TOKEN.findall(fold_text(query))]
+
+
+def make_snippet(text_: str, terms: Sequence[str], words: int = SNIPPET_WORDS) -> str:
+    """About ``words`` words of ``text_`` around the first matching word, matches marked.
+
+    Empty when no word of the text starts with a term. The text is the folded index text.
+    """
+    plain = _plain(text_)
+    if len(plain) != len(text_):  # offsets must agree with the text; compare case-folded only
+        plain = text_.lower()
+        if len(plain) != len(text_):
+            plain = text_
+    spans = [m.span() for m in _TOKEN.finditer(plain)]
+
+    def hit(index: int) -> bool:
+        begin, finish = spans[index]
+        word = plain[begin:finish]
+        return any(word.startswith(term) for term in terms)
+
+    first = next((i for i in range(len(spans)) if hit(i)), None)
+    if first is None:
+        return ""
+    start = max(0, min(first - words // 4, len(spans) - words))
+    end = min(len(spans), start + words)
+    pieces: list[str] = []
+    cursor = spans[start][0]
+    for index in range(start, end):
+        begin, finish = spans[index]
+        pieces.append(text_[cursor:begin])
+        word = text_[begin:finish]
+        pieces.append(f"{MARK_START}{word}{MARK_END}" if hit(index) else word)
+        cursor = finish
+    body = " ".join("".join(pieces).split())
+    return ("…" if start > 0 else "") + body + ("…" if end < len(spans) else "")

@@ -290,6 +290,12 @@ class ExportWizard(QWizard):
             text = _("The export was cancelled; nothing was left on the stick.")
         elif isinstance(exc, FieldkitError) and exc.code is ErrorCode.NOTHING_TO_EXPORT:
             text = error_text(exc)
+        elif isinstance(exc, FieldkitError) and exc.code is ErrorCode.NOT_ENROLLED:
+            # The shared message names the command line; say where it is in the program.
+            text = _(
+                "This device is not enrolled with an organisation yet, so there is no one to "
+                "encrypt the bundle to. Enrol first: Organisation → Enrol with the organisation."
+            )
         else:
             text = _("The export failed: {reason}").format(reason=error_text(exc))
         self.run_page.stage_label.setText(text)

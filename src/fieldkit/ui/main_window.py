@@ -308,8 +308,11 @@ class MainWindow(QMainWindow):
         filters.addWidget(self.period_filter, 1)
         left.addLayout(filters)
 
-        self.model = RecordTableModel(status_label=self._status_text, parent=self)
+        # Counts and pages are read by the task runner: the GUI thread never waits on a query.
+        self.model = RecordTableModel(status_label=status_label, runner=self.runner, parent=self)
         self.model.load_failed.connect(self._on_model_load_failed)
+        self.model.source_loaded.connect(self._on_model_source_loaded)
+        self._select_after_load: str | None = None
         self.table = QTableView(list_panel)
         self.table.setObjectName("recordTable")
         self.table.setModel(self.model)
@@ -394,10 +397,6 @@ class MainWindow(QMainWindow):
     def current_type(self) -> str:
         return str(self.type_filter.currentData() or ALL_TYPES)
 
-    def _status_text(self, code: str) -> str:
-        form_id = self.current_type() or "case"
-        return status_label(form_id, code)
-
     def _fill_status_filter(self) -> None:
         self.status_filter.blockSignals(True)
         self.status_filter.clear()
@@ -439,8 +438,14 @@ class MainWindow(QMainWindow):
         else:
             source = RecordListSource(self.records, filters)
         self.search_edit.setStyleSheet("")
+        self.count_label.setText(_("Loading…"))
         self.model.set_source(source)
+
+    def _on_model_source_loaded(self) -> None:
         self._update_count()
+        if self._select_after_load:
+            record_id, self._select_after_load = self._select_after_load, None
+            self.select_record(record_id)
 
     def _update_count(self) -> None:
         total = self.model.total
@@ -452,6 +457,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_load_failed(self, exc: object) -> None:
         assert isinstance(exc, BaseException)
+        self._update_count()
         if isinstance(exc, FieldkitError) and exc.code is ErrorCode.SEARCH_QUERY_INVALID:
             self.search_edit.setStyleSheet("border: 1px solid #b00020;")
         self.statusBar().showMessage(error_text(exc), 8000)
@@ -500,9 +506,10 @@ class MainWindow(QMainWindow):
         self.editors.create(form_id)
 
     def _on_record_saved(self, form_id: str, record_id: str) -> None:
+        if form_id == "case":
+            self._select_after_load = record_id
         self.reload()
         if form_id == "case":
-            self.select_record(record_id)
             self.case_view.show_case(record_id)
             self.detail_stack.setCurrentWidget(self.case_view)
         elif self.case_view.case_id:

@@ -80,6 +80,11 @@ class IntegrityReport:
         return bool(self.audit_ok) and all(i.status in ("ok", "purged") for i in items)
 
 
+def _digest(canonical: bytes | str) -> str:
+    data = canonical.encode("utf-8") if isinstance(canonical, str) else bytes(canonical)
+    return hashlib.sha256(data).hexdigest()
+
+
 def check_case_integrity(
     vault: Any,
     record_ids: list[str],
@@ -100,11 +105,7 @@ def check_case_integrity(
         check_cancel(cancel)
         try:
             versions = records.history(record_id)
-            bad = [
-                v.revision
-                for v in versions
-                if hashlib.sha256(v.canonical).hexdigest() != v.content_hash
-            ]
+            bad = [v.revision for v in versions if _digest(v.canonical) != v.content_hash]
             if bad:
                 report.records[record_id] = ItemIntegrity(
                     "tampered",

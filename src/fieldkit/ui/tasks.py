@@ -109,6 +109,8 @@ class Task(QRunnable):
 
     def run(self) -> None:  # runs on a pool thread; never touches widgets
         try:
+            # Cancelled while still queued (a lock came first): do not start at all.
+            self.cancel.raise_if_cancelled()
             if self.plain:
                 self.result = self.fn(*self.args, **self.kwargs)
             else:

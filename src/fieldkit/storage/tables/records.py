@@ -51,12 +51,31 @@ class RecordRow(Base):
         Index("ix_records_status", "status", "deleted", "updated_at", "id"),
         Index("ix_records_dates", "date_from", "date_to"),
         Index("ix_records_change_seq", "change_seq"),
+        # Small enough that counting 100,000 heads reads a few hundred pages.
+        Index("ix_records_count", "deleted", "type"),
+        # Covers every search filter, so a full-text match is filtered without reading records
+        # (storage/search.py names it in INDEXED BY).
+        Index(
+            "ix_records_search",
+            "num",
+            "type",
+            "deleted",
+            "confidential",
+            "facility_id",
+            "status",
+            "date_from",
+            "date_to",
+        ),
     )
 
     num: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
     type: Mapped[str] = mapped_column(String(32), nullable=False)
     revision: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    # Every UPDATE of a head says "WHERE revision = <the revision read>": a save that lost a race
+    # with another writer changes nothing and raises, and the store reports STALE_REVISION.
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
     template_id: Mapped[str] = mapped_column(String(64), nullable=False)
     template_version: Mapped[str] = mapped_column(String(32), nullable=False)
     origin_device: Mapped[str] = mapped_column(String(36), nullable=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -77,13 +77,16 @@ class RecordTableModel(QAbstractTableModel):
     _HEADERS = (N_("Title"), N_("State"), N_("Dates"), N_("Updated"), N_("Confidential"))
 
     load_failed = Signal(object)
+    loading_changed = Signal(bool)
+    source_loaded = Signal()
 
     def __init__(
         self,
         source: PagedSource | None = None,
         *,
         page_size: int = PAGE_SIZE,
-        status_label: Callable[[str], str] | None = None,
+        status_label: Callable[[str, str], str] | None = None,
+        runner: Any = None,
         parent: Any = None,
     ) -> None:
         super().__init__(parent)
@@ -91,16 +94,47 @@ class RecordTableModel(QAbstractTableModel):
         self._rows: list[tuple[Any, ...]] = []
         self._total = 0
         self._page_size = page_size
-        self._status_label = status_label or (lambda code: code)
+        # (record type, status code) -> the label shown
+        self._status_label = status_label or (lambda _type, code: code)
         self._exhausted = False
+        # With a TaskRunner, counts and pages are read on a pool thread and the GUI thread only
+        # inserts the rows; without one (tests, small lists) they are read in place.
+        self._runner = runner
+        self._pending: Any = None
         if source is not None:
             self.set_source(source)
 
     # --- loading ------------------------------------------------------------------------------
 
+    @property
+    def is_loading(self) -> bool:
+        return self._pending is not None
+
+    def _set_pending(self, task: Any) -> None:
+        was = self._pending is not None
+        self._pending = task
+        if was != (task is not None):
+            self.loading_changed.emit(task is not None)
+
     def set_source(self, source: PagedSource | None) -> None:
-        """Replace the source (new search or filter); the count and the first page are read
-        inside one model reset."""
+        """Replace the source (new search or filter). The count and the first page arrive in one
+        model reset: at once without a runner, from a background task with one."""
+        self._set_pending(None)  # any page still in flight belongs to the old source
+        if self._runner is not None and source is not None:
+            self.beginResetModel()
+            self._source = source
+            self._rows = []
+            self._total = 0
+            self._exhausted = False
+            self.endResetModel()
+            from fieldkit.ui.tasks import Task
+
+            task = Task(_first_page, source, self._page_size, plain=True, name="list-first")
+            task.signals.succeeded.connect(self._on_first_page_succeeded)
+            task.signals.failed.connect(self._on_page_failed)
+            self._set_pending(task)
+            self._runner.start(task)
+            return
         error: BaseException | None = None
         self.beginResetModel()
         self._source = source
@@ -109,8 +143,7 @@ class RecordTableModel(QAbstractTableModel):
         self._total = 0
         if source is not None:
             try:
-                self._total = source.count()
-                first = list(source.page(0, min(self._page_size, self._total)))
+                self._total, first = _first_page(source, self._page_size)
                 self._rows = [_as_tuple(row) for row in first]
                 if len(first) < min(self._page_size, self._total):
                     self._exhausted = True
@@ -121,6 +154,32 @@ class RecordTableModel(QAbstractTableModel):
         self.endResetModel()
         if error is not None:
             self.load_failed.emit(error)
+        elif source is not None:
+            self.source_loaded.emit()
+
+    def _is_current(self) -> bool:
+        sender = self.sender()
+        pending = self._pending
+        return pending is not None and sender is pending.signals
+
+    def _on_first_page_succeeded(self, result: object) -> None:
+        if not self._is_current():
+            return  # a newer source replaced this one meanwhile
+        self._set_pending(None)
+        total, first = cast(tuple[int, list[RecordRow]], result)
+        self.beginResetModel()
+        self._total = int(total)
+        self._rows = [_as_tuple(row) for row in first]
+        self._exhausted = len(first) < min(self._page_size, self._total)
+        self.endResetModel()
+        self.source_loaded.emit()
+
+    def _on_page_failed(self, exc: object) -> None:
+        if not self._is_current():
+            return
+        self._set_pending(None)
+        self._exhausted = True
+        self.load_failed.emit(exc)
 
     def refresh(self) -> None:
         self.set_source(self._source)
@@ -141,6 +200,8 @@ class RecordTableModel(QAbstractTableModel):
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
         if parent.isValid() or self._source is None or self._exhausted:
             return False
+        if self._pending is not None:
+            return False
         return len(self._rows) < self._total
 
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
@@ -149,26 +210,62 @@ class RecordTableModel(QAbstractTableModel):
         assert self._source is not None
         offset = len(self._rows)
         limit = min(self._page_size, self._total - offset)
+        if self._runner is not None:
+            from fieldkit.ui.tasks import Task
+
+            task = Task(self._source.page, offset, limit, plain=True, name="list-page")
+            task.signals.succeeded.connect(self._on_page_succeeded)
+            task.signals.failed.connect(self._on_page_failed)
+            self._set_pending(task)
+            self._runner.start(task)
+            return
         try:
             page = list(self._source.page(offset, limit))
         except Exception as exc:
             self._exhausted = True
             self.load_failed.emit(exc)
             return
+        self._append(page, limit)
+
+    def _on_page_succeeded(self, result: object) -> None:
+        if not self._is_current():
+            return
+        task = self._pending
+        self._set_pending(None)
+        self._append(list(result), int(task.args[1]))  # type: ignore[call-overload]
+
+    def _append(self, page: list[RecordRow], limit: int) -> None:
         if not page:
             # The source shrank since it was counted; stop asking.
             self._exhausted = True
             return
+        offset = len(self._rows)
         self.beginInsertRows(QModelIndex(), offset, offset + len(page) - 1)
         self._rows.extend(_as_tuple(row) for row in page)
         self.endInsertRows()
         if len(page) < limit:
             self._exhausted = True
 
+    def wait_loaded(self, timeout_s: float = 30.0) -> bool:
+        """Block until no page is in flight, delivering the results (tests and scripts)."""
+        import time
+
+        from PySide6.QtCore import QCoreApplication
+
+        end = time.monotonic() + timeout_s
+        while self._pending is not None:
+            if time.monotonic() > end:
+                return False
+            QCoreApplication.processEvents()
+            time.sleep(0.002)
+        return True
+
     def fetch_all_to(self, row: int) -> None:
         """Load pages until ``row`` is loaded (tests, keyboard End)."""
+        self.wait_loaded()
         while row >= len(self._rows) and self.canFetchMore():
             self.fetchMore()
+            self.wait_loaded()
 
     # --- model interface ----------------------------------------------------------------------
 
@@ -216,7 +313,7 @@ class RecordTableModel(QAbstractTableModel):
                     return row[_SNIPPET]
                 return row[_TITLE] or _("(untitled)")
             if col == self.COL_STATUS:
-                return self._status_label(row[_STATUS]) if row[_STATUS] else ""
+                return self._status_label(row[_TYPE], row[_STATUS]) if row[_STATUS] else ""
             if col == self.COL_DATES:
                 return _date_range(row[_FROM], row[_TO])
             if col == self.COL_UPDATED:
@@ -234,6 +331,12 @@ class RecordTableModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+def _first_page(source: PagedSource, page_size: int) -> tuple[int, list[RecordRow]]:
+    total = source.count()
+    first = list(source.page(0, min(page_size, total))) if total else []
+    return total, first
 
 
 def _date_range(start: str | None, end: str | None) -> str:

@@ -55,6 +55,21 @@ def upgrade() -> None:
     op.create_index("ix_records_status", "records", ["status", "deleted", "updated_at", "id"])
     op.create_index("ix_records_dates", "records", ["date_from", "date_to"])
     op.create_index("ix_records_change_seq", "records", ["change_seq"])
+    op.create_index("ix_records_count", "records", ["deleted", "type"])
+    op.create_index(
+        "ix_records_search",
+        "records",
+        [
+            "num",
+            "type",
+            "deleted",
+            "confidential",
+            "facility_id",
+            "status",
+            "date_from",
+            "date_to",
+        ],
+    )
 
     op.create_table(
         "record_versions",
@@ -185,6 +200,8 @@ def downgrade() -> None:
     op.drop_index("ix_record_versions_record", table_name="record_versions")
     op.drop_table("record_versions")
     for name in (
+        "ix_records_count",
+        "ix_records_search",
         "ix_records_change_seq",
         "ix_records_dates",
         "ix_records_status",

@@ -1,0 +1,86 @@
+"""Review mode: read-only, and an altered record version or evidence file shows as ALTERED."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select, text
+
+from fieldkit.services.evidence import EvidenceService
+from fieldkit.services.records import CaseService, RecordService
+from fieldkit.storage.tables.evidence import EvidenceItemRow
+from fieldkit.ui.clipboard import ClipboardGuard
+from fieldkit.ui.review import ReviewWindow
+from fieldkit.ui.tasks import TaskRunner
+
+TIME_TASK_MS = 20_000
+
+
+def _case_with_photo(vault, tmp_path: Path) -> tuple[str, str]:
+    case = CaseService(vault).add("Затримання W-017 у Херсоні")
+    person = RecordService(vault).add("person", {"pseudonym": "W-017"})
+    RecordService(vault).link_person(person.id, case.id, "victim_direct")
+    photo = tmp_path / "cell.bin"
+    photo.write_bytes(b"\x89 not really a photo " * 4000)
+    item = EvidenceService(vault).add(photo, case_id=case.id).item
+    return case.id, item.id
+
+
+def _review(qtbot: QtBot, vault, case_id: str) -> ReviewWindow:
+    window = ReviewWindow(vault, TaskRunner(), ClipboardGuard(), case_id)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.integrity is not None, timeout=TIME_TASK_MS)
+    return window
+
+
+def test_an_intact_case_file(qtbot: QtBot, new_vault, tmp_path: Path) -> None:
+    case_id, item_id = _case_with_photo(new_vault, tmp_path)
+    window = _review(qtbot, new_vault, case_id)
+    assert window.integrity.all_ok
+    assert window.integrity.evidence[item_id].status == "ok"
+    assert window._items[case_id].text(window.COL_INTEGRITY) == "intact"
+    assert window._items[item_id].text(window.COL_INTEGRITY) == "intact"
+    assert "intact" in window.overall_label.text()
+    # Read-only: nothing in the window saves a record.
+    assert not hasattr(window, "save")
+    assert window.findChildren(type(window.recheck_button))
+    window.tree.setCurrentItem(window._items[item_id])
+    assert "SHA-256" in window.detail.toPlainText()
+
+
+def test_altered_evidence_and_record_are_flagged(
+    qtbot: QtBot,
+    new_vault,
+    tmp_path: Path,
+) -> None:
+    case_id, item_id = _case_with_photo(new_vault, tmp_path)
+    with new_vault.session() as s:
+        name = s.execute(
+            select(EvidenceItemRow.storage_name).where(EvidenceItemRow.id == item_id)
+        ).scalar_one()
+        # Someone with the key edits a stored version of the case behind the program's back
+        # (dropping the append-only trigger first).
+        s.execute(text("DROP TRIGGER record_versions_no_update"))
+        s.execute(
+            text(
+                "UPDATE record_versions SET doc = "
+                "CAST(replace(CAST(doc AS TEXT), 'Херсоні', 'Одесі') AS BLOB) "
+                "WHERE record_id = :rid"
+            ),
+            {"rid": case_id},
+        )
+    stored = next(p for p in new_vault.store_dir.rglob("*") if p.name.startswith(name))
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    stored.write_bytes(bytes(data))
+
+    window = _review(qtbot, new_vault, case_id)
+    report = window.integrity
+    assert not report.all_ok
+    assert report.records[case_id].status == "tampered", report.records[case_id].detail
+    assert report.evidence[item_id].status == "tampered"
+    assert window._items[case_id].text(window.COL_INTEGRITY) == "ALTERED"
+    assert window._items[item_id].text(window.COL_INTEGRITY) == "ALTERED"
+    assert "could not be confirmed" in window.overall_label.text()
