@@ -338,7 +338,9 @@ def run_desktop(profile: Path | None) -> int:
     log.info("desktop program starting")
     settings_file = settings_path()
     settings = load_settings(settings_file, language_hint=i18n.current().language)
-    if not settings_file.exists():
+    explicit = any(a == "--lang" or a.startswith("--lang=") for a in sys.argv[1:])
+    if explicit or not settings_file.exists():
+        # `fieldkit --lang uk` wins over the saved choice; a first start follows the system.
         settings = settings.model_copy(update={"language": i18n.current().language})
     i18n.set_language(settings.language)
 

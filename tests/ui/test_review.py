@@ -84,3 +84,17 @@ def test_altered_evidence_and_record_are_flagged(
     assert window._items[case_id].text(window.COL_INTEGRITY) == "ALTERED"
     assert window._items[item_id].text(window.COL_INTEGRITY) == "ALTERED"
     assert "could not be confirmed" in window.overall_label.text()
+
+
+def test_case_file_pdf_from_the_review(qtbot: QtBot, new_vault, tmp_path: Path) -> None:
+    from fieldkit.ui import dialogs
+
+    case_id, _item = _case_with_photo(new_vault, tmp_path)
+    window = _review(qtbot, new_vault, case_id)
+    out = tmp_path / "case.pdf"
+    dialogs.set_next_path(out)
+    dialogs.set_next_answer(True)  # "Case file saved"
+    window.pdf_button.click()
+    qtbot.waitUntil(lambda: dialogs.pending() == 0, timeout=TIME_TASK_MS)
+    assert out.read_bytes().startswith(b"%PDF")
+    assert dialogs.asked()[-1] == ("inform", "Case file saved")

@@ -32,7 +32,15 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+def _translate_argparse() -> None:
+    # argparse looks its own words ("usage:", "options", its error texts) up through module-level
+    # gettext functions at call time; pointing them at our catalogues translates them too.
+    argparse._ = i18n.current().gettext  # type: ignore[attr-defined]
+    argparse.ngettext = i18n.current().ngettext  # type: ignore[attr-defined]
+
+
 def build_parser() -> argparse.ArgumentParser:
+    _translate_argparse()
     parser = argparse.ArgumentParser(
         prog="fieldkit",
         description=_(

@@ -15,7 +15,7 @@ from typing import Any
 from fieldkit import i18n
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.i18n import _
-from fieldkit.services.profile import default_profile_path, open_profile
+from fieldkit.services.profile import default_profile_path, open_profile, profile_exists
 from fieldkit.storage.vault import Vault
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
@@ -77,6 +77,9 @@ def read_passphrase(prompt: str, env: str = PASSPHRASE_ENV, confirm: bool = Fals
 
 def open_vault(args: argparse.Namespace) -> Vault:
     path = profile_path(args)
+    if not profile_exists(path):
+        # Say so before asking for a passphrase that cannot help.
+        raise FieldkitError(ErrorCode.PROFILE_NOT_FOUND, path=str(path))
     passphrase = read_passphrase(_("Passphrase for {path}: ").format(path=path))
     return open_profile(path, passphrase)
 
@@ -105,11 +108,19 @@ class StderrProgress:
         self.label = label
         self.interval = interval
         self._last = 0.0
+        self._finished = False
 
     def __call__(self, done: int, total: int, stage: str) -> None:
         now = time.monotonic()
-        if now - self._last < self.interval and done != total:
+        finished = total > 0 and done >= total
+        if finished:
+            if self._finished:
+                return  # services may report completion more than once
+            self._finished = True
+        elif now - self._last < self.interval:
             return
+        else:
+            self._finished = False
         self._last = now
         if total > 0:
             percent = 100.0 * done / total

@@ -34,7 +34,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     commands = evidence.add_subparsers(dest="evidence_command", metavar="ACTION", required=True)
 
     add = commands.add_parser("add", parents=parents, help=_("add files as evidence to a case"))
-    add.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help=_("the files to store (one or more)")
+    )
     add.add_argument("--case", required=True, metavar="ID", help=_("the case the files belong to"))
     add.add_argument("--interview", metavar="ID", help=_("link to an interview"))
     add.add_argument("--visit", metavar="ID", help=_("link to a visit"))
@@ -61,31 +63,43 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     listing.set_defaults(handler=cmd_list)
 
     show = commands.add_parser("show", parents=parents, help=_("show one evidence item"))
-    show.add_argument("item_id", metavar="ID")
+    show.add_argument("item_id", metavar="ID", help=_("the evidence item id"))
     show.set_defaults(handler=cmd_show)
 
     verify = commands.add_parser(
         "verify", parents=parents, help=_("re-hash stored files against their recorded SHA-256")
     )
-    verify.add_argument("item_id", nargs="?", metavar="ID")
+    verify.add_argument(
+        "item_id", nargs="?", metavar="ID", help=_("one evidence item (default: every item)")
+    )
     verify.set_defaults(handler=cmd_verify)
 
     export = commands.add_parser(
         "export", parents=parents, help=_("write an original out of the store, byte for byte")
     )
-    export.add_argument("item_id", metavar="ID")
-    export.add_argument("--to", required=True, type=Path, metavar="PATH", dest="to")
+    export.add_argument("item_id", metavar="ID", help=_("the evidence item id"))
+    export.add_argument(
+        "--to",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        dest="to",
+        help=_(
+            "a new file to write, or an existing folder (the original file name is used); "
+            "an existing file is never replaced"
+        ),
+    )
     export.add_argument("--purpose", help=_("why it is exported (kept in the custody log)"))
     export.set_defaults(handler=cmd_export)
 
     custody = commands.add_parser("custody", parents=parents, help=_("show the chain of custody"))
-    custody.add_argument("item_id", metavar="ID")
+    custody.add_argument("item_id", metavar="ID", help=_("the evidence item id"))
     custody.set_defaults(handler=cmd_custody)
 
     purge = commands.add_parser(
         "purge", parents=parents, help=_("destroy an item's file and key; cannot be undone")
     )
-    purge.add_argument("item_id", metavar="ID")
+    purge.add_argument("item_id", metavar="ID", help=_("the evidence item id"))
     purge.add_argument("--reason", help=_("why it is purged (kept in the custody log)"))
     purge.set_defaults(handler=cmd_purge)
 
@@ -170,7 +184,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 )
             else:
                 lines.append(f"{result.item.id}  {result.item.sha256}  {path}")
-        emit(args, {"items": results}, lines)
+        emit(args, {"ok": not failed, "items": results}, lines)
         return 1 if failed else 0
 
 
@@ -182,7 +196,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         for i in items
     ]
     lines.append(ngettext("{n} item", "{n} items", len(items)).format(n=len(items)))
-    emit(args, {"items": [_item_summary(i) for i in items]}, lines)
+    emit(args, {"ok": True, "items": [_item_summary(i) for i in items]}, lines)
     return 0
 
 
@@ -256,7 +270,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
     emit(
         args,
-        {"id": result.item_id, "path": result.path, "sha256": result.sha256, "size": result.size},
+        {
+            "ok": True,
+            "id": result.item_id,
+            "path": result.path,
+            "sha256": result.sha256,
+            "size": result.size,
+        },
         _("Exported {id} to {path} (SHA-256 {sha256}).").format(
             id=result.item_id, path=result.path, sha256=result.sha256
         ),
@@ -294,6 +314,7 @@ def cmd_custody(args: argparse.Namespace) -> int:
     emit(
         args,
         {
+            "ok": not problems,
             "id": args.item_id,
             "intact": not problems,
             "events": [e.model_dump(mode="json") for e in events],
@@ -310,7 +331,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         item = EvidenceService(vault).purge(args.item_id, reason=args.reason)
     emit(
         args,
-        {"id": item.id, "state": item.state.value, "sha256": item.sha256},
+        {"ok": True, "id": item.id, "state": item.state.value, "sha256": item.sha256},
         _("Purged {id}: its key and file are destroyed; the custody log remains.").format(
             id=item.id
         ),

@@ -18,9 +18,15 @@ from fieldkit.cli.common import (
 from fieldkit.crypto.kdf import TEST_KDF_ENV, KdfParams
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.profile import Role
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, _
 from fieldkit.services import profile as profile_service
 from fieldkit.services.profile import check_database
+
+# The areas `fieldkit check` reports on, beyond the database itself.
+CHECK_AREAS = {
+    "evidence": N_("Evidence store and custody logs"),
+    "audit": N_("Audit log chain"),
+}
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -74,7 +80,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             "kdf_insecure": kdf.insecure,
         }
         lines = [
-            _("Created a {role} profile at {path}.").format(role=role.value, path=path),
+            _("Created a {role} profile at {path}.").format(role=_(role.label), path=path),
             _("Device key fingerprint: {fp}").format(fp=vault.device_key_fingerprint),
             _("Keep the passphrase safe: without it nothing in the profile can be read."),
         ]
@@ -97,7 +103,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     kdf = info.kdf
     lines = [
         _("Profile:      {path}").format(path=info.path),
-        _("Role:         {role}").format(role=info.role.value),
+        _("Role:         {role}").format(role=_(info.role.label)),
         _("Profile id:   {id}").format(id=info.profile_id),
         _("Device id:    {id}").format(id=info.device_id),
         _("Device key:   {fp}").format(fp=info.device_key_fingerprint),
@@ -148,7 +154,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         *(f"  {p}" for p in db.sqlite_problems),
     ]
     for name, problems in report.extra.items():
-        lines.append(f"{name}: " + (_("ok") if not problems else _("PROBLEMS FOUND")))
+        title = _(CHECK_AREAS[name]) if name in CHECK_AREAS else name
+        lines.append(f"{title}: " + (_("ok") if not problems else _("PROBLEMS FOUND")))
         lines.extend(f"  {p}" for p in problems)
     lines.append(_("Profile is intact.") if report.ok else _("Profile has problems; see above."))
     data = {

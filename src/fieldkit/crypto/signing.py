@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -11,6 +9,8 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
+
+from fieldkit.crypto.minisign import key_id_for, key_id_hex
 
 
 def new_signing_key() -> tuple[bytes, bytes]:
@@ -33,6 +33,9 @@ def load_public(raw: bytes) -> Ed25519PublicKey:
 
 
 def fingerprint(public_key: bytes) -> str:
-    """A stable, printable fingerprint of a public key: sha256 in hex, grouped for reading aloud."""
-    digest = hashlib.sha256(public_key).hexdigest()[:32]
-    return ":".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+    """The key's one printed identity: its minisign key id (16 hex digits).
+
+    The same id is in the device's minisign public key file, in every signature it makes, in the
+    coordinator's trust list and in report footers, so people compare one string everywhere.
+    """
+    return key_id_hex(key_id_for(public_key))

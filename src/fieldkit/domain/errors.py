@@ -221,6 +221,10 @@ MESSAGES: dict[ErrorCode, str] = {
 }
 
 
+class TranslatableText(str):
+    """A parameter that is itself a message (marked with N_) and is translated when shown."""
+
+
 class FieldkitError(Exception):
     """An expected failure with a code and safe parameters; never carries record content."""
 
@@ -231,10 +235,14 @@ class FieldkitError(Exception):
 
     def message(self, translator: Translates | None = None) -> str:
         template = MESSAGES.get(self.code, self.code.value)
+        params = dict(self.params)
         if translator is not None:
             template = translator.gettext(template)
+            for key, value in params.items():
+                if isinstance(value, TranslatableText):
+                    params[key] = translator.gettext(value)
         try:
-            return template.format(**self.params)
+            return template.format(**params)
         except (KeyError, IndexError, ValueError):
             # A missing parameter must never hide the error itself.
             return f"{template} {dict(self.params)}"

@@ -101,6 +101,105 @@ CUSTODY_ACTION_LABELS: dict[CustodyAction, str] = {
 }
 
 
+class CustodyPurpose(StrEnum):
+    """Purposes the program itself records; stored as these codes, translated when shown.
+
+    A purpose a person typed is stored as typed. Events written before these codes existed may
+    hold English text; it is shown as it is.
+    """
+
+    PURGED_AFTER_ACKNOWLEDGEMENT = "purged_after_acknowledgement"
+    EXPORTED_FROM_DESKTOP = "exported_from_desktop"
+    VIEWED_IN_DESKTOP = "viewed_in_desktop"
+
+
+CUSTODY_PURPOSE_LABELS: dict[str, str] = {
+    CustodyPurpose.PURGED_AFTER_ACKNOWLEDGEMENT: N_(
+        "purged after the organisation acknowledged receipt"
+    ),
+    CustodyPurpose.EXPORTED_FROM_DESKTOP: N_("exported from the desktop program"),
+    CustodyPurpose.VIEWED_IN_DESKTOP: N_("viewed in the desktop program"),
+}
+
+# Program-made English purposes of earlier versions, stored from now on as their codes.
+LEGACY_PURPOSES: dict[str, CustodyPurpose] = {
+    "purged after acknowledgement": CustodyPurpose.PURGED_AFTER_ACKNOWLEDGEMENT,
+}
+
+# Labels of the keys of a custody event's ``details`` (the keys themselves are stored).
+CUSTODY_DETAIL_LABELS: dict[str, str] = {
+    "size": N_("size (bytes)"),
+    "media_type": N_("file type"),
+    "file_name": N_("file name"),
+    "to": N_("written to"),
+    "destination": N_("destination"),
+    "derived_item": N_("copy or derivative"),
+    "transformation": N_("transformation"),
+    "from_device": N_("from device"),
+    "bundle_id": N_("bundle"),
+    "recipient": N_("recipient"),
+    "during": N_("during"),
+    "detail": N_("problem"),
+    "status": N_("result"),
+    "what": N_("what was shown"),
+}
+
+# Coded values inside ``details`` (destination kinds, stages, results); anything else is shown
+# as stored (ids, sizes, names).
+CUSTODY_VALUE_LABELS: dict[str, str] = {
+    "removable": N_("removable drive"),
+    "local": N_("local drive"),
+    "export": N_("export"),
+    "preview": N_("preview"),
+    "tampered": N_("content does not match"),
+    "missing": N_("stored file missing"),
+    "exact_copy": N_("exact copy"),
+    "exact copy": N_("exact copy"),
+}
+
+_CODED_DETAIL_KEYS = frozenset({"destination", "during", "status", "what", "transformation"})
+
+# Program-made ``detail`` texts (integrity problems) that are messages themselves.
+CUSTODY_DETAIL_MESSAGES = frozenset(
+    {
+        N_("the content does not match the recorded SHA-256"),
+        N_("the stored file is missing"),
+    }
+)
+
+
+def custody_purpose_text(purpose: str | None, gettext: Any) -> str:
+    """A stored purpose for display: a code translated, anything else as typed."""
+    if not purpose:
+        return ""
+    label = CUSTODY_PURPOSE_LABELS.get(purpose)
+    return str(gettext(label)) if label else purpose
+
+
+def custody_detail_label(key: str, gettext: Any) -> str:
+    """The translated label of a details key (unknown keys as stored)."""
+    label = CUSTODY_DETAIL_LABELS.get(key)
+    return str(gettext(label)) if label else key
+
+
+def custody_detail_value(key: str, value: Any, gettext: Any) -> str:
+    """A details value for display: coded values and program messages translated."""
+    if isinstance(value, str):
+        label = CUSTODY_VALUE_LABELS.get(value)
+        if label is not None and key in (
+            "destination",
+            "during",
+            "status",
+            "what",
+            "transformation",
+        ):
+            return str(gettext(label))
+        if key == "detail" and value in CUSTODY_DETAIL_MESSAGES:
+            return str(gettext(value))
+        return value
+    return str(value)
+
+
 class PreviewStatus(StrEnum):
     NONE = "none"  # not an image type we preview (video, audio, documents)
     OK = "ok"

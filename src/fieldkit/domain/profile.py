@@ -6,10 +6,19 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from fieldkit.domain.errors import N_, TranslatableText
+
 
 class Role(StrEnum):
     MONITOR = "monitor"
     COORDINATOR = "coordinator"
+
+    @property
+    def label(self) -> TranslatableText:
+        return TranslatableText(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {Role.MONITOR: N_("monitor"), Role.COORDINATOR: N_("coordinator")}
 
 
 class KdfInfo(BaseModel):

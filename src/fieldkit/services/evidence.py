@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import io
 import json
@@ -22,16 +23,20 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldkit import i18n
 from fieldkit.crypto.canonical_json import canonical_dumps
 from fieldkit.crypto.stream import CHUNK_SIZE, IO_BATCH, StreamError
 from fieldkit.domain.common import ConsentRecord, ConsentStatus
-from fieldkit.domain.errors import N_, ErrorCode, FieldkitError
+from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.evidence import (
+    CUSTODY_PURPOSE_LABELS,
     DESCRIPTIVE_FIELDS,
+    LEGACY_PURPOSES,
     PREVIEWABLE_TYPES,
     CopyRole,
     CustodyAction,
     CustodyEvent,
+    CustodyPurpose,
     EvidenceInput,
     EvidenceItem,
     EvidenceLinks,
@@ -48,6 +53,7 @@ from fieldkit.domain.evidence import (
     item_type_for,
     sniff_media_type,
 )
+from fieldkit.domain.oserrors import NOT_REGULAR_FILE, os_reason
 from fieldkit.domain.progress import CancelToken, ProgressFn
 from fieldkit.i18n import _
 from fieldkit.services import media_worker
@@ -252,7 +258,7 @@ class EvidenceService:
                 capture_device=parent.capture_device,
                 copy_role=CopyRole.WORKING,
                 parent_id=parent.id,
-                transformation="exact copy",
+                transformation="exact_copy",
                 confidential=parent.confidential,
                 sensitive_flags=tuple(SensitiveFlag(f) for f in json.loads(parent.sensitive_flags)),
             )
@@ -418,7 +424,7 @@ class EvidenceService:
                 action,
                 device_id=self.vault.device_id,
                 actor=self.actor,
-                purpose=purpose,
+                purpose=_purpose_code(purpose),
                 hash_after=sealed.sha256,
                 details={"size": sealed.size, "media_type": media_type},
             )
@@ -635,7 +641,9 @@ class EvidenceService:
         with self.vault.session() as session:
             row = self.store.get_row(session, item_id)
             if viewed_purpose is not None:
-                self._custody(session, row, CustodyAction.VIEWED, purpose=viewed_purpose)
+                self._custody(
+                    session, row, CustodyAction.VIEWED, purpose=_purpose_code(viewed_purpose)
+                )
         return cast(BinaryIO, _TamperMapping(self.store.open_row(row), item_id))
 
     def thumbnail(self, item_id: str) -> bytes | None:
@@ -653,7 +661,11 @@ class EvidenceService:
             if found is None:
                 return None
             self._custody(
-                session, row, CustodyAction.VIEWED, purpose=purpose, details={"what": "preview"}
+                session,
+                row,
+                CustodyAction.VIEWED,
+                purpose=_purpose_code(purpose),
+                details={"what": "preview"},
             )
             return bytes(found.data)
 
@@ -938,7 +950,7 @@ class EvidenceService:
             raise FieldkitError(
                 ErrorCode.FILE_NOT_WRITABLE,
                 path=str(destination),
-                reason=exc.strerror or type(exc).__name__,
+                reason=os_reason(exc),
             ) from exc
         except BaseException:
             with contextlib.suppress(OSError):
@@ -950,10 +962,12 @@ class EvidenceService:
                 session,
                 fresh,
                 CustodyAction.EXPORTED,
-                purpose=purpose,
+                purpose=_purpose_code(purpose),
                 hash_before=row.sha256,
                 hash_after=actual,
-                details={"to": str(destination.absolute())},
+                # Never the path: a home folder's name can identify the monitor, and custody
+                # events travel in bundles and are printed in case files.
+                details=_destination_details(destination),
             )
             AuditLog.append(
                 session, "evidence.export", "evidence", item_id, content_hash=row.sha256
@@ -962,6 +976,9 @@ class EvidenceService:
 
     def purge(self, item_id: str, *, reason: str | None = None) -> EvidenceItem:
         """Crypto-erase an item: destroy its key, delete its file and previews.
+
+        ``reason`` is a :class:`CustodyPurpose` code (the program's own reasons) or text a person
+        typed, kept as typed.
 
         The item's identity (id, SHA-256, size, type, links) and its custody log stay, so the
         history shows what existed and when it was destroyed; embedded metadata is cleared.
@@ -981,7 +998,11 @@ class EvidenceService:
             ).scalars():
                 session.delete(preview)
             self._custody(
-                session, row, CustodyAction.PURGED, purpose=reason, hash_before=row.sha256
+                session,
+                row,
+                CustodyAction.PURGED,
+                purpose=_purpose_code(reason),
+                hash_before=row.sha256,
             )
             AuditLog.append(session, "evidence.purge", "evidence", item_id, content_hash=row.sha256)
             storage_name = row.storage_name
@@ -1260,19 +1281,17 @@ def _open_source(path: Path) -> Iterator[tuple[io.BufferedReader[Any], int]]:
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
-        raise FieldkitError(
-            ErrorCode.FILE_NOT_READABLE, path=str(path), reason="no such file"
-        ) from None
     except OSError as exc:
         raise FieldkitError(
-            ErrorCode.FILE_NOT_READABLE, path=str(path), reason=exc.strerror or "error"
-        ) from exc
+            ErrorCode.FILE_NOT_READABLE, path=str(path), reason=os_reason(exc)
+        ) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise FieldkitError(
-                ErrorCode.FILE_NOT_READABLE, path=str(path), reason="not a regular file"
+                ErrorCode.FILE_NOT_READABLE,
+                path=str(path),
+                reason=TranslatableText(NOT_REGULAR_FILE),
             )
         handle = io.BufferedReader(io.FileIO(fd, "rb", closefd=False), CHUNK_SIZE)
     except BaseException:
@@ -1347,6 +1366,61 @@ def _publish(partial: Path, destination: Path) -> None:
         os.rename(partial, destination)
         return
     partial.unlink()
+
+
+def _purpose_code(purpose: str | None) -> str | None:
+    """A purpose as stored: language-neutral when it is one of the program's own.
+
+    A caller may pass a :class:`CustodyPurpose` code, its label in any supported language (as a
+    screen may have shown it) or an English phrase of an earlier version: all are stored as the
+    code. Anything else is text a person typed and is kept as typed.
+    """
+    if purpose is None:
+        return None
+    return _purpose_codes().get(purpose.strip().casefold(), purpose)
+
+
+@functools.cache
+def _purpose_codes() -> dict[str, str]:
+    codes: dict[str, str] = {k.casefold(): v.value for k, v in LEGACY_PURPOSES.items()}
+    for language in i18n.SUPPORTED_LANGUAGES:
+        translator = i18n.get_translator(language)
+        for code, label in CUSTODY_PURPOSE_LABELS.items():
+            codes[translator.gettext(label).casefold()] = str(code)
+    codes.update({str(code): str(code) for code in CustodyPurpose})
+    return codes
+
+
+def _destination_details(destination: Path) -> dict[str, str]:
+    """What the custody log keeps about an export's destination: the file name and the kind of
+    drive when it can be told cheaply; never the folder."""
+    details = {"file_name": destination.name}
+    kind = _drive_kind(destination.parent)
+    if kind is not None:
+        details["destination"] = kind
+    return details
+
+
+def _drive_kind(folder: Path) -> str | None:
+    """ "removable" or "local" for a folder on Linux (from sysfs), else None when unknown."""
+    try:
+        st = os.stat(folder)
+        sys_dev = Path(f"/sys/dev/block/{os.major(st.st_dev)}:{os.minor(st.st_dev)}")
+        if not sys_dev.exists():
+            return None  # tmpfs, network and other virtual file systems: no block device
+        device = sys_dev.resolve()
+    except (OSError, ValueError, AttributeError):
+        return None
+    if "/usb" in str(device) or "/mmc" in str(device):
+        return "removable"
+    for candidate in (device, device.parent):
+        flag = candidate / "removable"
+        try:
+            if flag.is_file():
+                return "removable" if flag.read_text().strip() == "1" else "local"
+        except OSError:
+            return None
+    return None
 
 
 def _safe_name(name: str, item_id: str) -> str:

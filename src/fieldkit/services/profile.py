@@ -73,7 +73,7 @@ def _run_startup_maintenance(vault: Vault) -> None:
 
 def require_role(vault: Vault, role: Role) -> None:
     if vault.role != role:
-        raise FieldkitError(ErrorCode.WRONG_ROLE, needed=role.value, actual=vault.role.value)
+        raise FieldkitError(ErrorCode.WRONG_ROLE, needed=role.label, actual=vault.role.label)
 
 
 def profile_info(vault: Vault) -> ProfileInfo:

@@ -48,6 +48,7 @@ from fieldkit.crypto.stream import (
     sealed_size,
 )
 from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.progress import CancelToken, ProgressFn
 from fieldkit.storage.fsutil import DIR_MODE, FILE_MODE, fsync_dir, make_private_dir
 from fieldkit.storage.tables.evidence import EvidenceItemRow
@@ -216,7 +217,7 @@ class FileStore:
                 raise FieldkitError(
                     ErrorCode.FILE_NOT_READABLE,
                     path=source_name or str(getattr(source, "name", "?")),
-                    reason=exc.exc.strerror or type(exc.exc).__name__,
+                    reason=os_reason(exc.exc),
                 ) from exc
             if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise FieldkitError(ErrorCode.DISK_FULL, path=str(self.root)) from exc

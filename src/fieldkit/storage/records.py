@@ -610,8 +610,8 @@ class RecordStore:
         template: FormTemplate,
         *,
         action: str,
-        origin: str,
-        audit_details: Mapping[str, Any] | None = None,
+        origin: str = "local",
+        saved_by: str | None = None,
     ) -> RecordView:
         """Head, version, index, links and audit entry for one new version, in one transaction."""
         canonical = canonical_dumps(doc)
@@ -622,6 +622,24 @@ class RecordStore:
         if row.num is None:
             session.add(row)
         _flush_head(session, row.id, read_revision)
+        self._reindex(session, row, doc, template, fields)
+        self._add_version(
+            session, doc, canonical, content_hash, change_seq, action, origin, saved_by
+        )
+        return _view(row)
+
+    def _add_version(
+        self,
+        session: Session,
+        doc: Mapping[str, Any],
+        canonical: bytes,
+        content_hash: str,
+        change_seq: int,
+        action: str,
+        origin: str,
+        saved_by: str | None,
+    ) -> None:
+        """The immutable version row and its audit entry (same hash)."""
         session.add(
             RecordVersionRow(
                 record_id=doc["id"],
@@ -630,12 +648,14 @@ class RecordStore:
                 content_hash=content_hash,
                 deleted=doc["deleted"],
                 saved_at=utc_now(),
-                saved_by_device=self.device_id,
+                saved_by_device=saved_by or self.device_id,
                 change_seq=change_seq,
                 origin=origin,
             )
         )
-        self._reindex(session, row, doc, template, fields)
+        details = {"type": doc["type"]}
+        if origin == "imported" and saved_by:
+            details["from_device"] = saved_by
         AuditLog.append(
             session,
             action,
@@ -643,10 +663,9 @@ class RecordStore:
             doc["id"],
             revision=doc["revision"],
             content_hash=content_hash,
-            details={"type": doc["type"], **(audit_details or {})},
+            details=details,
         )
         session.flush()
-        return _view(row)
 
     @staticmethod
     def _apply_head(
@@ -853,24 +872,9 @@ class RecordStore:
             raise FieldkitError(
                 ErrorCode.RECORD_INVALID,
                 id=record_id,
-                reason="its type differs from the stored record",
+                reason=_(N_("its type differs from the stored record")),
             )
-        details = {"type": clean["type"], "from_device": origin_device}
         if present:
-            change_seq = next_change_seq(session)
-            session.add(
-                RecordVersionRow(
-                    record_id=record_id,
-                    revision=clean["revision"],
-                    doc=canonical,
-                    content_hash=content_hash,
-                    deleted=clean["deleted"],
-                    saved_at=utc_now(),
-                    saved_by_device=origin_device,
-                    change_seq=change_seq,
-                    origin="imported",
-                )
-            )
             session.add(
                 RecordConflictRow(
                     record_id=record_id,
@@ -884,90 +888,41 @@ class RecordStore:
                     resolved=False,
                 )
             )
-            AuditLog.append(
+            self._add_version(
                 session,
+                clean,
+                canonical,
+                content_hash,
+                next_change_seq(session),
                 "record.conflict",
-                "record",
-                record_id,
-                revision=clean["revision"],
-                content_hash=content_hash,
-                details=details,
+                "imported",
+                origin_device,
             )
-            session.flush()
             return "conflict"
         if head is None or clean["revision"] > head.revision:
             row = head if head is not None else RecordRow(id=record_id, num=None)
-            self._write_imported(
-                session, row, clean, canonical, content_hash, template, origin_device
+            self._write(
+                session,
+                row,
+                clean,
+                template,
+                action="record.import",
+                origin="imported",
+                saved_by=origin_device,
             )
         else:
             # An older revision arriving late: keep it in the history, leave the head alone.
-            change_seq = next_change_seq(session)
-            session.add(
-                RecordVersionRow(
-                    record_id=record_id,
-                    revision=clean["revision"],
-                    doc=canonical,
-                    content_hash=content_hash,
-                    deleted=clean["deleted"],
-                    saved_at=utc_now(),
-                    saved_by_device=origin_device,
-                    change_seq=change_seq,
-                    origin="imported",
-                )
-            )
-            AuditLog.append(
+            self._add_version(
                 session,
+                clean,
+                canonical,
+                content_hash,
+                next_change_seq(session),
                 "record.import",
-                "record",
-                record_id,
-                revision=clean["revision"],
-                content_hash=content_hash,
-                details=details,
+                "imported",
+                origin_device,
             )
-            session.flush()
         return "new"
-
-    def _write_imported(
-        self,
-        session: Session,
-        row: RecordRow,
-        doc: dict[str, Any],
-        canonical: bytes,
-        content_hash: str,
-        template: FormTemplate,
-        origin_device: str,
-    ) -> None:
-        change_seq = next_change_seq(session)  # from here this transaction holds the write lock
-        read_revision = _still_current(session, row)
-        fields = self._apply_head(row, doc, template, content_hash, change_seq)
-        if row.num is None:
-            session.add(row)
-        _flush_head(session, row.id, read_revision)
-        session.add(
-            RecordVersionRow(
-                record_id=doc["id"],
-                revision=doc["revision"],
-                doc=canonical,
-                content_hash=content_hash,
-                deleted=doc["deleted"],
-                saved_at=utc_now(),
-                saved_by_device=origin_device,
-                change_seq=change_seq,
-                origin="imported",
-            )
-        )
-        self._reindex(session, row, doc, template, fields)
-        AuditLog.append(
-            session,
-            "record.import",
-            "record",
-            doc["id"],
-            revision=doc["revision"],
-            content_hash=content_hash,
-            details={"type": doc["type"], "from_device": origin_device},
-        )
-        session.flush()
 
 
 _Known = dict[str, tuple[str, bool]]  # record id -> (type, deleted)

@@ -32,7 +32,7 @@ from fieldkit.crypto.keys import (
 )
 from fieldkit.crypto.passphrase import estimate
 from fieldkit.crypto.signing import fingerprint, load_private, new_signing_key
-from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.profile import Role
 from fieldkit.storage import migrate
 from fieldkit.storage.engine import DatabaseUnreadable, connect_raw, open_engine
@@ -85,10 +85,11 @@ def read_keyfile(path: Path) -> KeyFile:
 def check_new_passphrase(passphrase: str) -> None:
     strength = estimate(passphrase)
     if not strength.acceptable:
+        # zxcvbn's feedback sentences are in the catalogues, so the reason is shown translated.
         reason = strength.warning or (strength.suggestions[0] if strength.suggestions else "")
-        detail = f"it could be guessed in {strength.crack_time}"
         raise FieldkitError(
-            ErrorCode.WEAK_PASSPHRASE, reason=f"{reason} ({detail})" if reason else detail
+            ErrorCode.WEAK_PASSPHRASE,
+            reason=TranslatableText(reason or N_("it would be too easy to guess")),
         )
 
 

@@ -121,6 +121,7 @@ class UnlockWindow(QWidget):
         self._strength_timer.setInterval(TIME_STRENGTH_DEBOUNCE_MS)
         self._strength_timer.timeout.connect(self._update_strength)
         self._acceptable = False
+        self._retry = False
         self._build(reason)
 
     # --- layout --------------------------------------------------------------------------
@@ -368,6 +369,10 @@ class UnlockWindow(QWidget):
 
     def _on_task_finished(self) -> None:
         self._set_busy(False)
+        if self._retry:
+            self._retry = False
+            self.passphrase_edit.setFocus()
+            self.passphrase_edit.selectAll()
 
     def _set_busy(self, busy: bool) -> None:
         if not busy:
@@ -392,8 +397,7 @@ class UnlockWindow(QWidget):
             self.show_error(
                 _("Wrong passphrase. Check the keyboard layout and Caps Lock, then try again.")
             )
-            self.passphrase_edit.selectAll()
-            self.passphrase_edit.setFocus()
+            self._retry = True  # select the text once the field is enabled again
             return
         if not isinstance(exc, FieldkitError):
             log.error("profile could not be opened: %s", type(exc).__name__)
