@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import tempfile
@@ -186,7 +187,11 @@ def test_export_refuses_existing_target_and_uses_original_name_in_folder(
     assert last.action == CustodyAction.EXPORTED
     assert last.purpose == "submission to prosecutor"
     assert last.hash_before == last.hash_after == item.sha256
-    assert last.details["to"] == str((folder / "photo 1.bin").absolute())
+    # Only the file name (and perhaps the kind of drive), never the folder it went to.
+    assert last.details["file_name"] == "photo 1.bin"
+    assert set(last.details) <= {"file_name", "destination"}
+    assert last.details.get("destination") in (None, "local", "removable")
+    assert str(tmp_path) not in json.dumps(last.details)
 
 
 def test_purge_destroys_key_and_file_keeps_history(new_vault: Vault, tmp_path: Path) -> None:

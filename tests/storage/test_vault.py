@@ -108,6 +108,16 @@ def test_composed_and_decomposed_forms_unlock_alike(tmp_path: Path, fast_kdf: Kd
     Vault.unlock(tmp_path / "p", decomposed).lock()
 
 
+def test_very_long_passphrase(tmp_path: Path, fast_kdf: KdfParams) -> None:
+    long = (
+        "над тихим Дніпром світає, рибалки несуть сіті додому, а старий пес спить "
+        "біля воріт садиби 🐎 1987"
+    )
+    assert len(long) > 72
+    Vault.create(tmp_path / "p", long, Role.MONITOR, fast_kdf).lock()
+    Vault.unlock(tmp_path / "p", long).lock()
+
+
 @pytest.mark.parametrize("weak", ["Password1!", "monitor2024", "qwertyuiop", "aaaaaaaaaaaaaaaa"])
 def test_weak_passphrase_refused_with_reason(
     tmp_path: Path, fast_kdf: KdfParams, weak: str

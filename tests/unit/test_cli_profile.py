@@ -82,9 +82,14 @@ def test_expected_errors_are_one_line(tmp_path: Path) -> None:
     assert "too weak" in weak.stderr
     assert not (tmp_path / "weak" / "keyfile").exists()
 
-    no_passphrase = run_cli("info", env=cli_env(tmp_path / "none", passphrase=None), input="")
+    existing = tmp_path / "existing"
+    assert run_cli("init", env=cli_env(existing)).returncode == 0
+    no_passphrase = run_cli("info", env=cli_env(existing, passphrase=None), input="")
     assert no_passphrase.returncode == 1
     assert "FIELDKIT_PASSPHRASE" in no_passphrase.stderr
+    # A missing profile is said first, without asking for a passphrase that cannot help.
+    missing_quietly = run_cli("info", env=cli_env(tmp_path / "none", passphrase=None), input="")
+    assert "No profile at" in missing_quietly.stderr
 
     as_json = run_cli("info", "--json", env=cli_env(tmp_path / "none"))
     assert json.loads(as_json.stdout)["error"]["code"] == "profile_not_found"

@@ -49,3 +49,27 @@ def test_east_slavic_plural_rule(n: int, index: int) -> None:
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError):
         Translator("de")
+
+
+@pytest.mark.parametrize("language", ["uk", "ru"])
+def test_one_translation_per_message_across_catalogues(language: str) -> None:
+    """Catalogues are merged at load, so a message translated two ways would depend on file order."""
+    from importlib import resources
+
+    from babel.messages.pofile import read_po
+
+    folder = resources.files("fieldkit") / "resources" / "locale" / language / "LC_MESSAGES"
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".po"):
+            continue
+        with entry.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        for message in catalog:
+            if not message.id or isinstance(message.id, tuple) or not message.string:
+                continue
+            first = seen.setdefault(str(message.id), (entry.name, str(message.string)))
+            if first[1] != message.string:
+                clashes.append(f"{message.id!r}: {first} vs {(entry.name, message.string)}")
+    assert clashes == [], "\n".join(clashes)

@@ -79,6 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(result or 0)
     except FieldkitError as exc:
         _report_error(args, exc.to_dict(i18n.current()), exc.message(i18n.current()))
+        hint = getattr(exc, "cli_hint", None)  # a command-line-only next step, set by a command
+        if hint:
+            print(f"fieldkit: {hint}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; that is not an error worth a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_ERROR
     except KeyboardInterrupt:
         _report_error(args, {"code": "interrupted"}, _("Interrupted; nothing more was changed."))

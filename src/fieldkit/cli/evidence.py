@@ -13,12 +13,18 @@ from fieldkit.cli.common import StderrProgress, confirm_destructive, emit, open_
 from fieldkit.domain.errors import FieldkitError
 from fieldkit.domain.evidence import (
     CUSTODY_ACTION_LABELS,
+    VERIFICATION_STATUS_LABELS,
+    CustodyAction,
     CustodyEvent,
     EvidenceInput,
     EvidenceItem,
+    ItemState,
     ItemType,
     ObtainedHow,
     PreviewStatus,
+    custody_detail_label,
+    custody_detail_value,
+    custody_purpose_text,
 )
 from fieldkit.i18n import _, ngettext
 from fieldkit.services.evidence import EvidenceService
@@ -202,10 +208,51 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
-        item = EvidenceService(vault).get(args.item_id)
+        service = EvidenceService(vault)
+        item = service.get(args.item_id)
+        events = service.custody_events(args.item_id)
     data = item.model_dump(mode="json")
-    emit(args, data, list(_flatten(data)))
+    integrity = _integrity(item, events)
+    lines = [
+        _("integrity (SHA-256 of the stored file): {status}").format(
+            status=_integrity_text(integrity)
+        ),
+        _("content verification (corroboration): {status}").format(
+            status=_(
+                VERIFICATION_STATUS_LABELS.get(
+                    item.verification_status, item.verification_status.value
+                )
+            )
+        ),
+    ]
+    data.pop("verification_status", None)
+    lines.extend(_flatten(data))
+    data["verification_status"] = item.verification_status.value
+    emit(args, {"ok": True, **data, "integrity": integrity}, lines)
     return 0
+
+
+def _integrity(item: EvidenceItem, events: list[CustodyEvent]) -> dict[str, Any]:
+    """The newest hash check of the stored file, from the custody log."""
+    if item.state == ItemState.PURGED:
+        return {"status": "purged", "checked_at": None}
+    for event in reversed(events):
+        if event.action == CustodyAction.HASH_VERIFIED:
+            return {"status": "ok", "checked_at": event.at}
+        if event.action == CustodyAction.INTEGRITY_FAILURE:
+            return {"status": "failed", "checked_at": event.at}
+    return {"status": "not_checked", "checked_at": None}
+
+
+def _integrity_text(integrity: dict[str, Any]) -> str:
+    status = integrity["status"]
+    if status == "ok":
+        return _("hash matches, checked {time}").format(time=integrity["checked_at"])
+    if status == "failed":
+        return _("FAILED at the check of {time}").format(time=integrity["checked_at"])
+    if status == "purged":
+        return _("not checked: the file was purged")
+    return _("not checked yet (run: fieldkit evidence verify ID)")
 
 
 def _flatten(value: Any, prefix: str = "") -> Iterator[str]:
@@ -226,11 +273,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
         results = service.verify(args.item_id, progress=StderrProgress(_("verifying")))
         problems = service.verify_custody(args.item_id)
     failures = [r for r in results if not r.ok]
+    checked = [r for r in results if r.status != "purged"]
+    skipped = len(results) - len(checked)
     lines = []
     for r in results:
-        label = {"ok": _("OK"), "purged": _("purged"), "missing": _("MISSING")}.get(
-            r.status, _("TAMPERED")
-        )
+        label = {
+            "ok": _("OK"),
+            "purged": _("purged, not checked"),
+            "missing": _("MISSING"),
+        }.get(r.status, _("TAMPERED"))
         line = f"{r.item_id}  {label}"
         if r.detail:
             line += f"  ({_(r.detail)})"
@@ -243,18 +294,39 @@ def cmd_verify(args: argparse.Namespace) -> int:
         )
     ok = not failures and not problems
     lines.append(
-        _("All items verified.")
-        if ok
-        else ngettext(
-            "{n} item failed verification.", "{n} items failed verification.", len(failures)
-        ).format(n=len(failures))
-        if failures
-        else _("The custody log is broken.")
+        ngettext(
+            "{n} item checked against its SHA-256",
+            "{n} items checked against their SHA-256",
+            len(checked),
+        ).format(n=len(checked))
+        + "; "
+        + ngettext(
+            "{n} skipped because it was purged.",
+            "{n} skipped because they were purged.",
+            skipped,
+        ).format(n=skipped)
     )
+    if failures:
+        lines.append(
+            ngettext(
+                "{n} item failed verification.", "{n} items failed verification.", len(failures)
+            ).format(n=len(failures))
+        )
+    if problems:
+        lines.append(_("The custody log is broken."))
+    if ok:
+        lines.append(
+            _("Every stored file matches its SHA-256; the custody log is intact.")
+            if checked
+            else _("No stored file was checked (nothing to hash); the custody log is intact.")
+        )
     emit(
         args,
         {
             "ok": ok,
+            "checked": len(checked),
+            "skipped_purged": skipped,
+            "failed": len(failures),
             "items": [r.model_dump(mode="json") for r in results],
             "custody_problems": [p.__dict__ for p in problems],
         },
@@ -288,14 +360,14 @@ def _event_line(event: CustodyEvent) -> str:
     label = _(CUSTODY_ACTION_LABELS.get(event.action, event.action.value))
     parts = [event.at, label, event.actor]
     if event.purpose:
-        parts.append(_("purpose: {purpose}").format(purpose=event.purpose))
+        parts.append(_("purpose: {purpose}").format(purpose=custody_purpose_text(event.purpose, _)))
     if event.hash_before:
         parts.append(_("before {hash}").format(hash=event.hash_before[:16]))
     if event.hash_after:
         parts.append(_("after {hash}").format(hash=event.hash_after[:16]))
     for key, value in sorted(event.details.items()):
         if value not in (None, ""):
-            parts.append(f"{key}={value}")
+            parts.append(f"{custody_detail_label(key, _)}: {custody_detail_value(key, value, _)}")
     return "  ".join(parts)
 
 

@@ -8,13 +8,16 @@ to publication with name; everyone else stays pseudonymous.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldkit import i18n
 from fieldkit.cli.common import emit, open_vault
+from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.i18n import _
 
 if TYPE_CHECKING:
@@ -88,6 +91,24 @@ class _Progress:
         )
 
 
+@contextlib.contextmanager
+def _force_hint(out: Path) -> Iterator[None]:
+    """FILE_EXISTS comes from the service shared with the desktop program; on the command line
+    the way out is --force, so a hint line follows the error."""
+    try:
+        yield
+    except FieldkitError as exc:
+        if exc.code == ErrorCode.FILE_EXISTS:
+            setattr(  # noqa: B010 - read by cli.main with getattr
+                exc,
+                "cli_hint",
+                _("to replace {path} and its signature, run the command again with --force").format(
+                    path=out
+                ),
+            )
+        raise
+
+
 def _language(args: argparse.Namespace) -> str:
     return str(getattr(args, "lang", None) or i18n.current().language)
 
@@ -97,15 +118,16 @@ def cmd_report_case(args: argparse.Namespace) -> int:
 
     vault = open_vault(args)
     try:
-        result = ReportService(vault).case_file(
-            args.id,
-            args.out,
-            _language(args),
-            include_names=args.names,
-            progress=None if args.json else _Progress(),
-            overwrite=args.force,
-            prepared_by=args.prepared_by,
-        )
+        with _force_hint(args.out):
+            result = ReportService(vault).case_file(
+                args.id,
+                args.out,
+                _language(args),
+                include_names=args.names,
+                progress=None if args.json else _Progress(),
+                overwrite=args.force,
+                prepared_by=args.prepared_by,
+            )
     finally:
         vault.lock()
     _emit_result(args, result)
@@ -117,14 +139,15 @@ def cmd_report_visit(args: argparse.Namespace) -> int:
 
     vault = open_vault(args)
     try:
-        result = ReportService(vault).visit_report(
-            args.id,
-            args.out,
-            _language(args),
-            progress=None if args.json else _Progress(),
-            overwrite=args.force,
-            prepared_by=args.prepared_by,
-        )
+        with _force_hint(args.out):
+            result = ReportService(vault).visit_report(
+                args.id,
+                args.out,
+                _language(args),
+                progress=None if args.json else _Progress(),
+                overwrite=args.force,
+                prepared_by=args.prepared_by,
+            )
     finally:
         vault.lock()
     _emit_result(args, result)

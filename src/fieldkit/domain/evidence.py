@@ -56,6 +56,16 @@ class VerificationStatus(StrEnum):
     CONTRADICTED = "contradicted"
 
 
+# Berkeley Protocol content verification: whether what an item shows was corroborated. Not the
+# hash check (integrity), which the custody log records as "hash verified".
+VERIFICATION_STATUS_LABELS: dict[str, str] = {
+    VerificationStatus.UNVERIFIED: N_("not yet corroborated"),
+    VerificationStatus.CORROBORATED: N_("corroborated"),
+    VerificationStatus.INCONCLUSIVE: N_("inconclusive"),
+    VerificationStatus.CONTRADICTED: N_("contradicted"),
+}
+
+
 class LinkKind(StrEnum):
     """Kinds of rows in ``record_links`` from an evidence item to a record."""
 

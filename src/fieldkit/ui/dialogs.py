@@ -303,13 +303,17 @@ def save_file(
     name_filter: str = "",
     directory: Path | None = None,
     suggested_name: str = "",
+    *,
+    confirm_overwrite: bool = True,
 ) -> Path | None:
+    """Ask where to save. ``confirm_overwrite=False`` when the caller asks itself (or refuses)."""
     queued, value = _take(_paths, "save_file", title)
     if queued:
         return _as_path(value)
     dialog = _file_dialog(parent, title, directory)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+    dialog.setOption(QFileDialog.Option.DontConfirmOverwrite, not confirm_overwrite)
     if name_filter:
         dialog.setNameFilter(name_filter)
     if suggested_name:

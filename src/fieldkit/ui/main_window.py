@@ -105,8 +105,10 @@ class MainWindow(QMainWindow):
         self.reload()
 
     def _title(self) -> str:
-        role = _("monitor") if self.role == Role.MONITOR else _("coordinator")
-        return _("fieldkit — {role} profile").format(role=role)
+        # Whole sentences: Ukrainian and Russian decline the role word inside the title.
+        if self.role == Role.MONITOR:
+            return _("fieldkit — monitor profile")
+        return _("fieldkit — coordinator profile")
 
     # --- actions and menus -------------------------------------------------------------------
 

@@ -15,6 +15,11 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak,
 
 from fieldkit.domain.common import is_empty
 from fieldkit.domain.errors import FieldkitError
+from fieldkit.domain.evidence import (
+    custody_detail_label,
+    custody_detail_value,
+    custody_purpose_text,
+)
 from fieldkit.domain.forms import FieldType, FormTemplate, Section
 from fieldkit.export.reports.common import (
     BuildControl,
@@ -180,7 +185,7 @@ class CaseFileBuilder:
                 (self._("Persons"), self.names_policy()),
                 (self._("Signing device"), Paragraph(markup(self.meta.device_id), s.cell_mono)),
                 (
-                    self._("Device key fingerprint"),
+                    self._("Device key ID (minisign)"),
                     Paragraph(markup(self.meta.device_fingerprint), s.cell_mono),
                 ),
             ]
@@ -525,11 +530,18 @@ class CaseFileBuilder:
         return out
 
     def _custody_details(self, event: CustodyView, item: EvidenceView) -> Flowable | str:
-        parts = [markup(self.ctx.text(event.purpose))] if event.purpose else []
+        gettext = self.t.gettext
+        parts = (
+            [markup(self.ctx.text(custody_purpose_text(event.purpose, gettext)))]
+            if event.purpose
+            else []
+        )
         for key, value in sorted(event.details.items()):
             if value in (None, "", [], {}):
                 continue
-            parts.append(f"{markup(key)}: {markup(self.ctx.text(value))}")
+            label = custody_detail_label(key, gettext)
+            shown = custody_detail_value(key, value, gettext)
+            parts.append(f"{markup(label)}: {markup(self.ctx.text(shown))}")
         if event.hash_after:
             if event.hash_after.lower() == item.sha256:
                 parts.append(markup(self._("SHA-256 matched the original")))

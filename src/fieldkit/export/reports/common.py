@@ -1,7 +1,7 @@
 """What every report shares: the page template, safe text, small table builders.
 
 Each page carries a confidentiality banner at the top and, at the bottom, "page N of M", the time
-the report was generated and the fingerprint of the device key that signs it. Entered text is
+the report was generated and the minisign key ID of the device key that signs it. Entered text is
 always escaped for reportlab's paragraph mini-markup, so ``<b>`` or ``&`` typed by a monitor is
 printed as typed and never interpreted.
 """
@@ -17,7 +17,9 @@ from typing import IO, Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -226,6 +228,35 @@ def fields_table(
     return table
 
 
+CELL_PADDING = 3.0  # left and right padding of grid_table cells (styles.grid_style)
+MIN_HEADER_SIZE = 6.0
+
+
+def header_cell(text: str, style: ParagraphStyle, column_width: float) -> Paragraph:
+    """A column heading that wraps at spaces only, never inside a word ("Occupant / s").
+
+    When the longest word of the heading is wider than the column, the heading's type is made
+    smaller (down to 6 pt) so that the word fits; only a word too long even then may be split.
+    """
+    shown = clean(text)
+    inner = column_width - 2 * CELL_PADDING
+    widest = max(
+        (stringWidth(word, style.fontName, style.fontSize) for word in shown.split()), default=0.0
+    )
+    size = float(style.fontSize)
+    if widest > inner > 0:
+        size = max(MIN_HEADER_SIZE, size * inner / widest * 0.98)
+    fits = widest * size / float(style.fontSize) <= inner
+    head_style = ParagraphStyle(
+        f"{style.name}-head-{size:.2f}",
+        parent=style,
+        fontSize=size,
+        leading=style.leading * size / float(style.fontSize),
+        splitLongWords=0 if fits else 1,
+    )
+    return Paragraph(markup(text), head_style)
+
+
 def grid_table(
     header: Sequence[str],
     rows: Sequence[Sequence[Flowable | str]],
@@ -235,7 +266,9 @@ def grid_table(
     mono_columns: Sequence[int] = (),
 ) -> Table:
     """A ruled table; ``widths`` are fractions of ``width``; the header repeats across pages."""
-    head = [Paragraph(markup(h), styles.cell_bold) for h in header]
+    head = [
+        header_cell(h, styles.cell_bold, width * w) for h, w in zip(header, widths, strict=True)
+    ]
     body: list[list[Flowable]] = []
     for row in rows:
         cells: list[Flowable] = []
@@ -265,7 +298,7 @@ def _numbered_canvas_class(meta: ReportMeta) -> type[Canvas]:
     _ = meta.translator.gettext
     banner = clean(_(CONFIDENTIALITY_BANNERS.get(meta.confidentiality, meta.confidentiality)))
     generated = _("Generated {time}").format(time=fmt_timestamp(meta.generated_at))
-    device = _("Device key {fingerprint}").format(fingerprint=meta.device_fingerprint)
+    device = _("Device key ID (minisign) {key_id}").format(key_id=meta.device_fingerprint)
     title = clean(meta.document_title)
 
     class NumberedCanvas(Canvas):  # type: ignore[misc]
@@ -431,8 +464,8 @@ def checking_section(meta: ReportMeta, s: Styles) -> list[Flowable]:
         ),
         para(
             _(
-                "Compare the key fingerprint with the one your organisation holds for this "
-                "device; a key printed inside the file it signs proves nothing on its own."
+                "Compare the device key ID (minisign) with the one your organisation holds for "
+                "this device; a key printed inside the file it signs proves nothing on its own."
             ),
             s.note,
         ),
@@ -444,7 +477,7 @@ def checking_section(meta: ReportMeta, s: Styles) -> list[Flowable]:
             [
                 (_("Device"), Paragraph(markup(meta.device_id), s.cell_mono)),
                 (
-                    _("Device key fingerprint"),
+                    _("Device key ID (minisign)"),
                     Paragraph(markup(meta.device_fingerprint), s.cell_mono),
                 ),
                 (_("Generated"), fmt_timestamp(meta.generated_at)),

@@ -151,7 +151,7 @@ class VisitReportBuilder:
                 (self._("Generated"), fmt_timestamp(self.meta.generated_at)),
                 (self._("Persons"), self._("Interviewees appear by code only.")),
                 (
-                    self._("Device key fingerprint"),
+                    self._("Device key ID (minisign)"),
                     Paragraph(markup(self.meta.device_fingerprint), s.cell_mono),
                 ),
             ]
@@ -227,7 +227,7 @@ class VisitReportBuilder:
                 ],
                 rows,
                 self.s,
-                [0.05, 0.22, 0.17, 0.12, 0.11, 0.13, 0.20],
+                [0.05, 0.18, 0.19, 0.11, 0.12, 0.13, 0.22],
             ),
             para(
                 self.t.ngettext(
