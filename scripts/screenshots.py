@@ -3,6 +3,11 @@
 
     python scripts/screenshots.py                 # English and Ukrainian
     python scripts/screenshots.py --lang uk --out /tmp/shots
+    python scripts/screenshots.py --dialogs --out /tmp/shots   # also every smaller dialog
+
+The main window is shot at 1280×720, the smallest laptop screen it is made for. ``--dialogs`` adds
+the dialogs that are not in the README (passphrase change, erase, reports, erasing one original),
+for checking them by eye; keep those out of docs/screenshots so the repository stays small.
 
 Runs offscreen on throwaway profiles in a temporary folder (with the INSECURE test key derivation,
 which is fine for pictures) filled with realistic sample content under pseudonym codes. The PNGs
@@ -26,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 PASSPHRASE = "тихий вечір над Дніпром 7 «лапки»"
-SIZE = (1280, 800)
+SIZE = (1280, 720)
 
 
 CASES_UK = [
@@ -161,7 +166,7 @@ def save_png(widget: Any, path: Path) -> None:
     print(f"{path} ({path.stat().st_size // 1024} KiB)")
 
 
-def render(lang: str, out: Path, work: Path) -> None:
+def render(lang: str, out: Path, work: Path, with_dialogs: bool = False) -> None:
     from PySide6.QtWidgets import QApplication, QWizard
 
     from fieldkit import i18n
@@ -265,7 +270,13 @@ def render(lang: str, out: Path, work: Path) -> None:
     wait(lambda: main.case_view.evidence_panel is not None)
     wait(lambda: not desktop.runner.busy)
     app.processEvents()
+    panel = main.case_view.evidence_panel
+    panel.select(panel.model.items[0].id)
+    wait(lambda: not desktop.runner.busy)
+    app.processEvents()
     save_png(main, out / f"case-evidence-{lang}.png")
+    if with_dialogs:
+        render_dialogs(app, main, lang, out, seen.id, main_case, panel)
 
     # 3. The visit form.
     editor_dialog = main.editors.edit("visit", seen.id)
@@ -317,14 +328,51 @@ def render(lang: str, out: Path, work: Path) -> None:
     office.shutdown()
 
 
+def render_dialogs(
+    app: Any, main: Any, lang: str, out: Path, visit_id: str, case_id: str, panel: Any
+) -> None:
+    """The smaller dialogs, filled in as a person would have them on screen."""
+    from fieldkit.ui import dialogs
+    from fieldkit.ui.evidence.details import PurgeDialog
+    from fieldkit.ui.profile_tools import ChangePassphraseDialog, EraseProfileDialog, erase_words
+    from fieldkit.ui.reports import ReportDialog
+
+    def shoot(dialog: Any, name: str) -> None:
+        dialogs.show_dialog(dialog)
+        dialog.adjustSize()
+        app.processEvents()
+        save_png(dialog, out / f"{name}-{lang}.png")
+        dialog.done(0)
+
+    change = ChangePassphraseDialog(main.vault.path, main.runner, main)
+    change.current_edit.setText(PASSPHRASE)
+    change.new_edit.setText("qwerty 2024")
+    change.repeat_edit.setText("qwerty 2024")
+    change._update_strength()
+    shoot(change, "change-passphrase")
+    erase = EraseProfileDialog(main.vault.path, main)
+    erase.word_edit.setText(erase_words()[0])
+    shoot(erase, "erase-profile")
+    report = ReportDialog(main.vault, main.runner, "case", case_id, main)
+    report.names_check.setChecked(True)
+    report.prepared_by.setText("M-003")
+    shoot(report, "case-file-dialog")
+    shoot(ReportDialog(main.vault, main.runner, "visit", visit_id, main), "visit-report-dialog")
+    item = panel.model.items[0]
+    shoot(PurgeDialog(item.title or item.original_name, main), "purge-evidence")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lang", choices=["en", "uk", "ru"], action="append")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument(
+        "--dialogs", action="store_true", help="also the smaller dialogs (not for the README)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fieldkit-shots-") as work:
         for lang in args.lang or ["en", "uk"]:
-            render(lang, args.out, Path(work))
+            render(lang, args.out, Path(work), args.dialogs)
     return 0
 
 

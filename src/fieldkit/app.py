@@ -27,7 +27,9 @@ from fieldkit.i18n import _
 from fieldkit.ui import dialogs
 from fieldkit.ui.clipboard import ClipboardGuard
 from fieldkit.ui.lock import (
+    REASON_ERASE,
     REASON_IDLE,
+    REASON_PASSPHRASE,
     REASON_SCREEN,
     REASON_SLEEP,
     REASON_USER,
@@ -36,7 +38,7 @@ from fieldkit.ui.lock import (
     ScreenLockListener,
 )
 from fieldkit.ui.settings import AppSettings, load_settings, save_settings, settings_path
-from fieldkit.ui.tasks import TaskRunner
+from fieldkit.ui.tasks import Task, TaskRunner
 from fieldkit.ui.unlock import UnlockWindow
 
 log = logging.getLogger(__name__)
@@ -117,10 +119,12 @@ class DesktopApp(QObject):
     Emits:
         main_window_shown(object MainWindow): after every unlock (tests wait for it).
         locked(str reason): after the lock sequence ran and the unlock window is shown.
+        erased(bool ok): a quick erase ended (the unlock window now offers to create a profile).
     """
 
     main_window_shown = Signal(object)
     locked = Signal(str)
+    erased = Signal(bool)
 
     def __init__(
         self,
@@ -193,6 +197,8 @@ class DesktopApp(QObject):
         window.lock_requested.connect(lambda: self.lock(REASON_USER))
         window.quit_requested.connect(self.quit)
         window.settings_changed.connect(self.apply_settings)
+        window.passphrase_changed.connect(self.after_passphrase_change)
+        window.erase_requested.connect(self.erase_profile)
         self.lock_manager.add_on_lock(window.clear)
         window.show()
         self.main_window = window
@@ -251,10 +257,56 @@ class DesktopApp(QObject):
             REASON_SCREEN: _("Locked because the screen was locked."),
             REASON_SLEEP: _("Locked because the computer went to sleep."),
             REASON_USER: _("Locked."),
+            REASON_PASSPHRASE: _(
+                "The passphrase was changed. Unlock the profile with the new passphrase."
+            ),
+            REASON_ERASE: _("Erasing the profile…"),
         }
         self.show_unlock(texts.get(reason, _("Locked.")))
         self._close_main_window()
         self.locked.emit(reason)
+
+    # --- passphrase and erase -----------------------------------------------------------------
+
+    def after_passphrase_change(self) -> None:
+        """The key file now opens with the new passphrase: lock, so the next unlock uses it."""
+        self.idle.stop()
+        self.lock_manager.lock(REASON_PASSPHRASE)
+
+    def erase_profile(self) -> Task:
+        """Lock (tasks stopped, dialogs closed, keys dropped), then erase in a task.
+
+        ``services.profile.erase_profile`` destroys the key file first, then the rest.
+        """
+        self.idle.stop()
+        if self.lock_manager.is_unlocked:
+            self.lock_manager.lock(REASON_ERASE)
+        else:
+            self.show_unlock(_("Erasing the profile…"))
+        if self.unlock_window is not None:
+            self.unlock_window.setEnabled(False)
+        from fieldkit.services import profile as profile_service
+
+        task = Task(profile_service.erase_profile, self.profile_path, plain=True, name="erase")
+        task.signals.succeeded.connect(self._on_erase_succeeded)
+        task.signals.failed.connect(self._on_erase_failed)
+        self.erase_task = task
+        self.runner.start(task)
+        return task
+
+    def _on_erase_succeeded(self, _result: object) -> None:
+        log.info("profile erased")
+        self.show_unlock(_("The profile was erased. Nothing of it can be decrypted any more."))
+        self.erased.emit(True)
+
+    def _on_erase_failed(self, exc: object) -> None:
+        assert isinstance(exc, BaseException)
+        from fieldkit.ui.messages import error_text
+
+        log.error("erase failed: %s", type(exc).__name__)
+        window = self.show_unlock(_("The profile could not be erased completely."))
+        window.show_error(error_text(exc))
+        self.erased.emit(False)
 
     # --- settings and language ----------------------------------------------------------------
 

@@ -148,7 +148,7 @@ def test_monitor_to_coordinator_to_review(
     main.editors.open_editors[-1].close()
     assert main.current_case_id() == case_id
 
-    main.case_view.add_buttons["visit"].click()
+    main.case_view.add_actions["visit"].trigger()
     visit_editor = main.editors.open_editors[-1].editor
     data = visit_data(facility.id)
     data["allegation_records"] = [case_id]
@@ -157,7 +157,7 @@ def test_monitor_to_coordinator_to_review(
     visit_id = visit_editor.record_id
     main.editors.open_editors[-1].close()
 
-    main.case_view.add_buttons["interview"].click()
+    main.case_view.add_actions["interview"].trigger()
     interview_editor = main.editors.open_editors[-1].editor
     data = interview_data(person.id, case_id)
     data["visit"] = visit_id

@@ -402,10 +402,14 @@ def test_ukrainian_case_file_has_content_exactly_and_a_checkable_evidence_index(
     assert sample.evidence_sha256 in squash(text)
     assert "sha256sum" in text
     assert "photo_back.jpg" in text
-    # Page N of M, generation time and device key fingerprint on the pages.
+    # Page N of M, generation time and the device key ID (minisign) on the pages.
     assert f"Сторінка 1 з {result.pages}" in text
     assert f"Сторінка {result.pages} з {result.pages}" in text
-    assert sample.vault.device_key_fingerprint in text
+    key_id = sample.vault.device_key_fingerprint
+    flat = " ".join(text.split())
+    assert f"Ідентифікатор ключа пристрою (minisign) {key_id}" in flat
+    assert flat.count(f"(minisign) {key_id}") >= result.pages  # every footer
+    assert "Відбиток" not in flat
 
 
 def test_signature_verifies_with_minisign_and_fails_after_a_change(
@@ -419,6 +423,15 @@ def test_signature_verifies_with_minisign_and_fails_after_a_change(
     assert result.signature_path == tmp_path / "case.pdf.minisig"
     pub = tmp_path / "device.pub"
     pub.write_text(public_key_text(sample.vault.device_public_key))
+    # The ID the report prints is minisign's key id: 16 upper-case hex digits, the same as in
+    # device.pub's comment line (what minisign -G writes and trust lists carry).
+    key_id = sample.vault.device_key_fingerprint
+    assert re.fullmatch(r"[0-9A-F]{16}", key_id)
+    assert pub.read_text().splitlines()[0].endswith(key_id)
+    flat = " ".join(pdf_text(out).split())
+    assert f"Device key ID (minisign) {key_id}" in flat
+    assert "Compare the device key ID (minisign) with the one your organisation holds" in flat
+    assert "fingerprint" not in flat
     ok = subprocess.run(
         [minisign, "-Vm", str(out), "-p", str(pub)], capture_output=True, text=True, check=False
     )
@@ -699,6 +712,9 @@ def test_visit_report_in_english_translates_headings(sample: Sample, tmp_path: P
     assert "Prepared by NPM-4" in flat
     assert "Below the CPT minimum" in flat
     assert "Чекали біля воріт" in flat  # content as entered
+    # Column headings wrap at spaces only ("Occupants", not "Occupant" / "s").
+    assert "Occupants" in flat
+    assert "Device key ID (minisign)" in flat
 
 
 def test_cells_taller_than_a_page_split_across_pages(new_vault: Vault, tmp_path: Path) -> None:

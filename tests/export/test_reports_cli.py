@@ -36,6 +36,17 @@ def test_report_commands_write_signed_pdfs(new_vault: Vault, tmp_path: Path) -> 
     assert again.stderr.startswith("fieldkit: ")
     assert "Traceback" not in again.stderr
     assert "already exists" in again.stderr
+    # The service's error is shared with the desktop program; the command line adds its way out.
+    error, hint = again.stderr.strip().splitlines()[-2:]
+    assert "already exists" in error
+    assert hint.startswith("fieldkit: ")
+    assert "--force" in hint
+    assert str(out) in hint
+    again_uk = run_cli("--lang", "uk", "report", "case", sample.case_id, "--out", str(out), env=env)
+    assert again_uk.returncode == 1
+    assert "виконайте команду ще раз із --force" in again_uk.stderr
+    forced = run_cli("report", "case", sample.case_id, "--out", str(out), "--force", env=env)
+    assert forced.returncode == 0, forced.stderr
 
     visit = tmp_path / "visit.pdf"
     done = run_cli(

@@ -156,3 +156,43 @@ def test_cancel_stops_a_build_between_flowables() -> None:
     with pytest.raises(FieldkitError) as caught:
         build_case_file(io.BytesIO(), CaseFileData(case=case), meta, BuildControl(cancel=token))
     assert caught.value.code == ErrorCode.CANCELLED
+
+
+@pytest.mark.parametrize("language", ["en", "uk", "ru"])
+def test_column_headings_wrap_at_spaces_only(language: str) -> None:
+    """The visit report's headings (and a deliberately narrow column) never break inside a word."""
+    from fieldkit.export.reports.common import CONTENT_WIDTH, header_cell
+    from fieldkit.export.reports.styles import make_styles
+
+    register_fonts()
+    _ = get_translator(language).gettext
+    styles = make_styles()
+    headings = ["Area", "Type", "Floor area", "Occupants", "m² per person", "CPT standard"]
+    widths = [0.18, 0.19, 0.11, 0.12, 0.13, 0.22]
+    cases = [(_(h), w * CONTENT_WIDTH) for h, w in zip(headings, widths, strict=True)]
+    # A column narrower than the longest word at the normal size, wide enough at 6 pt.
+    word = max(_("Occupants").split(), key=len)
+    narrow = pdfmetrics.stringWidth(word, styles.cell_bold.fontName, 6.2) + 6
+    assert narrow - 6 < pdfmetrics.stringWidth(word, styles.cell_bold.fontName, 8.3)
+    cases.append((_("Occupants"), narrow))
+    for text, width in cases:
+        cell = header_cell(text, styles.cell_bold, width)
+        cell.wrap(width - 6, 1000)
+        words = text.split()
+        shown = [word for line in cell.blPara.lines for word in _line_words(line)]
+        assert shown == words, (language, text, shown)
+        assert cell.style.fontSize >= 6
+        for line in cell.blPara.lines:
+            assert _line_width(line) <= width - 6 + 0.5, (text, line)
+
+
+def _line_words(line: object) -> list[str]:
+    if isinstance(line, tuple):
+        return [str(w) for w in line[1]]
+    return [str(w) for w in line.words]  # type: ignore[attr-defined]
+
+
+def _line_width(line: object) -> float:
+    if isinstance(line, tuple):
+        return 0.0  # plain lines hold only the space left; checked through the words above
+    return float(line.currentWidth)  # type: ignore[attr-defined]

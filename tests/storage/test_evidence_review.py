@@ -175,7 +175,7 @@ def test_custody_command_shows_translated_purpose_and_labels(
     text = "\n".join(lines)
     assert "назва файлу: copy.bin" in text
     assert "тип файлу: text/plain" in text
-    assert "вивантажено з настільної програми" in text
+    assert "експортовано з настільної програми" in text
     assert "знищено після того, як організація підтвердила отримання" in text
     for raw in ("file_name=", "media_type=", "exported_from_desktop", "purged_after"):
         assert raw not in text
@@ -343,6 +343,39 @@ def test_show_tells_integrity_from_content_verification(
     code, out, _err = _run(capsys, "--lang", "ru", "evidence", "show", purged)
     assert "не проверено: файл уничтожен" in out
     assert "проверка содержания (подтверждение из других источников)" in out
+
+
+def test_a_tampered_file_is_reported_in_the_language_with_its_block(
+    cli_profile: tuple[Path, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fieldkit.crypto.stream import HEADER_SIZE
+    from tests.storage.test_evidence import flip, store_file
+
+    profile, kept, _purged = cli_profile
+    vault = Vault.unlock(profile, STRONG_PASSPHRASE)
+    try:
+        flip(store_file(vault, kept), HEADER_SIZE + 1)
+    finally:
+        vault.lock()
+    code, out, err = _run(capsys, "--lang", "uk", "evidence", "verify")
+    assert code == 1
+    assert f"{kept}  " in out
+    assert "автентифікація не пройшла" in out
+    assert "зашифрований блок 0" in out
+    assert "authentication" not in out
+    assert "1 доказ не пройшов перевірку." in out
+    assert "1 доказ перевірено за SHA-256; 1 пропущено, бо його знищено." in out
+    code, out, err = _run(capsys, "--lang", "uk", "evidence", "custody", kept)
+    assert "проблема: автентифікація не пройшла" in out
+    assert "зашифрований блок: 0" in out
+    code, out, err = _run(capsys, "--lang", "uk", "evidence", "show", kept)
+    assert "НЕ ПРОЙДЕНО під час перевірки" in out
+    code, out, err = _run(
+        capsys, "--lang", "uk", "evidence", "export", kept, "--to", str(profile.parent / "x.bin")
+    )
+    assert code == 1
+    assert "автентифікація не пройшла" in err
+    assert not (profile.parent / "x.bin").exists()
 
 
 def test_every_evidence_option_and_positional_has_help() -> None:

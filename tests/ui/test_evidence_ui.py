@@ -368,3 +368,53 @@ def test_lock_during_intake_cancels_and_shows_nothing(
     assert panel.progress_dialog is None
     assert EvidenceService(new_vault).list_items() == []
     assert _stored(new_vault) == []
+
+
+def test_purge_one_original_after_a_destructive_confirmation(
+    panel: EvidencePanel, tmp_path: Path, new_vault: Vault, qtbot: Any
+) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    from fieldkit.domain.evidence import ItemState
+    from fieldkit.ui.evidence.details import PurgeDialog
+
+    photo = _photo(tmp_path / "bruise.jpg")
+    outcome = _intake(panel, qtbot, [photo])
+    item_id = outcome.added[0].id
+    qtbot.waitUntil(lambda: item_id in panel.model.thumbnails, timeout=TIME_TASK_MS)
+    assert panel.select(item_id)
+    details = panel.details
+    assert details.purge_button.isEnabled()
+    stored_before = _stored(new_vault)
+    assert stored_before
+
+    dialogs.set_next_answer(QDialog.DialogCode.Rejected.value)  # Cancel: nothing happens
+    assert details.purge() is None
+    assert EvidenceService(new_vault).get(item_id).state == ItemState.STORED
+
+    seen: list[str] = []
+
+    def confirm(dialog: QDialog) -> int:
+        assert isinstance(dialog, PurgeDialog)
+        seen.append(dialog.findChild(type(details.result), "purgeWarning").text())
+        dialog.reason_edit.setText("  handed to the organisation in person  ")
+        return QDialog.DialogCode.Accepted.value
+
+    dialogs.set_next_answer(confirm)
+    task = details.purge()
+    assert task is not None
+    qtbot.waitUntil(lambda: details.task is None, timeout=TIME_TASK_MS)
+    assert "cannot be undone" in seen[0]
+    assert "bruise.jpg" in seen[0]
+    item = EvidenceService(new_vault).get(item_id)
+    assert item.state == ItemState.PURGED
+    assert item.sha256 == hashlib.sha256(photo.read_bytes()).hexdigest()  # the hash stays
+    assert len(_stored(new_vault)) < len(stored_before)
+    assert details.events[-1].action == CustodyAction.PURGED
+    assert details.events[-1].purpose == "handed to the organisation in person"
+    assert "erased" in details.result.text()
+    assert not details.purge_button.isEnabled()
+    assert not details.export_button.isEnabled()
+    assert item_id not in panel.model.thumbnails
+    assert panel.model.item_at(0).state == ItemState.PURGED
+    assert [kind for kind, _t in dialogs.asked()] == ["exec", "exec"]

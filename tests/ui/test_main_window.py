@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -162,3 +163,68 @@ def test_record_titles_are_plain_text(qtbot: QtBot, new_vault, tmp_path: Path) -
     label = window.case_view.title_label
     assert label.textFormat() == Qt.TextFormat.PlainText
     assert label.text() == "<b>W-050</b> <img src=x>"
+
+
+# A 1366×768 or 1280×720 laptop: the window frame, title bar and the desktop's own panel take
+# about 80 pixels of height and 40 of width.
+SMALL_SCREEN_CLIENT = (1240, 640)
+
+
+def _fits(size) -> bool:
+    return size.width() <= SMALL_SCREEN_CLIENT[0] and size.height() <= SMALL_SCREEN_CLIENT[1]
+
+
+@pytest.mark.parametrize("language", ["en", "uk", "ru"])
+def test_main_window_fits_a_1280x720_screen_with_a_case_open(
+    qtbot: QtBot, new_vault, tmp_path: Path, language: str
+) -> None:
+    from fieldkit import i18n
+    from fieldkit.services.evidence import EvidenceService
+
+    i18n.set_language(language)
+    case = CaseService(new_vault).add("Затримання W-017 у Херсоні", confidential=True)
+    photo = tmp_path / "cell.bin"
+    photo.write_bytes(b"not a photo " * 100)
+    EvidenceService(new_vault).add(photo, case_id=case.id)
+    window = _window(qtbot, new_vault)
+    window.open_case(case.id)
+    for index in range(window.case_view.tabs.count()):
+        window.case_view.tabs.setCurrentIndex(index)
+        assert _fits(window.minimumSizeHint()), (index, window.minimumSizeHint())
+    panel = window.case_view.evidence_panel
+    assert panel.select(panel.model.items[0].id)
+    assert _fits(window.minimumSizeHint()), window.minimumSizeHint()
+    assert _fits(window.minimumSize()), window.minimumSize()
+    window.resize(1240, 640)
+    assert window.width() <= 1240
+    assert window.height() <= 640
+    # The evidence details scroll instead of stretching the window.
+    assert panel.details_scroll.widget() is panel.details
+
+
+@pytest.mark.parametrize("language", ["en", "uk", "ru"])
+def test_dialogs_fit_a_1280x720_screen(qtbot: QtBot, new_vault, language: str) -> None:
+    from fieldkit import i18n
+    from fieldkit.ui.profile_tools import ChangePassphraseDialog, EraseProfileDialog
+    from fieldkit.ui.reports import ReportDialog
+    from fieldkit.ui.review import ReviewWindow
+
+    i18n.set_language(language)
+    case = CaseService(new_vault).add("Затримання W-017")
+    window = _window(qtbot, new_vault)
+    runner = window.runner
+    built = [
+        ChangePassphraseDialog(new_vault.path, runner, window),
+        EraseProfileDialog(new_vault.path, window),
+        ReportDialog(new_vault, runner, "case", case.id, window),
+        ReviewWindow(new_vault, runner, window.clipboard, case.id, window),
+    ]
+    for form_id in ("visit", "interview"):
+        editor = window.editors.create(form_id)
+        assert editor is not None
+        built.append(editor)
+    for dialog in built:
+        assert _fits(dialog.minimumSizeHint()), (type(dialog).__name__, dialog.minimumSizeHint())
+        assert dialog.width() <= 1280, type(dialog).__name__
+        assert dialog.height() <= 720, type(dialog).__name__
+    assert runner.wait_idle(20_000)

@@ -91,10 +91,18 @@ def test_case_file_pdf_from_the_review(qtbot: QtBot, new_vault, tmp_path: Path) 
 
     case_id, _item = _case_with_photo(new_vault, tmp_path)
     window = _review(qtbot, new_vault, case_id)
+    window.pdf_button.click()
+    report = window.report_dialog
+    assert report.isVisible()
+    assert report.kind == "case"
+    assert report.names_check.isVisible()  # the case file offers names, with a warning
+    report.language_combo.setCurrentIndex(report.language_combo.findData("uk"))
     out = tmp_path / "case.pdf"
     dialogs.set_next_path(out)
-    dialogs.set_next_answer(True)  # "Case file saved"
-    window.pdf_button.click()
+    dialogs.set_next_answer(True)  # "Report saved"
+    report.save_button.click()
     qtbot.waitUntil(lambda: dialogs.pending() == 0, timeout=TIME_TASK_MS)
     assert out.read_bytes().startswith(b"%PDF")
-    assert dialogs.asked()[-1] == ("inform", "Case file saved")
+    assert (tmp_path / "case.pdf.minisig").exists()
+    assert dialogs.asked()[-1] == ("inform", "Report saved")
+    assert report.result.path == out

@@ -70,7 +70,8 @@ def test_wrong_passphrase_has_its_own_message(
     assert "Wrong passphrase" in window.error_label.text()
     assert "Caps Lock" in window.error_label.text()
     assert window.passphrase_edit.isEnabled()
-    assert window.passphrase_edit.selectedText() == OTHER_PASSPHRASE
+    # The field is re-enabled and its text selected for retyping, after the message shows.
+    qtbot.waitUntil(lambda: window.passphrase_edit.selectedText() == OTHER_PASSPHRASE)
 
     with qtbot.waitSignal(window.unlocked, timeout=10000) as blocker:
         window.passphrase_edit.setText(passphrase)

@@ -115,7 +115,7 @@ def test_enter_search_revise_and_verify_from_the_command_line(cli: Cli, tmp_path
     assert human_show.returncode == 0
     assert "V-2026-014" in human_show.stdout
     assert "Камера №4" in human_show.stdout
-    assert "occupancy_percent: 130" in human_show.stdout
+    assert "Occupancy: 130 %" in human_show.stdout
     assert "rev 1" in human_show.stdout
 
     verified = cli.run("audit", "verify")

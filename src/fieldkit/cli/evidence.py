@@ -284,7 +284,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         }.get(r.status, _("TAMPERED"))
         line = f"{r.item_id}  {label}"
         if r.detail:
-            line += f"  ({_(r.detail)})"
+            where = "; " + _("encrypted block {n}").format(n=r.chunk) if r.chunk is not None else ""
+            line += f"  ({_(r.detail)}{where})"
         lines.append(line)
     for p in problems:
         lines.append(

@@ -4,28 +4,69 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from fieldkit import i18n
 from fieldkit.cli.common import emit, open_vault
-from fieldkit.domain.errors import ErrorCode, FieldkitError, RecordValidationError
-from fieldkit.domain.forms import FieldDef, FormTemplate, children, load_template, template_ids
-from fieldkit.i18n import _, ngettext
+from fieldkit.domain.errors import (
+    ErrorCode,
+    FieldkitError,
+    RecordValidationError,
+    TranslatableText,
+)
+from fieldkit.domain.forms import (
+    FieldDef,
+    FieldType,
+    FormTemplate,
+    children,
+    load_template,
+    template_ids,
+)
+from fieldkit.domain.oserrors import NOT_REGULAR_FILE, os_reason
+from fieldkit.domain.records import RECORD_TYPE_NAMES
+from fieldkit.domain.vocabularies import load_vocabulary
+from fieldkit.i18n import N_, _, ngettext
 from fieldkit.services.audit import AuditService
 from fieldkit.services.records import (
     CaseService,
     LinkView,
     RecordFilters,
     RecordService,
+    RecordSummary,
     RecordVersionView,
     RecordView,
 )
 from fieldkit.services.search import SearchService, highlight
 
 MAX_JSON_FILE_BYTES = 16 * 1024 * 1024
+MAX_PAGE = 1000
+
+# The reasons Python's JSON parser gives, in words a person can act on (translated when shown).
+JSON_REASONS = {
+    "Expecting value": N_("a value is missing or is not valid JSON"),
+    "Expecting property name enclosed in double quotes": N_(
+        "a field name in double quotes is expected (is there a comma too many?)"
+    ),
+    "Expecting ',' delimiter": N_("a comma is missing"),
+    "Expecting ':' delimiter": N_("a colon is missing after a field name"),
+    "Unterminated string starting at": N_("a text in quotes is not closed"),
+    "Invalid control character at": N_("a line break or control character inside quotes"),
+    "Extra data": N_("there is more after the end of the JSON document"),
+    "Invalid \\escape": N_("an invalid backslash escape"),
+    "Invalid \\uXXXX escape": N_("an invalid \\u escape"),
+}
+DATE_PRECISIONS = {
+    "estimated": N_("estimated"),
+    "day_unknown": N_("day unknown"),
+    "month_unknown": N_("month unknown"),
+}
+UNITS = {"min": N_("min"), "h": N_("h"), "m": N_("m"), "cm": N_("cm"), "m²": N_("m²")}
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -38,9 +79,69 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 # --- parsers -----------------------------------------------------------------------------------
 
 
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _("'{value}' is not a whole number").format(value=text[:40])
+        ) from None
+
+
+def _offset_value(text: str) -> int:
+    value = _whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(_("must be 0 or more (got {value})").format(value=value))
+    return value
+
+
+def _limit_value(text: str) -> int:
+    value = _whole_number(text)
+    if not 1 <= value <= MAX_PAGE:
+        raise argparse.ArgumentTypeError(
+            _("must be between 1 and {most} (got {value})").format(most=MAX_PAGE, value=value)
+        )
+    return value
+
+
+def _revision_value(text: str) -> int:
+    value = _whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            _("a revision is 1 or more (got {value}); see it with: fieldkit record show ID").format(
+                value=value
+            )
+        )
+    return value
+
+
+def _checked_date(text: str) -> str:
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(
+        _("'{value}' is not a date like 2026-03-14 (YYYY-MM-DD)").format(value=text[:40])
+    )
+
+
 def _add_paging(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--limit", type=int, default=50, help=_("how many to show (default 50)"))
-    parser.add_argument("--offset", type=int, default=0, help=_("how many to skip first"))
+    parser.add_argument(
+        "--limit",
+        type=_limit_value,
+        default=50,
+        metavar="N",
+        help=_("how many to show, 1 to {most} (default 50)").format(most=MAX_PAGE),
+    )
+    parser.add_argument(
+        "--offset",
+        type=_offset_value,
+        default=0,
+        metavar="N",
+        help=_("how many to skip first (default 0)"),
+    )
 
 
 def _add_filters(parser: argparse.ArgumentParser, with_form: bool = True) -> None:
@@ -49,12 +150,22 @@ def _add_filters(parser: argparse.ArgumentParser, with_form: bool = True) -> Non
             "--form", action="append", metavar="TYPE", help=_("only this record type (repeatable)")
         )
     parser.add_argument("--facility", metavar="ID", help=_("only records about this facility"))
-    parser.add_argument("--status", help=_("only records with this status"))
     parser.add_argument(
-        "--from", dest="date_from", metavar="YYYY-MM-DD", help=_("only records on or after")
+        "--status", metavar="CODE", help=_("only records with this status (a vocabulary code)")
     )
     parser.add_argument(
-        "--to", dest="date_to", metavar="YYYY-MM-DD", help=_("only records on or before")
+        "--from",
+        dest="date_from",
+        type=_checked_date,
+        metavar="YYYY-MM-DD",
+        help=_("only records on or after this date"),
+    )
+    parser.add_argument(
+        "--to",
+        dest="date_to",
+        type=_checked_date,
+        metavar="YYYY-MM-DD",
+        help=_("only records on or before this date"),
     )
 
 
@@ -76,7 +187,9 @@ def _register_case(subparsers: Any, parents: list[argparse.ArgumentParser]) -> N
     add.set_defaults(handler=cmd_case_add)
 
     lst = sub.add_parser("list", parents=parents, help=_("list cases, newest change first"))
-    lst.add_argument("--status", help=_("only cases with this status"))
+    lst.add_argument(
+        "--status", metavar="CODE", help=_("only cases with this monitoring status (a code)")
+    )
     _add_paging(lst)
     lst.set_defaults(handler=cmd_case_list)
 
@@ -104,7 +217,8 @@ def _register_record(subparsers: Any, parents: list[argparse.ArgumentParser]) ->
     update.add_argument(
         "--revision",
         required=True,
-        type=int,
+        type=_revision_value,
+        metavar="N",
         help=_("the revision you edited (refused if someone saved a newer one)"),
     )
     conf = update.add_mutually_exclusive_group()
@@ -127,7 +241,21 @@ def _register_record(subparsers: Any, parents: list[argparse.ArgumentParser]) ->
         "delete", parents=parents, help=_("delete a record (its history is kept)")
     )
     delete.add_argument("id", help=_("the record id"))
-    delete.add_argument("--revision", required=True, type=int, help=_("the revision you saw"))
+    delete.add_argument(
+        "--revision",
+        required=True,
+        type=_revision_value,
+        metavar="N",
+        help=_("the revision you saw (refused if someone saved a newer one)"),
+    )
+    delete.add_argument(
+        "--force",
+        action="store_true",
+        help=_(
+            "delete even though other records still refer to this one "
+            "(they keep a reference to a deleted record)"
+        ),
+    )
     delete.set_defaults(handler=cmd_record_delete)
 
     show = sub.add_parser("show", parents=parents, help=_("show a record"))
@@ -146,6 +274,7 @@ def _register_record(subparsers: Any, parents: list[argparse.ArgumentParser]) ->
     link.add_argument(
         "--role",
         default="",
+        metavar="CODE",
         help=_(
             "a code from the event_roles vocabulary: victim_direct, witness_eye, "
             "perpetrator, source, ..."
@@ -156,7 +285,9 @@ def _register_record(subparsers: Any, parents: list[argparse.ArgumentParser]) ->
     unlink = sub.add_parser("unlink", parents=parents, help=_("remove a person-case link"))
     unlink.add_argument("person", help=_("the person record id"))
     unlink.add_argument("case", help=_("the case record id"))
-    unlink.add_argument("--role", default="", help=_("the role of the link to remove"))
+    unlink.add_argument(
+        "--role", default="", metavar="CODE", help=_("the role of the link to remove")
+    )
     unlink.set_defaults(handler=cmd_record_unlink)
 
 
@@ -187,7 +318,13 @@ def _register_audit(subparsers: Any, parents: list[argparse.ArgumentParser]) -> 
     verify.set_defaults(handler=cmd_audit_verify)
     log = sub.add_parser("log", parents=parents, help=_("show audit entries"))
     log.add_argument("id", nargs="?", help=_("only entries about this record"))
-    log.add_argument("--limit", type=int, default=50, help=_("how many recent entries"))
+    log.add_argument(
+        "--limit",
+        type=_limit_value,
+        default=50,
+        metavar="N",
+        help=_("how many recent entries, 1 to {most} (default 50)").format(most=MAX_PAGE),
+    )
     log.set_defaults(handler=cmd_audit_log)
 
 
@@ -205,10 +342,16 @@ def read_json_file(path: Path) -> Any:
     """A JSON document from a file; JSON_INVALID names the file and where it breaks."""
     try:
         with path.open("rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise FieldkitError(
+                    ErrorCode.FILE_NOT_READABLE,
+                    path=str(path),
+                    reason=TranslatableText(NOT_REGULAR_FILE),
+                )
             raw = handle.read(MAX_JSON_FILE_BYTES + 1)
     except OSError as exc:
         raise FieldkitError(
-            ErrorCode.FILE_NOT_READABLE, path=str(path), reason=exc.strerror or type(exc).__name__
+            ErrorCode.FILE_NOT_READABLE, path=str(path), reason=os_reason(exc)
         ) from exc
     if len(raw) > MAX_JSON_FILE_BYTES:
         raise FieldkitError(
@@ -245,11 +388,23 @@ def read_json_file(path: Path) -> Any:
             ErrorCode.JSON_INVALID,
             path=str(path),
             reason=_("line {line}, column {column}: {problem}").format(
-                line=exc.lineno, column=exc.colno, problem=exc.msg
+                line=exc.lineno, column=exc.colno, problem=_json_reason(exc.msg)
             ),
         ) from None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise FieldkitError(
+            ErrorCode.JSON_INVALID, path=str(path), reason=_("it is nested too deeply")
+        ) from None
+    except ValueError as exc:
         raise FieldkitError(ErrorCode.JSON_INVALID, path=str(path), reason=str(exc)[:200]) from None
+
+
+def _json_reason(message: str) -> str:
+    """The parser's English reason as a short translated one (unknown reasons stay as they are)."""
+    for known, reason in JSON_REASONS.items():
+        if message.startswith(known):
+            return _(reason)
+    return message
 
 
 def _read_form_data(path: Path) -> dict[str, Any]:
@@ -343,7 +498,11 @@ def _title(record: RecordView) -> str:
     return record.title or _("(no title)")
 
 
-def _summary_line(record: RecordView) -> str:
+def _type_name(record_type: str) -> str:
+    return _(RECORD_TYPE_NAMES.get(record_type, record_type))
+
+
+def _summary_line(record: RecordView | RecordSummary) -> str:
     flags = ""
     if record.confidential:
         flags += " " + _("[confidential]")
@@ -351,44 +510,134 @@ def _summary_line(record: RecordView) -> str:
         flags += " " + _("[deleted]")
     return _("{id}  {type:<14} rev {revision:<3} {updated}  {title}{flags}").format(
         id=record.id,
-        type=record.type,
+        type=_type_name(record.type),
         revision=record.revision,
         updated=_when(record.updated_at),
-        title=_title(record),
+        title=record.title or _("(no title)"),
         flags=flags,
     )
 
 
-def _field_lines(
-    fields: list[FieldDef], data: Mapping[str, Any], indent: str, language: str
-) -> Iterator[str]:
-    known = {f.id: f for f in fields}
-    for key, value in data.items():
-        f = known.get(key)
-        label = f.label.get(language) if f is not None else key
+def _yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+def _number(value: float | int, unit: str | None) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+    if not unit:
+        return text
+    unit_text = _(UNITS[unit]) if unit in UNITS else unit
+    return f"{text} {unit_text}" if unit != "%" else f"{text} %"
+
+
+class _Show:
+    """A record's data as labelled lines in the current language (template labels, vocabulary
+    labels with their codes in brackets, computed values in place)."""
+
+    def __init__(self, language: str, computed: Mapping[str, Any]) -> None:
+        self.language = language
+        self.computed = computed
+
+    def term(self, vocabulary: str | None, code: Any) -> str:
+        if not isinstance(code, str) or not vocabulary:
+            return str(code)
+        try:
+            found = load_vocabulary(vocabulary).get(code)
+        except FieldkitError:
+            found = None
+        return f"{found.label(self.language)} ({code})" if found is not None else code
+
+    def value(self, f: FieldDef | None, value: Any) -> str:
+        if isinstance(value, bool):
+            return _yes_no(value)
+        if f is not None and f.type == FieldType.CHOICE:
+            return self.term(f.vocabulary, value)
+        if f is not None and f.type == FieldType.MULTICHOICE and isinstance(value, list):
+            return ", ".join(self.term(f.vocabulary, v) for v in value)
+        if isinstance(value, Mapping) and "value" in value and set(value) <= {"value", "precision"}:
+            precision = value.get("precision")
+            shown = str(value["value"])
+            if isinstance(precision, str) and precision in DATE_PRECISIONS:
+                shown += f" ({_(DATE_PRECISIONS[precision])})"
+            return shown
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return _number(value, f.unit if f is not None else None)
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+    def computed_value(self, f: FieldDef, value: Any) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, bool):
+            return _yes_no(value)
+        if isinstance(value, int | float):
+            return _number(value, f.unit)
+        return str(value)
+
+    def lines(
+        self, fields: Sequence[FieldDef], data: Mapping[str, Any], indent: str, path: str
+    ) -> Iterator[str]:
+        known = {f.id: f for f in fields}
+        for f in fields:
+            here = f"{path}{f.id}"
+            if f.type == FieldType.COMPUTED:
+                if here in self.computed:
+                    label = f.label.get(self.language)
+                    yield f"{indent}{label}: {self.computed_value(f, self.computed[here])}"
+                continue
+            if f.id in data:
+                yield from self.field(f, data[f.id], indent, here)
+        for key, value in data.items():
+            if key not in known:  # not in the template (an older or unknown form): raw key
+                yield from self.field(None, value, indent, f"{path}{key}", key)
+
+    def field(
+        self, f: FieldDef | None, value: Any, indent: str, path: str, key: str = ""
+    ) -> Iterator[str]:
+        label = f.label.get(self.language) if f is not None else key
         sub = children(f) if f is not None else []
-        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        if f is not None and f.type == FieldType.CONSENT and isinstance(value, Mapping):
             yield f"{indent}{label}:"
-            for i, item in enumerate(value, start=1):
-                yield f"{indent}  #{i}"
-                yield from _field_lines(sub, item, indent + "    ", language)
-        elif isinstance(value, Mapping):
-            if set(value) <= {"value", "precision"} and "value" in value:
-                precision = value.get("precision")
-                shown = f"{value['value']}" + (f" ({precision})" if precision else "")
-                yield f"{indent}{label}: {shown}"
-            else:
-                yield f"{indent}{label}:"
-                yield from _field_lines(sub, value, indent + "  ", language)
-        elif isinstance(value, list):
-            yield f"{indent}{label}: {', '.join(str(v) for v in value)}"
-        elif isinstance(value, bool):
-            yield f"{indent}{label}: {_('yes') if value else _('no')}"
+            yield from self.consent(sub, value, indent + "  ")
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            yield f"{indent}{label}:"
+            for i, item in enumerate(value):
+                yield f"{indent}  #{i + 1}"
+                yield from self.lines(sub, item, indent + "    ", f"{path}[{i}].")
+        elif isinstance(value, Mapping) and not (
+            "value" in value and set(value) <= {"value", "precision"}
+        ):
+            yield f"{indent}{label}:"
+            yield from self.lines(sub, value, indent + "  ", f"{path}.")
         else:
-            lines = str(value).splitlines() or [""]
+            text = self.value(f, value)
+            lines = text.splitlines() or [""]
             yield f"{indent}{label}: {lines[0]}"
             for more in lines[1:]:
                 yield f"{indent}  {more}"
+
+    def consent(
+        self, fields: Sequence[FieldDef], value: Mapping[str, Any], indent: str
+    ) -> Iterator[str]:
+        """One line per scope (the scopes list needs no heading of its own), then the changes."""
+        by_id = {f.id: f for f in fields}
+        scope_fields = {f.id: f for f in children(by_id["scopes"])} if "scopes" in by_id else {}
+        for entry in value.get("scopes", []):
+            if not isinstance(entry, Mapping):
+                continue
+            scope = self.value(scope_fields.get("scope"), entry.get("scope"))
+            status = self.value(scope_fields.get("status"), entry.get("status"))
+            line = f"{indent}{scope}: {status}"
+            if entry.get("date") is not None:
+                line += f", {self.value(scope_fields.get('date'), entry['date'])}"
+            yield line
+            if entry.get("conditions"):
+                label = scope_fields["conditions"].label.get(self.language)
+                yield f"{indent}  {label}: {entry['conditions']}"
+        withdrawals = value.get("withdrawals")
+        if withdrawals and "withdrawals" in by_id:
+            yield from self.field(by_id["withdrawals"], withdrawals, indent, "withdrawals")
 
 
 def _template_for(record: RecordView) -> FormTemplate | None:
@@ -397,6 +646,23 @@ def _template_for(record: RecordView) -> FormTemplate | None:
         return load_template(record.template_id, version)
     except FieldkitError:
         return None
+
+
+def _link_line(record_id: str, link: LinkView, language: str) -> str:
+    outgoing = link.from_id == record_id
+    other = link.to_id if outgoing else link.from_id
+    from_type, _sep, to_type = link.kind.partition("_")
+    other_type = to_type if outgoing else from_type
+    what = _("evidence item") if other_type == "evidence" else _type_name(other_type)
+    role = ""
+    if link.role:
+        try:
+            found = load_vocabulary("event_roles").get(link.role)
+        except FieldkitError:
+            found = None
+        role = f" — {found.label(language)} ({link.role})" if found else f" — {link.role}"
+    arrow = "→" if outgoing else "←"
+    return f"  {arrow} {what} {other}{role}"
 
 
 def _show(args: argparse.Namespace, service: RecordService, record_id: str) -> int:
@@ -419,16 +685,17 @@ def _show(args: argparse.Namespace, service: RecordService, record_id: str) -> i
         data["history"] = [_version_doc(v) for v in history]
     language = i18n.current().language
     template = _template_for(record)
+    template_name = template.label.get(language) if template else record.template_id
     lines = [
-        _("{type} {id}").format(type=record.type.capitalize(), id=record.id),
+        _("{type} {id}").format(type=_type_name(record.type).capitalize(), id=record.id),
         _("Title:     {title}").format(title=_title(record)),
         _("Revision:  {revision}   created {created}, last saved {updated}").format(
             revision=record.revision,
             created=_when(record.created_at),
             updated=_when(record.updated_at),
         ),
-        _("Form:      {template} version {version}").format(
-            template=record.template_id, version=record.template_version
+        _("Template:  {name} ({template}, version {version})").format(
+            name=template_name, template=record.template_id, version=record.template_version
         ),
     ]
     if record.confidential:
@@ -436,18 +703,13 @@ def _show(args: argparse.Namespace, service: RecordService, record_id: str) -> i
     if record.deleted:
         lines.append(_("This record was deleted; its history is kept."))
     lines.append("")
-    lines.extend(_field_lines(template.fields if template else [], record.data, "  ", language))
-    if computed:
-        lines.append("")
-        lines.append(_("Computed:"))
-        lines.extend(f"  {key}: {value}" for key, value in _flatten(computed))
+    lines.extend(
+        _Show(language, computed).lines(template.fields if template else [], record.data, "  ", "")
+    )
     if links:
         lines.append("")
-        lines.append(_("Links:"))
-        for link in links:
-            other = link.to_id if link.from_id == record.id else link.from_id
-            role = f" ({link.role})" if link.role else ""
-            lines.append(f"  {link.kind}{role} → {other}")
+        lines.append(_("Links (→ this record refers to; ← refers to this record):"))
+        lines.extend(_link_line(record.id, link, language) for link in links)
     if args.history:
         lines.append("")
         lines.append(_("History:"))
@@ -473,17 +735,6 @@ def _show(args: argparse.Namespace, service: RecordService, record_id: str) -> i
     return 0
 
 
-def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(value, Mapping):
-        for key, sub in value.items():
-            yield from _flatten(sub, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(value, list):
-        for i, sub in enumerate(value):
-            yield from _flatten(sub, f"{prefix}[{i}]")
-    else:
-        yield prefix, value
-
-
 def _filters(args: argparse.Namespace) -> RecordFilters:
     return RecordFilters(
         types=tuple(getattr(args, "form", None) or ()),
@@ -494,14 +745,31 @@ def _filters(args: argparse.Namespace) -> RecordFilters:
     )
 
 
+def _summary_doc(record: RecordSummary) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "type": record.type,
+        "title": record.title,
+        "revision": record.revision,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "confidential": record.confidential,
+        "deleted": record.deleted,
+        "status": record.status,
+        "facility_id": record.facility_id,
+        "date_from": record.date_from,
+        "date_to": record.date_to,
+    }
+
+
 def _list_output(
-    args: argparse.Namespace, records: list[RecordView], total: int, empty: str
+    args: argparse.Namespace, records: list[RecordSummary], total: int, empty: str
 ) -> None:
     data = {
         "ok": True,
         "total": total,
         "offset": args.offset,
-        "records": [_record_doc(r, with_data=False) for r in records],
+        "records": [_summary_doc(r) for r in records],
     }
     if not records:
         emit(args, data, empty)
@@ -544,7 +812,7 @@ def cmd_case_add(args: argparse.Namespace) -> int:
 def cmd_case_list(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         cases = CaseService(vault)
-        records = cases.list(offset=args.offset, limit=args.limit, status=args.status)
+        records = cases.list_summaries(offset=args.offset, limit=args.limit, status=args.status)
         total = cases.count(status=args.status)
     _list_output(
         args, records, total, _("No cases yet. Create one with: fieldkit case add --title …")
@@ -598,7 +866,7 @@ def cmd_record_update(args: argparse.Namespace) -> int:
 
 def cmd_record_delete(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
-        record = RecordService(vault).delete(args.id, args.revision)
+        record = RecordService(vault).delete(args.id, args.revision, force=args.force)
     emit(
         args,
         {"ok": True, "id": record.id, "revision": record.revision, "deleted": True},
@@ -618,7 +886,7 @@ def cmd_record_list(args: argparse.Namespace) -> int:
     filters = _filters(args)
     with open_vault(args) as vault:
         service = RecordService(vault)
-        records = service.list(filters, offset=args.offset, limit=args.limit)
+        records = service.list_summaries(filters, offset=args.offset, limit=args.limit)
         total = service.count(filters)
     _list_output(args, records, total, _("No records match."))
     return 0

@@ -47,6 +47,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from fieldkit.domain.errors import N_
+
 MAGIC: Final = b"FKSTREAM"
 VERSION: Final = 1
 HEADER_SIZE: Final = 44
@@ -62,8 +64,21 @@ _MAX_CHUNKS: Final = 1 << 32
 _HEADER = struct.Struct(">8sB3s16s16s")
 
 
+AUTH_FAILED: Final = N_("authentication failed (altered, reordered or foreign data)")
+UNSUPPORTED_VERSION: Final = N_("the file was written by a newer version of the program")
+
+
 class StreamError(Exception):
-    """Base class of every failure to read a fieldkit stream."""
+    """Base class of every failure to read a fieldkit stream.
+
+    ``reason`` is a short message marked for translation (without the chunk number), for callers
+    that show it: ``TranslatableText(exc.reason)``.
+    """
+
+    def __init__(self, reason: str, **detail: object) -> None:
+        extra = ", ".join(f"{k} {v}" for k, v in detail.items())
+        super().__init__(f"{reason} ({extra})" if extra else reason)
+        self.reason = reason
 
 
 class StreamFormatError(StreamError):
@@ -74,7 +89,7 @@ class StreamAuthError(StreamError):
     """A chunk failed authentication: the file was altered, spliced, or the key is wrong."""
 
     def __init__(self, chunk: int, reason: str) -> None:
-        super().__init__(f"chunk {chunk}: {reason}")
+        Exception.__init__(self, f"chunk {chunk}: {reason}")
         self.chunk = chunk
         self.reason = reason
 
@@ -98,18 +113,18 @@ def plaintext_size(sealed: int) -> int:
     """The plaintext size for an encrypted stream of ``sealed`` bytes; raises if impossible."""
     body = sealed - HEADER_SIZE
     if body < TAG_SIZE:
-        raise StreamTruncatedError(0, "the file is shorter than one chunk")
+        raise StreamTruncatedError(0, N_("the file is shorter than one chunk"))
     full, rest = divmod(body, SEALED_CHUNK)
     if rest == 0:
         return full * CHUNK_SIZE
     if rest < TAG_SIZE:
-        raise StreamTruncatedError(full, "the final chunk is cut short")
+        raise StreamTruncatedError(full, N_("the final chunk is cut short"))
     return full * CHUNK_SIZE + rest - TAG_SIZE
 
 
 def _iv(index: int, last: bool) -> bytes:
     if index >= _MAX_CHUNKS:
-        raise StreamError("the stream is too long for one file key")
+        raise StreamError(N_("the stream is too long for one file key"))
     return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
@@ -126,17 +141,17 @@ def parse_header(header: bytes) -> tuple[bytes, bytes]:
     """Check the fixed header and return ``(file_id, nonce)``."""
     if len(header) < HEADER_SIZE:
         if MAGIC.startswith(header[: len(MAGIC)]) and len(header) < len(MAGIC):
-            raise StreamTruncatedError(0, "the file ends inside its header")
+            raise StreamTruncatedError(0, N_("the file ends inside its header"))
         if header[: len(MAGIC)] != MAGIC:
-            raise StreamFormatError("not a fieldkit encrypted file")
-        raise StreamTruncatedError(0, "the file ends inside its header")
+            raise StreamFormatError(N_("not a fieldkit encrypted file"))
+        raise StreamTruncatedError(0, N_("the file ends inside its header"))
     magic, version, reserved, file_id, nonce = _HEADER.unpack(header[:HEADER_SIZE])
     if magic != MAGIC:
-        raise StreamFormatError("not a fieldkit encrypted file")
+        raise StreamFormatError(N_("not a fieldkit encrypted file"))
     if version != VERSION:
-        raise StreamFormatError(f"unsupported version {version}")
+        raise StreamFormatError(UNSUPPORTED_VERSION, version=version)
     if reserved != b"\0\0\0":
-        raise StreamFormatError("reserved header bytes are not zero")
+        raise StreamFormatError(N_("reserved header bytes are not zero"))
     return file_id, nonce
 
 
@@ -254,7 +269,7 @@ class StreamReader(io.RawIOBase):
         header = _read_exact(source, HEADER_SIZE)
         self.file_id, nonce = parse_header(header)
         if expected_file_id is not None and expected_file_id != self.file_id:
-            raise StreamFormatError("the file does not belong to this record")
+            raise StreamFormatError(N_("the file does not belong to this record"))
         self._header = header[:HEADER_SIZE]
         self._aead = _payload_key(dek, nonce, self.file_id)
         self._index = 0  # index of the next chunk to decrypt
@@ -370,7 +385,7 @@ class StreamReader(io.RawIOBase):
             self._lookahead = _read_exact(self._source, SEALED_CHUNK)
             last = not self._lookahead
         if len(sealed) < TAG_SIZE:
-            raise StreamTruncatedError(index, "the file ends before its final chunk")
+            raise StreamTruncatedError(index, N_("the file ends before its final chunk"))
         try:
             plain = self._aead.decrypt(_iv(index, last), sealed, self._header)
         except InvalidTag:
@@ -389,15 +404,15 @@ class StreamReader(io.RawIOBase):
             except InvalidTag:
                 pass
             else:
-                return StreamTruncatedError(index + 1, "the file ends before its final chunk")
+                return StreamTruncatedError(index + 1, N_("the file ends before its final chunk"))
         if not last:
             try:
                 self._aead.decrypt(_iv(index, True), sealed, self._header)
             except InvalidTag:
                 pass
             else:
-                return StreamAuthError(index + 1, "unexpected data after the final chunk")
-        return StreamAuthError(index, "authentication failed (altered, reordered or foreign data)")
+                return StreamAuthError(index + 1, N_("unexpected data after the final chunk"))
+        return StreamAuthError(index, AUTH_FAILED)
 
 
 def _read_exact(source: BinaryIO, size: int) -> bytes:

@@ -55,6 +55,8 @@ class ErrorCode(StrEnum):
     VALIDATION_FAILED = "validation_failed"
     RECORD_NOT_FOUND = "record_not_found"
     RECORD_DELETED = "record_deleted"
+    RECORD_IN_USE = "record_in_use"
+    RECORD_WRONG_TYPE = "record_wrong_type"
     RECORD_INVALID = "record_invalid"
     STALE_REVISION = "stale_revision"
     JSON_INVALID = "json_invalid"
@@ -152,6 +154,11 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.VALIDATION_FAILED: N_("{field}: {reason}"),
     ErrorCode.RECORD_NOT_FOUND: N_("No record with id {id}."),
     ErrorCode.RECORD_DELETED: N_("Record {id} has been deleted."),
+    ErrorCode.RECORD_IN_USE: N_(
+        "Record {id} is not deleted: live records refer to it (number of records: {count}; "
+        "{examples}). Change those records first, or delete it anyway with --force."
+    ),
+    ErrorCode.RECORD_WRONG_TYPE: N_("{id} is a {actual} record, not a {expected} record."),
     ErrorCode.RECORD_INVALID: N_("The received version of record {id} is invalid: {reason}"),
     ErrorCode.STALE_REVISION: N_(
         "Record {id} was changed elsewhere (now revision {current}, you edited revision {edited})."

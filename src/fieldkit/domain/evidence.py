@@ -152,6 +152,7 @@ CUSTODY_DETAIL_LABELS: dict[str, str] = {
     "detail": N_("problem"),
     "status": N_("result"),
     "what": N_("what was shown"),
+    "chunk": N_("encrypted block"),
 }
 
 # Coded values inside ``details`` (destination kinds, stages, results); anything else is shown
@@ -168,14 +169,6 @@ CUSTODY_VALUE_LABELS: dict[str, str] = {
 }
 
 _CODED_DETAIL_KEYS = frozenset({"destination", "during", "status", "what", "transformation"})
-
-# Program-made ``detail`` texts (integrity problems) that are messages themselves.
-CUSTODY_DETAIL_MESSAGES = frozenset(
-    {
-        N_("the content does not match the recorded SHA-256"),
-        N_("the stored file is missing"),
-    }
-)
 
 
 def custody_purpose_text(purpose: str | None, gettext: Any) -> str:
@@ -204,7 +197,7 @@ def custody_detail_value(key: str, value: Any, gettext: Any) -> str:
             "transformation",
         ):
             return str(gettext(label))
-        if key == "detail" and value in CUSTODY_DETAIL_MESSAGES:
+        if key == "detail":  # program messages (integrity problems), marked for translation
             return str(gettext(value))
         return value
     return str(value)
@@ -345,7 +338,8 @@ class VerifyResult(BaseModel):
     item_id: str
     ok: bool
     status: str  # "ok" | "tampered" | "missing" | "purged"
-    detail: str | None = None
+    detail: str | None = None  # a message marked for translation
+    chunk: int | None = None  # the encrypted block that failed, when one did
     expected_sha256: str
     actual_sha256: str | None = None
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from fieldkit.domain.case import Case
 from fieldkit.domain.common import date_bounds
-from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.errors import ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.facility import Facility
 from fieldkit.domain.forms import (
     RECORD_TYPES,
@@ -40,6 +40,7 @@ from fieldkit.domain.interview import Interview
 from fieldkit.domain.person import Person
 from fieldkit.domain.recommendation import Recommendation
 from fieldkit.domain.visit import Visit
+from fieldkit.i18n import N_
 
 RECORD_MODELS: Mapping[str, type[BaseModel]] = {
     "case": Case,
@@ -50,6 +51,22 @@ RECORD_MODELS: Mapping[str, type[BaseModel]] = {
     "recommendation": Recommendation,
 }
 assert set(RECORD_MODELS) == set(RECORD_TYPES)
+
+
+# Record type names for messages (the forms' own labels are longer: "Detention facility visit").
+RECORD_TYPE_NAMES = {
+    "case": N_("case"),
+    "person": N_("person"),
+    "interview": N_("interview"),
+    "facility": N_("facility"),
+    "visit": N_("visit"),
+    "recommendation": N_("recommendation"),
+}
+
+
+def record_type_name(record_type: str) -> TranslatableText:
+    """The record type as a word for messages, translated when the message is shown."""
+    return TranslatableText(RECORD_TYPE_NAMES.get(record_type, record_type))
 
 
 def model_for(record_type: str) -> type[BaseModel]:

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from fieldkit.domain.common import (
     DatePrecision,
@@ -43,11 +43,31 @@ _BAD: Final = object()
 _PRECISIONS = ", ".join(p.value for p in DatePrecision)
 
 
+class FoundRef(NamedTuple):
+    """A well-formed reference met while validating: where it is (as in the entered data),
+    the field, and the canonical id it names. Whether the id exists is for storage to say."""
+
+    path: str
+    field: FieldDef
+    target: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What :func:`check_record` found: the normalised data (the valid parts only when there are
+    issues), every issue, and every well-formed reference, even those inside parts with issues."""
+
+    data: dict[str, Any]
+    issues: list[ValidationIssue]
+    refs: list[FoundRef]
+
+
 @dataclass
 class _Context:
     today: date
     now: datetime
     issues: list[ValidationIssue] = field(default_factory=list)
+    refs: list[FoundRef] = field(default_factory=list)
 
     def add(self, path: str, reason: str) -> None:
         self.issues.append(ValidationIssue(path or "record", reason))
@@ -80,6 +100,22 @@ def validate_record(
     Raises RecordValidationError listing every issue found. ``template`` overrides the shipped
     template (an organisation's own form); ``version`` selects an archived shipped version.
     """
+    result = check_record(form_id, data, version=version, template=template, today=today)
+    if result.issues:
+        raise RecordValidationError(result.issues)
+    return result.data
+
+
+def check_record(
+    form_id: str,
+    data: Any,
+    *,
+    version: int | None = None,
+    template: FormTemplate | None = None,
+    today: date | None = None,
+) -> CheckResult:
+    """Like :func:`validate_record` but never raises for entered data: returns the issues and the
+    references found, so a caller can check the references too and report everything at once."""
     tpl = template or load_template(form_id, version)
     now = datetime.now(UTC)
     ctx = _Context(today=today or now.date(), now=now)
@@ -91,9 +127,7 @@ def validate_record(
             for f in section.fields:
                 section_conditions[f.id] = [section.show_if]
     result = _validate_object(tpl.fields, data, "", [], ctx, section_conditions)
-    if ctx.issues:
-        raise RecordValidationError(ctx.issues)
-    return result
+    return CheckResult(data=result, issues=ctx.issues, refs=ctx.refs)
 
 
 def issues_for(form_id: str, data: Any, **kwargs: Any) -> list[ValidationIssue]:
@@ -477,7 +511,10 @@ def _ref(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
             ctx.add(path, _("must be a single record id, not a list"))
             return _BAD
         found = _one_id(value, path, ctx)
-        return _BAD if found is None else found
+        if found is None:
+            return _BAD
+        ctx.refs.append(FoundRef(path, f, found))
+        return found
     if not isinstance(value, list):
         ctx.add(path, _("must be a list of record ids"))
         return _BAD
@@ -492,6 +529,7 @@ def _ref(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
             ok = False
         else:
             out.append(found)
+            ctx.refs.append(FoundRef(f"{path}[{i}]", f, found))
     return out if ok else _BAD
 
 

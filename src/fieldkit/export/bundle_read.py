@@ -50,6 +50,7 @@ from fieldkit.export.bundle_format import (
     is_allowed_name,
     open_regular_file,
 )
+from fieldkit.export.bundle_write import UNTRUSTED_COMMENT
 from fieldkit.export.manifest import (
     AuditEntry,
     CustodyEntry,
@@ -287,6 +288,9 @@ def _read_inner(
         signature = MinisignSignature.parse(sig_bytes)
     except MinisignError:
         raise FieldkitError(ErrorCode.BUNDLE_SIGNATURE_INVALID, path=shown) from None
+    if signature.file_bytes() != sig_bytes or signature.untrusted_comment != UNTRUSTED_COMMENT:
+        # Only the exact file the writer makes: even the unsigned comment line may not vary.
+        raise FieldkitError(ErrorCode.BUNDLE_SIGNATURE_INVALID, path=shown)
     signer = find_signer(signature.key_id_hex)
     if signer is None:
         raise FieldkitError(

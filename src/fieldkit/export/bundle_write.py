@@ -52,13 +52,11 @@ class _CountingSink:
         return len(data)
 
 
+UNTRUSTED_COMMENT = "fieldkit bundle checksum list signed by the device key"
+
+
 def sign_sums(key: Ed25519PrivateKey, sums: bytes, trusted_comment: str) -> MinisignSignature:
-    return sign(
-        key,
-        sums,
-        trusted_comment=trusted_comment,
-        untrusted_comment="fieldkit bundle checksum list signed by the device key",
-    )
+    return sign(key, sums, trusted_comment=trusted_comment, untrusted_comment=UNTRUSTED_COMMENT)
 
 
 def write_bundle(

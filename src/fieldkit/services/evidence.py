@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from fieldkit import i18n
 from fieldkit.crypto.canonical_json import canonical_dumps
-from fieldkit.crypto.stream import CHUNK_SIZE, IO_BATCH, StreamError
+from fieldkit.crypto.stream import CHUNK_SIZE, IO_BATCH, StreamAuthError, StreamError
 from fieldkit.domain.common import ConsentRecord, ConsentStatus
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.evidence import (
@@ -273,14 +273,14 @@ class EvidenceService:
                 )
             except StreamError as exc:
                 raise FieldkitError(
-                    ErrorCode.EVIDENCE_TAMPERED, id=item_id, reason=str(exc)
+                    ErrorCode.EVIDENCE_TAMPERED, id=item_id, reason=TranslatableText(exc.reason)
                 ) from exc
             if sealed.sha256 != parent.sha256:
                 self.store.files.delete(sealed.storage_name)
                 raise FieldkitError(
                     ErrorCode.EVIDENCE_TAMPERED,
                     id=item_id,
-                    reason=_("the content does not match the recorded SHA-256"),
+                    reason=TranslatableText(N_("the content does not match the recorded SHA-256")),
                 )
             committing: list[str] = []
             try:
@@ -816,7 +816,15 @@ class EvidenceService:
                         CustodyAction.INTEGRITY_FAILURE,
                         hash_before=fresh.sha256,
                         hash_after=result.actual_sha256,
-                        details={"status": result.status, "detail": result.detail},
+                        details={
+                            k: v
+                            for k, v in (
+                                ("status", result.status),
+                                ("detail", result.detail),
+                                ("chunk", result.chunk),
+                            )
+                            if v is not None
+                        },
                     )
                     AuditLog.append(
                         session,
@@ -857,7 +865,8 @@ class EvidenceService:
                     if progress is not None:
                         progress(done + size, total, "verifying")
         except StreamError as exc:
-            return VerifyResult(ok=False, status="tampered", detail=str(exc), **base)
+            chunk = exc.chunk if isinstance(exc, StreamAuthError) else None
+            return VerifyResult(ok=False, status="tampered", detail=exc.reason, chunk=chunk, **base)
         except FieldkitError as exc:
             if exc.code in (ErrorCode.EVIDENCE_TAMPERED, ErrorCode.EVIDENCE_MISSING_FILE):
                 return VerifyResult(
@@ -927,7 +936,10 @@ class EvidenceService:
         except (StreamError, _Mismatch) as exc:
             with contextlib.suppress(OSError):
                 partial.unlink()
-            detail = str(exc)
+            detail = exc.reason if isinstance(exc, StreamError) else str(exc)
+            failure: dict[str, Any] = {"during": "export", "detail": detail}
+            if isinstance(exc, StreamAuthError):
+                failure["chunk"] = exc.chunk
             with self.vault.session() as session:
                 self._custody(
                     session,
@@ -935,9 +947,11 @@ class EvidenceService:
                     CustodyAction.INTEGRITY_FAILURE,
                     hash_before=row.sha256,
                     hash_after=exc.actual if isinstance(exc, _Mismatch) else None,
-                    details={"during": "export", "detail": detail},
+                    details=failure,
                 )
-            raise FieldkitError(ErrorCode.EVIDENCE_TAMPERED, id=item_id, reason=detail) from exc
+            raise FieldkitError(
+                ErrorCode.EVIDENCE_TAMPERED, id=item_id, reason=TranslatableText(detail)
+            ) from exc
         except FileExistsError as exc:
             with contextlib.suppress(OSError):
                 partial.unlink()
@@ -1042,7 +1056,7 @@ class EvidenceService:
                 raise FieldkitError(
                     ErrorCode.EVIDENCE_TAMPERED,
                     id=item_id,
-                    reason="a different file with this id is already here",
+                    reason=TranslatableText(N_("a different file with this id is already here")),
                 )
             self._refresh_description(session, existing, meta_doc)
             return item_id
@@ -1072,7 +1086,9 @@ class EvidenceService:
                 )
         if doc.sha256 != expected_sha256 or doc.size != size:
             raise FieldkitError(
-                ErrorCode.EVIDENCE_TAMPERED, id=item_id, reason="the manifest disagrees"
+                ErrorCode.EVIDENCE_TAMPERED,
+                id=item_id,
+                reason=TranslatableText(N_("the bundle's manifest disagrees with the description")),
             )
         sealed = self.store.files.write(
             cast(BinaryIO, _Limited(source, size)), total=size, progress=progress, cancel=cancel
@@ -1082,7 +1098,7 @@ class EvidenceService:
             raise FieldkitError(
                 ErrorCode.EVIDENCE_TAMPERED,
                 id=item_id,
-                reason="the received bytes do not match their SHA-256",
+                reason=TranslatableText(N_("the received bytes do not match their SHA-256")),
             )
         try:
             row = EvidenceItemRow(
@@ -1272,7 +1288,7 @@ class _TamperMapping(io.BufferedIOBase):
             return fn()
         except StreamError as exc:
             raise FieldkitError(
-                ErrorCode.EVIDENCE_TAMPERED, id=self._item_id, reason=str(exc)
+                ErrorCode.EVIDENCE_TAMPERED, id=self._item_id, reason=TranslatableText(exc.reason)
             ) from exc
 
 

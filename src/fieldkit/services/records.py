@@ -12,17 +12,27 @@ import builtins
 from collections.abc import Mapping
 from typing import Any
 
-from fieldkit.domain.errors import ErrorCode, FieldkitError
+from sqlalchemy.orm import Session
+
+from fieldkit.domain.errors import (
+    ErrorCode,
+    FieldkitError,
+    RecordValidationError,
+    TranslatableText,
+)
 from fieldkit.domain.forms import load_template
-from fieldkit.domain.records import compute
-from fieldkit.domain.validation import validate_record
+from fieldkit.domain.records import compute, record_type_name
+from fieldkit.domain.validation import check_record
+from fieldkit.i18n import N_, _
 from fieldkit.storage.records import (
     LINK_KINDS,
     ConflictView,
     LinkView,
     RecordStore,
+    RecordSummary,
     RecordVersionView,
     RecordView,
+    Referrer,
 )
 from fieldkit.storage.search import Order, RecordFilters
 from fieldkit.storage.vault import Vault
@@ -34,9 +44,14 @@ __all__ = [
     "LinkView",
     "RecordFilters",
     "RecordService",
+    "RecordSummary",
     "RecordVersionView",
     "RecordView",
+    "Referrer",
+    "record_type_name",
 ]
+
+
 
 
 class RecordService:
@@ -49,10 +64,28 @@ class RecordService:
     def add(
         self, form_id: str, data: Mapping[str, Any], *, confidential: bool = False
     ) -> RecordView:
-        """Validate and save a new record (revision 1)."""
-        normalised = validate_record(form_id, dict(data))
+        """Validate and save a new record (revision 1).
+
+        Field problems and references that point nowhere are reported together, in one
+        RecordValidationError, so a file is corrected in one round.
+        """
         with self._vault.session() as s:
+            normalised = self._checked(s, form_id, data, None)
             return self._store.create(s, form_id, normalised, confidential=confidential)
+
+    def _checked(
+        self,
+        session: Session,
+        form_id: str,
+        data: Mapping[str, Any],
+        own_id: str | None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        result = check_record(form_id, dict(data), version=version)
+        issues = [*result.issues, *self._store.reference_issues(session, result.refs, own_id)]
+        if issues:
+            raise RecordValidationError(issues)
+        return result.data
 
     def update(
         self,
@@ -65,15 +98,24 @@ class RecordService:
         """Save the next revision of a record; STALE_REVISION if it changed since it was read."""
         with self._vault.session() as s:
             current = self._store.get(s, record_id, include_deleted=False)
-            normalised = validate_record(current.template_id, dict(data))
+            normalised = self._checked(s, current.template_id, data, current.id)
             return self._store.save(
                 s, current.id, normalised, expected_revision, confidential=confidential
             )
 
-    def delete(self, record_id: str, expected_revision: int) -> RecordView:
-        """Delete by saving a tombstone; the history stays."""
+    def delete(self, record_id: str, expected_revision: int, *, force: bool = False) -> RecordView:
+        """Delete by saving a tombstone; the history stays.
+
+        RECORD_IN_USE while live records refer to it (see :meth:`referrers`), unless ``force``.
+        """
         with self._vault.session() as s:
-            return self._store.delete(s, record_id, expected_revision)
+            return self._store.delete(s, record_id, expected_revision, force=force)
+
+    def referrers(self, record_id: str) -> builtins.list[Referrer]:
+        """Live records whose data refers to this record (a visit naming a facility, ...)."""
+        with self._vault.session() as s:
+            record = self._store.get(s, record_id)
+            return self._store.referrers(s, record.id)
 
     def get(self, record_id: str) -> RecordView:
         with self._vault.session() as s:
@@ -98,6 +140,19 @@ class RecordService:
         with self._vault.session() as s:
             return self._store.list(s, filters, offset=offset, limit=limit, order=order)
 
+    def list_summaries(
+        self,
+        filters: RecordFilters | None = None,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        order: Order = "updated_desc",
+    ) -> builtins.list[RecordSummary]:
+        """A page of list rows (id, type, title, status, revision, dates, flags) without the data;
+        what the desktop list and `record list` show. Much cheaper than :meth:`list`."""
+        with self._vault.session() as s:
+            return self._store.list_summaries(s, filters, offset=offset, limit=limit, order=order)
+
     def count(self, filters: RecordFilters | None = None) -> int:
         with self._vault.session() as s:
             return self._store.count(s, filters)
@@ -113,6 +168,8 @@ class RecordService:
         with self._vault.session() as s:
             person = self._store.get(s, person_id, include_deleted=False)
             case = self._store.get(s, case_id, include_deleted=False)
+            _expect_type(person, "person")
+            _expect_type(case, "case")
             return self._store.link(s, person.id, case.id, "person_case", role)
 
     def unlink_person(self, person_id: str, case_id: str, role: str = "") -> bool:
@@ -137,7 +194,9 @@ class RecordService:
         if role not in codes:
             raise FieldkitError(
                 ErrorCode.INVALID_ARGUMENT,
-                detail=f"role '{role[:40]}' (choose one of: {', '.join(sorted(codes))})",
+                detail=_("unknown role '{role}' (choose one of: {choices})").format(
+                    role=role[:40], choices=", ".join(sorted(codes))
+                ),
             )
         return role
 
@@ -171,15 +230,31 @@ class CaseService:
 
     def list(
         self, *, offset: int = 0, limit: int = 50, status: str | None = None
-    ) -> list[RecordView]:
+    ) -> builtins.list[RecordView]:
         filters = RecordFilters(types=(self.FORM_ID,), status=status)
         return self._records.list(filters, offset=offset, limit=limit)
+
+    def list_summaries(
+        self, *, offset: int = 0, limit: int = 50, status: str | None = None
+    ) -> builtins.list[RecordSummary]:
+        filters = RecordFilters(types=(self.FORM_ID,), status=status)
+        return self._records.list_summaries(filters, offset=offset, limit=limit)
 
     def count(self, *, status: str | None = None) -> int:
         return self._records.count(RecordFilters(types=(self.FORM_ID,), status=status))
 
     def get(self, case_id: str) -> RecordView:
         record = self._records.get(case_id)
-        if record.type != self.FORM_ID:
-            raise FieldkitError(ErrorCode.RECORD_NOT_FOUND, id=record.id)
+        _expect_type(record, self.FORM_ID)
         return record
+
+
+def _expect_type(record: RecordView, expected: str) -> None:
+    """RECORD_WRONG_TYPE naming what the record is (a person id given where a case is wanted)."""
+    if record.type != expected:
+        raise FieldkitError(
+            ErrorCode.RECORD_WRONG_TYPE,
+            id=record.id,
+            actual=record_type_name(record.type),
+            expected=record_type_name(expected),
+        )

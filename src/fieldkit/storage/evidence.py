@@ -47,7 +47,7 @@ from fieldkit.crypto.stream import (
     new_dek,
     sealed_size,
 )
-from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.progress import CancelToken, ProgressFn
 from fieldkit.storage.fsutil import DIR_MODE, FILE_MODE, fsync_dir, make_private_dir
@@ -317,7 +317,9 @@ class EvidenceStore:
             return aead.decrypt(blob[:12], blob[12:], self._wrap_aad(row.id, row.storage_name))
         except (InvalidTag, ValueError):
             raise FieldkitError(
-                ErrorCode.EVIDENCE_TAMPERED, id=row.id, reason="its key does not unwrap"
+                ErrorCode.EVIDENCE_TAMPERED,
+                id=row.id,
+                reason=TranslatableText(N_("its key does not unwrap")),
             ) from None
 
     def dedup_tag(self, sha256_hex: str) -> str:
@@ -355,7 +357,9 @@ class EvidenceStore:
             reader = StreamReader(raw, dek, expected_file_id=bytes(row.file_id), close_source=True)
         except StreamError as exc:
             raw.close()
-            raise FieldkitError(ErrorCode.EVIDENCE_TAMPERED, id=row.id, reason=str(exc)) from exc
+            raise FieldkitError(
+                ErrorCode.EVIDENCE_TAMPERED, id=row.id, reason=TranslatableText(exc.reason)
+            ) from exc
         return io.BufferedReader(reader, buffer_size=CHUNK_SIZE)
 
     def file_status(self, row: EvidenceItemRow) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -39,12 +39,18 @@ from fieldkit.domain.errors import (
 )
 from fieldkit.domain.forms import RECORD_TYPES, FieldDef, FieldType, FormTemplate, children
 from fieldkit.domain.forms import load_template as _load_template
-from fieldkit.domain.records import IndexFields, index_fields
+from fieldkit.domain.records import (
+    RECORD_TYPE_NAMES,
+    IndexFields,
+    index_fields,
+    record_type_name,
+)
 from fieldkit.domain.validation import validate_record
 from fieldkit.i18n import N_, _
 from fieldkit.storage.audit import AuditItem, AuditLog, sha256_hex, utc_now
 from fieldkit.storage.changes import current_change_seq, next_change_seq
 from fieldkit.storage.search import Order, RecordFilters, SearchIndex
+from fieldkit.storage.tables.evidence import EvidenceItemRow
 from fieldkit.storage.tables.profile import ChangeCounter
 from fieldkit.storage.tables.records import (
     RecordConflictRow,
@@ -110,6 +116,49 @@ class RecordView:
     content_hash: str
     change_seq: int
     data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """What a list shows of a record: the head's columns, without its data (nothing parsed)."""
+
+    id: str
+    type: str
+    title: str
+    status: str | None
+    revision: int
+    updated_at: str
+    created_at: str
+    facility_id: str | None
+    date_from: str | None
+    date_to: str | None
+    confidential: bool
+    deleted: bool
+
+
+_SUMMARY_COLUMNS = (
+    RecordRow.id,
+    RecordRow.type,
+    RecordRow.title,
+    RecordRow.status,
+    RecordRow.revision,
+    RecordRow.updated_at,
+    RecordRow.created_at,
+    RecordRow.facility_id,
+    RecordRow.date_from,
+    RecordRow.date_to,
+    RecordRow.confidential,
+    RecordRow.deleted,
+)
+
+
+@dataclass(frozen=True)
+class Referrer:
+    """A live record whose data refers to another record."""
+
+    id: str
+    type: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -349,21 +398,38 @@ class RecordStore:
         limit: int = 50,
         order: Order = "updated_desc",
     ) -> builtins.list[RecordView]:
-        if offset < 0 or not 1 <= limit <= MAX_PAGE:
-            raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="offset/limit")
-        stmt = (filters or RecordFilters()).apply(select(RecordRow))
-        if order == "updated_desc":
-            stmt = stmt.order_by(RecordRow.updated_at.desc(), RecordRow.id.desc())
-        elif order == "updated_asc":
-            stmt = stmt.order_by(RecordRow.updated_at, RecordRow.id)
-        elif order == "created_desc":
-            stmt = stmt.order_by(RecordRow.created_at.desc(), RecordRow.id.desc())
-        elif order == "title":
-            stmt = stmt.order_by(RecordRow.title, RecordRow.id)
-        else:
-            raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail=f"order {order}")
-        rows = session.execute(stmt.offset(offset).limit(limit)).scalars()
-        return [_view(r) for r in rows]
+        """A page of full records (data parsed); for lists use :meth:`list_summaries`."""
+        stmt = _paged(select(RecordRow), filters, offset, limit, order)
+        return [_view(r) for r in session.execute(stmt).scalars()]
+
+    def list_summaries(
+        self,
+        session: Session,
+        filters: RecordFilters | None = None,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        order: Order = "updated_desc",
+    ) -> builtins.list[RecordSummary]:
+        """A page of what lists show, read from the head's columns only (``data`` is not read)."""
+        stmt = _paged(select(*_SUMMARY_COLUMNS), filters, offset, limit, order)
+        return [
+            RecordSummary(
+                id=row.id,
+                type=row.type,
+                title=row.title,
+                status=row.status,
+                revision=row.revision,
+                updated_at=row.updated_at,
+                created_at=row.created_at,
+                facility_id=row.facility_id,
+                date_from=row.date_from,
+                date_to=row.date_to,
+                confidential=bool(row.confidential),
+                deleted=bool(row.deleted),
+            )
+            for row in session.execute(stmt)
+        ]
 
     def count(self, session: Session, filters: RecordFilters | None = None) -> int:
         stmt = (filters or RecordFilters()).apply(select(func.count()).select_from(RecordRow))
@@ -379,6 +445,25 @@ class RecordStore:
         ).scalars()
         for row in rows:
             yield _version_view(row)
+
+    def referrers(self, session: Session, record_id: str) -> builtins.list[Referrer]:
+        """Live records whose data refers to ``record_id`` (from their derived links)."""
+        owners = (
+            select(RecordLinkRow.owner_id)
+            .where(
+                RecordLinkRow.source == "derived",
+                RecordLinkRow.deleted.is_(False),
+                RecordLinkRow.owner_id != record_id,
+                (RecordLinkRow.to_id == record_id) | (RecordLinkRow.from_id == record_id),
+            )
+            .distinct()
+        )
+        rows = session.execute(
+            select(RecordRow.id, RecordRow.type, RecordRow.title)
+            .where(RecordRow.id.in_(owners), RecordRow.deleted.is_(False))
+            .order_by(RecordRow.type, RecordRow.id)
+        )
+        return [Referrer(rid, type_, title) for rid, type_, title in rows]
 
     def links(self, session: Session, record_id: str) -> builtins.list[LinkView]:
         """Live links from or to a record."""
@@ -463,11 +548,14 @@ class RecordStore:
         ]
         refs = [_refs(template, data) for _id, template, data, _conf in prepared]
         targets: set[str] = set()
+        evidence_ids: set[str] = set()
         for item_refs in refs:
             targets |= _ref_targets(item_refs)
+            evidence_ids |= _evidence_targets(item_refs)
         known = _lookup_types(session, targets)
+        evidence = _lookup_evidence(session, evidence_ids)
         for index, (record_id, template, _data, _conf) in enumerate(prepared):
-            issues = _ref_issues(refs[index], record_id, known)
+            issues = _ref_issues(refs[index], record_id, known, evidence)
             if issues:
                 for issue in issues:
                     issue.field = f"[{index}].{issue.field}"
@@ -574,9 +662,27 @@ class RecordStore:
         )
         return self._write(session, row, doc, template, action="record.update", origin="local")
 
-    def delete(self, session: Session, record_id: str, expected_revision: int) -> RecordView:
-        """Save a tombstone version; the record leaves lists and search, its history stays."""
+    def delete(
+        self, session: Session, record_id: str, expected_revision: int, *, force: bool = False
+    ) -> RecordView:
+        """Save a tombstone version; the record leaves lists and search, its history stays.
+
+        Refused with RECORD_IN_USE while live records refer to it (a facility named by a visit, a
+        person by an interview), unless ``force``: those records would keep a reference to a
+        deleted record, and their next save would ask for it to be changed.
+        """
         row = self._editable(session, record_id, expected_revision)
+        referrers = self.referrers(session, row.id)
+        if referrers and not force:
+            raise FieldkitError(
+                ErrorCode.RECORD_IN_USE,
+                id=row.id,
+                count=len(referrers),
+                examples=", ".join(
+                    f"{_(RECORD_TYPE_NAMES.get(r.type, r.type))} {r.id}" for r in referrers[:3]
+                )
+                + (", …" if len(referrers) > 3 else ""),
+            )
         template = load_template(row.template_id, _int_version(row.template_version))
         doc = version_document(
             record_id=row.id,
@@ -590,7 +696,15 @@ class RecordStore:
             deleted=True,
             data=json.loads(row.data),
         )
-        return self._write(session, row, doc, template, action="record.delete", origin="local")
+        return self._write(
+            session,
+            row,
+            doc,
+            template,
+            action="record.delete",
+            origin="local",
+            extra_details={"referred_by": len(referrers)} if referrers else None,
+        )
 
     def _editable(self, session: Session, record_id: str, expected_revision: int) -> RecordRow:
         row = self._head(session, _canonical_id(record_id))
@@ -612,6 +726,7 @@ class RecordStore:
         action: str,
         origin: str = "local",
         saved_by: str | None = None,
+        extra_details: Mapping[str, Any] | None = None,
     ) -> RecordView:
         """Head, version, index, links and audit entry for one new version, in one transaction."""
         canonical = canonical_dumps(doc)
@@ -624,7 +739,15 @@ class RecordStore:
         _flush_head(session, row.id, read_revision)
         self._reindex(session, row, doc, template, fields)
         self._add_version(
-            session, doc, canonical, content_hash, change_seq, action, origin, saved_by
+            session,
+            doc,
+            canonical,
+            content_hash,
+            change_seq,
+            action,
+            origin,
+            saved_by,
+            extra_details,
         )
         return _view(row)
 
@@ -638,6 +761,7 @@ class RecordStore:
         action: str,
         origin: str,
         saved_by: str | None,
+        extra_details: Mapping[str, Any] | None = None,
     ) -> None:
         """The immutable version row and its audit entry (same hash)."""
         session.add(
@@ -653,7 +777,7 @@ class RecordStore:
                 origin=origin,
             )
         )
-        details = {"type": doc["type"]}
+        details: dict[str, Any] = {"type": doc["type"], **(extra_details or {})}
         if origin == "imported" and saved_by:
             details["from_device"] = saved_by
         AuditLog.append(
@@ -749,10 +873,23 @@ class RecordStore:
     def _check_refs(
         self, session: Session, template: FormTemplate, data: Mapping[str, Any], own_id: str
     ) -> None:
-        refs = _refs(template, data)
-        issues = _ref_issues(refs, own_id, _lookup_types(session, _ref_targets(refs)))
+        issues = self.reference_issues(session, _refs(template, data), own_id)
         if issues:
             raise RecordValidationError(issues)
+
+    @staticmethod
+    def reference_issues(
+        session: Session, refs: Sequence[_AnyRef], own_id: str | None = None
+    ) -> builtins.list[ValidationIssue]:
+        """References that point nowhere: to a record that does not exist, is deleted or has the
+        wrong type, or to an evidence item that is not in this profile. ``refs`` are
+        (path, field, id, ...) as :func:`iter_refs` or the validator's ``FoundRef`` give them."""
+        return _ref_issues(
+            refs,
+            own_id or "",
+            _lookup_types(session, _ref_targets(refs)),
+            _lookup_evidence(session, _evidence_targets(refs)),
+        )
 
     def link(
         self,
@@ -775,8 +912,10 @@ class RecordStore:
                 view = self.get(session, rid, include_deleted=False)
                 if view.type != expected:
                     raise FieldkitError(
-                        ErrorCode.INVALID_ARGUMENT,
-                        detail=f"{rid} is a {view.type} record, not a {expected} record",
+                        ErrorCode.RECORD_WRONG_TYPE,
+                        id=view.id,
+                        actual=record_type_name(view.type),
+                        expected=record_type_name(expected),
                     )
         existing = session.execute(
             select(RecordLinkRow).where(
@@ -931,6 +1070,49 @@ _Known = dict[str, tuple[str, bool]]  # record id -> (type, deleted)
 _HEAD_COLUMNS = [c for c in RecordRow.__table__.columns if c.key != "num"]
 
 
+_ORDERS: dict[str, tuple[Any, ...]] = {
+    "updated_desc": (RecordRow.updated_at.desc(), RecordRow.id.desc()),
+    "updated_asc": (RecordRow.updated_at, RecordRow.id),
+    "created_desc": (RecordRow.created_at.desc(), RecordRow.id.desc()),
+    "title": (RecordRow.title, RecordRow.id),
+}
+
+
+def _paged(
+    stmt: Select[*tuple[Any, ...]],
+    filters: RecordFilters | None,
+    offset: int,
+    limit: int,
+    order: str,
+) -> Select[*tuple[Any, ...]]:
+    """``stmt`` filtered, ordered and cut to one page; the paging values are checked first."""
+    if offset < 0:
+        raise FieldkitError(
+            ErrorCode.INVALID_ARGUMENT,
+            detail=_("the offset must be 0 or more (got {value})").format(value=offset),
+        )
+    if not 1 <= limit <= MAX_PAGE:
+        raise FieldkitError(
+            ErrorCode.INVALID_ARGUMENT,
+            detail=_("the limit must be between 1 and {most} (got {value})").format(
+                most=MAX_PAGE, value=limit
+            ),
+        )
+    ordering = _ORDERS.get(order)
+    if ordering is None:
+        raise FieldkitError(
+            ErrorCode.INVALID_ARGUMENT,
+            detail=_("unknown order '{order}' (choose one of: {choices})").format(
+                order=str(order)[:40], choices=", ".join(_ORDERS)
+            ),
+        )
+    if filters is not None:
+        stmt = stmt.where(*filters.conditions())
+    else:
+        stmt = stmt.where(*RecordFilters().conditions())
+    return stmt.order_by(*ordering).offset(offset).limit(limit)
+
+
 def _reserve_change_seqs(session: Session, count: int) -> int:
     """Take ``count`` consecutive change numbers at once; returns the first."""
     session.execute(
@@ -940,14 +1122,35 @@ def _reserve_change_seqs(session: Session, count: int) -> int:
 
 
 _Ref = tuple[str, FieldDef, str, Mapping[str, Any]]
+# Anything that starts with (path, field, target): a _Ref or a validation FoundRef.
+_AnyRef = Sequence[Any]
 
 
 def _refs(template: FormTemplate, data: Mapping[str, Any]) -> builtins.list[_Ref]:
     return list(iter_refs(template.fields, data))
 
 
-def _ref_targets(refs: Sequence[_Ref]) -> set[str]:
-    return {target for _path, f, target, _scope in refs if f.type != FieldType.EVIDENCE_LINK}
+def _ref_targets(refs: Sequence[_AnyRef]) -> set[str]:
+    return {str(r[2]) for r in refs if r[1].type != FieldType.EVIDENCE_LINK}
+
+
+def _evidence_targets(refs: Sequence[_AnyRef]) -> set[str]:
+    return {str(r[2]) for r in refs if r[1].type == FieldType.EVIDENCE_LINK}
+
+
+def _lookup_evidence(session: Session, ids: set[str]) -> set[str]:
+    """The evidence items among ``ids`` that this profile holds (stored or purged: a purged
+    item keeps its identity and custody log, so a reference to it stays meaningful)."""
+    found: set[str] = set()
+    pending = sorted(ids)
+    for start in range(0, len(pending), 500):
+        chunk = pending[start : start + 500]
+        found.update(
+            session.execute(
+                select(EvidenceItemRow.id).where(EvidenceItemRow.id.in_(chunk))
+            ).scalars()
+        )
+    return found
 
 
 def _lookup_types(session: Session, ids: set[str]) -> _Known:
@@ -964,11 +1167,20 @@ def _lookup_types(session: Session, ids: set[str]) -> _Known:
     return known
 
 
-def _ref_issues(refs: Sequence[_Ref], own_id: str, known: _Known) -> list[ValidationIssue]:
+def _ref_issues(
+    refs: Sequence[_AnyRef], own_id: str, known: _Known, evidence: set[str]
+) -> builtins.list[ValidationIssue]:
     """References that point nowhere, to a deleted record, or to a record of the wrong type."""
-    issues: list[ValidationIssue] = []
-    for path, f, target, _scope in refs:
+    issues: builtins.list[ValidationIssue] = []
+    for ref in refs:
+        path, f, target = str(ref[0]), ref[1], str(ref[2])
         if f.type == FieldType.EVIDENCE_LINK:
+            if target not in evidence:
+                issues.append(
+                    ValidationIssue(
+                        path, N_("refers to an evidence item that is not in this profile")
+                    )
+                )
             continue
         allowed = _REF_TARGET.get(f.type) or tuple(f.targets or RECORD_TYPES)
         found = known.get(target)

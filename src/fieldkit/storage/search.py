@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
-from fieldkit.i18n import _
+from fieldkit.i18n import N_, _
 from fieldkit.storage.tables.records import FTS_TABLE, RecordRow
 
 MARK_START = "\x02"
@@ -90,6 +91,16 @@ def match_expression(query: str) -> str:
     return " AND ".join('"' + term.replace('"', '""') + '"*' for term in terms)
 
 
+def _valid_date(value: object) -> bool:
+    if not isinstance(value, str) or not _DATE.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class RecordFilters:
     """Filters shared by lists and search. Dates are ``YYYY-MM-DD``; a record matches a date range
@@ -104,12 +115,17 @@ class RecordFilters:
     include_deleted: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("date_from", "date_to"):
+        for name, what in (
+            ("date_from", N_("the start date of the range")),
+            ("date_to", N_("the end date of the range")),
+        ):
             value = getattr(self, name)
-            if value is not None and not _DATE.match(value):
+            if value is not None and not _valid_date(value):
                 raise FieldkitError(
                     ErrorCode.INVALID_ARGUMENT,
-                    detail=_("{name} must be a date YYYY-MM-DD").format(name=name),
+                    detail=_(
+                        "{what} must be a date like 2026-03-14 (YYYY-MM-DD), not '{value}'"
+                    ).format(what=_(what), value=str(value)[:40]),
                 )
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise FieldkitError(

@@ -4,6 +4,8 @@ Emits:
     edit_requested(str form_id, str record_id): open the form editor for a record.
     add_requested(str form_id, str case_id): create a record linked to this case.
     review_requested(str case_id): open the read-only review of this case.
+    report_requested(str kind, str record_id): a signed PDF ("case" for this case, "visit" for a
+        visit of it).
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QScrollArea,
     QTableWidget,
@@ -30,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from fieldkit.domain.profile import Role
 from fieldkit.i18n import _, ngettext
+from fieldkit.ui import dialogs
 from fieldkit.ui.clipboard import ClipboardGuard
 from fieldkit.ui.common import (
     heading,
@@ -160,6 +165,7 @@ class CaseView(QWidget):
     edit_requested = Signal(str, str)
     add_requested = Signal(str, str)
     review_requested = Signal(str)
+    report_requested = Signal(str, str)
 
     def __init__(
         self,
@@ -200,14 +206,36 @@ class CaseView(QWidget):
         self.edit_button.setObjectName("editCaseButton")
         self.edit_button.clicked.connect(self._on_edit_clicked)
         buttons.addWidget(self.edit_button)
-        self.add_buttons: dict[str, QPushButton] = {}
+        # One "Add" button with a menu keeps the row narrow enough for a 1280-pixel screen in
+        # every language.
+        self.add_button = QPushButton(_("Add to the case"))
+        self.add_button.setObjectName("caseAddButton")
+        add_menu = QMenu(self.add_button)
+        self.add_actions: dict[str, QAction] = {}
         for form_id in ("person", "interview", "visit"):
-            button = QPushButton(_("Add {kind}…").format(kind=short_type_name(form_id).lower()))
-            button.setObjectName(f"add_{form_id}_button")
-            button.clicked.connect(lambda _c=False, f=form_id: self._on_add_clicked(f))
-            buttons.addWidget(button)
-            self.add_buttons[form_id] = button
+            action = add_menu.addAction(
+                _("Add {kind}…").format(kind=short_type_name(form_id).lower())
+            )
+            action.setObjectName(f"add_{form_id}_action")
+            action.triggered.connect(lambda _c=False, f=form_id: self._on_add_clicked(f))
+            self.add_actions[form_id] = action
+        self.add_button.setMenu(add_menu)
+        buttons.addWidget(self.add_button)
         buttons.addStretch(1)
+        self.report_button = QPushButton(_("PDF report"))
+        self.report_button.setObjectName("caseReportButton")
+        self.report_button.setToolTip(_("Signed PDF reports: the case file, or a visit report"))
+        report_menu = QMenu(self.report_button)
+        self.case_file_action = report_menu.addAction(_("Case file (PDF)…"))
+        self.case_file_action.setObjectName("caseFilePdfAction")
+        self.case_file_action.triggered.connect(self.request_case_file)
+        self.visit_report_action = report_menu.addAction(
+            _("Visit report of the chosen visit (PDF)…")
+        )
+        self.visit_report_action.setObjectName("visitReportPdfAction")
+        self.visit_report_action.triggered.connect(self.request_visit_report)
+        self.report_button.setMenu(report_menu)
+        buttons.addWidget(self.report_button)
         self.review_button = QPushButton(_("Review (read-only)…"))
         self.review_button.setObjectName("reviewCaseButton")
         self.review_button.clicked.connect(self._on_review_clicked)
@@ -215,8 +243,7 @@ class CaseView(QWidget):
         layout.addLayout(buttons)
         if getattr(self.vault, "role", Role.MONITOR) != Role.MONITOR:
             # A coordinator reads what monitors recorded; adding happens in the field.
-            for button in self.add_buttons.values():
-                button.setVisible(False)
+            self.add_button.setVisible(False)
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("caseTabs")
@@ -476,6 +503,37 @@ class CaseView(QWidget):
     def _on_add_clicked(self, form_id: str) -> None:
         if self.case_id:
             self.add_requested.emit(form_id, self.case_id)
+
+    def request_case_file(self) -> None:
+        if self.case_id:
+            self.report_requested.emit("case", self.case_id)
+
+    def chosen_visit_id(self) -> str | None:
+        """The visit selected in the Visits tab, or the only visit of the case."""
+        rows = {index.row() for index in self.visits_table.selectionModel().selectedRows()}
+        if not rows and self.visits_table.rowCount() == 1:
+            rows = {0}
+        if len(rows) != 1:
+            return None
+        item = self.visits_table.item(rows.pop(), 0)
+        record_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return str(record_id) if record_id else None
+
+    def request_visit_report(self) -> None:
+        if not self.case_id:
+            return
+        visit_id = self.chosen_visit_id()
+        if visit_id is None:
+            self.tabs.setCurrentWidget(self.visits_table)
+            dialogs.inform(
+                self,
+                _("Visit report"),
+                _("Choose a visit in the Visits tab first, then ask for its report again.")
+                if self.visits_table.rowCount()
+                else _("This case has no visits yet."),
+            )
+            return
+        self.report_requested.emit("visit", visit_id)
 
     def _on_review_clicked(self) -> None:
         if self.case_id:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -121,3 +121,13 @@ def status_choices(form_id: str) -> list[tuple[str, str]]:
 
 def short_id(record_id: str) -> str:
     return record_id[:8]
+
+
+def fitting_size(widget: QWidget, width: int, height: int) -> QSize:
+    """``width``×``height``, made smaller where the screen is (a 1366×768 laptop, say)."""
+    screen = widget.screen()
+    if screen is None:
+        return QSize(width, height)
+    available = screen.availableGeometry()
+    # Leave room for the window frame and title bar.
+    return QSize(min(width, available.width() - 40), min(height, available.height() - 60))

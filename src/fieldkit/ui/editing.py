@@ -16,11 +16,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from fieldkit.i18n import _
 from fieldkit.ui import dialogs
-from fieldkit.ui.common import type_name
+from fieldkit.ui.common import fitting_size, type_name
 from fieldkit.ui.messages import show_error
 from fieldkit.ui.tasks import TaskRunner
 
@@ -67,7 +67,23 @@ class RecordEditorDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(editor)
-        self.resize(980, 720)
+        self.report_button: QPushButton | None = None
+        self.resize(fitting_size(self, 980, 720))
+
+    def add_report_button(self, text: str, slot: Any) -> QPushButton:
+        """A button under the form (the visit report of a saved visit)."""
+        row = QHBoxLayout()
+        row.addStretch(1)
+        button = QPushButton(text, self)
+        button.setObjectName("editorReportButton")
+        button.clicked.connect(lambda _c=False: slot())
+        row.addWidget(button)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.addLayout(row)
+        self.report_button = button
+        button.setEnabled(bool(self.editor.record_id))
+        return button
 
     def force_close(self) -> None:
         self._force = True
@@ -149,10 +165,34 @@ class RecordEditorHost(QObject):
         dialog = RecordEditorDialog(editor, self._parent_widget)
         dialog.setWindowTitle(type_name(editor.form_id))
         editor.saved.connect(lambda rid, _rev, d=dialog: self._on_editor_saved(d, rid))
+        if editor.form_id == "visit":
+            dialog.add_report_button(
+                _("Visit report (PDF)…"), lambda d=dialog: self._visit_report(d)
+            )
         dialog.finished.connect(lambda _r, d=dialog: self._forget(d))
         self.open_editors.append(dialog)
         dialogs.show_dialog(dialog)
         return dialog
+
+    def _visit_report(self, dialog: RecordEditorDialog) -> Any:
+        """The visit report of the visit in ``dialog`` (its last saved revision)."""
+        record_id = dialog.editor.record_id
+        if not record_id:
+            return None
+        if dialog.editor.dirty and not dialogs.ask(
+            dialog,
+            _("Visit report"),
+            _(
+                "The form has unsaved changes. The report shows the last saved revision of the "
+                "visit. Make the report anyway?"
+            ),
+            yes_text=_("Make the report"),
+            no_text=_("Cancel"),
+        ):
+            return None
+        from fieldkit.ui.reports import VISIT_REPORT, open_report_dialog
+
+        return open_report_dialog(dialog, self._vault, self._runner, VISIT_REPORT, record_id)
 
     def _forget(self, dialog: RecordEditorDialog) -> None:
         if dialog in self.open_editors:
@@ -161,6 +201,8 @@ class RecordEditorHost(QObject):
 
     def _on_editor_saved(self, dialog: RecordEditorDialog, record_id: str) -> None:
         form_id = dialog.editor.form_id
+        if dialog.report_button is not None:
+            dialog.report_button.setEnabled(True)
         if dialog.case_id and form_id == "person":
             try:
                 self.services.records.link_person(record_id, dialog.case_id)

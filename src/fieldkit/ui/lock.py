@@ -47,6 +47,8 @@ REASON_IDLE = "idle"
 REASON_SCREEN = "screen"
 REASON_SLEEP = "sleep"
 REASON_USER = "user"
+REASON_PASSPHRASE = "passphrase"
+REASON_ERASE = "erase"
 
 
 class IdleWatcher(QObject):

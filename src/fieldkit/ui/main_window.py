@@ -6,6 +6,8 @@ Emits:
     lock_requested(): the user chose Lock.
     quit_requested(): the user chose Quit.
     settings_changed(object AppSettings): the user saved new preferences.
+    passphrase_changed(): the passphrase was changed; the program locks the profile.
+    erase_requested(): the user confirmed a quick erase twice; the program locks and erases.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from fieldkit.ui.case_view import CaseView
 from fieldkit.ui.clipboard import ClipboardGuard
 from fieldkit.ui.common import (
     RECORD_TYPES,
+    fitting_size,
     plain_label,
     short_type_name,
     status_choices,
@@ -65,6 +68,8 @@ class MainWindow(QMainWindow):
     lock_requested = Signal()
     quit_requested = Signal()
     settings_changed = Signal(object)
+    passphrase_changed = Signal()
+    erase_requested = Signal()
 
     def __init__(
         self,
@@ -92,7 +97,7 @@ class MainWindow(QMainWindow):
         self.editors.record_saved.connect(self._on_record_saved)
 
         self.setWindowTitle(self._title())
-        self.resize(1200, 780)
+        self.resize(fitting_size(self, 1200, 780))
         self._build_actions()
         self._build_menus()
         self._build_central()
@@ -208,6 +213,32 @@ class MainWindow(QMainWindow):
             "actionCheckProfile", _("&Check the profile…"), self.open_profile_check
         )
         self.action_about = self._action("actionAbout", _("&About fieldkit"), self.open_about)
+        self.action_change_passphrase = self._action(
+            "actionChangePassphrase", _("Change the &passphrase…"), self.open_change_passphrase
+        )
+        self.action_erase_profile = self._action(
+            "actionEraseProfile",
+            _("&Erase the profile…"),
+            self.open_erase_profile,
+            tip=_("Destroy the profile on this computer at once; cannot be undone"),
+        )
+        self.action_export_identity = self._action(
+            "actionExportIdentity",
+            _("Back up the &decryption key…"),
+            self.open_export_identity,
+            tip=_("Write the organisation's decryption key for an offline backup"),
+        )
+        self.action_export_identity.setVisible(not monitor)
+        self.action_case_file = self._action(
+            "actionCaseFilePdf",
+            _("Case file (&PDF)…"),
+            lambda: self._report_for_current_case("case"),
+        )
+        self.action_visit_report = self._action(
+            "actionVisitReportPdf",
+            _("&Visit report (PDF)…"),
+            lambda: self._report_for_current_case("visit"),
+        )
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -236,6 +267,9 @@ class MainWindow(QMainWindow):
         view_menu.setObjectName("menuView")
         view_menu.addAction(self.action_refresh)
         view_menu.addAction(self.action_review)
+        view_menu.addSeparator()
+        view_menu.addAction(self.action_case_file)
+        view_menu.addAction(self.action_visit_report)
 
         org_menu = bar.addMenu(_("&Organisation"))
         org_menu.setObjectName("menuOrganisation")
@@ -243,9 +277,16 @@ class MainWindow(QMainWindow):
             self.action_enrol,
             self.action_trust,
             self.action_receipts,
-            self.action_check,
+            self.action_export_identity,
         ):
             org_menu.addAction(action)
+
+        profile_menu = bar.addMenu(_("&Profile"))
+        profile_menu.setObjectName("menuProfile")
+        profile_menu.addAction(self.action_check)
+        profile_menu.addAction(self.action_change_passphrase)
+        profile_menu.addSeparator()
+        profile_menu.addAction(self.action_erase_profile)
 
         help_menu = bar.addMenu(_("&Help"))
         help_menu.setObjectName("menuHelp")
@@ -350,6 +391,7 @@ class MainWindow(QMainWindow):
         self.case_view.edit_requested.connect(self.editors.edit)
         self.case_view.add_requested.connect(self.editors.create_for_case)
         self.case_view.review_requested.connect(self.open_review_for)
+        self.case_view.report_requested.connect(self.open_report)
         self.detail_stack.addWidget(self.case_view)
 
         splitter.addWidget(list_panel)
@@ -537,6 +579,58 @@ class MainWindow(QMainWindow):
 
         window = ReviewWindow(self.vault, self.runner, self.clipboard, case_id, self)
         dialogs.show_dialog(window)
+
+    def _report_for_current_case(self, kind: str) -> None:
+        if not self.current_case_id():
+            dialogs.inform(
+                self, _("Reports"), _("Choose a case first; reports are made from its case view.")
+            )
+            return
+        if kind == "case":
+            self.case_view.request_case_file()
+        else:
+            self.case_view.request_visit_report()
+
+    def open_report(self, kind: str, record_id: str) -> Any:
+        """The report dialog for a case file or a visit report (language, names, where)."""
+        from fieldkit.ui.reports import open_report_dialog
+
+        self.report_dialog = open_report_dialog(self, self.vault, self.runner, kind, record_id)
+        return self.report_dialog
+
+    def open_change_passphrase(self) -> Any:
+        if self.has_unsaved_changes():
+            dialogs.inform(
+                self,
+                _("Change the passphrase"),
+                _(
+                    "Save or close the open forms first: the profile is locked once the "
+                    "passphrase is changed."
+                ),
+            )
+            return None
+        from fieldkit.ui.profile_tools import ChangePassphraseDialog
+
+        dialog = ChangePassphraseDialog(self.vault.path, self.runner, self)
+        dialog.changed.connect(self.passphrase_changed.emit)
+        self.passphrase_dialog = dialog
+        dialogs.show_dialog(dialog)
+        return dialog
+
+    def open_erase_profile(self) -> bool:
+        """Both confirmations; True when the erase was requested."""
+        from fieldkit.ui.profile_tools import confirm_erase
+
+        if not confirm_erase(self, self.vault.path):
+            return False
+        self.erase_requested.emit()
+        return True
+
+    def open_export_identity(self) -> Any:
+        from fieldkit.ui.profile_tools import IdentityExport
+
+        self.identity_export = IdentityExport(self, self.vault, self.runner)
+        return self.identity_export.start()
 
     def open_export_wizard(self) -> None:
         from fieldkit.ui.bundles import ExportWizard

@@ -323,9 +323,7 @@ class EraseProfileDialog(QDialog):
         path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(path_label)
         words = erase_words()
-        prompt = plain_label(
-            _("To confirm, type {word}:").format(word=words[0]), "eraseTypePrompt"
-        )
+        prompt = plain_label(_("To confirm, type {word}:").format(word=words[0]), "eraseTypePrompt")
         layout.addWidget(prompt)
         self.word_edit = QLineEdit(self)
         self.word_edit.setObjectName("eraseWordEdit")

@@ -37,11 +37,10 @@ from PySide6.QtWidgets import (
 
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.i18n import N_, _, ngettext
-from fieldkit.ui import dialogs
 from fieldkit.ui.case_view import CaseFile, display_value, format_value, load_case_file
 from fieldkit.ui.clipboard import ClipboardGuard
-from fieldkit.ui.common import heading, language, plain_label, short_id, type_name
-from fieldkit.ui.messages import error_text, is_cancelled, show_error
+from fieldkit.ui.common import fitting_size, heading, language, plain_label, short_id, type_name
+from fieldkit.ui.messages import error_text, is_cancelled
 from fieldkit.ui.tasks import Task, TaskRunner
 
 log = logging.getLogger(__name__)
@@ -256,7 +255,7 @@ class ReviewWindow(QDialog):
         close.rejected.connect(self.reject)
         buttons.addWidget(close)
         layout.addLayout(buttons)
-        self.resize(1000, 720)
+        self.resize(fitting_size(self, 1000, 720))
 
     # --- content ------------------------------------------------------------------------------
 
@@ -471,40 +470,12 @@ class ReviewWindow(QDialog):
             self.overall_label.setText(error_text(exc))
 
     def _on_pdf_clicked(self) -> None:
-        from fieldkit.services.reports import ReportService
+        """The report dialog: language of the report, names (with a warning), where to save."""
+        from fieldkit.ui.reports import CASE_FILE, open_report_dialog
 
-        out = dialogs.save_file(
-            self,
-            _("Save the case file"),
-            _("PDF (*.pdf)"),
-            suggested_name=f"case-{short_id(self.case_id)}.pdf",
+        self.report_dialog = open_report_dialog(
+            self, self.vault, self.runner, CASE_FILE, self.case_id
         )
-        if out is None:
-            return
-        task = Task(
-            ReportService(self.vault).case_file,
-            self.case_id,
-            out,
-            language(),
-            name="case_file_pdf",
-        )
-        task.signals.succeeded.connect(self._on_pdf_succeeded)
-        task.signals.failed.connect(self._on_pdf_failed)
-        self.pdf_task = task
-        self.runner.start(task)
-
-    def _on_pdf_succeeded(self, result: Any) -> None:
-        dialogs.inform(
-            self,
-            _("Case file saved"),
-            _("Saved {path} ({pages} pages) with its signature.").format(
-                path=result.path, pages=result.pages
-            ),
-        )
-
-    def _on_pdf_failed(self, exc: object) -> None:
-        assert isinstance(exc, BaseException)
-        show_error(self, exc)
 
     def reject(self) -> None:
         if self.task is not None:

@@ -2,9 +2,10 @@
 
 The SHA-256 is selectable and in a monospace font so it can be read out or compared. Embedded
 metadata that can locate or identify someone (GPS position, device serial numbers) stays hidden
-until "Show sensitive metadata" is ticked. Verifying and exporting run as tasks; exporting first
-warns that the copy is a plain file outside the encrypted profile, and the service records it in
-the item's custody log.
+until "Show sensitive metadata" is ticked. Verifying, exporting and erasing run as tasks;
+exporting first warns that the copy is a plain file outside the encrypted profile, and the service
+records it in the item's custody log. "Erase original…" (``EvidenceService.purge``) destroys the
+stored file after a destructive confirmation; the item's SHA-256 and custody log stay.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from PySide6.QtGui import QFontDatabase, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -35,9 +38,11 @@ from PySide6.QtWidgets import (
 from fieldkit.domain.evidence import (
     CUSTODY_ACTION_LABELS,
     CustodyEvent,
+    CustodyPurpose,
     EvidenceItem,
     ItemState,
     PreviewStatus,
+    custody_purpose_text,
 )
 from fieldkit.i18n import N_, _
 from fieldkit.ui import dialogs
@@ -203,10 +208,15 @@ class EvidenceDetails(QWidget):
         self.verify_button.setObjectName("evidenceVerify")
         self.export_button = QPushButton(_("Export original…"), self)
         self.export_button.setObjectName("evidenceExport")
+        self.purge_button = QPushButton(_("Erase original…"), self)
+        self.purge_button.setObjectName("evidencePurge")
+        self.purge_button.setToolTip(
+            _("Destroy the stored file on this device; its SHA-256 and custody log stay")
+        )
         buttons.addWidget(self.verify_button)
         buttons.addWidget(self.export_button)
+        buttons.addWidget(self.purge_button)
         buttons.addStretch(1)
-        head.addLayout(buttons)
         self.progress = QProgressBar(self)
         self.progress.setObjectName("evidenceTaskProgress")
         self.progress.hide()
@@ -219,6 +229,9 @@ class EvidenceDetails(QWidget):
         head.addStretch(1)
         top.addLayout(head, 1)
         layout.addLayout(top)
+        # The actions get a row of their own: beside the preview they were clipped on a small
+        # screen in Ukrainian and Russian.
+        layout.addLayout(buttons)
 
         facts = QGroupBox(_("Integrity and description"), self)
         form = QFormLayout(facts)
@@ -226,7 +239,7 @@ class EvidenceDetails(QWidget):
         self.sha256.setObjectName("evidenceSha256")
         self.sha256.setReadOnly(True)
         self.sha256.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.sha256.setMinimumWidth(420)
+        self.sha256.setMinimumWidth(200)
         form.addRow(_("SHA-256"), self.sha256)
         self.fact_labels: dict[str, QLabel] = {}
         for key, label in (
@@ -288,6 +301,7 @@ class EvidenceDetails(QWidget):
         self.show_sensitive.toggled.connect(self._fill_metadata)
         self.verify_button.clicked.connect(self.verify)
         self.export_button.clicked.connect(self.export_original)
+        self.purge_button.clicked.connect(self.purge)
 
     # --- showing ------------------------------------------------------------------------------
 
@@ -309,6 +323,7 @@ class EvidenceDetails(QWidget):
             self.events = []
             self.verify_button.setEnabled(False)
             self.export_button.setEnabled(False)
+            self.purge_button.setEnabled(False)
             return
         self.title.setText(item.title or item.original_name)
         self.set_preview(pixmap)
@@ -350,6 +365,7 @@ class EvidenceDetails(QWidget):
         stored = item.state == ItemState.STORED
         self.verify_button.setEnabled(stored)
         self.export_button.setEnabled(stored)
+        self.purge_button.setEnabled(stored)
 
     def set_preview(self, pixmap: QPixmap | None) -> None:
         if pixmap is None or pixmap.isNull():
@@ -405,7 +421,7 @@ class EvidenceDetails(QWidget):
                 format_timestamp(event.at).removesuffix(" UTC"),
                 _(label),
                 event.actor,
-                event.purpose or "",
+                custody_purpose_text(event.purpose, _),
                 (event.hash_after or "")[:16],
             ]
             for column, text in enumerate(cells):
@@ -470,7 +486,7 @@ class EvidenceDetails(QWidget):
             self.evidence.export,
             item.id,
             destination,
-            purpose=_("exported from the desktop program"),
+            purpose=CustodyPurpose.EXPORTED_FROM_DESKTOP.value,
             name="evidence-export",
         )
         self._start(task, _("Exporting…"))
@@ -491,12 +507,50 @@ class EvidenceDetails(QWidget):
         self.reload_custody()
         self.changed.emit(item_id)
 
+    # --- purge --------------------------------------------------------------------------------
+
+    def purge(self) -> Task | None:
+        """Confirm (with an optional reason for the custody log), then erase the original."""
+        if self.item is None or self.task is not None or self.item.state != ItemState.STORED:
+            return None
+        item = self.item
+        dialog = PurgeDialog(item.title or item.original_name, self)
+        try:
+            if dialogs.exec_dialog(dialog) != QDialog.DialogCode.Accepted.value:
+                return None
+            reason = dialog.reason()
+        finally:
+            dialog.deleteLater()
+        task = Task(
+            self.evidence.purge, item.id, reason=reason or None, plain=True, name="evidence-purge"
+        )
+        self._start(task, _("Erasing the original…"))
+        task.signals.succeeded.connect(lambda _r, i=item.id: self._on_purge_done(i))
+        self.runner.start(task)
+        return task
+
+    def _on_purge_done(self, item_id: str) -> None:
+        if self.item is None or self.item.id != item_id:
+            return
+        try:
+            fresh = self.evidence.get(item_id)
+        except Exception as exc:
+            self._show_result(error_text(exc), ok=False)
+            return
+        self.show_item(fresh)
+        self._show_result(
+            _("The original was erased from this device; its SHA-256 and custody log remain."),
+            ok=True,
+        )
+        self.changed.emit(item_id)
+
     # --- tasks --------------------------------------------------------------------------------
 
     def _start(self, task: Task, text: str) -> None:
         self.task = task
         self.verify_button.setEnabled(False)
         self.export_button.setEnabled(False)
+        self.purge_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.setFormat(text)
         self.progress.show()
@@ -524,6 +578,7 @@ class EvidenceDetails(QWidget):
         stored = self.item is not None and self.item.state == ItemState.STORED
         self.verify_button.setEnabled(stored)
         self.export_button.setEnabled(stored)
+        self.purge_button.setEnabled(stored)
 
     def cancel_task(self) -> None:
         if self.task is not None:
@@ -535,3 +590,54 @@ class EvidenceDetails(QWidget):
         self.show_item(None)
         self.last_verify = None
         self.last_export = None
+
+
+class PurgeDialog(QDialog):
+    """The destructive confirmation of erasing one original, with an optional reason."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("purgeEvidenceDialog")
+        self.setWindowTitle(_("Erase the original"))
+        layout = QVBoxLayout(self)
+        warning = plain_label(
+            _("Erase the original of “{name}” from this device? This cannot be undone.").format(
+                name=name
+            ),
+            self,
+        )
+        warning.setObjectName("purgeWarning")
+        warning.setWordWrap(True)
+        warning.setStyleSheet(ERROR_STYLE + " font-weight: bold;")
+        layout.addWidget(warning)
+        text = plain_label(
+            _(
+                "The stored file and its previews are destroyed (its key first). The item's "
+                "description, SHA-256 and chain of custody stay, with an entry saying when it "
+                "was erased. Erase only what the organisation already holds, or what must not "
+                "stay on this device."
+            ),
+            self,
+        )
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        form = QFormLayout()
+        self.reason_edit = QLineEdit(self)
+        self.reason_edit.setObjectName("purgeReason")
+        self.reason_edit.setPlaceholderText(_("optional; kept in the custody log"))
+        form.addRow(_("Reason:"), self.reason_edit)
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(self)
+        erase = buttons.addButton(_("Erase original"), QDialogButtonBox.ButtonRole.AcceptRole)
+        assert erase is not None
+        erase.setObjectName("purgeConfirm")
+        erase.setAutoDefault(False)
+        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        assert cancel is not None
+        cancel.setDefault(True)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def reason(self) -> str:
+        return self.reason_edit.text().strip()

@@ -23,10 +23,12 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QListView,
     QProgressDialog,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStyle,
     QVBoxLayout,
@@ -182,6 +184,17 @@ class EvidenceListModel(QAbstractListModel):
                 index = self.index(row, 0)
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
+    def replace_item(self, fresh: EvidenceItem) -> None:
+        """A newer view of an item; an erased original loses its thumbnail."""
+        for row, item in enumerate(self.items):
+            if item.id == fresh.id:
+                self.items[row] = fresh
+                if fresh.state == ItemState.PURGED:
+                    self.thumbnails.pop(fresh.id, None)
+                    self._icons.pop(fresh.id, None)
+                index = self.index(row, 0)
+                self.dataChanged.emit(index, index)
+
     def item_at(self, row: int) -> EvidenceItem | None:
         return self.items[row] if 0 <= row < len(self.items) else None
 
@@ -265,11 +278,22 @@ class EvidencePanel(QWidget):
         self.view.setWordWrap(True)
         self.view.setUniformItemSizes(True)
         self.view.setModel(self.model)
-        self.details = EvidenceDetails(self.evidence, self.runner, splitter)
+        self.details = EvidenceDetails(self.evidence, self.runner)
+        # The details are taller than a small laptop screen allows: they scroll, so the main
+        # window fits 1280×720.
+        self.details_scroll = QScrollArea(splitter)
+        self.details_scroll.setObjectName("evidenceDetailsScroll")
+        self.details_scroll.setWidgetResizable(True)
+        self.details_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.details_scroll.setWidget(self.details)
+        self.view.setMinimumWidth(THUMBNAIL_SIZE + 48)
         splitter.addWidget(self.view)
-        splitter.addWidget(self.details)
-        splitter.setStretchFactor(0, 2)
+        splitter.addWidget(self.details_scroll)
+        splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([THUMBNAIL_SIZE + 80, 3 * (THUMBNAIL_SIZE + 80)])
+        self.details_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         layout.addWidget(splitter, 1)
         self.add_button.clicked.connect(self._on_add_clicked)
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
@@ -343,9 +367,7 @@ class EvidencePanel(QWidget):
             fresh = self.evidence.get(item_id)
         except Exception:
             return
-        for row, item in enumerate(self.model.items):
-            if item.id == item_id:
-                self.model.items[row] = fresh
+        self.model.replace_item(fresh)
 
     # --- intake -------------------------------------------------------------------------------
 

@@ -56,7 +56,9 @@ class RecordListSource:
         return int(self._service.count(self._filters))
 
     def page(self, offset: int, limit: int) -> Sequence[RecordRow]:
-        views = self._service.list(self._filters, offset=offset, limit=limit, order=self._order)
+        views = self._service.list_summaries(
+            self._filters, offset=offset, limit=limit, order=self._order
+        )
         return [row_from_view(v) for v in views]
 
 

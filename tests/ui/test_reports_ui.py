@@ -1,0 +1,187 @@
+"""Signed PDF reports from the case view, the visit editor and the report dialog (real profile,
+real PDF and signature; the text is read back with pdftotext)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from fieldkit.services.records import CaseService, RecordService
+from fieldkit.ui import dialogs
+from fieldkit.ui.clipboard import ClipboardGuard
+from fieldkit.ui.main_window import MainWindow
+from fieldkit.ui.reports import ReportDialog
+from fieldkit.ui.settings import AppSettings
+from fieldkit.ui.tasks import TaskRunner
+from tests.helpers import require_tool
+from tests.storage.test_records_samples import facility_data, visit_data
+
+TIME_TASK_MS = 30_000
+
+
+def _window(qtbot: QtBot, vault) -> MainWindow:
+    window = MainWindow(vault, TaskRunner(), ClipboardGuard(), AppSettings())
+    qtbot.addWidget(window)
+    window.show()
+    assert window.model.wait_loaded()
+    return window
+
+
+def _case_with_visit(vault) -> tuple[str, str]:
+    case = CaseService(vault).add("Катування W-017 в ІТТ Харкова")
+    records = RecordService(vault)
+    facility = records.add("facility", facility_data())
+    data = visit_data(facility.id)
+    data["allegation_records"] = [case.id]
+    visit = records.add("visit", data)
+    return case.id, visit.id
+
+
+def _pdf_text(path: Path) -> str:
+    tool = require_tool("pdftotext")
+    return subprocess.run(
+        [tool, "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def _save(qtbot: QtBot, dialog: ReportDialog, out: Path) -> None:
+    dialogs.set_next_path(out)
+    dialogs.set_next_answer(True)  # "Report saved"
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=TIME_TASK_MS)
+    assert dialogs.pending() == 0
+    assert dialogs.asked()[-1] == ("inform", "Report saved")
+
+
+def test_case_file_from_the_case_view_in_the_chosen_language(
+    qtbot: QtBot, new_vault, tmp_path: Path
+) -> None:
+    case_id, _visit = _case_with_visit(new_vault)
+    window = _window(qtbot, new_vault)
+    window.open_case(case_id)
+    window.case_view.case_file_action.trigger()
+    dialog = window.report_dialog
+    assert dialog.kind == "case"
+    assert dialog.record_id == case_id
+    # Names: off by default; ticking shows the warning.
+    assert not dialog.names_check.isChecked()
+    assert not dialog.names_warning.isVisible()
+    dialog.names_check.setChecked(True)
+    assert dialog.names_warning.isVisible()
+    assert "not encrypted" in dialog.names_warning.text()
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("ru"))
+    dialog.prepared_by.setText("M-003")
+    out = tmp_path / "дело.pdf"
+    _save(qtbot, dialog, out)
+    assert out.read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "дело.pdf.minisig").exists()
+    assert not dialog.isVisible()
+    text = _pdf_text(out)
+    assert "Дело" in text  # the report's language, not the interface's (English)
+    assert "M-003" in text
+
+
+def test_visit_report_from_the_case_view(qtbot: QtBot, new_vault, tmp_path: Path) -> None:
+    case_id, visit_id = _case_with_visit(new_vault)
+    window = _window(qtbot, new_vault)
+    window.open_case(case_id)
+    view = window.case_view
+    assert view.visits_table.rowCount() == 1
+    assert view.chosen_visit_id() == visit_id  # the only visit
+    view.visit_report_action.trigger()
+    dialog = window.report_dialog
+    assert dialog.kind == "visit"
+    assert dialog.record_id == visit_id
+    assert not dialog.names_check.isVisibleTo(dialog)  # visit reports never carry names
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("uk"))
+    out = tmp_path / "visit.pdf"
+    _save(qtbot, dialog, out)
+    text = _pdf_text(out)
+    assert "Звіт про візит" in text
+    assert "V-2026-014" in text
+
+
+def test_visit_report_needs_a_chosen_visit(qtbot: QtBot, new_vault) -> None:
+    case_id = CaseService(new_vault).add("Справа без візитів W-020").id
+    window = _window(qtbot, new_vault)
+    window.open_case(case_id)
+    dialogs.set_next_answer(True)
+    window.action_visit_report.trigger()
+    assert dialogs.asked() == [("inform", "Visit report")]
+    assert window.case_view.tabs.currentWidget() is window.case_view.visits_table
+    assert not hasattr(window, "report_dialog")
+
+
+def test_reports_without_a_case_explain(qtbot: QtBot, new_vault) -> None:
+    window = _window(qtbot, new_vault)
+    dialogs.set_next_answer(True)
+    window.action_case_file.trigger()
+    assert dialogs.asked() == [("inform", "Reports")]
+
+
+def test_visit_report_from_the_visit_editor(qtbot: QtBot, new_vault, tmp_path: Path) -> None:
+    _case_id, visit_id = _case_with_visit(new_vault)
+    window = _window(qtbot, new_vault)
+    editor_dialog = window.editors.edit("visit", visit_id)
+    assert editor_dialog is not None
+    assert editor_dialog.report_button is not None
+    assert editor_dialog.report_button.isEnabled()
+    editor_dialog.report_button.click()
+    dialog = editor_dialog.findChild(ReportDialog)
+    assert dialog is not None
+    assert dialog.kind == "visit"
+    out = tmp_path / "visit-en.pdf"
+    _save(qtbot, dialog, out)
+    assert "Visit report" in _pdf_text(out)
+
+
+def test_a_new_visit_has_its_report_once_saved(qtbot: QtBot, new_vault) -> None:
+    window = _window(qtbot, new_vault)
+    editor_dialog = window.editors.create("visit")
+    assert editor_dialog is not None
+    assert editor_dialog.report_button is not None
+    assert not editor_dialog.report_button.isEnabled()
+    facility = RecordService(new_vault).add("facility", facility_data())
+    editor_dialog.editor.set_value(visit_data(facility.id))
+    assert editor_dialog.editor.save()
+    assert editor_dialog.report_button.isEnabled()
+
+
+def test_existing_file_is_replaced_only_when_confirmed(
+    qtbot: QtBot, new_vault, tmp_path: Path
+) -> None:
+    case_id, _visit = _case_with_visit(new_vault)
+    runner = TaskRunner()
+    dialog = ReportDialog(new_vault, runner, "case", case_id)
+    qtbot.addWidget(dialog)
+    out = tmp_path / "case.pdf"
+    out.write_bytes(b"an older file")
+    dialogs.set_next_path(out)
+    dialogs.set_next_answer(False)  # do not replace
+    assert dialog.start() is None
+    assert out.read_bytes() == b"an older file"
+    dialogs.set_next_answer(True)  # replace
+    dialogs.set_next_answer(True)  # "Report saved"
+    task = dialog.start(out)
+    assert task is not None
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=TIME_TASK_MS)
+    assert out.read_bytes().startswith(b"%PDF")
+    assert [kind for kind, _title in dialogs.asked()] == ["save_file", "ask", "ask", "inform"]
+
+
+def test_a_failure_is_shown_in_the_dialog(qtbot: QtBot, new_vault, tmp_path: Path) -> None:
+    case_id, _visit = _case_with_visit(new_vault)
+    dialog = ReportDialog(new_vault, TaskRunner(), "case", case_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    missing = tmp_path / "no-such-folder" / "case.pdf"
+    task = dialog.start(missing)
+    assert task is not None
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIME_TASK_MS)
+    assert dialog.result is None
+    assert dialog.status_label.isVisible()
+    assert "no-such-folder" in dialog.status_label.text()
+    assert dialog.save_button.isEnabled()
+    assert not missing.exists()
