@@ -781,6 +781,19 @@ def measure(
     results["page 200 (offset 10,000)"] = timed(
         run(lambda s: store.list(s, offset=10_000, limit=50)), 10
     )
+    # The light rows the desktop list and `record list` read (no data column, nothing parsed).
+    results["first page, list rows only"] = timed(
+        run(lambda s: store.list_summaries(s, limit=50)), reps(30, scale)
+    )
+    results["page 200, list rows only"] = timed(
+        run(lambda s: store.list_summaries(s, offset=10_000, limit=50)), 10
+    )
+    results["1,000 rows, full records"] = timed(
+        run(lambda s: store.list(s, limit=1000)), reps(10, scale)
+    )
+    results["1,000 rows, list rows only"] = timed(
+        run(lambda s: store.list_summaries(s, limit=1000)), reps(10, scale)
+    )
     results["count all"] = timed(run(lambda s: store.count(s)), reps(10, scale))
     interviews = RecordFilters(types=("interview",))
     results["first page, interviews only"] = timed(

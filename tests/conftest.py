@@ -7,14 +7,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# Qt widgets are tested offscreen; no display is needed.
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from hypothesis import HealthCheck, settings
 
 from fieldkit.crypto.kdf import KdfParams
 from fieldkit.domain.profile import Role
 from fieldkit.storage.vault import Vault
 from tests.helpers import STRONG_PASSPHRASE
+
+# Qt widgets are tested offscreen; no display is needed. (Set before any test imports PySide6.)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Timing deadlines mean nothing on a loaded 2-core machine. Under CI the examples are derived from
+# each test's name (derandomize), so a run is reproducible; locally every run explores new ones.
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 
 @pytest.fixture

@@ -169,6 +169,21 @@ def test_monitor_to_coordinator_to_review(
     assert main.case_view.interviews_table.rowCount() == 1
     assert main.case_view.visits_table.rowCount() == 1
 
+    # --- the visit report from the case view, in Ukrainian ------------------------------------
+    main.case_view.visit_report_action.trigger()
+    report = main.report_dialog
+    assert report.record_id == visit_id
+    report.language_combo.setCurrentIndex(report.language_combo.findData("uk"))
+    visit_pdf = tmp_path / "reports" / "visit.pdf"
+    visit_pdf.parent.mkdir()
+    dialogs.set_next_path(visit_pdf)
+    dialogs.set_next_answer(True)  # "Report saved"
+    report.save_button.click()
+    qtbot.waitUntil(lambda: report.result is not None, timeout=TIME_TASK_MS)
+    assert visit_pdf.read_bytes().startswith(b"%PDF")
+    assert report.result.pages >= 1
+    assert (visit_pdf.parent / "visit.pdf.minisig").exists()
+
     # --- a photo through the evidence panel -----------------------------------------------------
     panel = main.case_view.evidence_panel
     assert panel is not None

@@ -333,7 +333,7 @@ def test_failed_export_to_a_missing_folder(world: World) -> None:
     before = dump_tables(world.monitor)
     with pytest.raises(FieldkitError) as err:
         bundles.export_bundle(world.monitor, world.root / "no-such-stick")
-    assert err.value.code == ErrorCode.NOT_FOUND
+    assert err.value.code == ErrorCode.FOLDER_NOT_FOUND
     assert dump_tables(world.monitor) == before
 
 
@@ -352,7 +352,29 @@ def test_receipt_checks(world: World) -> None:
     )
     with pytest.raises(FieldkitError) as err:
         bundles.apply_receipt(world.monitor, altered)
+    assert err.value.code == ErrorCode.RECEIPT_SIGNATURE_INVALID
+    message = err.value.message()
+    assert message.count("does not verify") == 1
+    assert "altered.json" in message
+    # another file given by mistake (the organisation card, no .minisig beside it)
+    card = world.root / "org.pub"
+    card.write_bytes(trust.card_bytes(world.coordinator))
+    with pytest.raises(FieldkitError) as err:
+        bundles.apply_receipt(world.monitor, card)
+    assert err.value.code == ErrorCode.NOT_A_RECEIPT
+    assert ".minisig" not in err.value.message().split(":")[0]
+    assert "is not a receipt" in err.value.message()
+    # the receipt without its signature file
+    lonely = world.root / "lonely.json"
+    lonely.write_bytes(receipt.read_bytes())
+    with pytest.raises(FieldkitError) as err:
+        bundles.apply_receipt(world.monitor, lonely)
     assert err.value.code == ErrorCode.RECEIPT_INVALID
+    assert "signature file" in err.value.message()
+    # the signature file given instead of the receipt: the receipt beside it is used
+    with pytest.raises(FieldkitError) as err:
+        bundles.apply_receipt(world.monitor, altered.with_name("altered.json.minisig"))
+    assert err.value.code == ErrorCode.RECEIPT_SIGNATURE_INVALID
     # a receipt for another device
     other = add_monitor(world, "second", "W-018 laptop")
     with pytest.raises(FieldkitError) as err:

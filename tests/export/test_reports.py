@@ -21,6 +21,7 @@ from fieldkit.crypto.kdf import KdfParams
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.profile import Role
 from fieldkit.domain.progress import CancelToken
+from fieldkit.i18n import get_translator
 from fieldkit.services.evidence import EvidenceService
 from fieldkit.services.records import RecordService
 from fieldkit.services.reports import ReportService
@@ -647,7 +648,7 @@ def test_wrong_record_type_and_bad_arguments_are_clear(sample: Sample, tmp_path:
     service = ReportService(sample.vault)
     with pytest.raises(FieldkitError) as caught:
         service.case_file(sample.visit_id, tmp_path / "x.pdf", "en")
-    assert caught.value.code == ErrorCode.INVALID_ARGUMENT
+    assert caught.value.code == ErrorCode.RECORD_WRONG_TYPE
     assert "not a case record" in caught.value.message()
     with pytest.raises(FieldkitError) as caught:
         service.visit_report(sample.case_id, tmp_path / "x.pdf", "en")
@@ -660,11 +661,16 @@ def test_wrong_record_type_and_bad_arguments_are_clear(sample: Sample, tmp_path:
     assert ".pdf" in caught.value.message()
     with pytest.raises(FieldkitError) as caught:
         service.case_file(sample.case_id, tmp_path / "missing" / "x.pdf", "en")
-    assert caught.value.code == ErrorCode.NOT_FOUND
+    assert caught.value.code == ErrorCode.FOLDER_NOT_FOUND
+    (tmp_path / "a folder.pdf").mkdir()
+    with pytest.raises(FieldkitError) as caught:
+        service.case_file(sample.case_id, tmp_path / "a folder.pdf", "en", overwrite=True)
+    assert caught.value.code == ErrorCode.FILE_NOT_WRITABLE
+    assert "це тека, а не файл" in caught.value.message(get_translator("uk"))
     with pytest.raises(FieldkitError) as caught:
         service.case_file("00000000-0000-4000-8000-000000000000", tmp_path / "x.pdf", "en")
     assert caught.value.code == ErrorCode.RECORD_NOT_FOUND
-    assert list(tmp_path.glob("*.pdf")) == []
+    assert [p for p in tmp_path.glob("*.pdf") if not p.is_dir()] == []
 
 
 # --- the visit report ------------------------------------------------------------------------

@@ -628,7 +628,8 @@ def test_links_to_records_checked_and_consent_inherited(new_vault: Vault, tmp_pa
     # Wrong kinds and unknown ids are refused before anything is stored.
     with pytest.raises(FieldkitError) as info:
         service.add(write(tmp_path / "b.bin", b"b"), case_id=person.id)
-    assert info.value.code == ErrorCode.INVALID_ARGUMENT
+    assert info.value.code == ErrorCode.RECORD_WRONG_TYPE
+    assert "is a person record, not a case record" in info.value.message()
     with pytest.raises(FieldkitError) as info:
         service.add(tmp_path / "b.bin", case_id="00000000-0000-4000-8000-000000000000")
     assert info.value.code == ErrorCode.RECORD_NOT_FOUND

@@ -406,3 +406,12 @@ def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentP
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_drive_kind_reads_sysfs_or_says_unknown() -> None:
+    from fieldkit.services.evidence import _drive_kind
+
+    assert _drive_kind(Path("/")) in ("local", "removable", None)
+    assert _drive_kind(Path("/nonexistent-folder-W-017")) is None
+    if Path("/dev/shm").is_dir():
+        assert _drive_kind(Path("/dev/shm")) is None  # tmpfs: no block device behind it

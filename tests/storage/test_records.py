@@ -261,9 +261,7 @@ def test_explicit_person_case_link_with_role(new_vault: Vault, scene: Scene) -> 
     with pytest.raises(FieldkitError) as info:
         service.link_person(scene.case.id, witness.id, "witness_eye")
     assert info.value.code == ErrorCode.RECORD_WRONG_TYPE
-    assert info.value.message() == (
-        f"{scene.case.id} is a case record, not a person record."
-    )
+    assert info.value.message() == (f"{scene.case.id} is a case record, not a person record.")
     assert service.unlink_person(witness.id, scene.case.id, "witness_eye")
     assert not service.unlink_person(witness.id, scene.case.id, "witness_eye")
     assert not [lk for lk in service.links(witness.id) if lk.kind == "person_case"]

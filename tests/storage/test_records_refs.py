@@ -87,6 +87,23 @@ def test_evidence_link_to_a_stored_item_is_kept_and_linked(
     assert scene.service.get(visit.id).revision == 1
 
 
+def test_a_malformed_evidence_id_is_a_field_problem(scene: Scene) -> None:
+    data = visit_data(scene.facility.id)
+    data["areas"][0]["photos"] = ["IMG_0042.jpg"]
+    with pytest.raises(RecordValidationError) as info:
+        scene.service.add("visit", data)
+    assert _issues(info.value) == {"areas[0].photos[0]": "must be an evidence item id (UUID)"}
+
+
+def test_summaries_of_name_deleted_and_unknown_records(scene: Scene) -> None:
+    service = scene.service
+    service.delete(scene.interview.id, 1)
+    found = service.summaries_of([scene.interview.id, scene.person.id, MISSING])
+    assert set(found) == {scene.interview.id, scene.person.id}
+    assert found[scene.interview.id].deleted
+    assert found[scene.person.id].title == "W-017"
+
+
 def test_injury_photos_of_an_interview_are_checked(new_vault: Vault, scene: Scene) -> None:
     data = interview_data(scene.person.id, scene.case.id)
     data["injuries"][0]["photos"] = [MISSING]

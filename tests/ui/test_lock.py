@@ -295,3 +295,61 @@ def test_screen_lock_locks_the_program(
     assert "screen was locked" in desktop.unlock_window.reason_label.text()
     desktop.shutdown()
     QDBusConnection.disconnectFromBus("fieldkit-test-app")
+
+
+def test_going_to_sleep_locks_the_program(
+    qtbot: QtBot,
+    tmp_path: Path,
+    fast_kdf,
+    passphrase: str,
+    session_bus_address: str,
+) -> None:
+    """login1 PrepareForSleep(true) locks the open profile; waking up (false) does not unlock or
+    lock anything, and with the preference off the profile stays open."""
+    from PySide6.QtDBus import QDBusConnection
+
+    from fieldkit.ui.lock import REASON_SLEEP
+
+    bus = QDBusConnection.connectToBus(session_bus_address, "fieldkit-test-sleep")
+    desktop = _desktop(qtbot, tmp_path, session_bus=bus, system_bus=bus)
+    try:
+        assert "org.freedesktop.login1.Manager.PrepareForSleep" in desktop.screen_listener.start()
+        _unlock(qtbot, desktop, passphrase)
+        seen: list[str] = []
+        desktop.screen_listener.screen_locked.connect(seen.append)
+
+        # Waking up is not a reason to lock (and must not disturb an open profile).
+        _send_signal(
+            session_bus_address,
+            "/org/freedesktop/login1",
+            "org.freedesktop.login1.Manager.PrepareForSleep",
+            "boolean:false",
+        )
+        # With the preference off, going to sleep leaves the profile open.
+        desktop.apply_settings(desktop.settings.model_copy(update={"lock_on_screen_lock": False}))
+        _send_signal(
+            session_bus_address,
+            "/org/freedesktop/login1",
+            "org.freedesktop.login1.Manager.PrepareForSleep",
+            "boolean:true",
+        )
+        qtbot.waitUntil(lambda: seen == [REASON_SLEEP], timeout=5000)
+        assert desktop.vault is not None
+        assert not desktop.vault.is_locked
+
+        desktop.apply_settings(desktop.settings.model_copy(update={"lock_on_screen_lock": True}))
+        vault = desktop.vault
+        with qtbot.waitSignal(desktop.locked, timeout=5000) as blocker:
+            _send_signal(
+                session_bus_address,
+                "/org/freedesktop/login1",
+                "org.freedesktop.login1.Manager.PrepareForSleep",
+                "boolean:true",
+            )
+        assert blocker.args == [REASON_SLEEP]
+        assert vault.is_locked
+        assert desktop.main_window is None
+        assert "went to sleep" in desktop.unlock_window.reason_label.text()
+    finally:
+        desktop.shutdown()
+        QDBusConnection.disconnectFromBus("fieldkit-test-sleep")

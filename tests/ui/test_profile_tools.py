@@ -4,6 +4,7 @@ real age."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -324,3 +325,69 @@ def test_monitor_has_no_identity_export(qtbot: QtBot, new_vault: Vault) -> None:
     assert not main.action_export_identity.isVisible()
     assert main.action_change_passphrase.isVisible()
     assert main.action_erase_profile.isVisible()
+
+
+def test_trusted_devices_dialog_offers_the_key_backup(
+    qtbot: QtBot, new_coordinator_vault: Vault, tmp_path: Path
+) -> None:
+    from fieldkit.ui.bundles import TrustDialog
+
+    runner = TaskRunner()
+    dialog = TrustDialog(new_coordinator_vault, runner, ClipboardGuard())
+    qtbot.addWidget(dialog)
+    assert not dialog.identity_button.isEnabled()  # no organisation keys yet
+    trust.init_org(new_coordinator_vault, "Організація W")
+    dialog.refresh()
+    assert dialog.identity_button.isEnabled()
+    out = tmp_path / "backup" / "org.key"
+    out.parent.mkdir()
+    dialogs.set_next_answer(True)
+    dialogs.set_next_path(out)
+    dialogs.set_next_answer(True)
+    dialog.identity_button.click()
+    qtbot.waitUntil(lambda: dialog.identity_export.written == out, timeout=TIME_TASK_MS)
+    assert out.read_text().count("AGE-SECRET-KEY-1") == 1
+
+
+def test_erasing_a_coordinator_profile_warns_about_the_organisation_keys(
+    qtbot: QtBot, new_coordinator_vault: Vault, new_vault: Vault
+) -> None:
+    seen: dict[str, list[str]] = {}
+
+    def look(role: str):
+        def fill(dialog: QDialog) -> int:
+            seen[role] = [label.text() for label in dialog.findChildren(QLabel)]
+            return QDialog.DialogCode.Rejected.value
+
+        return fill
+
+    for role, vault in (("coordinator", new_coordinator_vault), ("monitor", new_vault)):
+        main = MainWindow(vault, TaskRunner(), ClipboardGuard(), AppSettings())
+        qtbot.addWidget(main)
+        dialogs.set_next_answer(look(role))
+        assert not main.open_erase_profile()
+    assert any("bundles not yet imported" in text for text in seen["coordinator"])
+    assert not any("bundles not yet imported" in text for text in seen["monitor"])
+    assert (new_coordinator_vault.path / "keyfile").exists()
+
+
+def test_a_failed_erase_is_reported_on_the_unlock_window(
+    qtbot: QtBot, tmp_path: Path, fast_kdf, passphrase: str
+) -> None:
+    desktop = _desktop(tmp_path)
+    try:
+        _open(qtbot, desktop, passphrase)
+        # Someone removed the profile behind the program's back: nothing is left to erase.
+        profile = tmp_path / "profile"
+        shutil.rmtree(profile)
+        with qtbot.waitSignal(desktop.erased, timeout=TIME_TASK_MS) as erased:
+            desktop.erase_profile()
+        assert erased.args == [False]
+        unlock = desktop.unlock_window
+        assert unlock is not None
+        assert "could not be erased" in unlock.reason_label.text()
+        assert unlock.error_label.isVisibleTo(unlock)
+        assert str(profile) in unlock.error_label.text()
+        assert desktop.vault is None
+    finally:
+        desktop.shutdown()

@@ -185,3 +185,32 @@ def test_a_failure_is_shown_in_the_dialog(qtbot: QtBot, new_vault, tmp_path: Pat
     assert "no-such-folder" in dialog.status_label.text()
     assert dialog.save_button.isEnabled()
     assert not missing.exists()
+
+
+def test_cancel_leaves_nothing_behind(qtbot: QtBot, new_vault, tmp_path: Path) -> None:
+    import threading
+
+    from fieldkit.ui.tasks import Task
+
+    case_id, _visit = _case_with_visit(new_vault)
+    runner = TaskRunner(max_threads=1)
+    release = threading.Event()
+    # Keep the only worker busy so the report is still queued when the person cancels.
+    blocker = runner.start(Task(release.wait, 10, plain=True, name="blocker"))
+    dialog = ReportDialog(new_vault, runner, "case", case_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    folder = tmp_path / "stick"
+    folder.mkdir()
+    out = folder / "case.pdf"
+    task = dialog.start(out)
+    assert task is not None
+    dialog.reject()
+    assert task.cancel.cancelled
+    release.set()
+    assert blocker.wait(10)
+    qtbot.waitUntil(lambda: task.is_done, timeout=TIME_TASK_MS)
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIME_TASK_MS)
+    assert dialog.result is None
+    assert list(folder.iterdir()) == []  # no PDF, no signature, no temporary file
+    assert "Cancelled" in dialog.status_label.text()

@@ -68,6 +68,111 @@ def test_unencodable_values(bad: object) -> None:
         canonical_dumps(bad)
 
 
+# --- the reference encoder: the oracle for the fast one ---------------------------------------
+#
+# Written straight from RFC 8785, one character at a time and by recursion, sharing nothing with
+# the module's encoder except the number formatting (tested on its own above). Slow, and simple
+# enough to check by eye.
+
+_REF_SHORT = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+
+
+def _reference_string(text: str) -> str:
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if 0xD800 <= code <= 0xDFFF:
+            raise CanonicalJSONError("lone surrogate in string")
+        if ch in _REF_SHORT:
+            out.append(_REF_SHORT[ch])
+        elif code < 0x20:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _reference(value: object) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        if abs(value) > 2**53 - 1:
+            raise CanonicalJSONError("integer outside the exactly representable range")
+        return str(value)
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, str):
+        return _reference_string(value)
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_reference(v) for v in value) + "]"
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise CanonicalJSONError("object keys must be strings")
+        keys = sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+        return "{" + ",".join(_reference_string(k) + ":" + _reference(value[k]) for k in keys) + "}"
+    raise CanonicalJSONError(f"cannot encode {type(value).__name__}")
+
+
+def reference_dumps(value: object) -> bytes:
+    return _reference(value).encode("utf-8")
+
+
+any_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12) | st.sampled_from(
+    ["", "\u2028", "\x7f", "\x00", "\x1f", "\ud7ff\ue000", "\U0001f600", "\ufb33", "é", '\\"']
+)
+all_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | any_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@given(all_values)
+def test_fast_encoder_equals_the_reference(value: object) -> None:
+    assert canonical_dumps(value) == reference_dumps(value)
+
+
+@given(st.dictionaries(any_text, st.integers(0, 9) | any_text, max_size=6))
+def test_fast_encoder_equals_the_reference_on_flat_objects(value: dict[str, object]) -> None:
+    # the common shape of records: the fast path (no floats, keys in the BMP) is taken
+    assert canonical_dumps(value) == reference_dumps(value)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["ok", "\udc00"],
+        {"k": {"\ud83d": 1}},
+        {"k": [1.5, "\ud800x"]},
+        {"\U0001f600": 1, "x": "\udfff"},
+        [2**53],
+        {"a": [1.0, 2**60]},
+    ],
+)
+def test_both_encoders_refuse_the_same_values(bad: object) -> None:
+    with pytest.raises(CanonicalJSONError):
+        reference_dumps(bad)
+    with pytest.raises(CanonicalJSONError):
+        canonical_dumps(bad)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),

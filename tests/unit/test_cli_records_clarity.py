@@ -278,6 +278,12 @@ def test_delete_in_use_is_refused_then_forced(
     )
     assert code == 0
     assert json.loads(out)["deleted"] is True
+    # The visit still names the facility; its links say the facility was deleted.
+    code, out, _err = run(capsys, "--lang", "en", "record", "show", profile.ids["visit"])
+    assert code == 0
+    facility_line = next(line for line in out.splitlines() if facility in line and "→" in line)
+    assert facility_line.endswith("[deleted]")
+    assert "Ізолятор тимчасового тримання №1" in facility_line
 
 
 def test_add_reports_field_and_reference_problems_in_one_pass(

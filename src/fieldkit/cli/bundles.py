@@ -29,28 +29,109 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     public = org_sub.add_parser(
         "public", parents=parents, help=_("write the signed organisation card for monitors")
     )
-    public.add_argument("--out", type=Path, required=True, metavar="FILE")
+    public.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help=_("where to write the organisation card (a new file, e.g. org.pub)"),
+    )
+    public.add_argument(
+        "--minisign-out",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=_(
+            "also write the signing key as a minisign public key (e.g. org-sign.pub), "
+            "to check receipts with minisign"
+        ),
+    )
     public.set_defaults(handler=cmd_org_public)
     ident = org_sub.add_parser(
         "export-identity",
         parents=parents,
         help=_("write the decryption key in age format (keep it offline; losing it loses bundles)"),
     )
-    ident.add_argument("--out", type=Path, required=True, metavar="FILE")
+    ident.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help=_("where to write the decryption key (a new file on an offline, encrypted stick)"),
+    )
     ident.set_defaults(handler=cmd_org_export_identity)
+    sign_key = org_sub.add_parser(
+        "export-signing-key",
+        parents=parents,
+        help=_(
+            "write the organisation signing key in minisign format (keep it offline; "
+            "needed to rebuild a lost coordinator profile)"
+        ),
+    )
+    sign_key.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help=_("where to write the signing key (a new file on an offline, encrypted stick)"),
+    )
+    sign_key.set_defaults(handler=cmd_org_export_signing_key)
+    org_import = org_sub.add_parser(
+        "import",
+        parents=parents,
+        help=_("rebuild the organisation keys of a lost coordinator profile in this new profile"),
+    )
+    org_import.add_argument(
+        "--identity",
+        type=Path,
+        required=True,
+        metavar="ORG_KEY",
+        help=_("the decryption key written by 'org export-identity' (org.key)"),
+    )
+    org_import.add_argument(
+        "--signing-key",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=_(
+            "the signing key written by 'org export-signing-key'; without it every monitor "
+            "must enrol again"
+        ),
+    )
+    org_import.add_argument(
+        "--name",
+        default=None,
+        help=_("the organisation's name (default: the one saved with the signing key)"),
+    )
+    org_import.set_defaults(handler=cmd_org_import)
 
     enrol = subparsers.add_parser(
         "enrol", parents=parents, help=_("enrol this device with an organisation (monitor profile)")
     )
-    enrol.add_argument("card", type=Path, metavar="ORG_CARD")
-    enrol.add_argument("--out", type=Path, required=True, metavar="DEVICE_PUB")
+    enrol.add_argument(
+        "card", type=Path, metavar="ORG_CARD", help=_("the organisation card (org.pub)")
+    )
+    enrol.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DEVICE_PUB",
+        help=_("where to write this device's public key, for the coordinator"),
+    )
     enrol.set_defaults(handler=cmd_enrol)
 
     trust = subparsers.add_parser("trust", parents=parents, help=_("the list of enrolled devices"))
     trust_sub = trust.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
     add = trust_sub.add_parser("add", parents=parents, help=_("enrol a device's public key"))
-    add.add_argument("device_pub", type=Path, metavar="DEVICE_PUB")
-    add.add_argument("--label", required=True)
+    add.add_argument(
+        "device_pub",
+        type=Path,
+        metavar="DEVICE_PUB",
+        help=_("the device's public key file, written by 'fieldkit enrol'"),
+    )
+    add.add_argument(
+        "--label", required=True, help=_("a name for the device, e.g. the monitor's code (M-003)")
+    )
     add.set_defaults(handler=cmd_trust_add)
     lst = trust_sub.add_parser(
         "list", parents=parents, help=_("list devices, alarms and held bundles")
@@ -58,26 +139,76 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     lst.set_defaults(handler=cmd_trust_list)
     revoke = trust_sub.add_parser("revoke", parents=parents, help=_("revoke a device"))
     revoke.add_argument("device", metavar="DEVICE", help=_("device id, key id or label"))
-    revoke.add_argument("--last-good-seq", type=int, default=None, metavar="N")
+    revoke.add_argument(
+        "--last-good-seq",
+        type=int,
+        default=None,
+        metavar="N",
+        help=_(
+            "the device's last trusted bundle number (default: the last one imported); "
+            "later bundles are held"
+        ),
+    )
     revoke.set_defaults(handler=cmd_trust_revoke)
+    held = trust_sub.add_parser(
+        "held", parents=parents, help=_("list held bundles; discard or import one")
+    )
+    held_action = held.add_mutually_exclusive_group()
+    held_action.add_argument(
+        "--discard",
+        type=int,
+        default=None,
+        metavar="ID",
+        help=_("delete the kept copy of held bundle ID (needs --yes)"),
+    )
+    held_action.add_argument(
+        "--import",
+        dest="import_id",
+        type=int,
+        default=None,
+        metavar="ID",
+        help=_("import the kept copy of held bundle ID (after enrolling its device)"),
+    )
+    held.add_argument(
+        "--receipt-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=_("where to write the receipt after --import"),
+    )
+    held.set_defaults(handler=cmd_trust_held)
 
     export = subparsers.add_parser(
         "export", parents=parents, help=_("write a signed, encrypted bundle (monitor profile)")
     )
-    export.add_argument("--to", type=Path, required=True, metavar="DIR")
+    export.add_argument(
+        "--to",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help=_("the folder to write the bundle to (e.g. the USB stick)"),
+    )
     export.set_defaults(handler=cmd_export)
 
     imp = subparsers.add_parser(
         "import", parents=parents, help=_("import bundles (coordinator profile)")
     )
-    imp.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE")
-    imp.add_argument("--receipt-dir", type=Path, default=None, metavar="DIR")
+    imp.add_argument(
+        "bundles", type=Path, nargs="+", metavar="BUNDLE", help=_("bundle files (.fkb)")
+    )
+    imp.add_argument(
+        "--receipt-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=_("where to write receipts (default: next to each bundle)"),
+    )
     imp.set_defaults(handler=cmd_import)
 
     ver = subparsers.add_parser(
         "verify", parents=parents, help=_("check a bundle without importing it")
     )
-    ver.add_argument("bundle", type=Path, metavar="BUNDLE")
+    ver.add_argument("bundle", type=Path, metavar="BUNDLE", help=_("the bundle file (.fkb)"))
     ver.set_defaults(handler=cmd_verify)
 
     receipt = subparsers.add_parser("receipt", parents=parents, help=_("import receipts"))
@@ -85,14 +216,29 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     apply = receipt_sub.add_parser(
         "apply", parents=parents, help=_("mark what the organisation acknowledged")
     )
-    apply.add_argument("receipt", type=Path, metavar="RECEIPT")
+    apply.add_argument(
+        "receipt",
+        type=Path,
+        metavar="RECEIPT",
+        help=_("the receipt file receipt-….json (its .minisig file must lie next to it)"),
+    )
     apply.set_defaults(handler=cmd_receipt_apply)
 
     purge = subparsers.add_parser(
         "purge", parents=parents, help=_("erase acknowledged evidence originals from this laptop")
     )
-    purge.add_argument("--acknowledged", action="store_true", required=True)
+    purge.add_argument(
+        "--acknowledged",
+        action="store_true",
+        required=True,
+        help=_("erase only what a receipt acknowledged (required)"),
+    )
     purge.set_defaults(handler=cmd_purge)
+
+
+def _confirm_secret(args: argparse.Namespace) -> None:
+    if not getattr(args, "yes", False):
+        raise FieldkitError(ErrorCode.SECRET_CONFIRMATION_REQUIRED)
 
 
 def cmd_org_init(args: argparse.Namespace) -> int:
@@ -113,17 +259,29 @@ def cmd_org_init(args: argparse.Namespace) -> int:
 
 def cmd_org_public(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
-        info = trust_service.write_card(vault, args.out)
+        info = trust_service.write_card(vault, args.out, args.minisign_out)
+    lines = [_("Wrote the organisation card to {path}.").format(path=args.out)]
+    if args.minisign_out is not None:
+        lines.append(
+            _("Wrote the signing key's minisign public key (key id {key}) to {path}.").format(
+                key=info.key_id, path=args.minisign_out
+            )
+        )
     emit(
         args,
-        {"ok": True, "path": str(args.out), "key_id": info.key_id},
-        _("Wrote the organisation card to {path}.").format(path=args.out),
+        {
+            "ok": True,
+            "path": str(args.out),
+            "key_id": info.key_id,
+            "minisign_path": str(args.minisign_out) if args.minisign_out else None,
+        },
+        lines,
     )
     return 0
 
 
 def cmd_org_export_identity(args: argparse.Namespace) -> int:
-    confirm_destructive(args)
+    _confirm_secret(args)
     with open_vault(args) as vault:
         info = trust_service.export_identity(vault, args.out)
     emit(
@@ -133,6 +291,52 @@ def cmd_org_export_identity(args: argparse.Namespace) -> int:
             _("Wrote the organisation's decryption key to {path}.").format(path=args.out),
             _("Anyone with this file can read every bundle: keep it offline and locked away."),
         ],
+    )
+    return 0
+
+
+def cmd_org_export_signing_key(args: argparse.Namespace) -> int:
+    _confirm_secret(args)
+    with open_vault(args) as vault:
+        info = trust_service.export_signing_key(vault, args.out)
+    emit(
+        args,
+        {"ok": True, "path": str(args.out), "key_id": info.key_id},
+        [
+            _("Wrote the organisation's signing key (key id {key}) to {path}.").format(
+                key=info.key_id, path=args.out
+            ),
+            _(
+                "Anyone with this file can sign receipts and organisation cards that every "
+                "monitor trusts: keep it offline and locked away, apart from the decryption key."
+            ),
+        ],
+    )
+    return 0
+
+
+def cmd_org_import(args: argparse.Namespace) -> int:
+    with open_vault(args) as vault:
+        info = trust_service.import_org(vault, args.identity, args.signing_key, args.name)
+    lines = [
+        _("Organisation keys restored for {name}.").format(name=info.name),
+        _("Signing key id: {key}").format(key=info.key_id),
+        _("Encryption recipient: {recipient}").format(recipient=info.recipient),
+    ]
+    if args.signing_key is None:
+        lines.append(
+            _(
+                "No signing key was given: a new one was made. Every monitor must enrol again "
+                "with the new organisation card before receipts are accepted."
+            )
+        )
+    lines.append(
+        _("Enrol the monitors' devices again (fieldkit trust add) before importing bundles.")
+    )
+    emit(
+        args,
+        {"ok": True, **info.__dict__, "new_signing_key": args.signing_key is None},
+        lines,
     )
     return 0
 
@@ -182,7 +386,11 @@ def cmd_trust_list(args: argparse.Namespace) -> int:
     for d in devices:
         lines.append(
             _("{label}  {device}  key {key}  {status}  last bundle {seq}").format(
-                label=d.label, device=d.device_id, key=d.key_id, status=d.status, seq=d.last_seq
+                label=d.label,
+                device=d.device_id,
+                key=d.key_id,
+                status=_device_status_text(d.status),
+                seq=d.last_seq,
             )
         )
     if not devices:
@@ -190,20 +398,74 @@ def cmd_trust_list(args: argparse.Namespace) -> int:
     for a in alarms:
         lines.append(
             _("ALARM {kind}: device {device} bundle {seq} ({when})").format(
-                kind=a["kind"], device=a["device_id"], seq=a["seq"], when=a["raised_at"]
+                kind=_alarm_text(str(a["kind"])),
+                device=a["device_id"],
+                seq=a["seq"],
+                when=a["raised_at"],
             )
         )
-    for q in held:
-        lines.append(
-            _("Held bundle {name}: {reason} (key {key}, {when})").format(
-                name=q["file_name"], reason=q["reason"], key=q["key_id"], when=q["received_at"]
-            )
-        )
+    lines.extend(_held_lines(held))
     emit(
         args,
         {"ok": True, "devices": [d.to_dict() for d in devices], "alarms": alarms, "held": held},
         lines,
     )
+    return 0
+
+
+def _device_status_text(status: str) -> str:
+    return {"active": _("active"), "revoked": _("revoked")}.get(status, status)
+
+
+def _alarm_text(kind: str) -> str:
+    return {
+        "equivocation": _("two different bundles with one number"),
+        "fork": _("broken chain of bundles"),
+    }.get(kind, kind)
+
+
+def _held_lines(held: list[dict[str, Any]]) -> list[str]:
+    return [
+        _("Held bundle {id} {name}: {reason} (key {key}, {when})").format(
+            id=q["id"],
+            name=q["file_name"],
+            reason=bundle_service.held_reason_text(str(q["reason"])),
+            key=q["key_id"],
+            when=q["received_at"],
+        )
+        for q in held
+    ]
+
+
+def cmd_trust_held(args: argparse.Namespace) -> int:
+    if args.discard is not None:
+        confirm_destructive(args)
+        with open_vault(args) as vault:
+            info = bundle_service.discard_held(vault, args.discard)
+        emit(
+            args,
+            {"ok": True, "discarded": info},
+            _("Discarded held bundle {id} ({name}); nothing from it was imported.").format(
+                id=info["id"], name=info["file_name"]
+            ),
+        )
+        return 0
+    if args.import_id is not None:
+        if args.receipt_dir is None:
+            raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="--receipt-dir DIR")
+        with open_vault(args) as vault:
+            report = bundle_service.import_held(
+                vault,
+                args.import_id,
+                receipt_dir=args.receipt_dir,
+                progress=None if args.json else StderrProgress(_("Importing")),
+            )
+        emit(args, {"ok": True, **report.to_dict()}, _report_lines(report))
+        return 0
+    with open_vault(args) as vault:
+        held = bundle_service.list_quarantined(vault)
+    lines = _held_lines(held) or [_("No bundles are held.")]
+    emit(args, {"ok": True, "held": held}, lines)
     return 0
 
 
@@ -254,19 +516,21 @@ def _report_lines(report: BundleReport) -> list[str]:
             )
         )
     if report.chain:
-        lines.append(_("  chain: {chain}").format(chain=report.chain))
+        lines.append(_("  chain: {chain}").format(chain=_chain_text(report.chain)))
     if report.gaps:
         lines.append(
             _("  missing earlier bundles: {seqs}").format(seqs=", ".join(map(str, report.gaps)))
         )
     if report.status not in ("refused", "already_imported"):
         lines.append(
-            _("  {records} records ({new} new, {same} already here), {objects} files").format(
-                records=report.records,
-                new=report.records_new,
-                same=report.records_same,
-                objects=report.objects,
-            )
+            "  "
+            + ngettext(
+                "{n} record version ({new} new, {same} already here)",
+                "{n} record versions ({new} new, {same} already here)",
+                report.records,
+            ).format(n=report.records, new=report.records_new, same=report.records_same)
+            + ", "
+            + ngettext("{n} file", "{n} files", report.objects).format(n=report.objects)
         )
     for conflict in report.conflicts:
         lines.append(
@@ -278,7 +542,24 @@ def _report_lines(report: BundleReport) -> list[str]:
         lines.append("  " + report.refusal["message"])
     if report.receipt:
         lines.append(_("  receipt written to {path}").format(path=report.receipt))
+    if report.held_resolved:
+        lines.append(
+            "  "
+            + ngettext(
+                "{n} held copy of this bundle is resolved and removed from the held list",
+                "{n} held copies of this bundle are resolved and removed from the held list",
+                report.held_resolved,
+            ).format(n=report.held_resolved)
+        )
     return lines
+
+
+def _chain_text(chain: str) -> str:
+    return {
+        "first": _("first bundle of this device"),
+        "linked": _("follows the previous bundle"),
+        "pending": _("an earlier bundle is missing"),
+    }.get(chain, chain)
 
 
 def _status_text(status: str) -> str:

@@ -648,7 +648,9 @@ def _template_for(record: RecordView) -> FormTemplate | None:
         return None
 
 
-def _link_line(record_id: str, link: LinkView, language: str) -> str:
+def _link_line(
+    record_id: str, link: LinkView, language: str, others: Mapping[str, RecordSummary]
+) -> str:
     outgoing = link.from_id == record_id
     other = link.to_id if outgoing else link.from_id
     from_type, _sep, to_type = link.kind.partition("_")
@@ -662,7 +664,15 @@ def _link_line(record_id: str, link: LinkView, language: str) -> str:
             found = None
         role = f" — {found.label(language)} ({link.role})" if found else f" — {link.role}"
     arrow = "→" if outgoing else "←"
-    return f"  {arrow} {what} {other}{role}"
+    line = f"  {arrow} {what} {other}{role}"
+    target = others.get(other)
+    if target is not None:
+        line += f"  {target.title or _('(no title)')}"
+        if target.deleted:
+            line += " " + _("[deleted]")
+    elif other_type != "evidence":
+        line += " " + _("[not in this profile]")
+    return line
 
 
 def _show(args: argparse.Namespace, service: RecordService, record_id: str) -> int:
@@ -709,7 +719,10 @@ def _show(args: argparse.Namespace, service: RecordService, record_id: str) -> i
     if links:
         lines.append("")
         lines.append(_("Links (→ this record refers to; ← refers to this record):"))
-        lines.extend(_link_line(record.id, link, language) for link in links)
+        others = service.summaries_of(
+            [lk.to_id if lk.from_id == record.id else lk.from_id for lk in links]
+        )
+        lines.extend(_link_line(record.id, link, language, others) for link in links)
     if args.history:
         lines.append("")
         lines.append(_("History:"))
@@ -785,7 +798,7 @@ def _list_output(
 
 def _saved_lines(record: RecordView, verb: str) -> list[str]:
     return [
-        verb.format(type=record.type, id=record.id, revision=record.revision),
+        verb.format(type=_type_name(record.type), id=record.id, revision=record.revision),
         _("Title: {title}").format(title=_title(record)),
     ]
 
@@ -871,7 +884,7 @@ def cmd_record_delete(args: argparse.Namespace) -> int:
         args,
         {"ok": True, "id": record.id, "revision": record.revision, "deleted": True},
         _("Deleted {type} {id} (revision {revision}); its history is kept.").format(
-            type=record.type, id=record.id, revision=record.revision
+            type=_type_name(record.type), id=record.id, revision=record.revision
         ),
     )
     return 0
@@ -947,7 +960,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     for hit in results.hits:
         lines.append(
             _("{id}  {type:<14} rev {revision:<3} {title}").format(
-                id=hit.record_id, type=hit.type, revision=hit.revision, title=hit.title
+                id=hit.record_id, type=_type_name(hit.type), revision=hit.revision, title=hit.title
             )
         )
         snippet = " ".join(highlight(hit.snippet, "[", "]").split())

@@ -33,30 +33,25 @@ class StrictJSONError(ValueError):
 
 
 # --- writing -------------------------------------------------------------------------------------
+#
+# Strings are escaped by ``json.dumps(ensure_ascii=False)``, which escapes exactly what RFC 8785
+# escapes (quote, backslash, control characters, with the short forms \b \t \n \f \r and
+# lower-case \u00xx) and passes everything else through, in C. Lone surrogates pass through it too;
+# they are caught once, when the finished text is encoded to UTF-8. For object keys inside the
+# Basic Multilingual Plane, code point order equals UTF-16 code unit order, so a plain sort is
+# right; only an object with a key beyond it is sorted by UTF-16 code units. When the value holds
+# no float and no such key (records nearly always), one ``json.dumps(sort_keys=True)`` writes it.
 
-_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\f": "\\f",
-    "\r": "\\r",
-}
-
-
-def _encode_string(value: str) -> str:
-    # json.dumps escapes exactly what RFC 8785 escapes (quote, backslash, control characters, with
-    # the short forms \b \t \n \f \r and lower-case \u00xx) and passes everything else through.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise CanonicalJSONError("lone surrogate in string") from None
-    return json.dumps(value, ensure_ascii=False)
+_MAX_DEPTH = 256
+_dumps_string = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _utf16_key(key: str) -> bytes:
     return key.encode("utf-16-be", "surrogatepass")
+
+
+def _non_bmp(key: str) -> bool:
+    return not key.isascii() and any(ord(c) > 0xFFFF for c in key)
 
 
 def format_number(value: float) -> str:
@@ -86,112 +81,91 @@ def format_number(value: float) -> str:
     return f"{digits[0]}.{digits[1:]}e{sign}{abs(e)}"
 
 
-def _encode(value: Any, out: list[str]) -> None:
-    # An explicit stack, not recursion: deep input fails with a clear error.
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > 256:
-            raise CanonicalJSONError("nesting too deep")
-        if isinstance(item, _Raw):
-            out.append(item.text)
-        elif item is None:
-            out.append("null")
-        elif item is True:
-            out.append("true")
-        elif item is False:
-            out.append("false")
-        elif isinstance(item, int):
-            if abs(item) > MAX_SAFE_INTEGER:
-                raise CanonicalJSONError("integer outside the exactly representable range")
-            out.append(str(int(item)))
-        elif isinstance(item, float):
-            out.append(format_number(item))
-        elif isinstance(item, str):
-            out.append(_encode_string(item))
-        elif isinstance(item, dict):
-            for key in item:
-                if not isinstance(key, str):
-                    raise CanonicalJSONError("object keys must be strings")
-            keys = sorted(item, key=_utf16_key)
-            parts: list[tuple[Any, int]] = [(_Raw("}"), depth)]
-            for index in range(len(keys) - 1, -1, -1):
-                key = keys[index]
-                parts.append((item[key], depth + 1))
-                prefix = ("," if index else "") + _encode_string(key) + ":"
-                parts.append((_Raw(prefix), depth))
-            parts.append((_Raw("{"), depth))
-            stack.extend(parts)
-        elif isinstance(item, list | tuple):
-            parts = [(_Raw("]"), depth)]
-            for index in range(len(item) - 1, -1, -1):
-                parts.append((item[index], depth + 1))
-                if index:
-                    parts.append((_Raw(","), depth))
-            parts.append((_Raw("["), depth))
-            stack.extend(parts)
-        else:
-            raise CanonicalJSONError(f"cannot encode {type(item).__name__}")
-
-
-class _Raw:
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
 def _simple(value: Any) -> bool:
     """True when ``json.dumps(sort_keys=True)`` gives the canonical form: no floats and no object
-    key outside the Basic Multilingual Plane (where code point and UTF-16 order differ). Raises
-    for what canonical JSON cannot hold."""
+    key outside the Basic Multilingual Plane. Raises for what canonical JSON cannot hold (lone
+    surrogates excepted: they are found when the text is encoded)."""
     stack = [value]
-    depth_guard = 0
+    pop, extend = stack.pop, stack.extend
     while stack:
-        item = stack.pop()
-        depth_guard += 1
-        if item is None or item is True or item is False:
+        item = pop()
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
             continue
-        if isinstance(item, str):
-            _check_encodable(item)
-        elif isinstance(item, int):
-            if abs(item) > MAX_SAFE_INTEGER:
-                raise CanonicalJSONError("integer outside the exactly representable range")
-        elif isinstance(item, float):
-            return False
-        elif isinstance(item, dict):
-            for key, sub in item.items():
-                if not isinstance(key, str):
-                    raise CanonicalJSONError("object keys must be strings")
-                _check_encodable(key)
-                if any(ord(c) > 0xFFFF for c in key):
+        if kind is dict:
+            for key in item:
+                if type(key) is not str:
+                    if not isinstance(key, str):
+                        raise CanonicalJSONError("object keys must be strings")
                     return False
-                stack.append(sub)
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
+                if _non_bmp(key):
+                    return False
+            extend(item.values())
+        elif kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                raise CanonicalJSONError("integer outside the exactly representable range")
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif kind is float:
+            return False
+        elif isinstance(item, str | int | float | dict | list | tuple):
+            return False  # a subclass: the general encoder decides
         else:
             raise CanonicalJSONError(f"cannot encode {type(item).__name__}")
     return True
 
 
-def _check_encodable(text: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise CanonicalJSONError("lone surrogate in string") from None
+def _encode(value: Any, depth: int) -> str:
+    """The general encoder (floats, keys beyond the BMP, subclasses); recursion bounded."""
+    if depth > _MAX_DEPTH:
+        raise CanonicalJSONError("nesting too deep")
+    if isinstance(value, str):
+        return _dumps_string(str(value))
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise CanonicalJSONError("integer outside the exactly representable range")
+        return str(int(value))
+    if isinstance(value, float):
+        return format_number(float(value))
+    if isinstance(value, dict):
+        keys = list(value)
+        for key in keys:
+            if not isinstance(key, str):
+                raise CanonicalJSONError("object keys must be strings")
+        if any(_non_bmp(key) for key in keys):
+            keys.sort(key=_utf16_key)
+        else:
+            keys.sort()
+        inner = depth + 1
+        return (
+            "{"
+            + ",".join(_dumps_string(str(k)) + ":" + _encode(value[k], inner) for k in keys)
+            + "}"
+        )
+    if isinstance(value, list | tuple):
+        inner = depth + 1
+        return "[" + ",".join(_encode(item, inner) for item in value) + "]"
+    raise CanonicalJSONError(f"cannot encode {type(value).__name__}")
 
 
 def canonical_dumps(obj: Any) -> bytes:
     """The RFC 8785 canonical form of ``obj`` as UTF-8 bytes."""
-    if _simple(obj):
-        try:
+    try:
+        if _simple(obj):
             text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        except RecursionError:
-            raise CanonicalJSONError("nesting too deep") from None
+        else:
+            text = _encode(obj, 0)
         return text.encode("utf-8")
-    out: list[str] = []
-    _encode(obj, out)
-    return "".join(out).encode("utf-8")
+    except UnicodeEncodeError:
+        raise CanonicalJSONError("lone surrogate in string") from None
+    except RecursionError:
+        raise CanonicalJSONError("nesting too deep") from None
 
 
 # --- reading -------------------------------------------------------------------------------------

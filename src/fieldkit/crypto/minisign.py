@@ -10,11 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from fieldkit.domain.errors import N_
 
 PUBKEY_ALG = b"Ed"
 SIG_ALG_PREHASHED = b"ED"
@@ -263,3 +266,87 @@ def verify(
     prehash = Prehash()
     prehash.update(message)
     verify_prehashed(public, signature, prehash.digest(), message)
+
+
+# --- secret key files ----------------------------------------------------------------------------
+#
+# minisign's secret key file, unencrypted form (what `minisign -G -W` writes):
+#   untrusted comment: <text>
+#   base64( "Ed" ‖ kdf_alg "\0\0" ‖ cksum_alg "B2" ‖ kdf_salt[32] ‖ opslimit[8 LE] ‖ memlimit[8 LE]
+#           ‖ key_id[8] ‖ seed[32] ‖ public_key[32] ‖ BLAKE2b-256("Ed" ‖ key_id ‖ seed ‖ public) )
+# With kdf_alg "\0\0" the salt and limits are ignored (fieldkit writes zeros); minisign itself
+# writes a zero checksum for an unencrypted key, which is accepted.
+
+SECKEY_KDF_NONE = b"\x00\x00"
+SECKEY_KDF_SCRYPT = b"Sc"
+SECKEY_CHECKSUM_ALG = b"B2"
+SECKEY_LENGTH = 2 + 2 + 2 + 32 + 8 + 8 + 8 + 64 + 32
+MAX_SECRET_KEY_FILE = 4096
+
+
+def secret_key_file_text(key: Ed25519PrivateKey, comment: str) -> str:
+    """The key as an unencrypted minisign secret key file (usable with ``minisign -S -s``)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    public = key.public_key().public_bytes_raw()
+    key_id = key_id_for(public)
+    checksum = hashlib.blake2b(PUBKEY_ALG + key_id + seed + public, digest_size=32).digest()
+    raw = (
+        PUBKEY_ALG
+        + SECKEY_KDF_NONE
+        + SECKEY_CHECKSUM_ALG
+        + bytes(32)
+        + bytes(8)
+        + bytes(8)
+        + key_id
+        + seed
+        + public
+        + checksum
+    )
+    line = base64.b64encode(raw).decode("ascii")
+    return f"untrusted comment: {_one_line(comment)}\n{line}\n"
+
+
+@dataclass(frozen=True)
+class MinisignSecretKey:
+    key_id: bytes
+    private_key: Ed25519PrivateKey
+    untrusted_comment: str
+
+    @property
+    def public(self) -> MinisignPublicKey:
+        return MinisignPublicKey(self.key_id, self.private_key.public_key().public_bytes_raw())
+
+    @classmethod
+    def parse(cls, data: bytes) -> MinisignSecretKey:
+        """An unencrypted minisign secret key file; refuses anything else with a clear reason."""
+        if len(data) > MAX_SECRET_KEY_FILE:
+            raise MinisignFormatError(N_("the file is too large for a minisign secret key"))
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MinisignFormatError(N_("not a minisign secret key (not text)")) from None
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) != 2 or not lines[0].startswith("untrusted comment:"):
+            raise MinisignFormatError(N_("a secret key file has a comment line and a key line"))
+        raw = _b64decode(lines[1])
+        if len(raw) != SECKEY_LENGTH or raw[:2] != PUBKEY_ALG:
+            raise MinisignFormatError(N_("not an Ed25519 minisign secret key"))
+        if raw[2:4] == SECKEY_KDF_SCRYPT:
+            raise MinisignFormatError(
+                N_("the key is protected by a password; remove it with 'minisign -C' first")
+            )
+        if raw[2:4] != SECKEY_KDF_NONE or raw[4:6] != SECKEY_CHECKSUM_ALG:
+            raise MinisignFormatError(N_("unsupported minisign secret key parameters"))
+        body = raw[54:]
+        key_id, seed, public, checksum = body[:8], body[8:40], body[40:72], body[72:104]
+        expected = hashlib.blake2b(PUBKEY_ALG + key_id + seed + public, digest_size=32).digest()
+        # `minisign -G -W` leaves the checksum of an unencrypted key as zeros
+        if checksum != bytes(32) and not hmac.compare_digest(checksum, expected):
+            raise MinisignFormatError(N_("the key's checksum does not match (damaged file)"))
+        private = Ed25519PrivateKey.from_private_bytes(seed)
+        if private.public_key().public_bytes_raw() != public:
+            raise MinisignFormatError(N_("the secret and public halves do not match"))
+        comment = lines[0][len("untrusted comment:") :].strip()
+        return cls(key_id=key_id, private_key=private, untrusted_comment=comment)

@@ -86,6 +86,7 @@ class ErrorCode(StrEnum):
     BUNDLE_REVOKED_SIGNER = "bundle_revoked_signer"
     BUNDLE_DEVICE_MISMATCH = "bundle_device_mismatch"
     BUNDLE_EQUIVOCATION = "bundle_equivocation"
+    BUNDLE_FORK = "bundle_fork"
     BUNDLE_UNSUPPORTED_VERSION = "bundle_unsupported_version"
     BUNDLE_MEMBER_INVALID = "bundle_member_invalid"
     NOTHING_TO_EXPORT = "nothing_to_export"
@@ -96,6 +97,12 @@ class ErrorCode(StrEnum):
     DEVICE_KEY_INVALID = "device_key_invalid"
     TRUST_UNKNOWN_DEVICE = "trust_unknown_device"
     RECEIPT_INVALID = "receipt_invalid"
+    NOT_A_RECEIPT = "not_a_receipt"
+    RECEIPT_SIGNATURE_INVALID = "receipt_signature_invalid"
+    ORG_KEY_INVALID = "org_key_invalid"
+    SECRET_CONFIRMATION_REQUIRED = "secret_confirmation_required"
+    FOLDER_NOT_FOUND = "folder_not_found"
+    HELD_BUNDLE_NOT_FOUND = "held_bundle_not_found"
     # reports
     REPORT_FAILED = "report_failed"
     FONT_MISSING = "font_missing"
@@ -208,6 +215,11 @@ MESSAGES: dict[ErrorCode, str] = {
         "ALARM: {path} reuses sequence number {seq} of device {label} with different content. "
         "The device key may be cloned or stolen."
     ),
+    ErrorCode.BUNDLE_FORK: N_(
+        "ALARM: {path} (bundle {seq} of device {label}) does not continue the chain of bundles "
+        "already imported from that device: two different histories exist. The device key may "
+        "be cloned or stolen."
+    ),
     ErrorCode.BUNDLE_UNSUPPORTED_VERSION: N_("{path} uses an unsupported bundle format: {version}"),
     ErrorCode.BUNDLE_MEMBER_INVALID: N_("{path}: the entry {member} is invalid: {reason}"),
     ErrorCode.NOTHING_TO_EXPORT: N_("Nothing new to export: the organisation has everything."),
@@ -223,6 +235,20 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.DEVICE_KEY_INVALID: N_("{path} is not a valid device public key: {reason}"),
     ErrorCode.TRUST_UNKNOWN_DEVICE: N_("No enrolled device matches {device}."),
     ErrorCode.RECEIPT_INVALID: N_("{path} is not a valid receipt for this device: {reason}"),
+    ErrorCode.NOT_A_RECEIPT: N_(
+        "{path} is not a receipt: a receipt is a file named receipt-….json with its "
+        "signature file receipt-….json.minisig next to it."
+    ),
+    ErrorCode.RECEIPT_SIGNATURE_INVALID: N_(
+        "{path}: the receipt's signature does not verify; it was altered or not signed by the "
+        "organisation this device is enrolled with."
+    ),
+    ErrorCode.ORG_KEY_INVALID: N_("{path} is not a valid organisation key file: {reason}"),
+    ErrorCode.SECRET_CONFIRMATION_REQUIRED: N_(
+        "This writes a secret key to a file in plain form; confirm with --yes."
+    ),
+    ErrorCode.FOLDER_NOT_FOUND: N_("The destination folder {path} does not exist."),
+    ErrorCode.HELD_BUNDLE_NOT_FOUND: N_("No held bundle with number {id}."),
     ErrorCode.REPORT_FAILED: N_("The report could not be written: {reason}"),
     ErrorCode.FONT_MISSING: N_("The report font {name} is missing from the installation."),
 }

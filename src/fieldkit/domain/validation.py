@@ -495,13 +495,16 @@ def _multichoice(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
     return out
 
 
-def _one_id(value: Any, path: str, ctx: _Context) -> str | None:
+def _one_id(value: Any, path: str, ctx: _Context, evidence: bool = False) -> str | None:
     if isinstance(value, str):
         try:
             return str(uuid.UUID(value.strip()))
         except ValueError:
             pass
-    ctx.add(path, _("must be a record id (UUID)"))
+    if evidence:
+        ctx.add(path, _("must be an evidence item id (UUID)"))
+    else:
+        ctx.add(path, _("must be a record id (UUID)"))
     return None
 
 
@@ -510,7 +513,7 @@ def _ref(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
         if isinstance(value, list):
             ctx.add(path, _("must be a single record id, not a list"))
             return _BAD
-        found = _one_id(value, path, ctx)
+        found = _one_id(value, path, ctx, f.type == FieldType.EVIDENCE_LINK)
         if found is None:
             return _BAD
         ctx.refs.append(FoundRef(path, f, found))
@@ -521,7 +524,7 @@ def _ref(f: FieldDef, value: Any, path: str, ctx: _Context) -> Any:
     out: list[str] = []
     ok = True
     for i, item in enumerate(value):
-        found = _one_id(item, f"{path}[{i}]", ctx)
+        found = _one_id(item, f"{path}[{i}]", ctx, f.type == FieldType.EVIDENCE_LINK)
         if found is None:
             ok = False
         elif found in out:

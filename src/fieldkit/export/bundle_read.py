@@ -37,7 +37,8 @@ from fieldkit.crypto.minisign import (
     MinisignSignature,
     verify,
 )
-from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
+from fieldkit.domain.oserrors import NOT_REGULAR_FILE, os_reason
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.export.bundle_format import (
     AUDIT_NAME,
@@ -217,9 +218,9 @@ def read_bundle(
         raw = open_regular_file(str(path))
     except OSError as exc:
         reason = (
-            "not a regular file"
+            TranslatableText(NOT_REGULAR_FILE)
             if isinstance(exc, IsADirectoryError)
-            else (exc.strerror or type(exc).__name__)
+            else os_reason(exc)
         )
         raise FieldkitError(ErrorCode.FILE_NOT_READABLE, path=shown, reason=reason) from None
     with raw:
@@ -342,21 +343,21 @@ def _read_inner(
         raise FieldkitError(
             ErrorCode.BUNDLE_MANIFEST_INVALID,
             path=shown,
-            reason="the signed comment does not match the manifest",
+            reason=TranslatableText(N_("the signed comment does not match the manifest")),
         )
     recipient = age.matched_recipient
     if recipient is None or recipient.fingerprint() not in manifest.org_recipients:
         raise FieldkitError(
             ErrorCode.BUNDLE_MANIFEST_INVALID,
             path=shown,
-            reason="the manifest is addressed to another organisation key",
+            reason=TranslatableText(N_("the manifest is addressed to another organisation key")),
         )
     expected = manifest.members()
     if [(name, sha) for name, sha, _ in expected] != [(name, sha) for sha, name in sums[1:]]:
         raise FieldkitError(
             ErrorCode.BUNDLE_MANIFEST_INVALID,
             path=shown,
-            reason="the manifest and the signed checksum list disagree",
+            reason=TranslatableText(N_("the manifest and the signed checksum list disagree")),
         )
     visitor.on_signed(signer, manifest, bundle_hash)
 

@@ -38,7 +38,9 @@ from fieldkit.crypto.minisign import (
     verify,
 )
 from fieldkit.crypto.stream import StreamWriter, new_dek, open_stream
-from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
+from fieldkit.domain.oserrors import NOT_REGULAR_FILE as NOT_REGULAR
+from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.profile import Role
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.export.bundle_format import display_name, open_regular_file
@@ -83,6 +85,12 @@ PARTIAL_SUFFIX = ".partial"
 QUARANTINE_SUFFIX = ".q"
 HELD_DIR = "held"
 RECEIPT_FORMAT = "fieldkit-receipt/1"
+HELD_REASONS = {
+    ErrorCode.BUNDLE_UNKNOWN_SIGNER.value: N_("signed by a device that is not enrolled"),
+    ErrorCode.BUNDLE_REVOKED_SIGNER.value: N_(
+        "signed by a revoked device after its last trusted bundle"
+    ),
+}
 MAX_RECEIPT_BYTES = 4 * 1024 * 1024
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 READ_BLOCK = 1024 * 1024
@@ -144,6 +152,7 @@ class BundleReport:
     custody_events: int = 0
     receipt: str | None = None
     refusal: dict[str, str] | None = None
+    held_resolved: int = 0  # held entries of this same bundle, resolved by this import
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -278,7 +287,7 @@ def export_bundle(
 
     to_dir = Path(to_dir)
     if not to_dir.is_dir():
-        raise FieldkitError(ErrorCode.NOT_FOUND, what=str(to_dir))
+        raise FieldkitError(ErrorCode.FOLDER_NOT_FOUND, path=str(to_dir))
     from fieldkit.storage.records import RecordStore
 
     _remove_stale_partials(to_dir)
@@ -443,14 +452,16 @@ def export_bundle(
     except MemberChangedError as exc:
         _undo_export(vault, partial, committed)
         raise FieldkitError(
-            ErrorCode.EVIDENCE_TAMPERED, id=exc.member, reason="changed while it was exported"
+            ErrorCode.EVIDENCE_TAMPERED,
+            id=exc.member,
+            reason=TranslatableText(N_("changed while it was exported")),
         ) from None
     except OSError as exc:
         _undo_export(vault, partial, committed)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise FieldkitError(ErrorCode.DISK_FULL, path=str(to_dir)) from None
         raise FieldkitError(
-            ErrorCode.FILE_NOT_READABLE, path=str(to_dir), reason=exc.strerror or "write failed"
+            ErrorCode.FILE_NOT_WRITABLE, path=str(to_dir), reason=os_reason(exc)
         ) from None
     except BaseException:
         _undo_export(vault, partial, committed)
@@ -609,7 +620,7 @@ class _Importer:
             raise FieldkitError(
                 ErrorCode.BUNDLE_MANIFEST_INVALID,
                 path=r.path,
-                reason="a different bundle with this id was imported before",
+                reason=TranslatableText(N_("a different bundle with this id was imported before")),
             )
         if not self.dry_run:
             # every object is written twice: into the quarantine, then into the evidence store
@@ -696,7 +707,7 @@ class _Importer:
             raised_at=utc_now(),
         )
         raise FieldkitError(
-            ErrorCode.BUNDLE_EQUIVOCATION,
+            ErrorCode.BUNDLE_FORK if kind == "fork" else ErrorCode.BUNDLE_EQUIVOCATION,
             path=self.report.path,
             seq=self.manifest.seq,
             label=self.signer.label,
@@ -772,7 +783,7 @@ class _Importer:
                     ErrorCode.BUNDLE_MEMBER_INVALID,
                     path=self.report.path,
                     member=entry.member,
-                    reason="the item's file is not in the bundle",
+                    reason=TranslatableText(N_("the item's file is not in the bundle")),
                 )
             described.add(sha)
             if self.dry_run:
@@ -782,7 +793,7 @@ class _Importer:
                     ErrorCode.BUNDLE_MEMBER_INVALID,
                     path=self.report.path,
                     member=entry.member,
-                    reason="the item's size is malformed",
+                    reason=TranslatableText(N_("the item's size is malformed")),
                 )
             try:
                 with self.quarantine[sha].open() as source:
@@ -795,7 +806,7 @@ class _Importer:
                     ErrorCode.BUNDLE_MEMBER_INVALID,
                     path=self.report.path,
                     member=obj.member,
-                    reason="no evidence item describes this file",
+                    reason=TranslatableText(N_("no evidence item describes this file")),
                 )
         if self.custody and not self.dry_run:
             try:
@@ -808,7 +819,7 @@ class _Importer:
                     ErrorCode.BUNDLE_MEMBER_INVALID,
                     path=self.report.path,
                     member="custody.json",
-                    reason="an event names an evidence item that is not here",
+                    reason=TranslatableText(N_("an event names an evidence item that is not here")),
                 ) from None
         self.s.add(
             ImportedBundle(
@@ -873,9 +884,9 @@ def _process(
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                     raise FieldkitError(ErrorCode.DISK_FULL, path=str(vault.path)) from None
                 raise FieldkitError(
-                    ErrorCode.FILE_NOT_READABLE,
+                    ErrorCode.FILE_NOT_WRITABLE,
                     path=str(vault.quarantine_dir),
-                    reason=exc.strerror or type(exc).__name__,
+                    reason=os_reason(exc),
                 ) from None
             report.payload_bytes = result.payload_bytes
             report.encrypted_bytes = result.encrypted_bytes
@@ -913,7 +924,11 @@ def _record_refusal(
     vault: Vault, path: Path, exc: FieldkitError, importer: _Importer | None, report: BundleReport
 ) -> None:
     """What must survive the rolled-back import: alarms and held bundles."""
-    if exc.code == ErrorCode.BUNDLE_EQUIVOCATION and importer is not None and importer.alarm:
+    if (
+        exc.code in (ErrorCode.BUNDLE_EQUIVOCATION, ErrorCode.BUNDLE_FORK)
+        and importer is not None
+        and importer.alarm
+    ):
         alarm = importer.alarm
         with vault.session() as s:
             s.add(
@@ -931,6 +946,15 @@ def _record_refusal(
     if exc.code in (ErrorCode.BUNDLE_UNKNOWN_SIGNER, ErrorCode.BUNDLE_REVOKED_SIGNER):
         held = _hold_copy(vault, path)
         with vault.session() as s:
+            if held is not None:
+                again = s.execute(
+                    select(QuarantinedBundle).where(QuarantinedBundle.held_file == held)
+                ).scalar_one_or_none()
+                if again is not None:
+                    # the same file refused again: one entry, with the latest reason and time
+                    again.reason = exc.code.value
+                    again.received_at = utc_now()
+                    return
             s.add(
                 QuarantinedBundle(
                     reason=exc.code.value,
@@ -946,24 +970,93 @@ def _record_refusal(
 
 
 def _hold_copy(vault: Vault, path: Path) -> str | None:
-    """Keep the (still age-encrypted) bundle for review after an in-person enrolment."""
+    """Keep the (still age-encrypted) bundle for review after an in-person enrolment.
+
+    The copy is named by the SHA-256 of its bytes (``<hex>.fkb``): the same file held twice is
+    kept once, and a later successful import of the same file resolves it."""
     target_dir = vault.quarantine_dir / HELD_DIR
-    name = secrets.token_hex(16) + BUNDLE_SUFFIX
+    temp = target_dir / (secrets.token_hex(16) + PARTIAL_SUFFIX)
     try:
         make_private_dir(target_dir)
+        digest = hashlib.sha256()
         with open_regular_file(str(path)) as src:
-            fd = os.open(
-                target_dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE
-            )
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
             with os.fdopen(fd, "wb") as dst:
-                shutil.copyfileobj(src, dst, READ_BLOCK)
+                while block := src.read(READ_BLOCK):
+                    digest.update(block)
+                    dst.write(block)
                 dst.flush()
                 os.fsync(dst.fileno())
+        name = digest.hexdigest() + BUNDLE_SUFFIX
+        os.replace(temp, target_dir / name)
     except OSError:
         with contextlib.suppress(OSError):
-            (target_dir / name).unlink()
+            temp.unlink()
         return None
     return name
+
+
+_HELD_NAME = re.compile(r"([0-9a-f]{64})\.fkb")
+
+
+def _file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open_regular_file(str(path)) as fh:
+            while block := fh.read(READ_BLOCK):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _held_path(vault: Vault, held_file: str) -> Path:
+    return vault.quarantine_dir / HELD_DIR / held_file
+
+
+def _remove_held_files(vault: Vault, names: Iterable[str]) -> None:
+    """Delete held copies no held entry refers to any more."""
+    with vault.session() as s:
+        still = set(
+            s.execute(
+                select(QuarantinedBundle.held_file).where(QuarantinedBundle.held_file.is_not(None))
+            ).scalars()
+        )
+    for name in set(names) - still:
+        if _HELD_NAME.fullmatch(name) or re.fullmatch(r"[0-9a-f]{32}\.fkb", name):
+            with contextlib.suppress(OSError):
+                _held_path(vault, name).unlink()
+
+
+def _resolve_held(vault: Vault, path: Path, report: BundleReport) -> int:
+    """After a successful import: the held entries of this very bundle (same bundle id, or the
+    same file by its SHA-256) are resolved; they leave the held list and their copies go."""
+    if not report.key_id:
+        return 0
+    file_hash: str | None = None
+    names: list[str] = []
+    resolved = 0
+    with vault.session() as s:
+        rows = (
+            s.execute(select(QuarantinedBundle).where(QuarantinedBundle.key_id == report.key_id))
+            .scalars()
+            .all()
+        )
+        for row in rows:
+            same = row.bundle_id is not None and row.bundle_id == report.bundle_id
+            match = _HELD_NAME.fullmatch(row.held_file or "")
+            if not same and match is not None:
+                if file_hash is None:
+                    file_hash = _file_sha256(path) or ""
+                same = match.group(1) == file_hash
+            if same:
+                if row.held_file:
+                    names.append(row.held_file)
+                s.delete(row)
+                resolved += 1
+    if names:
+        _remove_held_files(vault, names)
+    return resolved
 
 
 def import_bundle(
@@ -980,6 +1073,7 @@ def import_bundle(
         report = _process(vault, path, dry_run=False, progress=progress, cancel=cancel)
     except _Refused as refused:
         raise refused.error from None
+    report.held_resolved = _resolve_held(vault, Path(path), report)
     if write_receipt and report.device_id is not None:
         out_dir = Path(receipt_dir) if receipt_dir is not None else Path(path).parent
         report.receipt = str(write_device_receipt(vault, report.device_id, out_dir))
@@ -1075,49 +1169,68 @@ def write_device_receipt(vault: Vault, device_id: str, out_dir: Path) -> Path:
         atomic_write_bytes(out.with_name(out.name + ".minisig"), signature.file_bytes())
     except OSError as exc:
         raise FieldkitError(
-            ErrorCode.FILE_NOT_READABLE, path=str(out), reason=exc.strerror or "write failed"
+            ErrorCode.FILE_NOT_WRITABLE, path=str(out), reason=os_reason(exc)
         ) from None
     return out
 
 
-def _read_limited(path: Path, limit: int) -> bytes:
+def _read_limited(path: Path, limit: int, *, shown: str | None = None) -> bytes:
     try:
         with open_regular_file(str(path)) as fh:
             data = fh.read(limit + 1)
     except OSError as exc:
+        reason = (
+            TranslatableText(NOT_REGULAR) if isinstance(exc, IsADirectoryError) else os_reason(exc)
+        )
         raise FieldkitError(
-            ErrorCode.FILE_NOT_READABLE, path=str(path), reason=exc.strerror or "not readable"
+            ErrorCode.FILE_NOT_READABLE, path=shown or str(path), reason=reason
         ) from None
     if len(data) > limit:
-        raise FieldkitError(ErrorCode.RECEIPT_INVALID, path=str(path), reason="too large")
+        raise FieldkitError(ErrorCode.NOT_A_RECEIPT, path=shown or display_name(str(path), 200))
     return data
+
+
+def _t(text: str) -> TranslatableText:
+    return TranslatableText(text)
 
 
 def apply_receipt(vault: Vault, path: Path) -> ReceiptResult:
     """Monitor: check a receipt against the organisation key and mark what it acknowledges."""
     require_role(vault, Role.MONITOR)
     path = Path(path)
+    if path.name.endswith(".json.minisig"):
+        path = path.with_name(path.name[: -len(".minisig")])  # the signature file was given
     shown = display_name(str(path), 200)
 
     def bad(reason: str) -> FieldkitError:
-        return FieldkitError(ErrorCode.RECEIPT_INVALID, path=shown, reason=reason)
+        return FieldkitError(ErrorCode.RECEIPT_INVALID, path=shown, reason=_t(reason))
 
-    data = _read_limited(path, MAX_RECEIPT_BYTES)
+    data = _read_limited(path, MAX_RECEIPT_BYTES, shown=shown)
+    # What the file is comes first (bounded, strict parse): another file given by mistake, such
+    # as the organisation card, is "not a receipt", not a missing signature.
+    try:
+        doc = strict_loads(data, max_bytes=MAX_RECEIPT_BYTES, max_depth=8, allow_floats=False)
+    except StrictJSONError:
+        raise FieldkitError(ErrorCode.NOT_A_RECEIPT, path=shown) from None
+    if not isinstance(doc, dict) or doc.get("format") != RECEIPT_FORMAT:
+        raise FieldkitError(ErrorCode.NOT_A_RECEIPT, path=shown)
     sig_path = path.with_name(path.name + ".minisig")
-    sig_bytes = _read_limited(sig_path, 4096)
+    try:
+        sig_bytes = _read_limited(sig_path, 4096)
+    except FieldkitError:
+        raise bad(
+            N_("its signature file (the same name ending in .minisig) is missing or unreadable")
+        ) from None
     with vault.session() as s:
         org_key: MinisignPublicKey = trust.enrolment(s).signing_key
     try:
         signature = MinisignSignature.parse(sig_bytes)
-        verify(org_key, signature, data)
-    except MinisignError as exc:
-        raise bad(f"the signature does not verify ({exc.reason})") from None
+    except MinisignError:
+        raise bad(N_("its signature file is malformed")) from None
     try:
-        doc = strict_loads(data, max_bytes=MAX_RECEIPT_BYTES, max_depth=8, allow_floats=False)
-    except StrictJSONError as exc:
-        raise bad(exc.reason) from None
-    if not isinstance(doc, dict) or doc.get("format") != RECEIPT_FORMAT:
-        raise bad("not a fieldkit receipt")
+        verify(org_key, signature, data)
+    except MinisignError:
+        raise FieldkitError(ErrorCode.RECEIPT_SIGNATURE_INVALID, path=shown) from None
     expected = {
         "format",
         "receipt_id",
@@ -1129,28 +1242,28 @@ def apply_receipt(vault: Vault, path: Path) -> ReceiptResult:
         "bundles",
     }
     if set(doc) != expected:
-        raise bad("unexpected fields")
+        raise bad(N_("unexpected fields"))
     if doc["device_id"] != vault.device_id:
-        raise bad("it is for another device")
+        raise bad(N_("it is for another device"))
     mark = doc["acknowledged_through"]
     bundles = doc["bundles"]
     if not isinstance(mark, int) or isinstance(mark, bool) or mark < 0:
-        raise bad("acknowledged_through is malformed")
+        raise bad(N_("acknowledged_through is malformed"))
     if not isinstance(bundles, list):
-        raise bad("bundles is malformed")
+        raise bad(N_("bundles is malformed"))
     with vault.session() as s:
         exported = {b.bundle_id: b for b in s.execute(select(ExportedBundle)).scalars()}
         acknowledged: list[ExportedBundle] = []
         for item in bundles:
             if not isinstance(item, Mapping) or set(item) != {"bundle_id", "seq", "sha256"}:
-                raise bad("a bundle entry is malformed")
+                raise bad(N_("a bundle entry is malformed"))
             row = exported.get(str(item["bundle_id"]))
             if row is None or row.seq != item["seq"] or row.bundle_hash != item["sha256"]:
-                raise bad("it names a bundle this device did not write")
+                raise bad(N_("it names a bundle this device did not write"))
             acknowledged.append(row)
         covered = max((b.change_through for b in acknowledged), default=0)
         if mark > covered:
-            raise bad("it acknowledges changes that were never exported")
+            raise bad(N_("it acknowledges changes that were never exported"))
         state = s.get(ExportState, 1)
         assert state is not None
         for row in acknowledged:
@@ -1202,20 +1315,87 @@ def purge_acknowledged(vault: Vault) -> PurgeResult:
 # --- listings ------------------------------------------------------------------------------------
 
 
+def _held_dict(q: QuarantinedBundle) -> dict[str, Any]:
+    return {
+        "id": q.id,
+        "reason": q.reason,
+        "key_id": q.key_id,
+        "file_name": q.file_name,
+        "device_id": q.device_id,
+        "seq": q.seq,
+        "bundle_id": q.bundle_id,
+        "held_file": q.held_file is not None,
+        "received_at": q.received_at,
+    }
+
+
 def list_quarantined(vault: Vault) -> list[dict[str, Any]]:
+    """Held bundles still waiting for review (resolved ones are gone from the list)."""
     with vault.session() as s:
         return [
-            {
-                "id": q.id,
-                "reason": q.reason,
-                "key_id": q.key_id,
-                "file_name": q.file_name,
-                "device_id": q.device_id,
-                "seq": q.seq,
-                "received_at": q.received_at,
-            }
+            _held_dict(q)
             for q in s.execute(select(QuarantinedBundle).order_by(QuarantinedBundle.id)).scalars()
         ]
+
+
+def held_reason_text(reason: str) -> str:
+    """A held bundle's reason code as a short sentence in the current language."""
+    text = HELD_REASONS.get(reason)
+    return i18n._(text) if text is not None else reason
+
+
+def discard_held(vault: Vault, held_id: int) -> dict[str, Any]:
+    """Delete a held bundle's entry and its encrypted copy (coordinator). Nothing is imported."""
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        row = s.get(QuarantinedBundle, held_id)
+        if row is None:
+            raise FieldkitError(ErrorCode.HELD_BUNDLE_NOT_FOUND, id=held_id)
+        info = _held_dict(row)
+        name = row.held_file
+        s.delete(row)
+    if name:
+        _remove_held_files(vault, [name])
+    return info
+
+
+def import_held(
+    vault: Vault,
+    held_id: int,
+    *,
+    receipt_dir: Path | None,
+    write_receipt: bool = True,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> BundleReport:
+    """Import the kept copy of a held bundle (after its device was enrolled in person).
+
+    On success the held entry is resolved; a refusal leaves it listed. The receipt goes to
+    ``receipt_dir`` (needed when ``write_receipt``: the copy lives inside the profile)."""
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        row = s.get(QuarantinedBundle, held_id)
+        if row is None:
+            raise FieldkitError(ErrorCode.HELD_BUNDLE_NOT_FOUND, id=held_id)
+        name = row.held_file
+    if not name:
+        raise FieldkitError(
+            ErrorCode.FILE_NOT_READABLE,
+            path=f"held/{held_id}",
+            reason=TranslatableText(N_("no copy of this bundle was kept")),
+        )
+    if write_receipt and receipt_dir is None:
+        raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="--receipt-dir")
+    source = _held_path(vault, name)
+    try:
+        report = _process(vault, source, dry_run=False, progress=progress, cancel=cancel)
+    except _Refused as refused:
+        raise refused.error from None
+    report.path = f"held/{held_id}"
+    report.held_resolved = _resolve_held(vault, source, report)
+    if write_receipt and report.device_id is not None and receipt_dir is not None:
+        report.receipt = str(write_device_receipt(vault, report.device_id, Path(receipt_dir)))
+    return report
 
 
 def list_alarms(vault: Vault) -> list[dict[str, Any]]:

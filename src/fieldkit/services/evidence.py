@@ -55,6 +55,7 @@ from fieldkit.domain.evidence import (
 )
 from fieldkit.domain.oserrors import NOT_REGULAR_FILE, os_reason
 from fieldkit.domain.progress import CancelToken, ProgressFn
+from fieldkit.domain.records import record_type_name
 from fieldkit.i18n import _
 from fieldkit.services import media_worker
 from fieldkit.storage.audit import AuditLog
@@ -476,8 +477,10 @@ class EvidenceService:
             view = records.get(session, record_id, include_deleted=False)
             if view.type != expected:
                 raise FieldkitError(
-                    ErrorCode.INVALID_ARGUMENT,
-                    detail=f"{record_id} is a {view.type} record, not a {expected} record",
+                    ErrorCode.RECORD_WRONG_TYPE,
+                    id=record_id,
+                    actual=record_type_name(view.type),
+                    expected=record_type_name(expected),
                 )
 
     def _write_links(self, session: Session, item_id: str, links: EvidenceLinks) -> None:
@@ -1049,7 +1052,9 @@ class EvidenceService:
         try:
             item_id = str(uuid.UUID(item_id))
         except ValueError:
-            raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="evidence id") from None
+            raise FieldkitError(
+                ErrorCode.INVALID_ARGUMENT, detail=TranslatableText(N_("malformed evidence id"))
+            ) from None
         existing = session.get(EvidenceItemRow, item_id)
         if existing is not None:
             if existing.sha256 != expected_sha256:
@@ -1062,7 +1067,8 @@ class EvidenceService:
             return item_id
         if meta_doc.get("format") != DOC_FORMAT:
             raise FieldkitError(
-                ErrorCode.INVALID_ARGUMENT, detail=f"evidence {item_id}: unknown description format"
+                ErrorCode.INVALID_ARGUMENT,
+                detail=_("evidence {id}: unknown description format").format(id=item_id),
             )
         doc = EvidenceItem.model_validate(
             {
@@ -1082,7 +1088,8 @@ class EvidenceService:
         ):
             if ref is not None and not _is_uuid(ref):
                 raise FieldkitError(
-                    ErrorCode.INVALID_ARGUMENT, detail=f"evidence {item_id}: malformed reference"
+                    ErrorCode.INVALID_ARGUMENT,
+                    detail=_("evidence {id}: malformed reference").format(id=item_id),
                 )
         if doc.sha256 != expected_sha256 or doc.size != size:
             raise FieldkitError(
@@ -1186,7 +1193,8 @@ class EvidenceService:
             )
         except ValueError as exc:
             raise FieldkitError(
-                ErrorCode.INVALID_ARGUMENT, detail=f"evidence {row.id}: malformed description"
+                ErrorCode.INVALID_ARGUMENT,
+                detail=_("evidence {id}: malformed description").format(id=row.id),
             ) from exc
         for name in DESCRIPTIVE_FIELDS:
             value = getattr(changes, name)
@@ -1327,7 +1335,9 @@ def _column_value(name: str, value: Any) -> Any:
     if name == "confidential":
         return bool(value)
     if name in ("item_type", "verification_status") and value is None:
-        raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail=f"{name} cannot be empty")
+        raise FieldkitError(
+            ErrorCode.INVALID_ARGUMENT, detail=_("{field} cannot be empty").format(field=name)
+        )
     if hasattr(value, "value"):
         return value.value
     return value

@@ -9,7 +9,7 @@ leaves the profile as it was. Results are frozen views, never database rows.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,12 +18,11 @@ from fieldkit.domain.errors import (
     ErrorCode,
     FieldkitError,
     RecordValidationError,
-    TranslatableText,
 )
 from fieldkit.domain.forms import load_template
 from fieldkit.domain.records import compute, record_type_name
 from fieldkit.domain.validation import check_record
-from fieldkit.i18n import N_, _
+from fieldkit.i18n import _
 from fieldkit.storage.records import (
     LINK_KINDS,
     ConflictView,
@@ -50,8 +49,6 @@ __all__ = [
     "Referrer",
     "record_type_name",
 ]
-
-
 
 
 class RecordService:
@@ -161,6 +158,12 @@ class RecordService:
         with self._vault.session() as s:
             record = self._store.get(s, record_id)
             return self._store.links(s, record.id)
+
+    def summaries_of(self, record_ids: Sequence[str]) -> dict[str, RecordSummary]:
+        """List rows (title, type, deleted, ...) of the given records, by id; unknown ids are
+        left out. For showing what a record's links point at."""
+        with self._vault.session() as s:
+            return self._store.summaries_of(s, record_ids)
 
     def link_person(self, person_id: str, case_id: str, role: str = "") -> LinkView:
         """Link a person to a case with a role (victim, witness, perpetrator, source, ...)."""

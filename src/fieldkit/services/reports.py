@@ -11,6 +11,7 @@ Cancelling, or any failure, leaves the destination as it was.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 from collections.abc import Iterable, Sequence
@@ -22,7 +23,9 @@ from typing import Any, cast
 from sqlalchemy.orm import Session
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
+from fieldkit.domain.records import record_type_name
 from fieldkit.export.reports.case_file import build_case_file
 from fieldkit.export.reports.common import CONFIDENTIALITY_BANNERS, BuildControl, ReportMeta
 from fieldkit.export.reports.data import (
@@ -33,7 +36,7 @@ from fieldkit.export.reports.data import (
 )
 from fieldkit.export.reports.signature import sign_detached
 from fieldkit.export.reports.visit_report import build_visit_report
-from fieldkit.i18n import SUPPORTED_LANGUAGES, get_translator
+from fieldkit.i18n import SUPPORTED_LANGUAGES, _, get_translator
 from fieldkit.storage.fsutil import atomic_write_bytes
 from fieldkit.storage.records import LinkView, RecordStore
 from fieldkit.storage.records import RecordView as StoredRecord
@@ -228,8 +231,10 @@ class ReportService:
         record = self._store.get(s, record_id, include_deleted=False)
         if record.type != expected:
             raise FieldkitError(
-                ErrorCode.INVALID_ARGUMENT,
-                detail=f"{record.id} is a {record.type} record, not a {expected} record",
+                ErrorCode.RECORD_WRONG_TYPE,
+                id=record.id,
+                actual=record_type_name(record.type),
+                expected=record_type_name(expected),
             )
         return record
 
@@ -291,7 +296,9 @@ class ReportService:
         if lang not in SUPPORTED_LANGUAGES:
             raise FieldkitError(
                 ErrorCode.INVALID_ARGUMENT,
-                detail=f"language '{lang[:20]}' (choose one of: {', '.join(SUPPORTED_LANGUAGES)})",
+                detail=_("language '{lang}' (choose one of: {choices})").format(
+                    lang=lang[:20], choices=", ".join(SUPPORTED_LANGUAGES)
+                ),
             )
         return get_translator(lang)
 
@@ -321,13 +328,16 @@ class ReportService:
         target = Path(out_path).expanduser()
         if target.suffix.lower() != ".pdf":
             raise FieldkitError(
-                ErrorCode.INVALID_ARGUMENT, detail=f"{target.name}: the file name must end in .pdf"
+                ErrorCode.INVALID_ARGUMENT,
+                detail=_("{name}: the file name must end in .pdf").format(name=target.name),
             )
         folder = target.parent if str(target.parent) else Path(".")
         if not folder.is_dir():
-            raise FieldkitError(ErrorCode.NOT_FOUND, what=f"folder {folder}")
+            raise FieldkitError(ErrorCode.FOLDER_NOT_FOUND, path=str(folder))
         if target.is_dir():
-            raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail=f"{target} is a folder")
+            raise FieldkitError(
+                ErrorCode.FILE_NOT_WRITABLE, path=str(target), reason=os_reason(errno.EISDIR)
+            )
         signature = _signature_path(target)
         if not overwrite:
             for path in (target, signature):
@@ -373,8 +383,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         atomic_write_bytes(path, data)
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise FieldkitError(ErrorCode.DISK_FULL, path=str(path.parent)) from exc
         raise FieldkitError(
-            ErrorCode.REPORT_FAILED, reason=f"{path}: {exc.strerror or type(exc).__name__}"
+            ErrorCode.FILE_NOT_WRITABLE, path=str(path), reason=os_reason(exc)
         ) from exc
 
 

@@ -22,12 +22,24 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldkit.crypto.age import AgeKeyError, X25519Identity, X25519Recipient, identity_file_text
+from fieldkit.crypto.age import (
+    AgeKeyError,
+    X25519Identity,
+    X25519Recipient,
+    identity_file_text,
+    parse_identity_file,
+)
 from fieldkit.crypto.canonical_json import StrictJSONError, canonical_dumps, strict_loads
-from fieldkit.crypto.minisign import MinisignError, MinisignPublicKey
+from fieldkit.crypto.minisign import (
+    MinisignError,
+    MinisignPublicKey,
+    MinisignSecretKey,
+    secret_key_file_text,
+)
 from fieldkit.crypto.safetynumber import comparison_code
 from fieldkit.crypto.signing import load_private
-from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
+from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.profile import Role
 from fieldkit.export.bundle_format import display_name
 from fieldkit.export.bundle_read import Signer
@@ -41,6 +53,7 @@ CARD_FORMAT = "fieldkit-org-card/1"
 CARD_CONTEXT = b"fieldkit-org-card/1\n"
 MAX_CARD_BYTES = 64 * 1024
 MAX_DEVICE_KEY_BYTES = 4096
+MAX_KEY_FILE_BYTES = 4096
 DEVICE_COMMENT_PREFIX = "fieldkit device "
 
 
@@ -180,9 +193,25 @@ def card_bytes(vault: Vault) -> bytes:
     return canonical_dumps(doc) + b"\n"
 
 
-def write_card(vault: Vault, out: Path) -> OrgInfo:
+def signing_public_text(vault: Vault) -> str:
+    """The organisation signing key as a minisign public key file (for checking receipts with
+    ``minisign -V -p org-sign.pub -m receipt-….json``)."""
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        row = _org_row(s)
+        key = org_public_key(s)
+        return key.file_text(f"fieldkit organisation signing key {row.org_id}")
+
+
+def write_card(vault: Vault, out: Path, minisign_out: Path | None = None) -> OrgInfo:
+    """Write the organisation card; with ``minisign_out`` also the signing key's minisign
+    public key file."""
     data = card_bytes(vault)
+    if minisign_out is not None and (minisign_out.exists() or minisign_out.is_symlink()):
+        raise FieldkitError(ErrorCode.FILE_EXISTS, path=str(minisign_out))
     _write_new(out, data)
+    if minisign_out is not None:
+        _write_new(minisign_out, signing_public_text(vault).encode("ascii"))
     return org_info(vault)
 
 
@@ -197,6 +226,117 @@ def export_identity(vault: Vault, out: Path) -> OrgInfo:
     return info
 
 
+SIGNING_KEY_COMMENT = "fieldkit-org-signing-key/1 "
+
+
+def export_signing_key(vault: Vault, out: Path) -> OrgInfo:
+    """The organisation signing key as an unencrypted minisign secret key file (mode 0600).
+
+    With it and the decryption identity a lost coordinator profile can be rebuilt
+    (:func:`import_org`); the untrusted comment carries the organisation's id, name and creation
+    time so that the rebuilt card is the same organisation for the monitors."""
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        row = _org_row(s)
+        key = load_private(bytes(row.signing_seed))
+        info = _org_info(row)
+        meta = json.dumps(
+            {"org_id": row.org_id, "name": row.name, "created_at": row.created_at},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+    _write_new(out, secret_key_file_text(key, SIGNING_KEY_COMMENT + meta).encode("utf-8"))
+    return info
+
+
+def _org_meta(comment: str) -> dict[str, str] | None:
+    if not comment.startswith(SIGNING_KEY_COMMENT):
+        return None
+    try:
+        meta = json.loads(comment[len(SIGNING_KEY_COMMENT) :])
+    except ValueError:
+        return None
+    if not isinstance(meta, dict) or set(meta) != {"org_id", "name", "created_at"}:
+        return None
+    if not all(isinstance(v, str) and 0 < len(v) <= 200 for v in meta.values()):
+        return None
+    try:
+        meta["org_id"] = str(uuid.UUID(meta["org_id"]))
+    except ValueError:
+        return None
+    return meta
+
+
+def import_org(
+    vault: Vault,
+    identity_path: Path,
+    signing_key_path: Path | None = None,
+    name: str | None = None,
+) -> OrgInfo:
+    """Rebuild the organisation keys of a lost coordinator profile in a fresh one.
+
+    ``identity_path``: the age identity from ``org export-identity`` (old bundles decrypt).
+    ``signing_key_path``: the minisign secret key from ``org export-signing-key`` (receipts and
+    the card verify with the key monitors enrolled with). Without it a new signing key and a new
+    organisation id are made, and every monitor must enrol again. Refused when the profile
+    already has organisation keys."""
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        if s.execute(select(OrgKeys)).scalar_one_or_none() is not None:
+            raise FieldkitError(ErrorCode.ORG_EXISTS)
+    shown_identity = display_name(str(identity_path), 200)
+    raw = _read_small(identity_path, MAX_KEY_FILE_BYTES)
+    try:
+        identities = parse_identity_file(raw.decode("ascii"))
+    except (UnicodeDecodeError, AgeKeyError):
+        raise FieldkitError(
+            ErrorCode.ORG_KEY_INVALID,
+            path=shown_identity,
+            reason=TranslatableText(N_("not an age identity file (AGE-SECRET-KEY-1…)")),
+        ) from None
+    if len(identities) != 1:
+        raise FieldkitError(
+            ErrorCode.ORG_KEY_INVALID,
+            path=shown_identity,
+            reason=TranslatableText(N_("the file must hold exactly one identity")),
+        )
+    identity = identities[0]
+    meta: dict[str, str] | None = None
+    if signing_key_path is not None:
+        shown_key = display_name(str(signing_key_path), 200)
+        try:
+            secret = MinisignSecretKey.parse(_read_small(signing_key_path, MAX_KEY_FILE_BYTES))
+        except MinisignError as exc:
+            raise FieldkitError(
+                ErrorCode.ORG_KEY_INVALID, path=shown_key, reason=TranslatableText(exc.reason)
+            ) from None
+        signing = secret.private_key
+        meta = _org_meta(secret.untrusted_comment)
+    else:
+        signing = Ed25519PrivateKey.generate()
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+            raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="organisation name")
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    with vault.session() as s:
+        if s.execute(select(OrgKeys)).scalar_one_or_none() is not None:
+            raise FieldkitError(ErrorCode.ORG_EXISTS)
+        row = OrgKeys(
+            id=1,
+            org_id=meta["org_id"] if meta else str(uuid.uuid4()),
+            name=name or (meta["name"] if meta else "Organisation"),
+            created_at=meta["created_at"] if meta else utc_now(),
+            signing_seed=signing.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
+            signing_public=signing.public_key().public_bytes_raw(),
+            age_secret=identity.secret_bytes,
+            age_recipient=str(identity.recipient),
+        )
+        s.add(row)
+        return _org_info(row)
+
+
 def _write_new(out: Path, data: bytes) -> None:
     if out.exists() or out.is_symlink():
         raise FieldkitError(ErrorCode.FILE_EXISTS, path=str(out))
@@ -204,20 +344,22 @@ def _write_new(out: Path, data: bytes) -> None:
         atomic_write_bytes(out, data)
     except OSError as exc:
         raise FieldkitError(
-            ErrorCode.FILE_NOT_READABLE, path=str(out), reason=exc.strerror or "write failed"
+            ErrorCode.FILE_NOT_WRITABLE, path=str(out), reason=os_reason(exc)
         ) from None
 
 
 def parse_card(data: bytes, shown: str) -> OrgCard:
     def bad(reason: str) -> FieldkitError:
-        return FieldkitError(ErrorCode.ORG_CARD_INVALID, path=shown, reason=reason)
+        return FieldkitError(
+            ErrorCode.ORG_CARD_INVALID, path=shown, reason=TranslatableText(reason)
+        )
 
     try:
         doc = strict_loads(data.rstrip(b"\n"), max_bytes=MAX_CARD_BYTES, max_depth=8)
     except StrictJSONError as exc:
         raise bad(exc.reason) from None
     if not isinstance(doc, dict) or set(doc) != {"card", "signature"}:
-        raise bad("unexpected structure")
+        raise bad(N_("unexpected structure"))
     card = doc["card"]
     if not isinstance(card, dict) or set(card) != {
         "format",
@@ -227,24 +369,24 @@ def parse_card(data: bytes, shown: str) -> OrgCard:
         "recipients",
         "created_at",
     }:
-        raise bad("unexpected card fields")
+        raise bad(N_("unexpected card fields"))
     if card["format"] != CARD_FORMAT:
-        raise bad("unsupported card format")
+        raise bad(N_("unsupported card format"))
     try:
         key = MinisignPublicKey.parse(str(card["signing_key"]))
         recipients = card["recipients"]
         if not isinstance(recipients, list) or not 1 <= len(recipients) <= 8:
-            raise bad("recipients must be a short list")
+            raise bad(N_("recipients must be a short list"))
         parsed = [X25519Recipient.parse(str(r)) for r in recipients]
         signature = base64.b64decode(str(doc["signature"]), validate=True)
         key.ed25519().verify(signature, CARD_CONTEXT + canonical_dumps(card))
     except (MinisignError, AgeKeyError, ValueError):
-        raise bad("malformed key") from None
+        raise bad(N_("malformed key")) from None
     except InvalidSignature:
-        raise bad("the card's signature does not verify") from None
+        raise bad(N_("the card's signature does not verify")) from None
     for field in ("org_id", "name", "created_at"):
         if not isinstance(card[field], str) or len(card[field]) > 200:
-            raise bad(f"{field} is malformed")
+            raise bad(N_("the organisation id, name or date is malformed"))
     return OrgCard(
         org_id=card["org_id"],
         name=card["name"],
@@ -260,10 +402,14 @@ def _read_small(path: Path, limit: int) -> bytes:
             data = fh.read(limit + 1)
     except OSError as exc:
         raise FieldkitError(
-            ErrorCode.FILE_NOT_READABLE, path=str(path), reason=exc.strerror or "read failed"
+            ErrorCode.FILE_NOT_READABLE, path=str(path), reason=os_reason(exc)
         ) from None
     if len(data) > limit:
-        raise FieldkitError(ErrorCode.FILE_NOT_READABLE, path=str(path), reason="file too large")
+        raise FieldkitError(
+            ErrorCode.FILE_NOT_READABLE,
+            path=str(path),
+            reason=TranslatableText(N_("the file is too large for this kind of file")),
+        )
     return data
 
 
@@ -340,20 +486,22 @@ def enrolment(session: Session) -> EnrolmentInfo:
 
 def parse_device_pub(data: bytes, shown: str) -> tuple[str, MinisignPublicKey]:
     def bad(reason: str) -> FieldkitError:
-        return FieldkitError(ErrorCode.DEVICE_KEY_INVALID, path=shown, reason=reason)
+        return FieldkitError(
+            ErrorCode.DEVICE_KEY_INVALID, path=shown, reason=TranslatableText(reason)
+        )
 
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:
-        raise bad("not plain text") from None
+        raise bad(N_("not plain text")) from None
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) != 2 or not lines[0].startswith("untrusted comment: " + DEVICE_COMMENT_PREFIX):
-        raise bad("not a fieldkit device key (the first line names the device)")
+        raise bad(N_("not a fieldkit device key (the first line names the device)"))
     device_id = lines[0][len("untrusted comment: " + DEVICE_COMMENT_PREFIX) :].strip()
     try:
         device_id = str(uuid.UUID(device_id))
     except ValueError:
-        raise bad("the device id is malformed") from None
+        raise bad(N_("the device id is malformed")) from None
     try:
         key = MinisignPublicKey.parse(text)
     except MinisignError as exc:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldkit.crypto.canonical_json import canonical_dumps
-from fieldkit.domain.errors import N_, ErrorCode, FieldkitError
+from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.evidence import CustodyAction, CustodyEvent
 from fieldkit.storage.changes import next_change_seq
 from fieldkit.storage.tables.evidence import CustodyEventRow
@@ -156,7 +156,10 @@ class CustodyLog:
         }
         raw = canonical_dumps(body)
         if len(raw) > MAX_BODY_BYTES:
-            raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="custody event too large")
+            raise FieldkitError(
+                ErrorCode.INVALID_ARGUMENT,
+                detail=TranslatableText(N_("the custody event is too large")),
+            )
         row = CustodyEventRow(
             id=body["id"],
             item_id=item_id,
@@ -219,7 +222,7 @@ class CustodyLog:
                     ErrorCode.CUSTODY_CHAIN_BROKEN,
                     id=str(doc.get("item_id", "?")),
                     seq=str(doc.get("seq", "?")),
-                    reason="unexpected event fields",
+                    reason=TranslatableText(N_("unexpected event fields")),
                 )
             device = body.get("device_id")
             if device == local_device or (
@@ -229,7 +232,9 @@ class CustodyLog:
                     ErrorCode.CUSTODY_CHAIN_BROKEN,
                     id=str(body.get("item_id")),
                     seq=str(body.get("seq")),
-                    reason="the event names a device other than the one that sent it",
+                    reason=TranslatableText(
+                        N_("the event names a device other than the one that sent it")
+                    ),
                 )
             try:
                 CustodyAction(body["action"])
@@ -239,14 +244,14 @@ class CustodyLog:
                     ErrorCode.CUSTODY_CHAIN_BROKEN,
                     id=str(body.get("item_id")),
                     seq=str(body.get("seq")),
-                    reason="malformed event",
+                    reason=TranslatableText(N_("malformed event")),
                 ) from exc
             if _hash(raw) != event_hash:
                 raise FieldkitError(
                     ErrorCode.CUSTODY_CHAIN_BROKEN,
                     id=str(body["item_id"]),
                     seq=str(body["seq"]),
-                    reason="the event hash does not match its content",
+                    reason=TranslatableText(N_("the event hash does not match its content")),
                 )
             existing = session.get(CustodyEventRow, body["id"])
             if existing is not None:
@@ -255,7 +260,9 @@ class CustodyLog:
                         ErrorCode.CUSTODY_CHAIN_BROKEN,
                         id=str(body["item_id"]),
                         seq=str(body["seq"]),
-                        reason="an event with this id but other content is already here",
+                        reason=TranslatableText(
+                            N_("an event with this id but other content is already here")
+                        ),
                     )
                 continue
             session.add(

@@ -279,6 +279,23 @@ def _view(row: RecordRow) -> RecordView:
     )
 
 
+def _summary(row: Any) -> RecordSummary:
+    return RecordSummary(
+        id=row.id,
+        type=row.type,
+        title=row.title,
+        status=row.status,
+        revision=row.revision,
+        updated_at=row.updated_at,
+        created_at=row.created_at,
+        facility_id=row.facility_id,
+        date_from=row.date_from,
+        date_to=row.date_to,
+        confidential=bool(row.confidential),
+        deleted=bool(row.deleted),
+    )
+
+
 def _version_view(row: RecordVersionRow, in_conflict: bool = False) -> RecordVersionView:
     return RecordVersionView(
         record_id=row.record_id,
@@ -413,23 +430,7 @@ class RecordStore:
     ) -> builtins.list[RecordSummary]:
         """A page of what lists show, read from the head's columns only (``data`` is not read)."""
         stmt = _paged(select(*_SUMMARY_COLUMNS), filters, offset, limit, order)
-        return [
-            RecordSummary(
-                id=row.id,
-                type=row.type,
-                title=row.title,
-                status=row.status,
-                revision=row.revision,
-                updated_at=row.updated_at,
-                created_at=row.created_at,
-                facility_id=row.facility_id,
-                date_from=row.date_from,
-                date_to=row.date_to,
-                confidential=bool(row.confidential),
-                deleted=bool(row.deleted),
-            )
-            for row in session.execute(stmt)
-        ]
+        return [_summary(row) for row in session.execute(stmt)]
 
     def count(self, session: Session, filters: RecordFilters | None = None) -> int:
         stmt = (filters or RecordFilters()).apply(select(func.count()).select_from(RecordRow))
@@ -445,6 +446,16 @@ class RecordStore:
         ).scalars()
         for row in rows:
             yield _version_view(row)
+
+    def summaries_of(self, session: Session, record_ids: Sequence[str]) -> dict[str, RecordSummary]:
+        """The list rows of the given records that exist here (deleted ones included), by id."""
+        found: dict[str, RecordSummary] = {}
+        pending = sorted(set(record_ids))
+        for start in range(0, len(pending), 500):
+            chunk = pending[start : start + 500]
+            for row in session.execute(select(*_SUMMARY_COLUMNS).where(RecordRow.id.in_(chunk))):
+                found[row.id] = _summary(row)
+        return found
 
     def referrers(self, session: Session, record_id: str) -> builtins.list[Referrer]:
         """Live records whose data refers to ``record_id`` (from their derived links)."""
@@ -1106,10 +1117,7 @@ def _paged(
                 order=str(order)[:40], choices=", ".join(_ORDERS)
             ),
         )
-    if filters is not None:
-        stmt = stmt.where(*filters.conditions())
-    else:
-        stmt = stmt.where(*RecordFilters().conditions())
+    stmt = stmt.where(*(filters or RecordFilters()).conditions())
     return stmt.order_by(*ordering).offset(offset).limit(limit)
 
 

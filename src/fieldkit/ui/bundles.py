@@ -677,8 +677,15 @@ class TrustDialog(QDialog):
         )
         self.card_button.clicked.connect(self._on_card_clicked)
         org_row.addWidget(self.org_name_edit, 1)
+        self.identity_button = QPushButton(_("Back up the decryption key…"), self)
+        self.identity_button.setObjectName("orgIdentityButton")
+        self.identity_button.setToolTip(
+            _("Write the organisation's decryption key for an offline backup")
+        )
+        self.identity_button.clicked.connect(self._on_identity_clicked)
         org_row.addWidget(self.init_button)
         org_row.addWidget(self.card_button)
+        org_row.addWidget(self.identity_button)
         layout.addLayout(org_row)
 
         layout.addWidget(heading(_("Trusted devices"), 1.15))
@@ -741,6 +748,13 @@ class TrustDialog(QDialog):
         self.resize(940, 560)
         self.refresh()
 
+    def _on_identity_clicked(self) -> None:
+        """The organisation's decryption key, after the warning (ui/profile_tools.py)."""
+        from fieldkit.ui.profile_tools import IdentityExport
+
+        self.identity_export = IdentityExport(self, self.vault, self.runner)
+        self.identity_export.start()
+
     def refresh(self) -> None:
         from fieldkit.services import trust
 
@@ -766,6 +780,7 @@ class TrustDialog(QDialog):
         self.org_name_edit.setVisible(org is None)
         self.init_button.setVisible(org is None)
         self.card_button.setEnabled(org is not None)
+        self.identity_button.setEnabled(org is not None)
         self.add_button.setEnabled(org is not None)
         self.label_edit.setEnabled(org is not None)
         self.devices = trust.list_devices(self.vault)

@@ -71,16 +71,20 @@ class RecordEditorDialog(QDialog):
         self.resize(fitting_size(self, 980, 720))
 
     def add_report_button(self, text: str, slot: Any) -> QPushButton:
-        """A button under the form (the visit report of a saved visit)."""
-        row = QHBoxLayout()
-        row.addStretch(1)
+        """A button beside the form's own (the visit report of a saved visit)."""
         button = QPushButton(text, self)
         button.setObjectName("editorReportButton")
         button.clicked.connect(lambda _c=False: slot())
-        row.addWidget(button)
-        layout = self.layout()
-        assert isinstance(layout, QVBoxLayout)
-        layout.addLayout(row)
+        row = getattr(self.editor, "button_row", None)
+        if isinstance(row, QHBoxLayout):
+            row.insertWidget(1, button)  # after the status text, before Check and Save
+        else:
+            own = QHBoxLayout()
+            own.addStretch(1)
+            own.addWidget(button)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.addLayout(own)
         self.report_button = button
         button.setEnabled(bool(self.editor.record_id))
         return button

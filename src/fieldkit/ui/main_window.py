@@ -398,7 +398,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.detail_stack)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([480, 720])
+        splitter.setSizes([520, 680])
         self.splitter = splitter
         self.setCentralWidget(splitter)
         self._fill_status_filter()
@@ -621,7 +621,7 @@ class MainWindow(QMainWindow):
         """Both confirmations; True when the erase was requested."""
         from fieldkit.ui.profile_tools import confirm_erase
 
-        if not confirm_erase(self, self.vault.path):
+        if not confirm_erase(self, self.vault.path, coordinator=self.role == Role.COORDINATOR):
             return False
         self.erase_requested.emit()
         return True

@@ -124,6 +124,7 @@ class ChangePassphraseDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("changePassphraseDialog")
         self.setWindowTitle(_("Change the passphrase"))
+        self.setMinimumWidth(520)
         self.profile_path = Path(profile_path)
         self.runner = runner
         self.task: Task | None = None
@@ -296,10 +297,13 @@ class ChangePassphraseDialog(QDialog):
 class EraseProfileDialog(QDialog):
     """First confirmation of a quick erase: says what is lost and asks for the word ERASE."""
 
-    def __init__(self, profile_path: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, profile_path: Path, parent: QWidget | None = None, *, coordinator: bool = False
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("eraseProfileDialog")
         self.setWindowTitle(_("Erase the profile"))
+        self.setMinimumWidth(500)
         layout = QVBoxLayout(self)
         warning = plain_label(
             _("This destroys the profile on this computer. It cannot be undone."),
@@ -317,6 +321,17 @@ class EraseProfileDialog(QDialog):
             "eraseExplanation",
         )
         layout.addWidget(text)
+        if coordinator:
+            org = plain_label(
+                _(
+                    "This is a coordinator profile: the organisation's keys are destroyed with "
+                    "it. Without a backup of the decryption key, bundles not yet imported can "
+                    "never be read by anyone."
+                ),
+                "eraseCoordinatorWarning",
+            )
+            org.setStyleSheet(ERROR_STYLE)
+            layout.addWidget(org)
         path_label = plain_label(
             _("Profile folder: {path}").format(path=profile_path), "erasePathLabel"
         )
@@ -356,9 +371,9 @@ class EraseProfileDialog(QDialog):
             self.accept()
 
 
-def confirm_erase(parent: QWidget | None, profile_path: Path) -> bool:
+def confirm_erase(parent: QWidget | None, profile_path: Path, *, coordinator: bool = False) -> bool:
     """Both confirmations of a quick erase: the typed word, then a destructive question."""
-    dialog = EraseProfileDialog(profile_path, parent)
+    dialog = EraseProfileDialog(profile_path, parent, coordinator=coordinator)
     try:
         if dialogs.exec_dialog(dialog) != QDialog.DialogCode.Accepted.value:
             return False

@@ -73,6 +73,7 @@ class ReportDialog(QDialog):
         self.out_path: Path | None = None
         case = kind == CASE_FILE
         self.setWindowTitle(_("Case file (PDF)") if case else _("Visit report (PDF)"))
+        self.setMinimumWidth(520)
 
         layout = QVBoxLayout(self)
         intro = plain_label(
@@ -118,13 +119,15 @@ class ReportDialog(QDialog):
         )
         self.names_warning.setStyleSheet("color: #b00020;")
         self.names_warning.setVisible(False)
-        self.names_check.toggled.connect(self.names_warning.setVisible)
+        self.names_check.toggled.connect(self._on_names_toggled)
+        layout.addLayout(form)
+        # Outside the form layout: a word-wrapped label that appears later is given its full
+        # height there (inside a form row it overlapped the lines below).
         if case:
-            form.addRow("", self.names_check)
-            form.addRow("", self.names_warning)
+            layout.addWidget(self.names_check)
+            layout.addWidget(self.names_warning)
         else:
             self.names_check.setVisible(False)
-        layout.addLayout(form)
         note = plain_label(
             _(
                 "The PDF is an ordinary, unencrypted file, with a signature file beside it. Save "
@@ -151,6 +154,10 @@ class ReportDialog(QDialog):
         self.buttons.accepted.connect(self.start)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+
+    def _on_names_toggled(self, checked: bool) -> None:
+        self.names_warning.setVisible(checked)
+        self.adjustSize()
 
     @property
     def report_language(self) -> str:

@@ -32,7 +32,7 @@ from reportlab.platypus import (
     Table,
 )
 
-from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.errors import ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.export.reports.fonts import MONO, SANS, SANS_BOLD
 from fieldkit.export.reports.styles import (
@@ -437,7 +437,8 @@ def build_pdf(
     except LayoutError as exc:
         # Never the exception text: it quotes the flowable, i.e. record content.
         raise FieldkitError(
-            ErrorCode.REPORT_FAILED, reason="an entry is too large to lay out on a page"
+            ErrorCode.REPORT_FAILED,
+            reason=TranslatableText(N_("an entry is too large to lay out on a page")),
         ) from exc
     return int(document.page)
 

@@ -599,6 +599,7 @@ class PurgeDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("purgeEvidenceDialog")
         self.setWindowTitle(_("Erase the original"))
+        self.setMinimumWidth(480)
         layout = QVBoxLayout(self)
         warning = plain_label(
             _("Erase the original of “{name}” from this device? This cannot be undone.").format(

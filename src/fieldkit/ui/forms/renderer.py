@@ -247,6 +247,7 @@ class FormEditor(QWidget):
         buttons.addWidget(self.check_button)
         buttons.addWidget(self.save_button)
         layout.addLayout(buttons)
+        self.button_row = buttons
         shortcut = QShortcut(QKeySequence.StandardKey.Save, self)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(self.save)

@@ -317,7 +317,11 @@ class RecordTableModel(QAbstractTableModel):
             if col == self.COL_DATES:
                 return _date_range(row[_FROM], row[_TO])
             if col == self.COL_UPDATED:
-                return _short_time(row[_UPDATED])
+                # The date only, so the title keeps the room on a small screen; the time is in
+                # the tooltip.
+                if role == Qt.ItemDataRole.ToolTipRole:
+                    return _short_time(row[_UPDATED])
+                return row[_UPDATED][:10] if row[_UPDATED] else ""
             if col == self.COL_CONFIDENTIAL:
                 return _("confidential") if row[_CONF] else ""
             return None
