@@ -34,6 +34,18 @@ SYSTEM_LIBRARIES = {
     "libdbus-1.so.3": "libdbus-1-3",
     "libglib-2.0.so.0": "libglib2.0-0",
 }
+# Only for a real screen: Qt's xcb platform plugin loads these (the tests run offscreen).
+DESKTOP_LIBRARIES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-randr.so.0": "libxcb-randr0",
+}
 TEST_TOOLS = {
     "age": "age",
     "minisign": "minisign",
@@ -49,6 +61,7 @@ def log(message: str) -> None:
 
 
 def missing_system_packages(with_test_tools: bool) -> list[str]:
+    """Debian packages to install: test tools for `test`, the screen libraries for `start`."""
     if sys.platform != "linux":
         return []
     packages: set[str] = set()
@@ -59,7 +72,10 @@ def missing_system_packages(with_test_tools: bool) -> list[str]:
         Path("/usr/lib/aarch64-linux-gnu"),
         Path("/usr/lib"),
     ]
-    for library, package in SYSTEM_LIBRARIES.items():
+    libraries = dict(SYSTEM_LIBRARIES)
+    if not with_test_tools:
+        libraries.update(DESKTOP_LIBRARIES)
+    for library, package in libraries.items():
         if not any((folder / library).exists() for folder in search):
             packages.add(package)
     if with_test_tools:
