@@ -110,7 +110,9 @@ def test_scrolling_at_100000_rows_stays_smooth(qtbot: QtBot) -> None:
         steps.append(time.perf_counter() - t0)
     assert model.rowCount() == 100_000
     assert not model.canFetchMore(QModelIndex())
-    assert max(steps) < 0.1, f"longest step {max(steps) * 1000:.0f} ms"
+    # Loading all 100,000 rows at once takes seconds; a lazy page is milliseconds. The bound leaves
+    # room for a busy machine (bench/record_list.py measures the real figures).
+    assert max(steps) < 0.5, f"longest step {max(steps) * 1000:.0f} ms"
     assert model.data(model.index(99_999, 0)) == "Case W-99999"
 
 
@@ -157,6 +159,9 @@ def test_real_records_and_search(new_vault, qtmodeltester) -> None:
     assert "«" in tooltip
 
 
+TIME_SLOW_QUERY = 0.6
+
+
 class SlowSource(FakeSource):
     """Each call takes ``delay`` seconds, like a big query on a slow laptop."""
 
@@ -190,8 +195,10 @@ def test_with_a_runner_the_gui_thread_never_waits_for_a_page(qtbot: QtBot) -> No
     timer.start(10)
     with qtbot.waitSignal(model.source_loaded, timeout=5000):
         t0 = time.perf_counter()
-        model.set_source(SlowSource(1000, 0.15))
-        assert time.perf_counter() - t0 < 0.05, "set_source returns at once"
+        # Each query of this source takes 0.6 s; had a page been read on the GUI thread, the
+        # call below and one heartbeat gap would take at least that long.
+        model.set_source(SlowSource(1000, TIME_SLOW_QUERY))
+        assert time.perf_counter() - t0 < TIME_SLOW_QUERY / 2, "set_source returns at once"
         assert model.is_loading
         assert model.rowCount() == 0
     assert model.total == 1000
@@ -202,7 +209,7 @@ def test_with_a_runner_the_gui_thread_never_waits_for_a_page(qtbot: QtBot) -> No
     assert model.rowCount() == 2 * PAGE_SIZE
     timer.stop()
     gaps = [b - a for a, b in zip(beats, beats[1:])]
-    assert max(gaps) < 0.1
+    assert max(gaps) < TIME_SLOW_QUERY * 2 / 3
 
 
 def test_a_slow_old_search_never_overwrites_a_newer_one(qtbot: QtBot) -> None:

@@ -109,13 +109,17 @@ def test_gui_thread_stays_responsive_during_real_key_derivation(
     timer = QTimer()
     timer.timeout.connect(lambda: beats.append(time.perf_counter()))
     timer.start(10)
+    started = time.perf_counter()
     with qtbot.waitSignal(window.unlocked, timeout=20000) as blocker:
         window.submit()
+    total = time.perf_counter() - started
     timer.stop()
     blocker.args[0].lock()
     gaps = [b - a for a, b in zip(beats, beats[1:])]
     assert len(beats) > 10
-    assert max(gaps) < 0.25, f"the GUI thread stalled {max(gaps):.3f} s"
+    # Had the derivation run on the GUI thread, one gap would span nearly the whole unlock. The
+    # bound is relative so a busy machine slows both sides alike (timing is the benchmark's job).
+    assert max(gaps) < max(0.25, 0.5 * total), f"stalled {max(gaps):.3f} s of {total:.3f} s"
 
 
 def test_language_choice_is_requested(qtbot: QtBot, tmp_path: Path) -> None:

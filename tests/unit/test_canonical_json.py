@@ -229,3 +229,44 @@ def test_floats_can_be_refused() -> None:
     with pytest.raises(StrictJSONError):
         strict_loads(b"[1.5]", max_bytes=100, allow_floats=False)
     assert strict_loads(b"[1.5]", max_bytes=100) == [1.5]
+
+
+def _depth(text: str) -> int:
+    """The nesting depth, by the plain character scan (the oracle)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+@given(st.recursive(any_text, lambda inner: st.lists(inner, max_size=3), max_leaves=40))
+def test_depth_check_agrees_with_the_character_scan(value: object) -> None:
+    raw = canonical_dumps(value)
+    deepest = _depth(raw.decode("utf-8"))
+    for limit in (max(deepest - 1, 0), deepest):
+        if deepest > limit:
+            with pytest.raises(StrictJSONError):
+                strict_loads(raw, max_bytes=1 << 20, max_depth=limit)
+        else:
+            assert strict_loads(raw, max_bytes=1 << 20, max_depth=limit) == value
+
+
+def test_depth_check_ignores_brackets_in_strings_with_escapes() -> None:
+    tricky = '["\\\\", "\\"[[[[", ' + "[" * 3 + "]" * 3 + "]"
+    assert strict_loads(tricky.encode(), max_bytes=1000, max_depth=4)[0] == "\\"
+    with pytest.raises(StrictJSONError):
+        strict_loads(tricky.encode(), max_bytes=1000, max_depth=3)

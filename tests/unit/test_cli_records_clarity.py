@@ -101,6 +101,8 @@ def test_show_gives_labels_with_codes_and_computed_values_in_english(
     for raw in ("True", "None", "occupancy_percent", "areas[0]", "cpt_flag", "(exact)"):
         assert raw not in out
     assert f"→ facility {profile.ids['facility']}" in out
+    facility = profile.ids["facility"]
+    assert f"Facility: {facility} (Ізолятор тимчасового тримання №1 " in out
 
 
 def test_show_in_ukrainian_has_no_ambiguous_labels(
@@ -133,6 +135,17 @@ def test_show_consent_has_one_heading_and_labelled_decisions(
     assert "Connection to the events: " in out
     assert "(victim)" in out
     assert f"→ person {profile.ids['person']} — " in out  # the role, labelled
+
+
+def test_show_writes_decimals_as_the_language_does(
+    profile: Profile, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = run(capsys, "--lang", "uk", "record", "show", profile.ids["interview"])
+    assert code == 0
+    assert ": 0,42\n" in out  # the injury mark's position on the body diagram
+    assert "0.42" not in out
+    code, out, _err = run(capsys, "--lang", "en", "record", "show", profile.ids["interview"])
+    assert ": 0.42\n" in out
 
 
 def test_show_lists_who_refers_to_a_record(
@@ -283,6 +296,9 @@ def test_delete_in_use_is_refused_then_forced(
     assert code == 0
     facility_line = next(line for line in out.splitlines() if facility in line and "→" in line)
     assert facility_line.endswith("[deleted]")
+    field_line = next(line for line in out.splitlines() if line.startswith("  Facility: "))
+    assert field_line.startswith(f"  Facility: {facility} (")
+    assert field_line.endswith(") [deleted]")
     assert "Ізолятор тимчасового тримання №1" in facility_line
 
 

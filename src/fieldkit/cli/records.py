@@ -523,20 +523,44 @@ def _yes_no(value: bool) -> str:
 
 
 def _number(value: float | int, unit: str | None) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+    """A number as written in the current language (4.5 / 4,5), at most two decimals, no
+    grouping (a number may be a year or a code), with its unit translated."""
+    if isinstance(value, float):
+        from babel.numbers import format_decimal
+
+        text = format_decimal(round(value, 2), format="0.##", locale=i18n.current().language)
+    else:
+        text = str(value)
     if not unit:
         return text
     unit_text = _(UNITS[unit]) if unit in UNITS else unit
-    return f"{text} {unit_text}" if unit != "%" else f"{text} %"
+    return f"{text} {unit_text}"
+
+
+_RECORD_REFS = (FieldType.PERSON_REF, FieldType.FACILITY_REF, FieldType.RECORD_REF)
 
 
 class _Show:
     """A record's data as labelled lines in the current language (template labels, vocabulary
     labels with their codes in brackets, computed values in place)."""
 
-    def __init__(self, language: str, computed: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        language: str,
+        computed: Mapping[str, Any],
+        records: Mapping[str, RecordSummary] | None = None,
+    ) -> None:
         self.language = language
         self.computed = computed
+        self.records = records or {}
+
+    def ref(self, record_id: Any) -> str:
+        """A referenced record's id with its title (a person's is the pseudonym code)."""
+        found = self.records.get(record_id) if isinstance(record_id, str) else None
+        if found is None:
+            return str(record_id)
+        text = f"{record_id} ({found.title or _('(no title)')})"
+        return text + " " + _("[deleted]") if found.deleted else text
 
     def term(self, vocabulary: str | None, code: Any) -> str:
         if not isinstance(code, str) or not vocabulary:
@@ -554,6 +578,8 @@ class _Show:
             return self.term(f.vocabulary, value)
         if f is not None and f.type == FieldType.MULTICHOICE and isinstance(value, list):
             return ", ".join(self.term(f.vocabulary, v) for v in value)
+        if f is not None and f.type in _RECORD_REFS:
+            return ", ".join(self.ref(v) for v in (value if isinstance(value, list) else [value]))
         if isinstance(value, Mapping) and "value" in value and set(value) <= {"value", "precision"}:
             precision = value.get("precision")
             shown = str(value["value"])
@@ -713,15 +739,14 @@ def _show(args: argparse.Namespace, service: RecordService, record_id: str) -> i
     if record.deleted:
         lines.append(_("This record was deleted; its history is kept."))
     lines.append("")
-    lines.extend(
-        _Show(language, computed).lines(template.fields if template else [], record.data, "  ", "")
+    others = service.summaries_of(
+        [lk.to_id if lk.from_id == record.id else lk.from_id for lk in links]
     )
+    shown = _Show(language, computed, others)
+    lines.extend(shown.lines(template.fields if template else [], record.data, "  ", ""))
     if links:
         lines.append("")
         lines.append(_("Links (→ this record refers to; ← refers to this record):"))
-        others = service.summaries_of(
-            [lk.to_id if lk.from_id == record.id else lk.from_id for lk in links]
-        )
         lines.extend(_link_line(record.id, link, language, others) for link in links)
     if args.history:
         lines.append("")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -171,7 +172,33 @@ def canonical_dumps(obj: Any) -> bytes:
 # --- reading -------------------------------------------------------------------------------------
 
 
+_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def _check_depth(text: str, max_depth: int) -> None:
+    """Refuse nesting deeper than ``max_depth`` before ``json.loads`` can recurse.
+
+    Fast cases first: too few opening brackets to nest that deep at all (a record document), or,
+    with string literals removed (in C, by a regular expression), the brackets counted one by one.
+    A text with an unterminated string falls back to the character scan."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return
+    blanked = _STRING_LITERAL.sub("", text)
+    if '"' in blanked:
+        _check_depth_slow(text, max_depth)  # an unterminated string: json.loads refuses it
+        return
+    depth = 0
+    for bracket in _BRACKETS.findall(blanked):
+        if bracket in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise StrictJSONError(f"nesting deeper than {max_depth} levels")
+        else:
+            depth -= 1
+
+
+def _check_depth_slow(text: str, max_depth: int) -> None:
     depth = 0
     in_string = False
     escaped = False

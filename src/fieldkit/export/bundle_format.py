@@ -311,18 +311,22 @@ class TarReader:
                 "unsafe", f"member {display_name(raw_name)} uses the name prefix field"
             )
         typeflag = block[156:157]
-        shown = display_name(raw_name)
+        # the escaped name is made only for a message (it is slow for every member)
         if typeflag not in (b"0", b"\0"):
             kind = _TYPE_NAMES.get(typeflag, f"type {display_name(typeflag)}")
-            raise TarFormatError("unsafe", f"{shown} is a {kind}, not a regular file")
+            raise TarFormatError(
+                "unsafe", f"{display_name(raw_name)} is a {kind}, not a regular file"
+            )
         if block[157:257].strip(b"\0"):
-            raise TarFormatError("unsafe", f"{shown} carries a link target")
+            raise TarFormatError("unsafe", f"{display_name(raw_name)} carries a link target")
         try:
             name = raw_name.decode("ascii")
         except UnicodeDecodeError:
-            raise TarFormatError("unsafe", f"member name {shown} is not plain ASCII") from None
+            raise TarFormatError(
+                "unsafe", f"member name {display_name(raw_name)} is not plain ASCII"
+            ) from None
         if not is_allowed_name(name):
-            raise TarFormatError("unsafe", f"member name {shown} is not allowed")
+            raise TarFormatError("unsafe", f"member name {display_name(raw_name)} is not allowed")
         size = _parse_octal(block[124:136], "size")
         mtime = _parse_octal(block[136:148], "mtime")
         if mtime > MAX_OCTAL_SIZE or make_header(name, size, mtime) != block:
