@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bundles.py [--records 10000] [--evidence-mib 2048] [--files 8]
                                       [--dir bench-data] [--keep]
+    .venv/bin/python bench/bundles.py --canonical-json
 
 Export: ``fieldkit export`` (records from SQLCipher, evidence decrypted from the store, hashed,
 tarred, age-encrypted, fsynced) against ``tar -c DIR | age -r RECIPIENT > OUT`` over the very
@@ -188,8 +189,64 @@ def bench(records: int, evidence_mib: int, files: int, root: Path) -> dict[str, 
     }
 
 
+def bench_canonical_json(count: int = 10_000) -> dict[str, object]:
+    """``canonical_dumps`` on record-like documents, against the character-by-character oracle
+    of the tests (best of three), with and without floats (floats take the general path)."""
+    import random
+    import uuid
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.unit.test_canonical_json import reference_dumps
+
+    from fieldkit.crypto.canonical_json import canonical_dumps
+
+    rng = random.Random(17)
+
+    def doc(i: int, floats: bool) -> dict[str, object]:
+        data: dict[str, object] = {
+            "pseudonym": f"W-{i:05d}",
+            "summary": "Свідок розповів про затримання біля КПП; " * 8,
+            "location": {"region": "Харківська"},
+            "tags": ["detention", "ill_treatment"],
+            "notes": 'Лапки «так» and "quotes" \n second line\t tab' * 3,
+            "age": 34,
+        }
+        if floats:
+            data["location"] = {"region": "Харківська", "lat": 49.99, "lon": 36.23}
+        return {
+            "id": str(uuid.UUID(int=rng.getrandbits(128))),
+            "type": "interview",
+            "revision": 1,
+            "template_id": "interview",
+            "template_version": 3,
+            "origin_device": str(uuid.UUID(int=i)),
+            "created_at": "2026-11-21T10:00:00Z",
+            "updated_at": "2026-11-21T10:00:00Z",
+            "confidential": False,
+            "deleted": False,
+            "data": data,
+        }
+
+    out: dict[str, object] = {"documents": count}
+    for floats in (False, True):
+        docs = [doc(i, floats) for i in range(count)]
+        assert [canonical_dumps(d) for d in docs[:500]] == [reference_dumps(d) for d in docs[:500]]
+        for name, fn in (("reference", reference_dumps), ("canonical_dumps", canonical_dumps)):
+            best = float("inf")
+            for _ in range(3):
+                start = time.perf_counter()
+                for d in docs:
+                    fn(d)
+                best = min(best, time.perf_counter() - start)
+            out[f"{name}{'_floats' if floats else ''}_ms"] = round(best * 1000)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--canonical-json", action="store_true", help="only time canonical JSON on 10 000 documents"
+    )
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--evidence-mib", type=int, default=2048)
     parser.add_argument("--files", type=int, default=8)
@@ -197,6 +254,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--small-too", action="store_true", help="also run with 1/8 of the data")
     args = parser.parse_args()
+    if args.canonical_json:
+        print(json.dumps(bench_canonical_json()), flush=True)
+        return 0
     base = args.dir or Path(tempfile.mkdtemp(prefix="fieldkit-bench-"))
     results = []
     try:

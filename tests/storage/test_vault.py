@@ -166,6 +166,18 @@ def test_change_passphrase_rewraps_only(new_vault: Vault) -> None:
         assert current_change_seq(s) == 1
 
 
+def test_change_passphrase_keeps_a_stronger_kdf_and_a_fresh_salt(
+    tmp_path: Path, fast_kdf: KdfParams
+) -> None:
+    custom = KdfParams(memory_kib=8 * 1024, iterations=2, lanes=2, salt=os.urandom(16))
+    Vault.create(tmp_path / "p", STRONG_PASSPHRASE, Role.MONITOR, custom).lock()
+    change_passphrase(tmp_path / "p", STRONG_PASSPHRASE, OTHER_PASSPHRASE)
+    stored = KeyFile.from_bytes((tmp_path / "p" / "keyfile").read_bytes()).kdf
+    assert (stored.memory_kib, stored.iterations, stored.lanes) == (8 * 1024, 2, 2)
+    assert stored.salt != custom.salt
+    Vault.unlock(tmp_path / "p", OTHER_PASSPHRASE).lock()
+
+
 def test_change_passphrase_needs_the_old_one_and_a_strong_new_one(new_vault: Vault) -> None:
     path = new_vault.path
     new_vault.lock()

@@ -353,3 +353,25 @@ def test_going_to_sleep_locks_the_program(
     finally:
         desktop.shutdown()
         QDBusConnection.disconnectFromBus("fieldkit-test-sleep")
+
+
+def test_idle_minutes_from_the_preferences(qtbot: QtBot, desktop, tmp_path: Path) -> None:
+    """Edit → Preferences: the idle time (1 to 240 minutes) takes effect at once and is saved."""
+    import json
+
+    main = desktop.main_window
+    main.open_preferences()
+    dialog = next(d for d in dialogs.open_dialogs() if d.objectName() == "preferencesDialog")
+    assert dialog.idle_spin.minimum() == 1
+    assert dialog.idle_spin.maximum() == 240
+    dialog.idle_spin.setValue(7)
+    dialog.accept()
+    assert desktop.idle.timeout_ms == 7 * 60_000
+    assert desktop.settings.idle_lock_minutes == 7
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    assert saved["idle_lock_minutes"] == 7
+    # The idle lock then says how long it waited.
+    desktop.idle.set_timeout_ms(200)
+    with qtbot.waitSignal(desktop.locked, timeout=5000):
+        pass
+    assert "7 minutes" in desktop.unlock_window.reason_label.text()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from fieldkit.services.records import CaseService, RecordService
@@ -214,3 +215,30 @@ def test_cancel_leaves_nothing_behind(qtbot: QtBot, new_vault, tmp_path: Path) -
     assert dialog.result is None
     assert list(folder.iterdir()) == []  # no PDF, no signature, no temporary file
     assert "Cancelled" in dialog.status_label.text()
+
+
+def test_with_several_visits_the_chosen_one_is_reported(qtbot: QtBot, new_vault) -> None:
+    case_id, first = _case_with_visit(new_vault)
+    records = RecordService(new_vault)
+    data = visit_data(records.add("facility", facility_data()).id)
+    data["reference"] = "V-2026-015"
+    data["allegation_records"] = [case_id]
+    second = records.add("visit", data).id
+    window = _window(qtbot, new_vault)
+    window.open_case(case_id)
+    view = window.case_view
+    assert view.visits_table.rowCount() == 2
+    assert view.chosen_visit_id() is None
+    dialogs.set_next_answer(True)
+    view.visit_report_action.trigger()
+    assert dialogs.asked() == [("inform", "Visit report")]
+    row = next(
+        r
+        for r in range(view.visits_table.rowCount())
+        if view.visits_table.item(r, 0).data(Qt.ItemDataRole.UserRole) == second
+    )
+    view.visits_table.selectRow(row)
+    assert view.chosen_visit_id() == second
+    view.visit_report_action.trigger()
+    assert window.report_dialog.record_id == second
+    assert second != first

@@ -95,9 +95,69 @@ def test_we_verify_what_minisign_signs(tmp_path: Path) -> None:
         capture_output=True,
     )
     public = MinisignPublicKey.parse(pub.read_text())
-    assert public.id_hex in pub.read_text()
+    # minisign prints the id without leading zeros ("…public key 2125DF7D13466F3"); compare values.
+    comment = pub.read_text().splitlines()[0]
+    assert int(comment.rsplit(" ", 1)[1], 16) == int(public.id_hex, 16)
     sig = MinisignSignature.parse((tmp_path / "file.bin.minisig").read_bytes())
     assert sig.trusted_comment == "made by minisign"
     verify(public, sig, message.read_bytes())
     with pytest.raises(MinisignVerifyError):
         verify(public, sig, message.read_bytes() + b"x")
+
+
+# --- secret key files ----------------------------------------------------------------------------
+
+
+def test_secret_key_file_round_trip_and_signs() -> None:
+    from fieldkit.crypto.minisign import MinisignSecretKey, secret_key_file_text
+
+    key = Ed25519PrivateKey.generate()
+    text = secret_key_file_text(key, "fieldkit test key W-017 «ключ»")
+    assert text.count("\n") == 2  # one comment line, one key line
+    with pytest.raises(MinisignFormatError):
+        secret_key_file_text(key, "a comment\nthat would add a line")
+    parsed = MinisignSecretKey.parse(text.encode())
+    assert parsed.public == MinisignPublicKey.from_ed25519(key.public_key())
+    sig = sign(parsed.private_key, b"receipt", trusted_comment="t")
+    verify(parsed.public, MinisignSignature.parse(sig.file_bytes()), b"receipt")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda raw: raw[:2] + b"Sc" + raw[4:], "password"),
+        (lambda raw: raw[:4] + b"XX" + raw[6:], "unsupported"),
+        (lambda raw: raw[:60] + bytes([raw[60] ^ 1]) + raw[61:], "checksum"),
+        (lambda raw: raw[:-1], "not an Ed25519"),
+        (lambda raw: b"ED" + raw[2:], "not an Ed25519"),
+        # a consistent checksum over a public half that does not belong to the seed
+        (None, "halves"),
+    ],
+)
+def test_secret_key_file_refusals(mutate: object, reason: str) -> None:
+    import base64
+    import hashlib
+
+    from fieldkit.crypto.minisign import MinisignSecretKey, secret_key_file_text
+
+    key = Ed25519PrivateKey.generate()
+    comment, line = secret_key_file_text(key, "k").splitlines()
+    raw = base64.b64decode(line)
+    if mutate is None:
+        other = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+        body = raw[54:62] + raw[62:94] + other
+        raw = raw[:54] + body + hashlib.blake2b(b"Ed" + body, digest_size=32).digest()
+    else:
+        raw = mutate(raw)  # type: ignore[operator]
+    data = f"{comment}\n{base64.b64encode(raw).decode()}\n".encode()
+    with pytest.raises(MinisignFormatError) as err:
+        MinisignSecretKey.parse(data)
+    assert reason in err.value.reason
+
+
+def test_secret_key_file_other_refusals() -> None:
+    from fieldkit.crypto.minisign import MinisignSecretKey
+
+    for data in (b"", b"\xff\xfe", b"untrusted comment: x\n", b"x" * 5000, b"a\nb\n"):
+        with pytest.raises(MinisignFormatError):
+            MinisignSecretKey.parse(data)

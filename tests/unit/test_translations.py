@@ -53,7 +53,7 @@ def test_unknown_language_is_refused() -> None:
 
 @pytest.mark.parametrize("language", ["uk", "ru"])
 def test_one_translation_per_message_across_catalogues(language: str) -> None:
-    """Catalogues are merged at load, so a message translated two ways would depend on file order."""
+    """Catalogues are merged at load: a message translated two ways would depend on file order."""
     from importlib import resources
 
     from babel.messages.pofile import read_po

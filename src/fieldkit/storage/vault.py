@@ -331,7 +331,9 @@ def change_passphrase(path: Path, old: str, new: str, kdf: KdfParams | None = No
         raise FieldkitError(ErrorCode.WRONG_PASSPHRASE) from None
     check_new_passphrase(new)
     try:
-        new_keyfile = KeyFile.wrap(master_key, new, keyfile.profile_id, kdf or KdfParams.default())
+        new_keyfile = KeyFile.wrap(
+            master_key, new, keyfile.profile_id, kdf or _strengthened(keyfile.kdf)
+        )
         pending = path / PENDING_KEYFILE_NAME
         fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
         try:
@@ -344,6 +346,17 @@ def change_passphrase(path: Path, old: str, new: str, kdf: KdfParams | None = No
     finally:
         for i in range(len(master_key)):
             master_key[i] = 0
+
+
+def _strengthened(current: KdfParams) -> KdfParams:
+    """Keep a profile's own key-derivation cost, raised to today's default where it is lower."""
+    default = KdfParams.default()
+    return KdfParams(
+        memory_kib=max(current.memory_kib, default.memory_kib),
+        iterations=max(current.iterations, default.iterations),
+        lanes=max(current.lanes, default.lanes),
+        salt=default.salt,
+    )
 
 
 def erase(path: Path) -> None:
