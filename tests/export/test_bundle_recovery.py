@@ -421,6 +421,11 @@ def test_recovery_and_held_bundles_by_command_line(tmp_path: Path) -> None:
     assert "1 record version (1 new, 0 already here)" in imported
     assert "resolved" in imported
     assert json.loads(_ok(run_cli("trust", "held", "--json", env=c_env)))["held"] == []
+    gone = run_cli("--lang", "ru", "trust", "held", "--discard", "1", "--yes", env=c_env)
+    assert gone.returncode == 1
+    assert "Нет задержанного пакета с номером 1." in gone.stderr
+    unconfirmed = run_cli("trust", "held", "--discard", "1", env=c_env)
+    assert "--yes" in unconfirmed.stderr
     listing = _ok(run_cli("--lang", "uk", "trust", "list", env=c_env))
     assert "активний" in listing
     assert "active" not in listing
@@ -473,3 +478,35 @@ def test_every_bundle_option_has_help() -> None:
 
     walk(parser, "fieldkit")
     assert missing == []
+
+
+def test_a_damaged_bundle_is_explained_in_the_users_language(world: World) -> None:
+    add_people(world.monitor, 3)
+    exported = bundles.export_bundle(world.monitor, world.usb)
+    data = bytearray(exported.path.read_bytes())
+    data[len(data) // 2] ^= 1
+    damaged = world.usb / "damaged.fkb"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(FieldkitError) as err:
+        bundles.import_bundle(world.coordinator, damaged)
+    assert err.value.code == ErrorCode.BUNDLE_TAMPERED
+    assert "failed its authentication check" in err.value.message()
+    uk = err.value.message(get_translator("uk"))
+    assert "не пройшов перевірку автентичності" in uk
+    assert "chunk" not in uk
+    ru = err.value.message(get_translator("ru"))
+    assert "не прошёл проверку подлинности" in ru
+    # a file that is not a bundle at all
+    other = world.usb / "notes.fkb"
+    other.write_text("W-017 notes\n")
+    with pytest.raises(FieldkitError) as err:
+        bundles.import_bundle(world.coordinator, other)
+    assert err.value.code == ErrorCode.NOT_A_BUNDLE
+    assert "не починається із заголовка age v1" in err.value.message(get_translator("uk"))
+    # a folder given instead of a file
+    with pytest.raises(FieldkitError) as err:
+        bundles.import_bundle(world.coordinator, world.usb)
+    assert err.value.code == ErrorCode.FILE_NOT_READABLE
+    assert "це не звичайний файл (тека, пристрій або канал)" in err.value.message(
+        get_translator("uk")
+    )

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from fieldkit.domain.errors import N_
+
 INTRO = b"age-encryption.org/v1\n"
 CHUNK_SIZE = 64 * 1024
 TAG_SIZE = 16
@@ -381,7 +383,7 @@ class _Source:
                 self.consumed += len(line)
                 return line
             if len(self._buf) > limit:
-                raise AgeNotAgeFileError("header line too long")
+                raise AgeNotAgeFileError(N_("header line too long"))
             more = self._raw.read(4096)
             if not more:
                 line = bytes(self._buf)
@@ -419,50 +421,50 @@ def _parse_header(src: _Source) -> tuple[list[_Stanza], bytes, bytes]:
     first = src.readline(len(INTRO))
     if first != INTRO:
         if INTRO.startswith(first):
-            raise AgeTruncatedError("the file ends inside the age header")
-        raise AgeNotAgeFileError("it does not start with the age v1 header")
+            raise AgeTruncatedError(N_("the file ends inside the age header"))
+        raise AgeNotAgeFileError(N_("it does not start with the age v1 header"))
     covered = bytearray(first)
     stanzas: list[_Stanza] = []
     line = src.readline(MAX_HEADER_SIZE)
     while True:
         if len(covered) > MAX_HEADER_SIZE:
-            raise AgeNotAgeFileError("the age header is too large")
+            raise AgeNotAgeFileError(N_("the age header is too large"))
         if not line.endswith(b"\n"):
-            raise AgeTruncatedError("the file ends inside the age header")
+            raise AgeTruncatedError(N_("the file ends inside the age header"))
         if line.startswith(b"--- "):
             mac_text = line[4:-1]
             covered += b"---"
             try:
                 mac = b64decode_raw(mac_text.decode("ascii"))
             except (ValueError, UnicodeDecodeError):
-                raise AgeHeaderTamperedError("the header MAC is malformed") from None
+                raise AgeHeaderTamperedError(N_("the header MAC is malformed")) from None
             if len(mac) != 32:
-                raise AgeHeaderTamperedError("the header MAC is malformed")
+                raise AgeHeaderTamperedError(N_("the header MAC is malformed"))
             return stanzas, bytes(covered), mac
         if not line.startswith(b"-> "):
-            raise AgeNotAgeFileError("malformed age header line")
+            raise AgeNotAgeFileError(N_("malformed age header line"))
         covered += line
         parts = line[3:-1].split(b" ")
         if not parts or not all(_ARG_RE.fullmatch(p) for p in parts):
-            raise AgeNotAgeFileError("malformed recipient stanza")
+            raise AgeNotAgeFileError(N_("malformed recipient stanza"))
         body_parts: list[bytes] = []
         while True:
             body_line = src.readline(MAX_HEADER_SIZE)
             if not body_line.endswith(b"\n"):
-                raise AgeTruncatedError("the file ends inside the age header")
+                raise AgeTruncatedError(N_("the file ends inside the age header"))
             covered += body_line
             if len(covered) > MAX_HEADER_SIZE:
-                raise AgeNotAgeFileError("the age header is too large")
+                raise AgeNotAgeFileError(N_("the age header is too large"))
             content = body_line[:-1]
             if len(content) > 64:
-                raise AgeNotAgeFileError("malformed stanza body")
+                raise AgeNotAgeFileError(N_("malformed stanza body"))
             body_parts.append(content)
             if len(content) < 64:
                 break
         try:
             body = b64decode_raw(b"".join(body_parts).decode("ascii"))
         except (ValueError, UnicodeDecodeError):
-            raise AgeNotAgeFileError("malformed stanza body") from None
+            raise AgeNotAgeFileError(N_("malformed stanza body")) from None
         stanzas.append(_Stanza(parts[0], parts[1:], body))
         line = src.readline(MAX_HEADER_SIZE)
 
@@ -474,13 +476,13 @@ def _unwrap(
         if stanza.type != b"X25519":
             continue
         if len(stanza.args) != 1 or len(stanza.body) != FILE_KEY_SIZE + TAG_SIZE:
-            raise AgeNotAgeFileError("malformed X25519 stanza")
+            raise AgeNotAgeFileError(N_("malformed X25519 stanza"))
         try:
             share = b64decode_raw(stanza.args[0].decode("ascii"))
         except ValueError:
-            raise AgeNotAgeFileError("malformed X25519 stanza") from None
+            raise AgeNotAgeFileError(N_("malformed X25519 stanza")) from None
         if len(share) != 32:
-            raise AgeNotAgeFileError("malformed X25519 stanza")
+            raise AgeNotAgeFileError(N_("malformed X25519 stanza"))
         for identity in identities:
             try:
                 shared = identity.exchange(share)
@@ -492,7 +494,7 @@ def _unwrap(
                 return key, identity
             except InvalidTag:
                 continue
-    raise AgeNoIdentityError("no identity matches any recipient of the file")
+    raise AgeNoIdentityError(N_("no identity matches any recipient of the file"))
 
 
 class AgeDecryptReader:
@@ -506,14 +508,14 @@ class AgeDecryptReader:
         self._src = _Source(source)
         stanzas, covered, mac = _parse_header(self._src)
         if not stanzas:
-            raise AgeNotAgeFileError("the age header has no recipients")
+            raise AgeNotAgeFileError(N_("the age header has no recipients"))
         file_key, identity = _unwrap(stanzas, identities)
         self.matched_recipient: X25519Recipient | None = identity.recipient
         if not hmac.compare_digest(_header_mac(file_key, covered), mac):
-            raise AgeHeaderTamperedError("the header MAC does not verify")
+            raise AgeHeaderTamperedError(N_("the header MAC does not verify"))
         nonce = self._src.read_exact(NONCE_SIZE)
         if len(nonce) != NONCE_SIZE:
-            raise AgeTruncatedError("the file ends before the encrypted payload")
+            raise AgeTruncatedError(N_("the file ends before the encrypted payload"))
         self._aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
         self._counter = 0
         self._plain = b""
@@ -534,7 +536,7 @@ class AgeDecryptReader:
         index = self._counter
         if last:
             if len(chunk) < TAG_SIZE:
-                raise AgeTruncatedError(f"the encrypted payload ends inside chunk {index}")
+                raise AgeTruncatedError(N_("the encrypted payload ends inside a chunk"))
             try:
                 plain = self._aead.decrypt(_chunk_nonce(index, True), chunk, None)
             except InvalidTag:
@@ -542,20 +544,20 @@ class AgeDecryptReader:
                     self._aead.decrypt(_chunk_nonce(index, False), chunk, None)
                 except InvalidTag:
                     raise AgePayloadTamperedError(
-                        f"chunk {index} of the encrypted payload failed authentication"
+                        N_("a chunk of the encrypted payload failed its authentication check")
                     ) from None
                 raise AgeTruncatedError(
-                    "the last chunk of the encrypted payload is missing"
+                    N_("the last chunk of the encrypted payload is missing")
                 ) from None
             if not plain and index > 0:
-                raise AgePayloadTamperedError("the encrypted payload ends with an empty chunk")
+                raise AgePayloadTamperedError(N_("the encrypted payload ends with an empty chunk"))
             self._done = True
         else:
             try:
                 plain = self._aead.decrypt(_chunk_nonce(index, False), chunk, None)
             except InvalidTag:
                 raise AgePayloadTamperedError(
-                    f"chunk {index} of the encrypted payload failed authentication"
+                    N_("a chunk of the encrypted payload failed its authentication check")
                 ) from None
         self._counter += 1
         self._plain = plain

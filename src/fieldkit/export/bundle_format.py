@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
+from fieldkit.domain.errors import N_
+
 BLOCK = 512
 SUMS_NAME = "SHA256SUMS"
 SIG_NAME = "SHA256SUMS.minisig"
@@ -259,15 +261,15 @@ class TarReader:
         if self._padding:
             pad = _read_exact(self._source, self._padding)
             if len(pad) != self._padding:
-                raise TarFormatError("truncated", "the archive ends inside a member")
+                raise TarFormatError("truncated", N_("the archive ends inside a member"))
             if pad.count(0) != len(pad):
-                raise TarFormatError("layout", "data hidden in the padding after a member")
+                raise TarFormatError("layout", N_("data hidden in the padding after a member"))
             self._padding = 0
         block = _read_exact(self._source, BLOCK)
         if len(block) != BLOCK:
             if not block:
-                raise TarFormatError("truncated", "the archive has no end marker")
-            raise TarFormatError("truncated", "the archive ends inside a header")
+                raise TarFormatError("truncated", N_("the archive has no end marker"))
+            raise TarFormatError("truncated", N_("the archive ends inside a header"))
         if block == bytes(BLOCK):
             self._finish()
             return None
@@ -282,7 +284,7 @@ class TarReader:
     def _finish(self) -> None:
         second = _read_exact(self._source, BLOCK)
         if second != bytes(BLOCK):
-            raise TarFormatError("layout", "the archive's end marker is malformed")
+            raise TarFormatError("layout", N_("the archive's end marker is malformed"))
         trailer = 0
         while True:
             more = self._source.read(BLOCK)
@@ -290,9 +292,9 @@ class TarReader:
                 break
             trailer += len(more)
             if more.count(0) != len(more):
-                raise TarFormatError("layout", "data after the end of the archive")
+                raise TarFormatError("layout", N_("data after the end of the archive"))
             if trailer > self._max_trailer:
-                raise TarFormatError("layout", "too much data after the end of the archive")
+                raise TarFormatError("layout", N_("too much data after the end of the archive"))
         self._ended = True
 
     @staticmethod
@@ -300,12 +302,12 @@ class TarReader:
         stored = _parse_octal(block[148:156], "checksum")
         computed = sum(block[:148]) + 8 * 0x20 + sum(block[156:])
         if stored != computed:
-            raise TarFormatError("layout", "a member header's checksum is wrong")
+            raise TarFormatError("layout", N_("a member header's checksum is wrong"))
         if block[257:263] != b"ustar\0" or block[263:265] != b"00":
-            raise TarFormatError("layout", "a member header is not POSIX ustar")
+            raise TarFormatError("layout", N_("a member header is not POSIX ustar"))
         raw_name = block[0:100].split(b"\0", 1)[0]
         if block[0:100][len(raw_name) :].strip(b"\0"):
-            raise TarFormatError("unsafe", "a member name hides bytes after its end")
+            raise TarFormatError("unsafe", N_("a member name hides bytes after its end"))
         if block[345:500].strip(b"\0"):
             raise TarFormatError(
                 "unsafe", f"member {display_name(raw_name)} uses the name prefix field"
@@ -342,7 +344,7 @@ class TarReader:
         want = min(n, self._remaining)
         data = self._source.read(want)
         if not data:
-            raise TarFormatError("truncated", "the archive ends inside a member")
+            raise TarFormatError("truncated", N_("the archive ends inside a member"))
         self._remaining -= len(data)
         return data
 

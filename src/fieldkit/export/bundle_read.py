@@ -173,22 +173,29 @@ class _Source:
 
 def _age_error(exc: AgeError, shown: str) -> FieldkitError:
     if isinstance(exc, AgeTruncatedError):
-        return FieldkitError(ErrorCode.BUNDLE_TRUNCATED, path=shown, reason=exc.reason)
+        return FieldkitError(
+            ErrorCode.BUNDLE_TRUNCATED, path=shown, reason=TranslatableText(exc.reason)
+        )
     if isinstance(exc, AgeNoIdentityError):
         return FieldkitError(ErrorCode.BUNDLE_WRONG_RECIPIENT, path=shown)
     if isinstance(exc, AgeHeaderTamperedError | AgePayloadTamperedError):
-        return FieldkitError(ErrorCode.BUNDLE_TAMPERED, path=shown, reason=exc.reason)
+        return FieldkitError(
+            ErrorCode.BUNDLE_TAMPERED, path=shown, reason=TranslatableText(exc.reason)
+        )
     if isinstance(exc, AgeNotAgeFileError):
-        return FieldkitError(ErrorCode.NOT_A_BUNDLE, path=shown, reason=exc.reason)
-    return FieldkitError(ErrorCode.BUNDLE_TAMPERED, path=shown, reason=exc.reason)
+        return FieldkitError(
+            ErrorCode.NOT_A_BUNDLE, path=shown, reason=TranslatableText(exc.reason)
+        )
+    return FieldkitError(ErrorCode.BUNDLE_TAMPERED, path=shown, reason=TranslatableText(exc.reason))
 
 
 def _tar_error(exc: TarFormatError, shown: str) -> FieldkitError:
+    reason = TranslatableText(exc.reason)  # fixed reasons are marked for translation
     if exc.kind == "unsafe":
-        return FieldkitError(ErrorCode.BUNDLE_UNSAFE_MEMBER, path=shown, reason=exc.reason)
+        return FieldkitError(ErrorCode.BUNDLE_UNSAFE_MEMBER, path=shown, reason=reason)
     if exc.kind == "truncated":
-        return FieldkitError(ErrorCode.BUNDLE_TRUNCATED, path=shown, reason=exc.reason)
-    return FieldkitError(ErrorCode.BUNDLE_LAYOUT, path=shown, reason=exc.reason)
+        return FieldkitError(ErrorCode.BUNDLE_TRUNCATED, path=shown, reason=reason)
+    return FieldkitError(ErrorCode.BUNDLE_LAYOUT, path=shown, reason=reason)
 
 
 def _parse_comment(comment: str) -> dict[str, str]:

@@ -237,8 +237,10 @@ def _media_type(value: Any) -> str:
 
 
 def _record_plans(
-    store: RecordStore, session: Session, since: int, through: int
+    store: RecordStore, session: Session, since: int, through: int, *, with_type: bool = True
 ) -> Iterator[tuple[RecordEntry, bytes, int]]:
+    """Record versions to carry; ``with_type=False`` skips parsing each document (the second,
+    streaming pass needs only the member name and the bytes)."""
     seen: set[tuple[str, int]] = set()
     for version in store.versions_since(session, since):
         if version.change_seq > through:
@@ -250,7 +252,7 @@ def _record_plans(
         canonical = version.canonical
         entry = RecordEntry(
             id=version.record_id,
-            type=str(version.doc.get("type")),
+            type=str(version.doc.get("type")) if with_type else "",
             revision=version.revision,
             operation="delete" if version.deleted else "upsert",
             sha256=hashlib.sha256(canonical).hexdigest(),
@@ -379,7 +381,9 @@ def export_bundle(
                 raise FieldkitError(ErrorCode.DISK_FULL, path=str(to_dir))
 
             def contents() -> Iterator[tuple[str, Iterable[bytes]]]:
-                for entry, canonical, _seq in _record_plans(store, s, ack, through):
+                for entry, canonical, _seq in _record_plans(
+                    store, s, ack, through, with_type=False
+                ):
                     yield entry.member, (canonical,)
                 for doc, eentry in zip(evidence_docs, evidence_entries, strict=True):
                     yield eentry.member, (canonical_dumps(doc),)
