@@ -29,6 +29,19 @@ CHECK_AREAS = {
 }
 
 
+COUNT_LABELS = {
+    "records": N_("records"),
+    "record_versions": N_("saved versions of records"),
+    "evidence_items": N_("evidence items"),
+    "custody_events": N_("custody events"),
+    "audit_entries": N_("audit log entries"),
+    "trusted_devices": N_("trusted devices"),
+    "exported_bundles": N_("bundles exported"),
+    "imported_bundles": N_("bundles imported"),
+    "alarms": N_("alarms"),
+}
+
+
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     init = subparsers.add_parser(
         "init",
@@ -81,7 +94,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         }
         lines = [
             _("Created a {role} profile at {path}.").format(role=_(role.label), path=path),
-            _("Device key fingerprint: {fp}").format(fp=vault.device_key_fingerprint),
+            _("Device key ID: {fp}").format(fp=vault.device_key_fingerprint),
             _("Keep the passphrase safe: without it nothing in the profile can be read."),
         ]
         if kdf.insecure:
@@ -106,7 +119,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         _("Role:         {role}").format(role=_(info.role.label)),
         _("Profile id:   {id}").format(id=info.profile_id),
         _("Device id:    {id}").format(id=info.device_id),
-        _("Device key:   {fp}").format(fp=info.device_key_fingerprint),
+        _("Device key ID: {fp}").format(fp=info.device_key_fingerprint),
         _("Created:      {at}").format(at=info.created_at),
         _("Key derivation: {alg}, {mem} MiB, {it} passes, {lanes} lanes").format(
             alg=kdf.algorithm, mem=kdf.memory_kib // 1024, it=kdf.iterations, lanes=kdf.lanes
@@ -117,7 +130,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         lines.append(_("WARNING: INSECURE test key derivation parameters."))
     if info.counts:
         lines.append(_("Contents:"))
-        lines.extend(f"  {name}: {count}" for name, count in sorted(info.counts.items()))
+        lines.extend(
+            f"  {_(COUNT_LABELS.get(key, key))}: {count}" for key, count in info.counts.items()
+        )
     emit(args, info.model_dump(mode="json"), lines)
     return 0
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from fieldkit.crypto.kdf import KdfParams
 from fieldkit.crypto.passphrase import Strength, estimate
@@ -76,19 +76,32 @@ def require_role(vault: Vault, role: Role) -> None:
         raise FieldkitError(ErrorCode.WRONG_ROLE, needed=role.label, actual=vault.role.label)
 
 
+# What `info` counts, in the words a person uses: key -> (table, extra condition or None).
+INFO_COUNTS: dict[str, tuple[str, str | None]] = {
+    "records": ("records", "deleted = 0"),
+    "record_versions": ("record_versions", None),
+    "evidence_items": ("evidence_items", None),
+    "custody_events": ("custody_events", None),
+    "audit_entries": ("audit_log", None),
+    "trusted_devices": ("trusted_devices", None),
+    "exported_bundles": ("exported_bundles", None),
+    "imported_bundles": ("imported_bundles", None),
+    "alarms": ("bundle_alarms", None),
+}
+
+
 def profile_info(vault: Vault) -> ProfileInfo:
     counts: dict[str, int] = {}
+    tables = Base.metadata.tables
     with vault.session() as s:
-        for table in Base.metadata.sorted_tables:
-            if table.name in ("profile_meta", "change_counter", "alembic_version"):
+        for key, (name, condition) in INFO_COUNTS.items():
+            table = tables.get(name)
+            if table is None:
                 continue
-            if table.name.endswith(
-                ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")
-            ):
-                continue
-            counts[table.name] = int(
-                s.execute(select(func.count()).select_from(table)).scalar_one()
-            )
+            query = select(func.count()).select_from(table)
+            if condition is not None:
+                query = query.where(text(condition))
+            counts[key] = int(s.execute(query).scalar_one())
     kdf = vault.kdf
     return ProfileInfo(
         path=str(vault.path),
