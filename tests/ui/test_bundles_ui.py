@@ -211,7 +211,9 @@ def test_a_device_enrolled_but_not_trusted_is_refused_and_named(
     qtbot.addWidget(trust_dialog)
     assert not trust_dialog.held_label.isHidden()
     assert "1 bundle is held for review" in trust_dialog.held_label.text()
-    assert "signed by a device that is not enrolled" in trust_dialog.held_label.text()
+    assert trust_dialog.held_list.count() == 1
+    assert "signed by a device that is not enrolled" in trust_dialog.held_list.item(0).text()
+    assert bundle.name in trust_dialog.held_list.item(0).text()
     assert trust_dialog.alarm_label.isHidden()
 
 
@@ -223,3 +225,204 @@ def test_export_before_enrolment_says_where_to_enrol(qtbot: QtBot, new_vault) ->
     assert wizard.error is not None
     assert "Enrol with the organisation" in wizard.result_label.text()
     assert list(folder.iterdir()) == []
+
+
+# --- alarms by kind, held bundles: reasons, discard, import again --------------------------------
+
+
+def _forge_alarms(world: World) -> None:
+    """Bundle 1 imported; then an equivocation (another bundle 1) and a fork (a bundle 2 that does
+    not follow bundle 1), both properly signed by the device key, each refused with an alarm."""
+    from fieldkit.domain.errors import ErrorCode, FieldkitError
+    from fieldkit.services.bundles import import_bundle
+    from tests.export.bundle_kit import add_people, manifest_doc, resign, seal, set_manifest, unpack
+
+    add_people(world.monitor, 1)
+    first = export_bundle(world.monitor, world.usb)
+    import_bundle(world.coordinator, first.path, write_receipt=False)
+    add_people(world.monitor, 1, prefix="V")
+    second = export_bundle(world.monitor, world.usb)
+    forgeries = []
+    members = unpack(first.path.read_bytes(), world.identities())
+    doc = manifest_doc(members)
+    doc["bundle_id"] = "00000000-0000-4000-8000-000000000001"
+    doc["created_at"] = "2026-01-01T00:00:00Z"
+    set_manifest(members, doc)
+    resign(members, world.device_key())
+    forgeries.append((world.root / "same-number.fkb", members, ErrorCode.BUNDLE_EQUIVOCATION))
+    members = unpack(second.path.read_bytes(), world.identities())
+    doc = manifest_doc(members)
+    doc["prev"] = "0" * 64
+    set_manifest(members, doc)
+    resign(members, world.device_key())
+    forgeries.append((world.root / "other-chain.fkb", members, ErrorCode.BUNDLE_FORK))
+    for path, parts, code in forgeries:
+        path.write_bytes(seal(parts, world.recipient()))
+        with pytest.raises(FieldkitError) as err:
+            import_bundle(world.coordinator, path, write_receipt=False)
+        assert err.value.code is code
+
+
+def test_fork_and_equivocation_alarms_say_different_things(qtbot: QtBot, world: World) -> None:
+    from fieldkit import i18n
+    from fieldkit.services.bundles import list_alarms
+    from fieldkit.ui.bundles import alarm_text
+
+    _forge_alarms(world)
+    assert [a["kind"] for a in list_alarms(world.coordinator)] == ["equivocation", "fork"]
+    dialog = TrustDialog(world.coordinator, TaskRunner(), ClipboardGuard())
+    qtbot.addWidget(dialog)
+    assert not dialog.alarm_label.isHidden()
+    equivocation, fork = dialog.alarm_label.text().split("\n")
+    assert equivocation.startswith("ALARM: device W-017 laptop sent two different bundles")
+    assert "numbered 1" in equivocation
+    assert fork.startswith("ALARM: bundle 2 of device W-017 laptop does not continue the chain")
+    assert "two different bundles" not in fork
+    assert "revoke it" in fork
+    assert "revoke it" in equivocation
+    assert dialog.held_list.isHidden(), "an alarm holds no bundle"
+    # each kind in Ukrainian; an unknown kind is still an alarm, named as it is
+    i18n.set_language("uk")
+    fork_uk = alarm_text({"kind": "fork", "device_id": "d" * 32, "seq": 2})
+    same_uk = alarm_text({"kind": "equivocation", "device_id": "d" * 32, "seq": 2})
+    assert fork_uk.startswith("ТРИВОГА: пакет 2 пристрою dddddddd не продовжує ланцюжок")
+    assert same_uk.startswith("ТРИВОГА: пристрій dddddddd надіслав два різні пакети")
+    i18n.set_language("en")
+    odd = alarm_text({"kind": "mystery", "device_id": "e" * 32, "seq": 7}, {"e" * 32: "M-04"})
+    assert odd.startswith("ALARM (mystery): device M-04, bundle 7.")
+
+
+def _held_bundle(world: World) -> tuple[Path, Path]:
+    """A bundle from a device that has the organisation card but was never enrolled here; its
+    import is refused and a copy is held. Returns (bundle on the stick, the device's key file)."""
+    from fieldkit.crypto.kdf import KdfParams
+    from fieldkit.domain.errors import ErrorCode, FieldkitError
+    from fieldkit.domain.profile import Role
+    from fieldkit.services import trust
+    from fieldkit.services.bundles import import_bundle
+    from fieldkit.services.profile import create_profile
+    from tests.helpers import STRONG_PASSPHRASE
+
+    newcomer = create_profile(
+        world.root / "newcomer", STRONG_PASSPHRASE, Role.MONITOR, KdfParams.insecure_for_tests()
+    )
+    pub = world.root / "newcomer.pub"
+    try:
+        trust.enrol(newcomer, world.org_card, pub)
+        CaseService(newcomer).add("W-101")
+        bundle = export_bundle(newcomer, world.usb).path
+    finally:
+        newcomer.lock()
+    with pytest.raises(FieldkitError) as err:
+        import_bundle(world.coordinator, bundle, write_receipt=False)
+    assert err.value.code is ErrorCode.BUNDLE_UNKNOWN_SIGNER
+    return bundle, pub
+
+
+def _held_copies(world: World) -> list[Path]:
+    folder = world.coordinator.quarantine_dir / "held"
+    return sorted(folder.glob("*.fkb")) if folder.is_dir() else []
+
+
+def _wait_held_task(qtbot: QtBot, dialog: TrustDialog) -> None:
+    qtbot.waitUntil(
+        lambda: (
+            dialog.held_task is not None
+            and dialog.held_task.is_done
+            and dialog.held_import_button.isEnabled() == bool(dialog.held)
+            and not dialog.held_status.text().endswith("…")
+        ),
+        timeout=TIME_TASK_MS,
+    )
+
+
+def test_held_reasons_come_from_the_service_in_ukrainian(qtbot: QtBot, world: World) -> None:
+    from fieldkit import i18n
+    from fieldkit.services.bundles import held_reason_text
+
+    bundle, _pub = _held_bundle(world)
+    i18n.set_language("uk")
+    dialog = TrustDialog(world.coordinator, TaskRunner(), ClipboardGuard())
+    qtbot.addWidget(dialog)
+    assert "1 пакет чекає на перевірку" in dialog.held_label.text()
+    line = dialog.held_list.item(0).text()
+    assert held_reason_text("bundle_unknown_signer") == "підписаний незареєстрованим пристроєм"
+    assert "підписаний незареєстрованим пристроєм" in line
+    assert bundle.name in line
+    assert "отримано" in line
+    assert dialog.held_import_button.text() == "Імпортувати ще раз…"
+    assert dialog.held_discard_button.text() == "Видалити…"
+
+
+def test_discard_removes_the_held_bundle(qtbot: QtBot, world: World) -> None:
+    from fieldkit.services.bundles import list_quarantined
+
+    bundle, _pub = _held_bundle(world)
+    assert len(_held_copies(world)) == 1
+    dialog = TrustDialog(world.coordinator, TaskRunner(), ClipboardGuard())
+    qtbot.addWidget(dialog)
+    assert dialog.held_list.count() == 1
+    assert dialog.held_discard_button.isEnabled()
+    dialogs.set_next_answer(False)  # the safe answer: nothing happens
+    dialog.held_discard_button.click()
+    assert dialog.held_task is None
+    assert len(list_quarantined(world.coordinator)) == 1
+    dialogs.set_next_answer(True)
+    dialog.held_discard_button.click()
+    _wait_held_task(qtbot, dialog)
+    assert [kind for kind, _t in dialogs.asked()] == ["confirm_destructive"] * 2
+    assert list_quarantined(world.coordinator) == []
+    assert _held_copies(world) == [], "the encrypted copy is deleted too"
+    assert dialog.held_list.count() == 0
+    assert dialog.held_list.isHidden()
+    assert dialog.held_label.isHidden()
+    assert "Discarded held bundle" in dialog.held_status.text()
+    assert bundle.name in dialog.held_status.text()
+    assert CaseService(world.coordinator).count() == 0
+    assert bundle.is_file(), "the file on the stick is not touched"
+
+
+def test_import_again_after_enrolment_imports_the_held_bundle(
+    qtbot: QtBot, world: World, tmp_path: Path
+) -> None:
+    from fieldkit.services import trust
+    from fieldkit.services.bundles import list_quarantined
+
+    bundle, pub = _held_bundle(world)
+    bundle.unlink()  # the stick is gone: only the held copy remains
+    receipts = tmp_path / "receipts"
+    receipts.mkdir()
+    dialog = TrustDialog(world.coordinator, TaskRunner(), ClipboardGuard())
+    qtbot.addWidget(dialog)
+    assert dialog.held_import_button.isEnabled()
+    # before the device is enrolled: refused again, still held, and the reason is shown
+    dialogs.set_next_path(receipts)
+    dialog.held_import_button.click()
+    _wait_held_task(qtbot, dialog)
+    assert dialog.held_status.text().startswith("Not done:")
+    assert "not enrolled" in dialog.held_status.text()
+    assert len(list_quarantined(world.coordinator)) == 1
+    assert dialog.held_list.count() == 1
+    # choosing no folder for the receipt cancels quietly
+    dialogs.set_next_path(None)
+    task_before = dialog.held_task
+    dialog.held_import_button.click()
+    assert dialog.held_task is task_before
+    # enrolled in person; import again
+    trust.add_device(world.coordinator, pub, "W-101 laptop")
+    dialog.refresh()
+    dialogs.set_next_path(receipts)
+    dialog.held_import_button.click()
+    _wait_held_task(qtbot, dialog)
+    status = dialog.held_status.text()
+    assert status.startswith("Held bundle imported: imported."), status
+    assert "1 new" in status
+    assert list_quarantined(world.coordinator) == []
+    assert _held_copies(world) == []
+    assert CaseService(world.coordinator).count() == 1
+    written = list(receipts.glob("receipt-*.json"))
+    assert len(written) == 1
+    assert str(written[0]) in status
+    assert dialog.held_list.count() == 0
+    assert dialog.held_list.isHidden()
+    assert dialogs.pending() == 0

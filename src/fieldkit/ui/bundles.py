@@ -62,11 +62,23 @@ STATUS_TEXTS = {
     "verified": N_("verified"),
     "refused": N_("REFUSED"),
 }
-HELD_REASONS = {
-    "bundle_unknown_signer": N_("signed by a device that is not enrolled"),
-    "bundle_revoked_signer": N_("signed by a revoked device after its last trusted bundle"),
-    "bundle_equivocation": N_("reuses a sequence number with different content"),
+# One text per alarm kind (``list_alarms`` items carry ``kind``): an equivocation is two different
+# bundles with one number; a fork is a bundle that does not continue the chain already imported.
+ALARM_TEXTS = {
+    "equivocation": N_(
+        "ALARM: device {label} sent two different bundles numbered {seq}. Its key may be "
+        "cloned or stolen: revoke it and talk to the monitor in person."
+    ),
+    "fork": N_(
+        "ALARM: bundle {seq} of device {label} does not continue the chain of bundles already "
+        "imported from it, so two different histories exist. Its key may be cloned or stolen: "
+        "revoke it and talk to the monitor in person."
+    ),
 }
+ALARM_UNKNOWN_KIND = N_(
+    "ALARM ({kind}): device {label}, bundle {seq}. Its key may be cloned or stolen: revoke it "
+    "and talk to the monitor in person."
+)
 CHAIN_TEXTS = {
     "first": N_("first bundle of this device"),
     "linked": N_("follows the previous bundle"),
@@ -101,6 +113,29 @@ def _human_size(n: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{n} B"
+
+
+def alarm_text(alarm: dict[str, Any], labels: dict[str, str] | None = None) -> str:
+    """One alarm from ``list_alarms`` in words, by its kind; the device by its label if known."""
+    device_id = str(alarm.get("device_id") or "")
+    label = (labels or {}).get(device_id) or short_id(device_id) or "?"
+    kind = str(alarm.get("kind") or "")
+    template = ALARM_TEXTS.get(kind)
+    if template is None:
+        return _(ALARM_UNKNOWN_KIND).format(kind=kind or "?", label=label, seq=alarm.get("seq"))
+    return _(template).format(label=label, seq=alarm.get("seq"))
+
+
+def held_text(held: dict[str, Any]) -> str:
+    """One held bundle from ``list_quarantined`` in words; the reason comes from the service."""
+    from fieldkit.services.bundles import held_reason_text
+
+    return _("No. {id} · {name}: {reason} (received {when})").format(
+        id=held.get("id"),
+        name=held.get("file_name") or "?",
+        reason=held_reason_text(str(held.get("reason") or "")),
+        when=str(held.get("received_at") or "")[:16].replace("T", " "),
+    )
 
 
 def code_label(code: str, object_name: str) -> QLineEdit:
@@ -737,6 +772,33 @@ class TrustDialog(QDialog):
         self.held_label = plain_label("", "trustHeldLabel")
         self.held_label.setVisible(False)
         layout.addWidget(self.held_label)
+        self.held: list[dict[str, Any]] = []
+        self.held_task: Task | None = None
+        self.held_list = QListWidget(self)
+        self.held_list.setObjectName("trustHeldList")
+        self.held_list.setMaximumHeight(120)
+        self.held_list.currentRowChanged.connect(self._update_held_buttons)
+        layout.addWidget(self.held_list)
+        held_buttons = QHBoxLayout()
+        self.held_import_button = QPushButton(_("Import again…"), self)
+        self.held_import_button.setObjectName("trustHeldImportButton")
+        self.held_import_button.setToolTip(
+            _("Import the kept copy of this bundle, after its device was enrolled in person")
+        )
+        self.held_import_button.clicked.connect(self._on_held_import_clicked)
+        self.held_discard_button = QPushButton(_("Discard…"), self)
+        self.held_discard_button.setObjectName("trustHeldDiscardButton")
+        self.held_discard_button.setToolTip(
+            _("Delete the kept copy of this bundle; nothing from it is imported")
+        )
+        self.held_discard_button.clicked.connect(self._on_held_discard_clicked)
+        held_buttons.addWidget(self.held_import_button)
+        held_buttons.addWidget(self.held_discard_button)
+        held_buttons.addStretch(1)
+        layout.addLayout(held_buttons)
+        self.held_status = plain_label("", "trustHeldStatus")
+        self.held_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.held_status)
         self.code_hint = plain_label("", "trustCodeHint")
         layout.addWidget(self.code_hint)
         self.code_edit = code_label("", "trustCodeEdit")
@@ -810,35 +872,134 @@ class TrustDialog(QDialog):
         from fieldkit.services.bundles import list_alarms, list_quarantined
 
         labels = {d.device_id: d.label for d in self.devices}
-        alarms = list_alarms(self.vault)
-        lines = [
-            _(
-                "ALARM: device {label} sent two different bundles numbered {seq}. Its key may be "
-                "cloned or stolen: revoke it and talk to the monitor in person."
-            ).format(label=labels.get(a["device_id"], short_id(str(a["device_id"]))), seq=a["seq"])
-            for a in alarms
-        ]
+        lines = [alarm_text(a, labels) for a in list_alarms(self.vault)]
         self.alarm_label.setText("\n".join(lines))
         self.alarm_label.setVisible(bool(lines))
-        held = list_quarantined(self.vault)
-        if held:
-            details = [
-                _("{name}: {reason}").format(
-                    name=h["file_name"] or "?",
-                    reason=_(HELD_REASONS.get(str(h["reason"]), str(h["reason"]))),
-                )
-                for h in held[:10]
-            ]
-            self.held_label.setText(
-                ngettext(
-                    "{n} bundle is held for review:",
-                    "{n} bundles are held for review:",
-                    len(held),
-                ).format(n=len(held))
-                + "\n"
-                + "\n".join(details)
+        chosen = self._selected_held()
+        self.held = list_quarantined(self.vault)
+        self.held_label.setText(
+            ngettext(
+                "{n} bundle is held for review:",
+                "{n} bundles are held for review:",
+                len(self.held),
+            ).format(n=len(self.held))
+        )
+        self.held_list.clear()
+        for h in self.held:
+            self.held_list.addItem(held_text(h))  # plain text: the file name comes from outside
+        ids = [h["id"] for h in self.held]
+        if chosen is not None and chosen["id"] in ids:
+            self.held_list.setCurrentRow(ids.index(chosen["id"]))
+        elif self.held:
+            self.held_list.setCurrentRow(0)
+        for widget in (self.held_label, self.held_list):
+            widget.setVisible(bool(self.held))
+        self._update_held_buttons()
+
+    def _selected_held(self) -> dict[str, Any] | None:
+        row = self.held_list.currentRow()
+        return self.held[row] if 0 <= row < len(self.held) else None
+
+    def _update_held_buttons(self, *_args: object) -> None:
+        held = self._selected_held()
+        busy = self.held_task is not None and not self.held_task.is_done
+        self.held_import_button.setVisible(bool(self.held))
+        self.held_discard_button.setVisible(bool(self.held))
+        self.held_import_button.setEnabled(
+            held is not None and bool(held["held_file"]) and not busy
+        )
+        self.held_discard_button.setEnabled(held is not None and not busy)
+
+    def _on_held_discard_clicked(self) -> None:
+        from fieldkit.services.bundles import discard_held
+
+        held = self._selected_held()
+        if held is None:
+            self.held_status.setText(_("Choose a held bundle in the list first."))
+            return
+        if not dialogs.confirm_destructive(
+            self,
+            _("Discard held bundle"),
+            _(
+                "Discard held bundle {id} ({name})? Its kept copy is deleted and nothing from it "
+                "is imported. This cannot be undone."
+            ).format(id=held["id"], name=held["file_name"] or "?"),
+            _("Discard"),
+        ):
+            return
+        task = Task(discard_held, self.vault, int(held["id"]), plain=True, name="discard_held")
+        task.signals.succeeded.connect(self._on_held_discarded)
+        task.signals.failed.connect(self._on_held_task_failed)
+        self._start_held_task(task, _("Discarding…"))
+
+    def _on_held_import_clicked(self) -> None:
+        from fieldkit.services.bundles import import_held
+
+        held = self._selected_held()
+        if held is None:
+            self.held_status.setText(_("Choose a held bundle in the list first."))
+            return
+        if not held["held_file"]:
+            self.held_status.setText(
+                _(
+                    "No copy of held bundle {id} was kept; import the file from the stick "
+                    "instead (Import bundles)."
+                ).format(id=held["id"])
             )
-        self.held_label.setVisible(bool(held))
+            return
+        folder = dialogs.choose_directory(self, _("Where should the receipt go?"))
+        if folder is None:
+            return
+        task = Task(
+            import_held, self.vault, int(held["id"]), receipt_dir=folder, name="import_held"
+        )
+        task.signals.succeeded.connect(self._on_held_imported)
+        task.signals.failed.connect(self._on_held_task_failed)
+        self._start_held_task(task, _("Importing…"))
+
+    def _start_held_task(self, task: Task, text: str) -> None:
+        self.held_task = task
+        task.signals.finished.connect(self._update_held_buttons)
+        self.held_status.setText(text)
+        self._update_held_buttons()
+        self.runner.start(task)
+
+    def _on_held_discarded(self, info: object) -> None:
+        data: Any = info
+        self.refresh()
+        self.held_status.setText(
+            _("Discarded held bundle {id} ({name}); nothing from it was imported.").format(
+                id=data["id"], name=data["file_name"] or "?"
+            )
+        )
+
+    def _on_held_imported(self, report: object) -> None:
+        r: Any = report
+        self.refresh()
+        lines = [
+            _("Held bundle imported: {status}.").format(
+                status=_(STATUS_TEXTS.get(r.status, r.status))
+            ),
+            _("Records: {n} ({new} new, {same} already present)").format(
+                n=r.records, new=r.records_new, same=r.records_same
+            ),
+        ]
+        if r.receipt:
+            lines.append(_("Receipt written: {path}").format(path=r.receipt))
+        self.held_status.setText("\n".join(lines))
+
+    def _on_held_task_failed(self, exc: object) -> None:
+        assert isinstance(exc, BaseException)
+        self.refresh()
+        if is_cancelled(exc):
+            self.held_status.setText(_("Cancelled; nothing was changed."))
+        else:
+            self.held_status.setText(_("Not done: {reason}").format(reason=error_text(exc)))
+
+    def reject(self) -> None:
+        if self.held_task is not None and not self.held_task.is_done:
+            self.held_task.cancel.cancel()
+        super().reject()
 
     def _on_init_clicked(self) -> None:
         from fieldkit.services import trust
