@@ -577,6 +577,10 @@ class _QuarantineFile:
             self.path.unlink()
 
 
+# Received record versions are stored this many at a time (RecordStore.import_versions).
+RECORD_BATCH = 256
+
+
 class _Importer:
     """The visitor that applies a verified bundle to one open session."""
 
@@ -592,6 +596,7 @@ class _Importer:
         self.store: RecordStore = RecordStore(vault.device_id)
         self.quarantine: dict[str, _QuarantineFile] = {}
         self.evidence_docs: list[tuple[EvidenceEntry, dict[str, Any]]] = []
+        self.pending_records: list[tuple[RecordEntry, dict[str, Any]]] = []
         self.custody: list[dict[str, Any]] = []
         self.signer: Signer | None = None
         self.manifest: Manifest | None = None
@@ -728,31 +733,47 @@ class _Importer:
         )
 
     def on_record(self, entry: RecordEntry, doc: dict[str, Any]) -> None:
+        self.pending_records.append((entry, doc))
+        if len(self.pending_records) >= RECORD_BATCH:
+            self._store_records()
+
+    def _store_records(self) -> None:
+        """Store the records read so far in one batch (same result as one at a time, in order)."""
+        from fieldkit.storage.records import ImportBatchError
+
         assert self.signer is not None
         assert self.manifest is not None
+        batch, self.pending_records = self.pending_records, []
+        if not batch:
+            return
         try:
-            outcome = self.store.import_version(self.s, doc, self.signer.device_id)
-        except FieldkitError as exc:
-            raise self._member_error(entry.member, exc) from None
-        if outcome == "new":
-            self.report.records_new += 1
-        elif outcome == "same":
-            self.report.records_same += 1
-        else:
-            self.report.conflicts.append({"record_id": entry.id, "revision": entry.revision})
-            self.s.add(
-                ImportConflict(
-                    bundle_id=self.manifest.bundle_id,
-                    record_id=entry.id,
-                    revision=entry.revision,
-                    detected_at=utc_now(),
-                )
+            outcomes = self.store.import_versions(
+                self.s, [doc for _entry, doc in batch], self.signer.device_id
             )
+        except ImportBatchError as exc:
+            raise self._member_error(batch[exc.index][0].member, exc.error) from None
+        for (entry, _doc), outcome in zip(batch, outcomes, strict=True):
+            if outcome == "new":
+                self.report.records_new += 1
+            elif outcome == "same":
+                self.report.records_same += 1
+            else:
+                self.report.conflicts.append({"record_id": entry.id, "revision": entry.revision})
+                self.s.add(
+                    ImportConflict(
+                        bundle_id=self.manifest.bundle_id,
+                        record_id=entry.id,
+                        revision=entry.revision,
+                        detected_at=utc_now(),
+                    )
+                )
 
     def on_evidence(self, entry: EvidenceEntry, doc: dict[str, Any]) -> None:
+        self._store_records()
         self.evidence_docs.append((entry, doc))
 
     def on_audit(self, entry: AuditEntry, entries: list[Any]) -> None:
+        self._store_records()
         assert self.signer is not None
         try:
             result = AuditLog.import_foreign(self.s, self.signer.device_id, entries)
@@ -761,9 +782,11 @@ class _Importer:
         self.report.audit_entries = result.added
 
     def on_custody(self, entry: CustodyEntry, events: list[Any]) -> None:
+        self._store_records()
         self.custody = events
 
     def open_object(self, entry: ObjectEntry) -> ObjectSink:
+        self._store_records()
         if self.dry_run:
             return NullObjectSink()
         sink = _QuarantineFile(self.vault.quarantine_dir)
@@ -775,6 +798,7 @@ class _Importer:
     def finish(self) -> None:
         from fieldkit.services.evidence import EvidenceService
 
+        self._store_records()
         assert self.signer is not None
         assert self.manifest is not None
         service = EvidenceService(self.vault)

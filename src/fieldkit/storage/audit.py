@@ -21,9 +21,9 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from fieldkit.crypto.canonical_json import canonical_dumps
@@ -329,7 +329,7 @@ class AuditLog:
             row["entry_hash"] = entry.entry_hash
             rows.append(row)
             prev = entry.entry_hash
-        session.execute(insert(AuditRow), rows)
+        session.execute(insert(cast(Table, AuditRow.__table__)), rows)
         return entries
 
     @staticmethod
@@ -496,6 +496,7 @@ class AuditLog:
         known = {**stored, **{seq: e.entry_hash for seq, e in batch.items()}}
         added = already = 0
         received = utc_now()
+        rows: list[dict[str, Any]] = []
         for seq in sorted(batch):
             entry = batch[seq]
             if seq in stored:
@@ -511,24 +512,27 @@ class AuditLog:
             after_prev = stored_prev.get(seq + 1)
             if after_prev is not None and after_prev != entry.entry_hash:
                 raise _broken(seq + 1, N_("the entry does not follow the one before it"))
-            session.add(
-                ForeignAuditRow(
-                    device_id=device_id,
-                    seq=seq,
-                    at=entry.at,
-                    actor=entry.actor,
-                    action=entry.action,
-                    target_type=entry.target_type,
-                    target_id=entry.target_id,
-                    revision=entry.revision,
-                    content_hash=entry.content_hash,
-                    details=canonical_dumps(dict(entry.details)).decode("utf-8"),
-                    prev_hash=entry.prev_hash,
-                    entry_hash=entry.entry_hash,
-                    received_at=received,
-                )
+            rows.append(
+                {
+                    "device_id": device_id,
+                    "seq": seq,
+                    "at": entry.at,
+                    "actor": entry.actor,
+                    "action": entry.action,
+                    "target_type": entry.target_type,
+                    "target_id": entry.target_id,
+                    "revision": entry.revision,
+                    "content_hash": entry.content_hash,
+                    "details": canonical_dumps(dict(entry.details)).decode("utf-8"),
+                    "prev_hash": entry.prev_hash,
+                    "entry_hash": entry.entry_hash,
+                    "received_at": received,
+                }
             )
             added += 1
+        if rows:
+            # one executemany on the table (no ORM objects: thousands arrive in one bundle)
+            session.execute(insert(cast(Table, ForeignAuditRow.__table__)), rows)
         session.flush()
         return ForeignImportResult(added=added, already_present=already)
 

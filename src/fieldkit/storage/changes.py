@@ -21,6 +21,23 @@ def next_change_seq(session: Session) -> int:
     return int(value)
 
 
+def next_change_seqs(session: Session, count: int) -> range:
+    """Take ``count`` consecutive change numbers at once inside the caller's transaction.
+
+    The statement is written even for ``count == 0``: it takes the database's write lock, so what
+    the caller reads afterwards cannot change before it commits.
+    """
+    if count < 0:
+        raise ValueError("count must be 0 or more")
+    session.execute(
+        update(ChangeCounter).where(ChangeCounter.id == 1).values(value=ChangeCounter.value + count)
+    )
+    last = int(
+        session.execute(select(ChangeCounter.value).where(ChangeCounter.id == 1)).scalar_one()
+    )
+    return range(last - count + 1, last + 1)
+
+
 def current_change_seq(session: Session) -> int:
     value = session.execute(select(ChangeCounter.value).where(ChangeCounter.id == 1)).scalar_one()
     return int(value)

@@ -23,9 +23,9 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -48,7 +48,7 @@ from fieldkit.domain.records import (
 from fieldkit.domain.validation import validate_record
 from fieldkit.i18n import N_, _
 from fieldkit.storage.audit import AuditItem, AuditLog, sha256_hex, utc_now
-from fieldkit.storage.changes import current_change_seq, next_change_seq
+from fieldkit.storage.changes import current_change_seq, next_change_seq, next_change_seqs
 from fieldkit.storage.search import Order, RecordFilters, SearchIndex
 from fieldkit.storage.tables.evidence import EvidenceItemRow
 from fieldkit.storage.tables.profile import ChangeCounter
@@ -234,6 +234,34 @@ def version_document(
         "deleted": deleted,
         "data": dict(data),
     }
+
+
+def _head_values(
+    doc: Mapping[str, Any], template: FormTemplate, content_hash: str, change_seq: int
+) -> tuple[dict[str, Any], IndexFields]:
+    """The head row's columns (all but ``id`` and ``num``) for a version document."""
+    fields = index_fields(template.id, doc["data"], template=template)
+    date_from = _iso(fields.date_from)
+    values = {
+        "type": doc["type"],
+        "revision": doc["revision"],
+        "template_id": doc["template_id"],
+        "template_version": str(doc["template_version"]),
+        "origin_device": doc["origin_device"],
+        "created_at": doc["created_at"],
+        "updated_at": doc["updated_at"],
+        "confidential": bool(doc["confidential"]),
+        "deleted": bool(doc["deleted"]),
+        "title": fields.title,
+        "status": fields.status,
+        "facility_id": fields.facility_id,
+        "date_from": date_from,
+        "date_to": _iso(fields.date_to) or _end_of(template, doc["data"]) or date_from,
+        "data": json.dumps(doc["data"], ensure_ascii=False, separators=(",", ":")),
+        "content_hash": content_hash,
+        "change_seq": change_seq,
+    }
+    return values, fields
 
 
 def _end_of(template: FormTemplate, data: Mapping[str, Any]) -> str | None:
@@ -810,25 +838,9 @@ class RecordStore:
         content_hash: str,
         change_seq: int,
     ) -> IndexFields:
-        fields = index_fields(template.id, doc["data"], template=template)
-        date_from = _iso(fields.date_from)
-        row.type = doc["type"]
-        row.revision = doc["revision"]
-        row.template_id = doc["template_id"]
-        row.template_version = str(doc["template_version"])
-        row.origin_device = doc["origin_device"]
-        row.created_at = doc["created_at"]
-        row.updated_at = doc["updated_at"]
-        row.confidential = bool(doc["confidential"])
-        row.deleted = bool(doc["deleted"])
-        row.title = fields.title
-        row.status = fields.status
-        row.facility_id = fields.facility_id
-        row.date_from = date_from
-        row.date_to = _iso(fields.date_to) or _end_of(template, doc["data"]) or date_from
-        row.data = json.dumps(doc["data"], ensure_ascii=False, separators=(",", ":"))
-        row.content_hash = content_hash
-        row.change_seq = change_seq
+        values, fields = _head_values(doc, template, content_hash, change_seq)
+        for key, value in values.items():
+            setattr(row, key, value)
         return fields
 
     def _reindex(
@@ -999,86 +1011,300 @@ class RecordStore:
         other content (both are kept and the pair is listed in ``record_conflicts``); otherwise
         "new", and the head moves when the version is newer than what is here.
         """
-        clean, template = _checked_document(doc)
-        canonical = canonical_dumps(clean)
-        content_hash = sha256_hex(canonical)
-        record_id = clean["id"]
-        present = (
+        try:
+            return self.import_versions(session, [doc], origin_device)[0]
+        except ImportBatchError as exc:
+            raise exc.error from None
+
+    def import_versions(
+        self, session: Session, docs: Sequence[Mapping[str, Any]], origin_device: str
+    ) -> builtins.list[ImportOutcome]:
+        """Store many received versions at once, with the same result as :meth:`import_version`
+        on each in order (rows, change numbers, conflicts, links, index and audit entries), in a
+        few statements per batch. A document that is refused raises :class:`ImportBatchError`
+        naming its position; nothing of the batch is kept by a caller that rolls back.
+        """
+        checked: builtins.list[tuple[dict[str, Any], FormTemplate, bytes, str]] = []
+        for index, doc in enumerate(docs):
+            try:
+                clean, template, canonical = _checked_document(doc)
+            except FieldkitError as exc:
+                raise ImportBatchError(index, exc) from None
+            checked.append((clean, template, canonical, sha256_hex(canonical)))
+        if not checked:
+            return []
+        next_change_seqs(session, 0)  # the write lock: what is read below stays current
+        session.flush()
+        ids = sorted({c[0]["id"] for c in checked})
+        heads: dict[str, Any] = {}  # record id -> (num, id, type, revision, content_hash)
+        present: dict[tuple[str, int], builtins.list[str]] = {}
+        links: dict[str, dict[tuple[str, str, str, str], _LinkState]] = {}
+        with session.no_autoflush:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for row in session.execute(
+                    select(
+                        RecordRow.num,
+                        RecordRow.id,
+                        RecordRow.type,
+                        RecordRow.revision,
+                        RecordRow.content_hash,
+                    ).where(RecordRow.id.in_(chunk))
+                ):
+                    heads[row.id] = row
+                for record_id, revision, content_hash in session.execute(
+                    select(
+                        RecordVersionRow.record_id,
+                        RecordVersionRow.revision,
+                        RecordVersionRow.content_hash,
+                    )
+                    .where(RecordVersionRow.record_id.in_(chunk))
+                    .order_by(RecordVersionRow.id)
+                ):
+                    present.setdefault((record_id, revision), []).append(content_hash)
+                for link in session.execute(
+                    select(
+                        RecordLinkRow.id,
+                        RecordLinkRow.owner_id,
+                        RecordLinkRow.from_id,
+                        RecordLinkRow.to_id,
+                        RecordLinkRow.kind,
+                        RecordLinkRow.role,
+                        RecordLinkRow.deleted,
+                    )
+                    .where(RecordLinkRow.source == "derived", RecordLinkRow.owner_id.in_(chunk))
+                    .order_by(RecordLinkRow.id)
+                ):
+                    links.setdefault(link.owner_id, {})[
+                        (link.from_id, link.to_id, link.kind, link.role)
+                    ] = _LinkState(link.id, bool(link.deleted), bool(link.deleted))
+        # each record's head as the batch so far leaves it
+        state: dict[str, _HeadState] = {
+            rid: _HeadState(row.type, row.revision, row.content_hash) for rid, row in heads.items()
+        }
+        refs_of = [
+            builtins.list(iter_refs(_ref_fields(t), c["data"])) if not c["deleted"] else []
+            for c, t, _b, _h in checked
+        ]
+        targets: set[str] = set()
+        for item_refs in refs_of:
+            targets |= _ref_targets(item_refs)
+        known: _Known = _lookup_types(session, targets - set(state))
+        for rid, head_state in state.items():
+            known[rid] = (head_state.type, False)
+        outcomes: builtins.list[ImportOutcome] = []
+        versions: builtins.list[tuple[int, str]] = []  # (document index, audit action)
+        conflicts: builtins.list[dict[str, Any]] = []
+        new_links: builtins.list[tuple[str, tuple[str, str, str, str]]] = []
+        moved: dict[str, int] = {}  # record id -> index of the document its head now holds
+        first_seen: builtins.list[str] = []
+        now = utc_now()
+        for index, (clean, _template, _canonical, content_hash) in enumerate(checked):
+            record_id = clean["id"]
+            revision = clean["revision"]
+            here = present.setdefault((record_id, revision), [])
+            if content_hash in here:
+                outcomes.append("same")
+                continue
+            earlier = builtins.list(here)
+            head = state.get(record_id)
+            if head is not None and head.type != clean["type"]:
+                raise ImportBatchError(
+                    index,
+                    FieldkitError(
+                        ErrorCode.RECORD_INVALID,
+                        id=record_id,
+                        reason=_(N_("its type differs from the stored record")),
+                    ),
+                )
+            here.append(content_hash)
+            if earlier:
+                conflicts.append(
+                    {
+                        "record_id": record_id,
+                        "revision": revision,
+                        "local_hash": head.content_hash
+                        if head is not None and head.revision == revision
+                        else earlier[0],
+                        "other_hash": content_hash,
+                        "other_device": origin_device,
+                        "detected_at": now,
+                        "resolved": False,
+                    }
+                )
+                versions.append((index, "record.conflict"))
+                outcomes.append("conflict")
+                continue
+            versions.append((index, "record.import"))
+            outcomes.append("new")
+            if head is not None and revision <= head.revision:
+                continue  # an older revision arriving late: history only, the head stays
+            if head is None:
+                first_seen.append(record_id)
+            state[record_id] = _HeadState(clean["type"], revision, content_hash)
+            known[record_id] = (clean["type"], False)
+            moved[record_id] = index
+            wanted: set[tuple[str, str, str, str]] = set()
+            if not clean["deleted"]:
+                wanted = _wanted_links(record_id, clean["type"], refs_of[index], known)
+            owned = links.setdefault(record_id, {})
+            for key, link_state in owned.items():
+                if key not in wanted and not link_state.deleted:
+                    link_state.deleted = True
+            for key in wanted:
+                found = owned.get(key)
+                if found is None:
+                    owned[key] = _LinkState(None, False, False)
+                    new_links.append((record_id, key))
+                elif found.deleted:
+                    found.deleted = False
+        count = len(versions)
+        if not count:
+            return outcomes
+        seqs = next_change_seqs(session, count)
+        seq_of = {index: seqs[n] for n, (index, _action) in enumerate(versions)}
+        # heads: new ones inserted in the order they first arrived (so their numbers are the same
+        # as one at a time), existing ones updated to where the batch leaves them
+        head_values: dict[str, dict[str, Any]] = {}
+        fields_of: dict[str, IndexFields] = {}
+        for record_id, index in moved.items():
+            clean, template, _canonical, content_hash = checked[index]
+            values, fields_of[record_id] = _head_values(
+                clean, template, content_hash, seq_of[index]
+            )
+            head_values[record_id] = {"id": record_id, **values}
+        inserts = [head_values[rid] for rid in first_seen]
+        if inserts:
+            session.execute(insert(_table(RecordRow)), inserts)
+        updates = [
+            {"b_num": heads[rid].num, **{f"v_{k}": v for k, v in values.items()}}
+            for rid, values in head_values.items()
+            if rid in heads
+        ]
+        if updates:
+            table = _table(RecordRow)
             session.execute(
-                select(RecordVersionRow.content_hash).where(
-                    RecordVersionRow.record_id == record_id,
-                    RecordVersionRow.revision == clean["revision"],
-                )
+                update(table)
+                .where(table.c.num == bindparam("b_num"))
+                .values({c.key: bindparam(f"v_{c.key}") for c in _HEAD_COLUMNS}),
+                updates,
             )
-            .scalars()
-            .all()
+        nums = {rid: head.num for rid, head in heads.items()}
+        if first_seen:
+            for start in range(0, len(first_seen), 500):
+                chunk = first_seen[start : start + 500]
+                for inserted in session.execute(
+                    select(RecordRow.id, RecordRow.num).where(RecordRow.id.in_(chunk))
+                ):
+                    nums[inserted.id] = inserted.num
+        # search: the text of every moved head, or none for a tombstone
+        moved_nums = [nums[rid] for rid in moved]
+        SearchIndex.remove_many(session, moved_nums)
+        SearchIndex.put_many(
+            session,
+            [
+                (nums[rid], fields_of[rid].title, fields_of[rid].text)
+                for rid, index in moved.items()
+                if not checked[index][0]["deleted"]
+            ],
         )
-        if content_hash in present:
-            return "same"
-        head = session.execute(
-            select(RecordRow).where(RecordRow.id == record_id)
-        ).scalar_one_or_none()
-        if head is not None and head.type != clean["type"]:
-            raise FieldkitError(
-                ErrorCode.RECORD_INVALID,
-                id=record_id,
-                reason=_(N_("its type differs from the stored record")),
+        # derived links: flags changed on rows that were here, new rows in the order they arose
+        changed = [
+            {"b_id": ls.row_id, "b_deleted": ls.deleted}
+            for owned in links.values()
+            for ls in owned.values()
+            if ls.row_id is not None and ls.deleted != ls.was_deleted
+        ]
+        if changed:
+            links_table = _table(RecordLinkRow)
+            session.execute(
+                update(links_table)
+                .where(links_table.c.id == bindparam("b_id"))
+                .values(deleted=bindparam("b_deleted")),
+                changed,
             )
-        if present:
-            session.add(
-                RecordConflictRow(
-                    record_id=record_id,
-                    revision=clean["revision"],
-                    local_hash=head.content_hash
-                    if head and head.revision == clean["revision"]
-                    else present[0],
-                    other_hash=content_hash,
-                    other_device=origin_device,
-                    detected_at=utc_now(),
-                    resolved=False,
+        if new_links:
+            session.execute(
+                insert(_table(RecordLinkRow)),
+                [
+                    {**_derived_link(key, owner, now), "deleted": links[owner][key].deleted}
+                    for owner, key in new_links
+                ],
+            )
+        if conflicts:
+            session.execute(insert(_table(RecordConflictRow)), conflicts)
+        version_rows: builtins.list[dict[str, Any]] = []
+        audit: builtins.list[AuditItem] = []
+        for index, action in versions:
+            clean, _template, canonical, content_hash = checked[index]
+            version_rows.append(
+                {
+                    "record_id": clean["id"],
+                    "revision": clean["revision"],
+                    "doc": canonical,
+                    "content_hash": content_hash,
+                    "deleted": clean["deleted"],
+                    "saved_at": now,
+                    "saved_by_device": origin_device,
+                    "change_seq": seq_of[index],
+                    "origin": "imported",
+                }
+            )
+            audit.append(
+                AuditItem(
+                    action,
+                    "record",
+                    clean["id"],
+                    clean["revision"],
+                    content_hash,
+                    {"type": clean["type"], "from_device": origin_device},
                 )
             )
-            self._add_version(
-                session,
-                clean,
-                canonical,
-                content_hash,
-                next_change_seq(session),
-                "record.conflict",
-                "imported",
-                origin_device,
-            )
-            return "conflict"
-        if head is None or clean["revision"] > head.revision:
-            row = head if head is not None else RecordRow(id=record_id, num=None)
-            self._write(
-                session,
-                row,
-                clean,
-                template,
-                action="record.import",
-                origin="imported",
-                saved_by=origin_device,
-            )
-        else:
-            # An older revision arriving late: keep it in the history, leave the head alone.
-            self._add_version(
-                session,
-                clean,
-                canonical,
-                content_hash,
-                next_change_seq(session),
-                "record.import",
-                "imported",
-                origin_device,
-            )
-        return "new"
+        session.execute(insert(_table(RecordVersionRow)), version_rows)
+        AuditLog.append_many(session, audit)
+        # rows written above bypassed the session: objects it holds of them are read again
+        for obj in builtins.list(session.identity_map.values()):
+            if (isinstance(obj, RecordRow) and obj.id in moved) or (
+                isinstance(obj, RecordLinkRow) and obj.owner_id in moved
+            ):
+                session.expire(obj)
+        return outcomes
+
+
+class ImportBatchError(FieldkitError):
+    """A document of a batch was refused: its position in the batch (``index``) and the reason
+    (``error``). It carries the reason's code and message, so a caller that does not look at the
+    position still reports the refusal plainly."""
+
+    def __init__(self, index: int, error: FieldkitError) -> None:
+        super().__init__(error.code, **error.params)
+        self.index = index
+        self.error = error
+
+
+@dataclass
+class _HeadState:
+    type: str
+    revision: int
+    content_hash: str
+
+
+@dataclass
+class _LinkState:
+    row_id: int | None  # None: a row this batch adds
+    was_deleted: bool
+    deleted: bool
 
 
 _Known = dict[str, tuple[str, bool]]  # record id -> (type, deleted)
 
 
 _HEAD_COLUMNS = [c for c in RecordRow.__table__.columns if c.key != "num"]
+
+
+def _table(model: type[Any]) -> Table:
+    """A model's table, for Core executemany (no ORM objects for rows written in bulk)."""
+    return cast(Table, model.__table__)
 
 
 _ORDERS: dict[str, tuple[Any, ...]] = {
@@ -1136,6 +1362,27 @@ _AnyRef = Sequence[Any]
 
 def _refs(template: FormTemplate, data: Mapping[str, Any]) -> builtins.list[_Ref]:
     return list(iter_refs(template.fields, data))
+
+
+_REF_TYPES = frozenset({*_REF_TARGET, FieldType.RECORD_REF, FieldType.EVIDENCE_LINK})
+_REF_FIELDS: dict[tuple[str, int], builtins.list[FieldDef]] = {}
+
+
+def _holds_refs(f: FieldDef) -> bool:
+    if f.type in _REF_TYPES:
+        return True
+    return f.type in _NESTED and any(_holds_refs(c) for c in children(f))
+
+
+def _ref_fields(template: FormTemplate) -> builtins.list[FieldDef]:
+    """The template's top-level fields that are or hold references, in order (templates are
+    immutable, so this is worked out once per template version): :func:`iter_refs` over them
+    gives what it gives over all the fields, without walking the others."""
+    key = (template.id, template.version)
+    found = _REF_FIELDS.get(key)
+    if found is None:
+        found = _REF_FIELDS[key] = [f for f in template.fields if _holds_refs(f)]
+    return found
 
 
 def _ref_targets(refs: Sequence[_AnyRef]) -> set[str]:
@@ -1286,7 +1533,7 @@ def _int_version(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _checked_document(doc: Mapping[str, Any]) -> tuple[dict[str, Any], FormTemplate]:
+def _checked_document(doc: Mapping[str, Any]) -> tuple[dict[str, Any], FormTemplate, bytes]:
     """Check the shape of a version document from another device and validate its data."""
     raw_id = doc.get("id") if isinstance(doc, Mapping) else None
     shown = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else "?"
@@ -1334,7 +1581,7 @@ def _checked_document(doc: Mapping[str, Any]) -> tuple[dict[str, Any], FormTempl
     clean = dict(doc)
     clean["data"] = dict(doc["data"])
     try:
-        canonical_dumps(clean)
+        canonical = canonical_dumps(clean)
     except CanonicalJSONError as exc:
         raise bad(str(exc)) from None
-    return clean, template
+    return clean, template, canonical

@@ -211,6 +211,14 @@ class SearchIndex:
         )
 
     @staticmethod
+    def remove_many(session: Session, nums: Sequence[int]) -> None:
+        """Bulk form of :meth:`remove` (rows that are not indexed are left as they are)."""
+        if nums:
+            session.execute(
+                text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :num"), [{"num": n} for n in nums]
+            )
+
+    @staticmethod
     def remove(session: Session, num: int) -> None:
         session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :num"), {"num": num})
 
