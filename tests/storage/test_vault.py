@@ -206,7 +206,7 @@ def test_interrupted_passphrase_change_keeps_old_passphrase(
             change_passphrase(path, STRONG_PASSPHRASE, OTHER_PASSPHRASE)
     Vault.unlock(path, STRONG_PASSPHRASE).lock()
     # The half-written new key file is destroyed at the next unlock.
-    assert not (path / "keyfile.new").exists()
+    assert not (path / vault_mod.PENDING_KEYFILE_NAME).exists()
     with pytest.raises(FieldkitError):
         Vault.unlock(path, OTHER_PASSPHRASE)
 

@@ -11,6 +11,12 @@ from fieldkit.domain.errors import ErrorCode, FieldkitError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+PARTIAL_SUFFIX = ".partial"
+
+
+def partial_path(path: Path) -> Path:
+    """Where :func:`atomic_write_bytes` writes before the rename (a crash can leave it behind)."""
+    return path.with_name(path.name + PARTIAL_SUFFIX)
 
 
 def make_private_dir(path: Path) -> None:
@@ -29,7 +35,7 @@ def fsync_dir(path: Path) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary name beside the target, sync, rename over it, sync the folder."""
-    tmp = path.with_name(path.name + ".partial")
+    tmp = partial_path(path)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
         try:

@@ -38,6 +38,7 @@ from fieldkit.storage import migrate
 from fieldkit.storage.engine import DatabaseUnreadable, connect_raw, open_engine
 from fieldkit.storage.fsutil import (
     FILE_MODE,
+    PARTIAL_SUFFIX,
     atomic_write_bytes,
     destroy_file,
     fsync_dir,
@@ -46,7 +47,8 @@ from fieldkit.storage.fsutil import (
 from fieldkit.storage.tables.profile import ProfileMeta
 
 KEYFILE_NAME = "keyfile"
-PENDING_KEYFILE_NAME = "keyfile.new"
+# A passphrase change interrupted before its rename leaves the new key file under this name.
+PENDING_KEYFILE_NAME = KEYFILE_NAME + PARTIAL_SUFFIX
 DATABASE_NAME = "profile.db"
 SQLCIPHER_PURPOSE = "sqlcipher"
 
@@ -334,15 +336,9 @@ def change_passphrase(path: Path, old: str, new: str, kdf: KdfParams | None = No
         new_keyfile = KeyFile.wrap(
             master_key, new, keyfile.profile_id, kdf or _strengthened(keyfile.kdf)
         )
-        pending = path / PENDING_KEYFILE_NAME
-        fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
-        try:
-            os.write(fd, new_keyfile.to_bytes())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(pending, keyfile_path(path))
-        fsync_dir(path)
+        # Written beside the old one, synced, renamed over it: at every moment one complete
+        # key file exists, for the old or for the new passphrase.
+        atomic_write_bytes(keyfile_path(path), new_keyfile.to_bytes())
     finally:
         for i in range(len(master_key)):
             master_key[i] = 0
