@@ -63,25 +63,30 @@ def desktop(qtbot: QtBot, tmp_path: Path, fast_kdf, passphrase: str) -> Iterator
 
 
 def test_idle_watcher_fires_once_and_activity_postpones_it(qtbot: QtBot) -> None:
-    watcher = IdleWatcher(TIME_IDLE_MS)
+    # Longer than the other tests' idle time: a busy CI machine can stall the event loop for a few
+    # hundred milliseconds, which must not be mistaken for the user being away.
+    idle_ms = 1500
+    watcher = IdleWatcher(idle_ms)
     fired: list[float] = []
     watcher.idle.connect(lambda: fired.append(time.monotonic()))
     start = time.monotonic()
     watcher.start()
-    # Activity (a key press on a widget) halfway through pushes the lock back.
+    # Activity (a key press on a widget) part way through pushes the lock back.
     from PySide6.QtWidgets import QLineEdit
 
     edit = QLineEdit()
     qtbot.addWidget(edit)
     edit.show()
-    qtbot.wait(TIME_IDLE_MS // 2)
+    qtbot.waitUntil(lambda: watcher.idle_for_s() >= idle_ms / 3000, timeout=10000)
+    assert not fired
     activity = time.monotonic()
     qtbot.keyClick(edit, "a")
+    assert watcher.idle_for_s() < idle_ms / 3000, "the key press restarts the idle clock"
     qtbot.waitUntil(lambda: bool(fired), timeout=10000)
     # A whole idle period counts again from the key press (Qt's coarse timers may be 5 % early).
-    assert fired[0] - activity >= TIME_IDLE_MS * 0.95 / 1000
+    assert fired[0] - activity >= idle_ms * 0.95 / 1000
     assert fired[0] > start
-    qtbot.wait(TIME_IDLE_MS)
+    qtbot.wait(idle_ms // 2)
     assert len(fired) == 1, "fires once until started again"
     watcher.stop()
 
