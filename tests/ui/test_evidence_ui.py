@@ -233,6 +233,8 @@ def test_details_show_hash_and_hide_sensitive_metadata(
     assert details.item.original_name == "yard.jpg"
     assert details.sha256.text() == hashlib.sha256(photo.read_bytes()).hexdigest()
     assert details.sha256.isReadOnly()
+    # The shipped DejaVu Sans Mono, not whatever the system calls its fixed font.
+    assert QFontInfo(details.sha256.font()).family() == "DejaVu Sans Mono"
     assert QFontInfo(details.sha256.font()).fixedPitch()
     assert details.fact_labels["original_name"].text() == "yard.jpg"
     assert "bytes" in details.fact_labels["size"].text()

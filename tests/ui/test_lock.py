@@ -62,33 +62,59 @@ def desktop(qtbot: QtBot, tmp_path: Path, fast_kdf, passphrase: str) -> Iterator
     d.shutdown()
 
 
+class _ManualClock:
+    """A clock that moves only when the test says so: the machine's load cannot fire the timer."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_idle_watcher_fires_once_and_activity_postpones_it(qtbot: QtBot) -> None:
-    # Longer than the other tests' idle time: a busy CI machine can stall the event loop for a few
-    # hundred milliseconds, which must not be mistaken for the user being away.
     idle_ms = 1500
-    watcher = IdleWatcher(idle_ms)
+    clock = _ManualClock()
+    watcher = IdleWatcher(idle_ms, clock=clock)
     fired: list[float] = []
-    watcher.idle.connect(lambda: fired.append(time.monotonic()))
-    start = time.monotonic()
+    watcher.idle.connect(lambda: fired.append(clock()))
+    start = clock()
     watcher.start()
-    # Activity (a key press on a widget) part way through pushes the lock back.
     from PySide6.QtWidgets import QLineEdit
 
     edit = QLineEdit()
     qtbot.addWidget(edit)
     edit.show()
-    qtbot.waitUntil(lambda: watcher.idle_for_s() >= idle_ms / 3000, timeout=10000)
+    # Two thirds of the period pass; the watcher's checks run (real timer) and must not fire.
+    clock.now = start + idle_ms * 2 / 3000
+    checks = _count_checks(watcher)
+    qtbot.waitUntil(lambda: checks() >= 2, timeout=10000)
     assert not fired
-    activity = time.monotonic()
+    # Activity (a key press on a widget) part way through pushes the lock back.
     qtbot.keyClick(edit, "a")
-    assert watcher.idle_for_s() < idle_ms / 3000, "the key press restarts the idle clock"
+    activity = clock()
+    assert watcher.idle_for_s() == 0, "the key press restarts the idle clock"
+    # A whole period after the start, but not after the key press: still not idle.
+    clock.now = start + idle_ms / 1000 + 0.1
+    checks = _count_checks(watcher)
+    qtbot.waitUntil(lambda: checks() >= 2, timeout=10000)
+    assert not fired, "the period counts again from the key press"
+    # A whole period after the key press: idle, once.
+    clock.now = activity + idle_ms / 1000
     qtbot.waitUntil(lambda: bool(fired), timeout=10000)
-    # A whole idle period counts again from the key press (Qt's coarse timers may be 5 % early).
-    assert fired[0] - activity >= idle_ms * 0.95 / 1000
-    assert fired[0] > start
-    qtbot.wait(idle_ms // 2)
+    assert fired == [activity + idle_ms / 1000]
+    clock.now += 10 * idle_ms / 1000
+    qtbot.wait(200)
     assert len(fired) == 1, "fires once until started again"
+    assert not watcher._check.isActive()
     watcher.stop()
+
+
+def _count_checks(watcher: IdleWatcher):
+    """How many times the watcher's check timer has run since this call."""
+    count = [0]
+    watcher._check.timeout.connect(lambda: count.__setitem__(0, count[0] + 1))
+    return lambda: count[0]
 
 
 def test_idle_lock_runs_the_whole_sequence(

@@ -60,10 +60,18 @@ class IdleWatcher(QObject):
 
     idle = Signal()
 
-    def __init__(self, timeout_ms: int, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        timeout_ms: int,
+        parent: QObject | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(parent)
+        # The clock is injectable so a test decides when time passes, not the machine's load.
+        self._clock = clock
         self._timeout_s = timeout_ms / 1000
-        self._last = time.monotonic()
+        self._last = clock()
         self._active = False
         self._check = QTimer(self)
         self._check.timeout.connect(self._on_check_timeout)
@@ -86,7 +94,7 @@ class IdleWatcher(QObject):
         if app is not None and not self._active:
             app.installEventFilter(self)
         self._active = True
-        self._last = time.monotonic()
+        self._last = self._clock()
         self._check.start()
 
     def stop(self) -> None:
@@ -97,18 +105,18 @@ class IdleWatcher(QObject):
         self._check.stop()
 
     def touch(self) -> None:
-        self._last = time.monotonic()
+        self._last = self._clock()
 
     def idle_for_s(self) -> float:
-        return time.monotonic() - self._last
+        return self._clock() - self._last
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in ACTIVITY_EVENTS:
-            self._last = time.monotonic()
+            self._last = self._clock()
         return False
 
     def _on_check_timeout(self) -> None:
-        if self._active and time.monotonic() - self._last >= self._timeout_s:
+        if self._active and self._clock() - self._last >= self._timeout_s:
             self._check.stop()
             self._active = False
             app = QApplication.instance()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -46,6 +46,7 @@ from fieldkit.domain.evidence import (
 )
 from fieldkit.i18n import N_, _
 from fieldkit.ui import dialogs
+from fieldkit.ui.fonts import monospace_font
 from fieldkit.ui.forms.common import ERROR_STYLE, plain_label
 from fieldkit.ui.messages import error_text, is_cancelled
 from fieldkit.ui.tasks import Task, TaskRunner
@@ -238,7 +239,7 @@ class EvidenceDetails(QWidget):
         self.sha256 = QLineEdit(facts)
         self.sha256.setObjectName("evidenceSha256")
         self.sha256.setReadOnly(True)
-        self.sha256.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.sha256.setFont(monospace_font())
         self.sha256.setMinimumWidth(200)
         form.addRow(_("SHA-256"), self.sha256)
         self.fact_labels: dict[str, QLabel] = {}

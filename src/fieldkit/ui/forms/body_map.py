@@ -34,11 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldkit.domain.forms import BODY_MAP_FIELDS, FieldDef
+from fieldkit.domain.forms import BODY_MAP_FIELDS, FieldDef, FieldType
 from fieldkit.domain.vocabularies import load_vocabulary
 from fieldkit.i18n import _
+from fieldkit.ui.forms.base import FieldWidget, FormContext, editor_for, split_path
 from fieldkit.ui.forms.common import ERROR_STYLE, language, plain_label, translate_reason
-from fieldkit.ui.forms.fields import FieldsForm, FieldWidget, FormContext, split_path
+from fieldkit.ui.forms.scope import FieldsForm
 
 DRAWN_VIEWS: tuple[str, ...] = ("front", "back")
 # Width : height of one view's drawing area.
@@ -469,3 +470,6 @@ class BodyMapField(FieldWidget):
         self.canvas.read_only = read_only
         self.details.setEnabled(not read_only and self.canvas.current >= 0)
         self.delete_button.setEnabled(not read_only and self.canvas.current >= 0)
+
+
+editor_for(FieldType.BODY_MAP)(BodyMapField)

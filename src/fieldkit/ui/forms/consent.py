@@ -32,17 +32,12 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.domain.common import ConsentRecord, ConsentStatus
-from fieldkit.domain.forms import FieldDef, consent_fields
+from fieldkit.domain.forms import FieldDef, FieldType, consent_fields
 from fieldkit.domain.vocabularies import Vocabulary, load_vocabulary
 from fieldkit.i18n import _
+from fieldkit.ui.forms.base import FieldWidget, FormContext, editor_for, split_path
 from fieldkit.ui.forms.common import ERROR_STYLE, language, plain_label, translate_reason
-from fieldkit.ui.forms.fields import (
-    DateField,
-    FieldWidget,
-    FormContext,
-    LongTextField,
-    split_path,
-)
+from fieldkit.ui.forms.inputs import DateField, LongTextField
 
 COL_DATE, COL_SCOPE, COL_NEW, COL_HOW, COL_ACTIONS = range(5)
 
@@ -443,3 +438,6 @@ class ConsentField(FieldWidget):
         self.withdraw_button.setEnabled(not read_only)
         if read_only:
             self.panel.hide()
+
+
+editor_for(FieldType.CONSENT)(ConsentField)

@@ -1,0 +1,97 @@
+"""The read-only editor of a computed value (areas, CPT flags, delays), updated as fields change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QWidget,
+)
+
+from fieldkit.domain.forms import FieldDef, FieldType
+from fieldkit.domain.formulas import FORMULAS
+from fieldkit.i18n import _
+from fieldkit.ui.forms.base import (
+    FieldWidget,
+    FormContext,
+    editor_for,
+)
+from fieldkit.ui.forms.common import (
+    plain_label,
+)
+from fieldkit.ui.forms.inputs import format_number
+
+# --- computed ---------------------------------------------------------------------------------
+
+
+def format_minutes(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours:
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=rest)
+    return _("{minutes} min").format(minutes=rest)
+
+
+class ComputedField(FieldWidget):
+    """A read-only value worked out from other fields of the same scope, updated as they change."""
+
+    def __init__(self, fdef: FieldDef, ctx: FormContext, parent: QWidget | None = None) -> None:
+        super().__init__(fdef, ctx, parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.display = plain_label("—", self)
+        self.display.setObjectName(f"computed_{fdef.id}")
+        self.display.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.display)
+        layout.addStretch(1)
+        self.result: Any = None
+        self.flagged = False
+
+    def value(self) -> Any:
+        return None  # never part of the entered data
+
+    def set_value(self, value: Any) -> None:
+        pass
+
+    def update_from(self, lookup: Callable[[str], Any]) -> None:
+        """Work the value out from the fields of the same scope (``lookup`` gives raw values)."""
+        formula = FORMULAS.get(self.fdef.formula or "")
+        if formula is None:
+            return
+        kwargs = {name: lookup(source) for name, source in (self.fdef.inputs or {}).items()}
+        try:
+            result = formula.function(**kwargs)
+        except Exception:  # a formula must not break the form; show "not available"
+            result = None
+        self.show_result(result)
+
+    def show_result(self, result: Any) -> None:
+        """Display a computed value (None: cannot be computed from what is entered)."""
+        formula = FORMULAS.get(self.fdef.formula or "")
+        self.result = result
+        self.flagged = False
+        style = ""
+        if result is None or formula is None:
+            text = "—"
+        elif formula.result == "flag":
+            self.flagged = bool(result)
+            if result:
+                text = _("Below the CPT minimum")
+                style = "color: #b00020; font-weight: bold;"
+            else:
+                text = _("Meets the CPT minimum")
+                style = "color: #1b5e20;"
+        elif formula.result == "int" and formula.name.endswith("_minutes"):
+            text = format_minutes(int(result))
+        else:
+            text = format_number(result)
+            if self.fdef.unit:
+                text = f"{text} {self.fdef.unit}"
+        self.display.setText(text)
+        if self.display.styleSheet() != style:  # restyling on every keystroke is costly
+            self.display.setStyleSheet(style)
+
+
+editor_for(FieldType.COMPUTED)(ComputedField)
