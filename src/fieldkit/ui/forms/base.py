@@ -18,8 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, Signal
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
@@ -66,6 +70,73 @@ class FormContext:
             return []
 
 
+class _WheelGuard(QObject):
+    """Keeps the mouse wheel from changing a choice, date or time it merely passes over.
+
+    A wheel event over a combo box or spin box inside a form goes to the scroll bar of the
+    scroll area around it instead: the form scrolls, the answer stays. (Forwarding it ourselves
+    rather than ignoring it: Qt does not pass synthesised wheel events on to the parents.)
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() != QEvent.Type.Wheel
+            or not isinstance(watched, (QComboBox, QAbstractSpinBox))
+            or not _inside_field(watched)
+        ):
+            return False
+        assert isinstance(event, QWheelEvent)
+        area = _scroll_area_around(watched)
+        if area is not None:
+            delta = event.angleDelta()
+            horizontal = delta.y() == 0 and delta.x() != 0
+            bar = area.horizontalScrollBar() if horizontal else area.verticalScrollBar()
+            forwarded = QWheelEvent(
+                QPointF(0, 0),
+                event.globalPosition(),
+                event.pixelDelta(),
+                delta,
+                event.buttons(),
+                event.modifiers(),
+                event.phase(),
+                event.inverted(),
+            )
+            QApplication.sendEvent(bar, forwarded)
+        event.accept()
+        return True
+
+
+def _scroll_area_around(widget: QWidget) -> QAbstractScrollArea | None:
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QAbstractScrollArea):
+            return parent
+        parent = parent.parentWidget()
+    return None
+
+
+def _inside_field(widget: QWidget) -> bool:
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, FieldWidget):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+_wheel_guard: _WheelGuard | None = None
+
+
+def install_wheel_guard() -> None:
+    """Install the wheel guard on the application once (every field editor calls this)."""
+    global _wheel_guard
+    app = QApplication.instance()
+    if app is None or _wheel_guard is not None:
+        return
+    _wheel_guard = _WheelGuard(app)
+    app.installEventFilter(_wheel_guard)
+
+
 class FieldWidget(QWidget):
     """Base of every field editor.
 
@@ -80,6 +151,7 @@ class FieldWidget(QWidget):
         self.fdef = fdef
         self.ctx = ctx
         self.setObjectName(f"field_{fdef.id}")
+        install_wheel_guard()
 
     def value(self) -> Any:
         raise NotImplementedError
