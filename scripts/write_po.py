@@ -16,7 +16,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-LOCALE = Path(__file__).resolve().parent.parent / "src" / "fieldkit" / "resources" / "locale"
+LOCALE = Path(__file__).resolve().parent.parent / "resources" / "locale"
 
 
 def update(area: str, table: dict[str, tuple[str, str]]) -> None:

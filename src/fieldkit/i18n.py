@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import os
-from importlib import resources
 from typing import Final
+
+from fieldkit.resource_files import resource_path
 
 SUPPORTED_LANGUAGES: Final = ("en", "uk", "ru")
 LANGUAGE_NAMES: Final = {"en": "English", "uk": "Українська", "ru": "Русский"}
@@ -39,9 +40,7 @@ class Translator:
     def _load(self) -> None:
         from babel.messages.pofile import read_po
 
-        folder = (
-            resources.files("fieldkit") / "resources" / "locale" / self.language / "LC_MESSAGES"
-        )
+        folder = resource_path("locale", self.language, "LC_MESSAGES")
         if not folder.is_dir():
             return
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):

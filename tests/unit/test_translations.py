@@ -9,6 +9,7 @@ import pytest
 
 from fieldkit.domain.errors import MESSAGES, ErrorCode, FieldkitError
 from fieldkit.i18n import Translator, get_translator
+from fieldkit.resource_files import resource_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from i18n_check import problems
@@ -54,11 +55,9 @@ def test_unknown_language_is_refused() -> None:
 @pytest.mark.parametrize("language", ["uk", "ru"])
 def test_one_translation_per_message_across_catalogues(language: str) -> None:
     """Catalogues are merged at load: a message translated two ways would depend on file order."""
-    from importlib import resources
-
     from babel.messages.pofile import read_po
 
-    folder = resources.files("fieldkit") / "resources" / "locale" / language / "LC_MESSAGES"
+    folder = resource_path("locale", language, "LC_MESSAGES")
     seen: dict[str, tuple[str, str]] = {}
     clashes = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):

@@ -106,6 +106,8 @@ class ErrorCode(StrEnum):
     # reports
     REPORT_FAILED = "report_failed"
     FONT_MISSING = "font_missing"
+    # installation
+    RESOURCES_MISSING = "resources_missing"
 
 
 MESSAGES: dict[ErrorCode, str] = {
@@ -251,6 +253,10 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.HELD_BUNDLE_NOT_FOUND: N_("No held bundle with number {id}."),
     ErrorCode.REPORT_FAILED: N_("The report could not be written: {reason}"),
     ErrorCode.FONT_MISSING: N_("The report font {name} is missing from the installation."),
+    ErrorCode.RESOURCES_MISSING: N_(
+        "The program's own files (forms, translations, fonts) are missing from {path}. "
+        "Reinstall fieldkit."
+    ),
 }
 
 

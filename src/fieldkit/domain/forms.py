@@ -17,7 +17,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,6 +26,7 @@ from fieldkit.domain.common import Labels
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.formulas import FORMULAS
 from fieldkit.domain.vocabularies import vocabulary_exists
+from fieldkit.resource_files import resource_path
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 RECORD_TYPES: tuple[str, ...] = (
@@ -749,8 +749,8 @@ def load_template_file(path: Path) -> FormTemplate:
     return parse_template(raw, path.name, expected_id=path.stem.split("@")[0])
 
 
-def _forms_folder() -> Any:
-    return resources.files("fieldkit") / "resources" / "forms"
+def _forms_folder() -> Path:
+    return resource_path("forms")
 
 
 @functools.cache

@@ -19,7 +19,6 @@ import functools
 import json
 import re
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from fieldkit.domain.common import Labels
 from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.resource_files import resource_path
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
 _VOCAB_ID = re.compile(CODE_PATTERN)
@@ -99,8 +99,8 @@ class Vocabulary(BaseModel):
         return found.labels.get(language) if found else code
 
 
-def _folder() -> Any:
-    return resources.files("fieldkit") / "resources" / "vocabularies"
+def _folder() -> Path:
+    return resource_path("vocabularies")
 
 
 def _error_field(raw: Any, loc: tuple[int | str, ...]) -> str:

@@ -2,14 +2,13 @@
 
 They cover Latin, Cyrillic (Ukrainian and Russian letters included) and the symbols the reports
 use. reportlab embeds only the glyphs a document uses (a subset), so a PDF carries its own fonts
-and prints the same on any machine. The files are read through :mod:`importlib.resources`, so
-they are found inside a wheel or a frozen build alike.
+and prints the same on any machine. The files are found through
+:mod:`fieldkit.resource_files`, so a checkout, a wheel and a frozen build find them alike.
 """
 
 from __future__ import annotations
 
 import threading
-from importlib import resources
 from typing import Final
 
 from reportlab.lib.fonts import addMapping
@@ -17,6 +16,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.resource_files import resource_path
 
 SANS: Final = "FieldkitSans"
 SANS_BOLD: Final = "FieldkitSans-Bold"
@@ -38,7 +38,7 @@ def register_fonts() -> None:
     with _lock:
         if _registered:
             return
-        folder = resources.files("fieldkit") / "resources" / "fonts"
+        folder = resource_path("fonts")
         for name, filename in _FILES.items():
             entry = folder / filename
             try:
