@@ -39,6 +39,16 @@ def test_checkout_reads_its_own_top_level_resources() -> None:
     assert not (CHECKOUT / "src" / "fieldkit" / "resources").exists()
 
 
+def test_no_code_finds_resources_another_way() -> None:
+    """Only the loader knows where resources live; other ways break in a wheel or frozen build."""
+    offenders = []
+    for path in sorted((CHECKOUT / "src" / "fieldkit").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if 'resources.files("fieldkit")' in text or '/ "resources" /' in text:
+            offenders.append(str(path.relative_to(CHECKOUT)))
+    assert offenders == []
+
+
 def test_frozen_build_reads_the_unpacked_copy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_loader: None
 ) -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from importlib import resources
 
 from PySide6.QtGui import QFont, QFontDatabase
+
+from fieldkit.domain.errors import FieldkitError
+from fieldkit.resource_files import resource_path
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +21,9 @@ MONO_FILE = "DejaVuSansMono.ttf"
 
 @functools.cache
 def _mono_family() -> str | None:
-    entry = resources.files("fieldkit") / "resources" / "fonts" / MONO_FILE
     try:
-        data = entry.read_bytes()
-    except OSError:
+        data = resource_path("fonts", MONO_FILE).read_bytes()
+    except (OSError, FieldkitError):
         log.warning("the shipped monospace font is missing; using the system's fixed font")
         return None
     font_id = QFontDatabase.addApplicationFontFromData(data)
