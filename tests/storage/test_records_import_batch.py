@@ -30,16 +30,10 @@ from fieldkit.services.records import CaseService, RecordService
 from fieldkit.services.search import SearchService
 from fieldkit.storage.audit import sha256_hex
 from fieldkit.storage.changes import next_change_seq
-from fieldkit.storage.records import (
-    ImportBatchError,
-    ImportOutcome,
-    RecordRow,
-    RecordStore,
-    RecordVersionRow,
-    _checked_document,
-)
+from fieldkit.storage.records import ImportBatchError, ImportOutcome, RecordStore
+from fieldkit.storage.records.versions import _checked_document
 from fieldkit.storage.search import SearchIndex
-from fieldkit.storage.tables.records import RecordConflictRow
+from fieldkit.storage.tables.records import RecordConflictRow, RecordRow, RecordVersionRow
 from fieldkit.storage.vault import Vault
 from tests.helpers import STRONG_PASSPHRASE
 from tests.storage.test_records_samples import (
