@@ -17,6 +17,7 @@ from fieldkit.crypto.safetynumber import comparison_code
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.progress import CancelToken
 from fieldkit.services import bundles, trust
+from fieldkit.services.bundles import export as bundle_export
 from fieldkit.services.records import RecordService
 from fieldkit.storage.tables.bundles import (
     BundleAlarm,
@@ -478,7 +479,7 @@ def test_exported_originals_get_a_custody_event_that_travels_once(world: World) 
 def test_a_long_backlog_travels_in_several_complete_bundles(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bundles, "MAX_BUNDLE_RECORDS", 3)
+    monkeypatch.setattr(bundle_export, "MAX_BUNDLE_RECORDS", 3)
     people = add_people(world.monitor, 5)
     add_evidence(world.monitor, world.root / "src", os.urandom(5_000))
     first = bundles.export_bundle(world.monitor, world.usb)

@@ -121,3 +121,55 @@ print(len(names), info.role.value)
     count, role = result.stdout.split()
     assert int(count) >= 2
     assert role == "monitor"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+@pytest.mark.parametrize("layer", ["services", "storage", "export", "crypto", "domain", "cli"])
+def test_no_import_cycles(layer: str) -> None:
+    """No circle of imports inside a layer, counting imports inside functions too (such an import
+    only hides a circle; it stays one)."""
+    names = {_module_name(p): p for p in _files(layer)}
+    graph = {
+        name: {m for m in _modules_imported(path) if m in names and m != name}
+        for name, path in names.items()
+    }
+    assert _cycles(graph) == []

@@ -11,7 +11,6 @@ from sqlalchemy import func, select, text
 
 from fieldkit.crypto.kdf import KdfParams
 from fieldkit.crypto.passphrase import Strength, estimate
-from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.profile import KdfInfo, ProfileInfo, Role
 from fieldkit.storage import vault as vault_mod
 from fieldkit.storage.base import Base
@@ -69,11 +68,6 @@ def _run_startup_maintenance(vault: Vault) -> None:
     from fieldkit.services.bundles import quarantine_cleanup
 
     quarantine_cleanup(vault)
-
-
-def require_role(vault: Vault, role: Role) -> None:
-    if vault.role != role:
-        raise FieldkitError(ErrorCode.WRONG_ROLE, needed=role.label, actual=vault.role.label)
 
 
 # What `info` counts, in the words a person uses: key -> (table, extra condition or None).

@@ -43,7 +43,7 @@ from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.profile import Role
 from fieldkit.export.bundle_format import display_name
 from fieldkit.export.bundle_read import Signer
-from fieldkit.services.profile import require_role
+from fieldkit.services.roles import require_role
 from fieldkit.storage.audit import utc_now
 from fieldkit.storage.fsutil import atomic_write_bytes
 from fieldkit.storage.tables.bundles import Enrolment, OrgKeys, TrustedDevice

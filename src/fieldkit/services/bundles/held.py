@@ -1,0 +1,197 @@
+"""Held bundles: encrypted copies of bundles refused for their signer (unknown or revoked), kept for
+a person to review, and the alarms raised on import."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from fieldkit import i18n
+from fieldkit.domain.errors import N_, ErrorCode, FieldkitError
+from fieldkit.domain.profile import Role
+from fieldkit.export.bundle_format import open_regular_file
+from fieldkit.services.roles import require_role
+from fieldkit.storage.fsutil import FILE_MODE, make_private_dir
+from fieldkit.storage.tables.bundles import (
+    BundleAlarm,
+    QuarantinedBundle,
+)
+from fieldkit.storage.vault import Vault
+
+if TYPE_CHECKING:
+    pass
+from fieldkit.services.bundles.common import (
+    BUNDLE_SUFFIX,
+    HELD_DIR,
+    PARTIAL_SUFFIX,
+    READ_BLOCK,
+    BundleReport,
+)
+
+HELD_REASONS = {
+    ErrorCode.BUNDLE_UNKNOWN_SIGNER.value: N_("signed by a device that is not enrolled"),
+    ErrorCode.BUNDLE_REVOKED_SIGNER.value: N_(
+        "signed by a revoked device after its last trusted bundle"
+    ),
+}
+
+
+def _hold_copy(vault: Vault, path: Path) -> str | None:
+    """Keep the (still age-encrypted) bundle for review after an in-person enrolment.
+
+    The copy is named by the SHA-256 of its bytes (``<hex>.fkb``): the same file held twice is
+    kept once, and a later successful import of the same file resolves it."""
+    target_dir = vault.quarantine_dir / HELD_DIR
+    temp = target_dir / (secrets.token_hex(16) + PARTIAL_SUFFIX)
+    try:
+        make_private_dir(target_dir)
+        digest = hashlib.sha256()
+        with open_regular_file(str(path)) as src:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+            with os.fdopen(fd, "wb") as dst:
+                while block := src.read(READ_BLOCK):
+                    digest.update(block)
+                    dst.write(block)
+                dst.flush()
+                os.fsync(dst.fileno())
+        name = digest.hexdigest() + BUNDLE_SUFFIX
+        os.replace(temp, target_dir / name)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        return None
+    return name
+
+
+_HELD_NAME = re.compile(r"([0-9a-f]{64})\.fkb")
+
+
+def _file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open_regular_file(str(path)) as fh:
+            while block := fh.read(READ_BLOCK):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _held_path(vault: Vault, held_file: str) -> Path:
+    return vault.quarantine_dir / HELD_DIR / held_file
+
+
+def _remove_held_files(vault: Vault, names: Iterable[str]) -> None:
+    """Delete held copies no held entry refers to any more."""
+    with vault.session() as s:
+        still = set(
+            s.execute(
+                select(QuarantinedBundle.held_file).where(QuarantinedBundle.held_file.is_not(None))
+            ).scalars()
+        )
+    for name in set(names) - still:
+        if _HELD_NAME.fullmatch(name) or re.fullmatch(r"[0-9a-f]{32}\.fkb", name):
+            with contextlib.suppress(OSError):
+                _held_path(vault, name).unlink()
+
+
+def _resolve_held(vault: Vault, path: Path, report: BundleReport) -> int:
+    """After a successful import: the held entries of this very bundle (same bundle id, or the
+    same file by its SHA-256) are resolved; they leave the held list and their copies go."""
+    if not report.key_id:
+        return 0
+    file_hash: str | None = None
+    names: list[str] = []
+    resolved = 0
+    with vault.session() as s:
+        rows = (
+            s.execute(select(QuarantinedBundle).where(QuarantinedBundle.key_id == report.key_id))
+            .scalars()
+            .all()
+        )
+        for row in rows:
+            same = row.bundle_id is not None and row.bundle_id == report.bundle_id
+            match = _HELD_NAME.fullmatch(row.held_file or "")
+            if not same and match is not None:
+                if file_hash is None:
+                    file_hash = _file_sha256(path) or ""
+                same = match.group(1) == file_hash
+            if same:
+                if row.held_file:
+                    names.append(row.held_file)
+                s.delete(row)
+                resolved += 1
+    if names:
+        _remove_held_files(vault, names)
+    return resolved
+
+
+# --- listings ------------------------------------------------------------------------------------
+
+
+def _held_dict(q: QuarantinedBundle) -> dict[str, Any]:
+    return {
+        "id": q.id,
+        "reason": q.reason,
+        "key_id": q.key_id,
+        "file_name": q.file_name,
+        "device_id": q.device_id,
+        "seq": q.seq,
+        "bundle_id": q.bundle_id,
+        "held_file": q.held_file is not None,
+        "received_at": q.received_at,
+    }
+
+
+def list_quarantined(vault: Vault) -> list[dict[str, Any]]:
+    """Held bundles still waiting for review (resolved ones are gone from the list)."""
+    with vault.session() as s:
+        return [
+            _held_dict(q)
+            for q in s.execute(select(QuarantinedBundle).order_by(QuarantinedBundle.id)).scalars()
+        ]
+
+
+def held_reason_text(reason: str) -> str:
+    """A held bundle's reason code as a short sentence in the current language."""
+    text = HELD_REASONS.get(reason)
+    return i18n._(text) if text is not None else reason
+
+
+def discard_held(vault: Vault, held_id: int) -> dict[str, Any]:
+    """Delete a held bundle's entry and its encrypted copy (coordinator). Nothing is imported."""
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        row = s.get(QuarantinedBundle, held_id)
+        if row is None:
+            raise FieldkitError(ErrorCode.HELD_BUNDLE_NOT_FOUND, id=held_id)
+        info = _held_dict(row)
+        name = row.held_file
+        s.delete(row)
+    if name:
+        _remove_held_files(vault, [name])
+    return info
+
+
+def list_alarms(vault: Vault) -> list[dict[str, Any]]:
+    with vault.session() as s:
+        return [
+            {
+                "kind": a.kind,
+                "device_id": a.device_id,
+                "seq": a.seq,
+                "bundle_id": a.bundle_id,
+                "bundle_hash": a.bundle_hash,
+                "known_hash": a.known_hash,
+                "raised_at": a.raised_at,
+            }
+            for a in s.execute(select(BundleAlarm).order_by(BundleAlarm.id)).scalars()
+        ]

@@ -1,0 +1,628 @@
+"""Bundle import and verify (coordinator): the checks of :mod:`fieldkit.export.bundle_read`,
+objects streamed into an encrypted quarantine, everything applied in one database transaction; any
+failure rolls it back and deletes the quarantine. Verify runs the same pipeline and rolls back on
+purpose."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fieldkit import i18n
+from fieldkit.crypto.stream import StreamWriter, new_dek, open_stream
+from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
+from fieldkit.domain.oserrors import os_reason
+from fieldkit.domain.profile import Role
+from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
+from fieldkit.export.bundle_format import display_name
+from fieldkit.export.bundle_read import (
+    NullObjectSink,
+    ObjectSink,
+    Signer,
+    read_bundle,
+)
+from fieldkit.export.manifest import (
+    AuditEntry,
+    CustodyEntry,
+    EvidenceEntry,
+    Manifest,
+    ObjectEntry,
+    RecordEntry,
+)
+from fieldkit.services import trust
+from fieldkit.services.roles import require_role
+from fieldkit.storage.audit import AuditLog, utc_now
+from fieldkit.storage.fsutil import FILE_MODE, make_private_dir
+from fieldkit.storage.tables.bundles import (
+    BundleAlarm,
+    ImportConflict,
+    ImportedBundle,
+    QuarantinedBundle,
+    SequenceGap,
+    TrustedDevice,
+)
+from fieldkit.storage.vault import Vault
+
+if TYPE_CHECKING:
+    from fieldkit.storage.records import RecordStore
+from fieldkit.services.bundles.common import QUARANTINE_SUFFIX, BundleReport, _BackgroundWriter
+from fieldkit.services.bundles.held import _held_path, _hold_copy, _resolve_held
+from fieldkit.services.bundles.receipts import write_device_receipt
+
+# --- import and verify (coordinator) -------------------------------------------------------------
+
+
+class _AlreadyImported(Exception):
+    pass
+
+
+class _DryRun(Exception):
+    pass
+
+
+class _QuarantineFile:
+    """One object on its way in: encrypted under a key that exists only in memory."""
+
+    def __init__(self, directory: Path) -> None:
+        make_private_dir(directory)
+        self.path = directory / (secrets.token_hex(16) + QUARANTINE_SUFFIX)
+        self._fd = os.open(
+            self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE
+        )
+        self._out = _BackgroundWriter(self._fd)
+        self._dek = new_dek()
+        self._writer = StreamWriter(self._out, self._dek)  # type: ignore[arg-type]
+        self._open = True
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._writer.write(data)
+        self.size += len(data)
+        return len(data)
+
+    def _close(self) -> None:
+        if self._open:
+            self._open = False
+            os.close(self._fd)
+
+    def commit(self) -> None:
+        try:
+            self._writer.finish()
+            self._out.finish(sync=False)  # staging only: no fsync needed
+        finally:
+            self._close()
+
+    def abort(self) -> None:
+        self._out.abandon()
+        self._close()
+        self.delete()
+
+    def open(self) -> BinaryIO:
+        return open_stream(self.path.open("rb"), self._dek, close_source=True)
+
+    def delete(self) -> None:
+        if self._open:
+            self._out.abandon()
+            self._close()
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+# Received record versions are stored this many at a time (RecordStore.import_versions).
+RECORD_BATCH = 256
+
+
+class _Importer:
+    """The visitor that applies a verified bundle to one open session."""
+
+    def __init__(
+        self, vault: Vault, session: Session, report: BundleReport, *, dry_run: bool
+    ) -> None:
+        self.vault = vault
+        self.s = session
+        self.report = report
+        self.dry_run = dry_run
+        from fieldkit.storage.records import RecordStore
+
+        self.store: RecordStore = RecordStore(vault.device_id)
+        self.quarantine: dict[str, _QuarantineFile] = {}
+        self.evidence_docs: list[tuple[EvidenceEntry, dict[str, Any]]] = []
+        self.pending_records: list[tuple[RecordEntry, dict[str, Any]]] = []
+        self.custody: list[dict[str, Any]] = []
+        self.signer: Signer | None = None
+        self.manifest: Manifest | None = None
+        self.bundle_hash = ""
+        self.flagged = False
+        self.alarm: BundleAlarm | None = None
+        self.held_reason: ErrorCode | None = None
+
+    # -- checks that need the database --
+
+    def on_signed(self, signer: Signer, manifest: Manifest, bundle_hash: str) -> None:
+        self.signer, self.manifest, self.bundle_hash = signer, manifest, bundle_hash
+        r = self.report
+        r.bundle_id, r.device_id, r.signer_label = (
+            manifest.bundle_id,
+            signer.device_id,
+            signer.label,
+        )
+        r.key_id, r.seq, r.bundle_hash = manifest.device_key_id, manifest.seq, bundle_hash
+        r.records, r.evidence, r.objects = (
+            len(manifest.records),
+            len(manifest.evidence),
+            len(manifest.objects),
+        )
+        s = self.s
+        by_id = s.get(ImportedBundle, manifest.bundle_id)
+        if by_id is not None:
+            if by_id.bundle_hash == bundle_hash and by_id.device_id == signer.device_id:
+                raise _AlreadyImported()
+            raise FieldkitError(
+                ErrorCode.BUNDLE_MANIFEST_INVALID,
+                path=r.path,
+                reason=TranslatableText(N_("a different bundle with this id was imported before")),
+            )
+        if not self.dry_run:
+            # every object is written twice: into the quarantine, then into the evidence store
+            needed = 2 * sum(o.size for o in manifest.objects) + 64 * 1024 * 1024
+            if shutil.disk_usage(self.vault.path).free < needed:
+                raise FieldkitError(ErrorCode.DISK_FULL, path=str(self.vault.path))
+        same_seq = s.execute(
+            select(ImportedBundle).where(
+                ImportedBundle.device_id == signer.device_id, ImportedBundle.seq == manifest.seq
+            )
+        ).scalar_one_or_none()
+        if same_seq is not None:
+            self._alarm("equivocation", same_seq.bundle_hash)
+        if signer.status == "revoked":
+            if signer.last_good_seq is not None and manifest.seq <= signer.last_good_seq:
+                self.flagged = True
+            else:
+                self.held_reason = ErrorCode.BUNDLE_REVOKED_SIGNER
+                raise FieldkitError(
+                    ErrorCode.BUNDLE_REVOKED_SIGNER, path=r.path, label=signer.label
+                )
+        # the hash chain, in both directions
+        before = s.execute(
+            select(ImportedBundle).where(
+                ImportedBundle.device_id == signer.device_id, ImportedBundle.seq == manifest.seq - 1
+            )
+        ).scalar_one_or_none()
+        after = s.execute(
+            select(ImportedBundle).where(
+                ImportedBundle.device_id == signer.device_id, ImportedBundle.seq == manifest.seq + 1
+            )
+        ).scalar_one_or_none()
+        if before is not None and manifest.prev != before.bundle_hash:
+            self._alarm("fork", before.bundle_hash)
+        if after is not None and after.prev_hash != bundle_hash:
+            self._alarm("fork", after.prev_hash or "")
+        if manifest.seq == 1:
+            r.chain = "first"
+        elif before is not None:
+            r.chain = "linked"
+        else:
+            r.chain = "pending"
+        device = s.get(TrustedDevice, signer.device_id)
+        assert device is not None
+        known = set(
+            s.execute(
+                select(ImportedBundle.seq).where(ImportedBundle.device_id == signer.device_id)
+            ).scalars()
+        )
+        top = max(known | {manifest.seq})
+        gap_rows = {
+            g.seq: g
+            for g in s.execute(
+                select(SequenceGap).where(SequenceGap.device_id == signer.device_id)
+            ).scalars()
+        }
+        for seq in range(1, top):
+            if seq in known or seq == manifest.seq:
+                continue
+            if seq not in gap_rows:
+                s.add(
+                    SequenceGap(
+                        device_id=signer.device_id, seq=seq, detected_at=utc_now(), status="pending"
+                    )
+                )
+            r.gaps.append(seq)
+        if manifest.seq in gap_rows:
+            gap_rows[manifest.seq].status = "filled"
+        if manifest.seq >= device.last_seq:
+            device.last_seq = manifest.seq
+            device.last_hash = bundle_hash
+        s.flush()
+
+    def _alarm(self, kind: str, known_hash: str) -> None:
+        assert self.signer is not None
+        assert self.manifest is not None
+        self.alarm = BundleAlarm(
+            kind=kind,
+            device_id=self.signer.device_id,
+            seq=self.manifest.seq,
+            bundle_id=self.manifest.bundle_id,
+            bundle_hash=self.bundle_hash,
+            known_hash=known_hash,
+            raised_at=utc_now(),
+        )
+        raise FieldkitError(
+            ErrorCode.BUNDLE_FORK if kind == "fork" else ErrorCode.BUNDLE_EQUIVOCATION,
+            path=self.report.path,
+            seq=self.manifest.seq,
+            label=self.signer.label,
+        )
+
+    # -- members --
+
+    def _member_error(self, member: str, exc: FieldkitError) -> FieldkitError:
+        return FieldkitError(
+            ErrorCode.BUNDLE_MEMBER_INVALID,
+            path=self.report.path,
+            member=member,
+            reason=exc.message(i18n.current()),
+        )
+
+    def on_record(self, entry: RecordEntry, doc: dict[str, Any]) -> None:
+        self.pending_records.append((entry, doc))
+        if len(self.pending_records) >= RECORD_BATCH:
+            self._store_records()
+
+    def _store_records(self) -> None:
+        """Store the records read so far in one batch (same result as one at a time, in order)."""
+        from fieldkit.storage.records import ImportBatchError
+
+        assert self.signer is not None
+        assert self.manifest is not None
+        batch, self.pending_records = self.pending_records, []
+        if not batch:
+            return
+        try:
+            outcomes = self.store.import_versions(
+                self.s, [doc for _entry, doc in batch], self.signer.device_id
+            )
+        except ImportBatchError as exc:
+            raise self._member_error(batch[exc.index][0].member, exc.error) from None
+        for (entry, _doc), outcome in zip(batch, outcomes, strict=True):
+            if outcome == "new":
+                self.report.records_new += 1
+            elif outcome == "same":
+                self.report.records_same += 1
+            else:
+                self.report.conflicts.append({"record_id": entry.id, "revision": entry.revision})
+                self.s.add(
+                    ImportConflict(
+                        bundle_id=self.manifest.bundle_id,
+                        record_id=entry.id,
+                        revision=entry.revision,
+                        detected_at=utc_now(),
+                    )
+                )
+
+    def on_evidence(self, entry: EvidenceEntry, doc: dict[str, Any]) -> None:
+        self._store_records()
+        self.evidence_docs.append((entry, doc))
+
+    def on_audit(self, entry: AuditEntry, entries: list[Any]) -> None:
+        self._store_records()
+        assert self.signer is not None
+        try:
+            result = AuditLog.import_foreign(self.s, self.signer.device_id, entries)
+        except FieldkitError as exc:
+            raise self._member_error(entry.member, exc) from None
+        self.report.audit_entries = result.added
+
+    def on_custody(self, entry: CustodyEntry, events: list[Any]) -> None:
+        self._store_records()
+        self.custody = events
+
+    def open_object(self, entry: ObjectEntry) -> ObjectSink:
+        self._store_records()
+        if self.dry_run:
+            return NullObjectSink()
+        sink = _QuarantineFile(self.vault.quarantine_dir)
+        self.quarantine[entry.sha256] = sink
+        return sink
+
+    # -- the end --
+
+    def finish(self) -> None:
+        from fieldkit.services.evidence import EvidenceService
+
+        self._store_records()
+        assert self.signer is not None
+        assert self.manifest is not None
+        service = EvidenceService(self.vault)
+        described: set[str] = set()
+        for entry, doc in self.evidence_docs:
+            sha = doc.get("sha256")
+            size = doc.get("size")
+            if not isinstance(sha, str) or sha not in {o.sha256 for o in self.manifest.objects}:
+                raise FieldkitError(
+                    ErrorCode.BUNDLE_MEMBER_INVALID,
+                    path=self.report.path,
+                    member=entry.member,
+                    reason=TranslatableText(N_("the item's file is not in the bundle")),
+                )
+            described.add(sha)
+            if self.dry_run:
+                continue
+            if not isinstance(size, int) or isinstance(size, bool):
+                raise FieldkitError(
+                    ErrorCode.BUNDLE_MEMBER_INVALID,
+                    path=self.report.path,
+                    member=entry.member,
+                    reason=TranslatableText(N_("the item's size is malformed")),
+                )
+            try:
+                with self.quarantine[sha].open() as source:
+                    service.import_item(self.s, doc, source, sha, size)
+            except FieldkitError as exc:
+                raise self._member_error(entry.member, exc) from None
+        for obj in self.manifest.objects:
+            if obj.sha256 not in described:
+                raise FieldkitError(
+                    ErrorCode.BUNDLE_MEMBER_INVALID,
+                    path=self.report.path,
+                    member=obj.member,
+                    reason=TranslatableText(N_("no evidence item describes this file")),
+                )
+        if self.custody and not self.dry_run:
+            try:
+                with self.s.begin_nested():
+                    self.report.custody_events = service.import_custody(self.s, self.custody)
+            except FieldkitError as exc:
+                raise self._member_error("custody.json", exc) from None
+            except IntegrityError:
+                raise FieldkitError(
+                    ErrorCode.BUNDLE_MEMBER_INVALID,
+                    path=self.report.path,
+                    member="custody.json",
+                    reason=TranslatableText(N_("an event names an evidence item that is not here")),
+                ) from None
+        self.s.add(
+            ImportedBundle(
+                bundle_id=self.manifest.bundle_id,
+                device_id=self.signer.device_id,
+                seq=self.manifest.seq,
+                bundle_hash=self.bundle_hash,
+                prev_hash=self.manifest.prev,
+                change_from=self.manifest.change_from,
+                change_through=self.manifest.change_through,
+                imported_at=utc_now(),
+                status="flagged" if self.flagged else "imported",
+                chain=self.report.chain or "pending",
+                records=len(self.manifest.records),
+                objects=len(self.manifest.objects),
+                conflicts=len(self.report.conflicts),
+            )
+        )
+        self.s.flush()
+
+    def cleanup(self) -> None:
+        for sink in self.quarantine.values():
+            sink.delete()
+
+
+def _process(
+    vault: Vault,
+    path: Path,
+    *,
+    dry_run: bool,
+    progress: ProgressFn | None,
+    cancel: CancelToken | None,
+) -> BundleReport:
+    require_role(vault, Role.COORDINATOR)
+    path = Path(path)
+    report = BundleReport(path=display_name(str(path), 200))
+    with vault.session() as s:
+        identities = trust.org_identities(s)
+    importer: _Importer | None = None
+    try:
+        with vault.session() as s:
+            importer = _Importer(vault, s, report, dry_run=dry_run)
+
+            def find_signer(key_id: str) -> Signer | None:
+                report.key_id = key_id
+                return trust.signer_for_key(s, key_id)
+
+            try:
+                result = read_bundle(
+                    path,
+                    identities=identities,
+                    find_signer=find_signer,
+                    visitor=importer,
+                    progress=progress,
+                    cancel=cancel,
+                )
+                check_cancel(cancel)
+                importer.finish()
+                check_cancel(cancel)
+            except OSError as exc:
+                # the quarantine or the evidence store could not be written
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise FieldkitError(ErrorCode.DISK_FULL, path=str(vault.path)) from None
+                raise FieldkitError(
+                    ErrorCode.FILE_NOT_WRITABLE,
+                    path=str(vault.quarantine_dir),
+                    reason=os_reason(exc),
+                ) from None
+            report.payload_bytes = result.payload_bytes
+            report.encrypted_bytes = result.encrypted_bytes
+            if dry_run:
+                raise _DryRun()
+        report.ok = report.imported = True
+        report.status = "flagged" if importer.flagged else "imported"
+    except _DryRun:
+        report.ok = True
+        report.status = "verified"
+    except _AlreadyImported:
+        report.ok = True
+        report.status = "already_imported"
+        report.chain = None
+    except FieldkitError as exc:
+        # in the language the program runs in (the command line and the desktop set it)
+        report.refusal = {"code": exc.code.value, "message": exc.message(i18n.current())}
+        if not dry_run:
+            _record_refusal(vault, path, exc, importer, report)
+        raise _Refused(report, exc) from None
+    finally:
+        if importer is not None:
+            importer.cleanup()
+    return report
+
+
+class _Refused(Exception):
+    def __init__(self, report: BundleReport, error: FieldkitError) -> None:
+        super().__init__(error.code.value)
+        self.report = report
+        self.error = error
+
+
+def _record_refusal(
+    vault: Vault, path: Path, exc: FieldkitError, importer: _Importer | None, report: BundleReport
+) -> None:
+    """What must survive the rolled-back import: alarms and held bundles."""
+    if (
+        exc.code in (ErrorCode.BUNDLE_EQUIVOCATION, ErrorCode.BUNDLE_FORK)
+        and importer is not None
+        and importer.alarm
+    ):
+        alarm = importer.alarm
+        with vault.session() as s:
+            s.add(
+                BundleAlarm(
+                    kind=alarm.kind,
+                    device_id=alarm.device_id,
+                    seq=alarm.seq,
+                    bundle_id=alarm.bundle_id,
+                    bundle_hash=alarm.bundle_hash,
+                    known_hash=alarm.known_hash,
+                    raised_at=alarm.raised_at,
+                )
+            )
+        return
+    if exc.code in (ErrorCode.BUNDLE_UNKNOWN_SIGNER, ErrorCode.BUNDLE_REVOKED_SIGNER):
+        held = _hold_copy(vault, path)
+        with vault.session() as s:
+            if held is not None:
+                again = s.execute(
+                    select(QuarantinedBundle).where(QuarantinedBundle.held_file == held)
+                ).scalar_one_or_none()
+                if again is not None:
+                    # the same file refused again: one entry, with the latest reason and time
+                    again.reason = exc.code.value
+                    again.received_at = utc_now()
+                    return
+            s.add(
+                QuarantinedBundle(
+                    reason=exc.code.value,
+                    key_id=str(report.key_id or exc.params.get("key_id", ""))[:16],
+                    device_id=report.device_id,
+                    seq=report.seq,
+                    bundle_id=report.bundle_id,
+                    file_name=display_name(path.name, 300),
+                    held_file=held,
+                    received_at=utc_now(),
+                )
+            )
+
+
+def import_bundle(
+    vault: Vault,
+    path: Path,
+    *,
+    receipt_dir: Path | None = None,
+    write_receipt: bool = True,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> BundleReport:
+    """Import one bundle in one transaction; raises FieldkitError when it is refused."""
+    try:
+        report = _process(vault, path, dry_run=False, progress=progress, cancel=cancel)
+    except _Refused as refused:
+        raise refused.error from None
+    report.held_resolved = _resolve_held(vault, Path(path), report)
+    if write_receipt and report.device_id is not None:
+        out_dir = Path(receipt_dir) if receipt_dir is not None else Path(path).parent
+        report.receipt = str(write_device_receipt(vault, report.device_id, out_dir))
+    return report
+
+
+def verify_bundle(
+    vault: Vault,
+    path: Path,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> BundleReport:
+    """Run every check of an import, then roll back; the report says what an import would do."""
+    try:
+        return _process(vault, path, dry_run=True, progress=progress, cancel=cancel)
+    except _Refused as refused:
+        if refused.error.code == ErrorCode.CANCELLED:
+            raise refused.error from None
+        return refused.report
+
+
+def quarantine_cleanup(vault: Vault) -> int:
+    """Start-up: remove staging files an interrupted import left behind (they are ciphertext
+    under keys that died with that process). Held bundles stay."""
+    removed = 0
+    directory = vault.quarantine_dir
+    if not directory.is_dir():
+        return 0
+    for entry in directory.iterdir():
+        if entry.is_file() and not entry.is_symlink() and entry.name.endswith(QUARANTINE_SUFFIX):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+                removed += 1
+    return removed
+
+
+def import_held(
+    vault: Vault,
+    held_id: int,
+    *,
+    receipt_dir: Path | None,
+    write_receipt: bool = True,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> BundleReport:
+    """Import the kept copy of a held bundle (after its device was enrolled in person).
+
+    On success the held entry is resolved; a refusal leaves it listed. The receipt goes to
+    ``receipt_dir`` (needed when ``write_receipt``: the copy lives inside the profile)."""
+    require_role(vault, Role.COORDINATOR)
+    with vault.session() as s:
+        row = s.get(QuarantinedBundle, held_id)
+        if row is None:
+            raise FieldkitError(ErrorCode.HELD_BUNDLE_NOT_FOUND, id=held_id)
+        name = row.held_file
+    if not name:
+        raise FieldkitError(
+            ErrorCode.FILE_NOT_READABLE,
+            path=f"held/{held_id}",
+            reason=TranslatableText(N_("no copy of this bundle was kept")),
+        )
+    if write_receipt and receipt_dir is None:
+        raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="--receipt-dir")
+    source = _held_path(vault, name)
+    try:
+        report = _process(vault, source, dry_run=False, progress=progress, cancel=cancel)
+    except _Refused as refused:
+        raise refused.error from None
+    report.path = f"held/{held_id}"
+    report.held_resolved = _resolve_held(vault, source, report)
+    if write_receipt and report.device_id is not None and receipt_dir is not None:
+        report.receipt = str(write_device_receipt(vault, report.device_id, Path(receipt_dir)))
+    return report
