@@ -105,6 +105,9 @@ class ErrorCode(StrEnum):
     HELD_BUNDLE_NOT_FOUND = "held_bundle_not_found"
     # reports
     REPORT_FAILED = "report_failed"
+    # disclosure
+    UNKNOWN_AUDIENCE = "unknown_audience"
+    AUDIENCE_BLOCKED = "audience_blocked"
     FONT_MISSING = "font_missing"
     # installation
     RESOURCES_MISSING = "resources_missing"
@@ -252,6 +255,12 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.FOLDER_NOT_FOUND: N_("The destination folder {path} does not exist."),
     ErrorCode.HELD_BUNDLE_NOT_FOUND: N_("No held bundle with number {id}."),
     ErrorCode.REPORT_FAILED: N_("The report could not be written: {reason}"),
+    ErrorCode.UNKNOWN_AUDIENCE: N_("Unknown audience '{value}'; choose one of: {choices}"),
+    ErrorCode.AUDIENCE_BLOCKED: N_(
+        "Not written for {audience}: in interview {interview}, {reason}. Record the "
+        "person's new decision in that interview, or choose the internal audience "
+        "(the organisation itself)."
+    ),
     ErrorCode.FONT_MISSING: N_("The report font {name} is missing from the installation."),
     ErrorCode.RESOURCES_MISSING: N_(
         "The program's own files (forms, translations, fonts) are missing from {path}. "
