@@ -23,8 +23,7 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTranslator, Sign
 from PySide6.QtWidgets import QApplication
 
 from fieldkit import i18n
-from fieldkit.i18n import _
-from fieldkit.ui import dialogs
+from fieldkit.i18n import _, ngettext
 from fieldkit.ui.clipboard import ClipboardGuard
 from fieldkit.ui.lock import (
     REASON_ERASE,
@@ -199,18 +198,26 @@ class DesktopApp(QObject):
         window.settings_changed.connect(self.apply_settings)
         window.passphrase_changed.connect(self.after_passphrase_change)
         window.erase_requested.connect(self.erase_profile)
-        self.lock_manager.add_on_lock(window.clear)
+        self.lock_manager.add_on_lock(window.editors.keep_drafts, window, before=True)
+        self.lock_manager.add_on_lock(window.clear, window)
         window.show()
         self.main_window = window
+        window.restore_drafts()
         self.main_window_shown.emit(window)
 
     def _close_main_window(self) -> None:
         window, self.main_window = self.main_window, None
         if window is None:
             return
+        self._forget_window(window)
         self._remember_layout(window)
         window.close_for_lock()
         window.deleteLater()
+
+    def _forget_window(self, window: Any) -> None:
+        """The lock manager no longer calls into a window that is going (F-15)."""
+        self.lock_manager.forget(window.editors.keep_drafts)
+        self.lock_manager.forget(window.clear)
 
     def _remember_layout(self, window: Any) -> None:
         try:
@@ -225,20 +232,8 @@ class DesktopApp(QObject):
         """Run the lock sequence (tasks, dialogs, clipboard, models, keys) and show unlock."""
         if not self.lock_manager.is_unlocked:
             return False
-        if reason == REASON_USER and self.main_window is not None:
-            editors = getattr(self.main_window, "editors", None)
-            if (
-                editors is not None
-                and editors.has_unsaved_changes()
-                and not dialogs.ask(
-                    self.main_window,
-                    _("Unsaved changes"),
-                    _("Some records have unsaved changes. Lock anyway and discard them?"),
-                    yes_text=_("Discard and lock"),
-                    no_text=_("Keep editing"),
-                )
-            ):
-                return False
+        # Unsaved entries are kept as encrypted drafts and reopened after unlocking, so a lock
+        # (asked for or automatic) never needs to ask about them.
         self.idle.stop()
         return self.lock_manager.lock(reason)
 
@@ -251,9 +246,11 @@ class DesktopApp(QObject):
         # window (Qt would quit).
         self.vault = None
         texts = {
-            REASON_IDLE: _("Locked after {n} minutes without activity.").format(
-                n=self.settings.idle_lock_minutes
-            ),
+            REASON_IDLE: ngettext(
+                "Locked after {n} minute without activity.",
+                "Locked after {n} minutes without activity.",
+                self.settings.idle_lock_minutes,
+            ).format(n=self.settings.idle_lock_minutes),
             REASON_SCREEN: _("Locked because the screen was locked."),
             REASON_SLEEP: _("Locked because the computer went to sleep."),
             REASON_USER: _("Locked."),
@@ -338,12 +335,9 @@ class DesktopApp(QObject):
             old = self.main_window
             self._remember_layout(old)
             case_id = old.current_case_id()
-            if old.has_unsaved_changes() and not dialogs.ask(
-                old,
-                _("Unsaved changes"),
-                _("Changing the language closes the open forms. Discard their changes?"),
-            ):
-                return
+            # The open forms are kept as drafts and reopened in the new language.
+            self._forget_window(old)
+            old.editors.keep_drafts()
             old.editors.discard_all()
             self._show_main_window()
             new = self.main_window

@@ -120,23 +120,30 @@ def test_new_case_through_the_form_editor(qtbot: QtBot, new_vault) -> None:
     assert window.editors.open_editors == []
 
 
-def test_unsaved_changes_are_asked_about_on_close(qtbot: QtBot, new_vault) -> None:
+def test_closing_with_unsaved_changes_quits_and_keeps_them_as_drafts(
+    qtbot: QtBot, new_vault
+) -> None:
+    # New truth: unsaved forms are kept as encrypted drafts by the lock that quitting runs
+    # (tests/ui/test_drafts.py), so closing the window asks nothing.
     window = _window(qtbot, new_vault)
     window.new_record("person")
     editor = window.editors.open_editors[0].editor
     editor.set_value({"pseudonym": "W-040"})
     editor._set_dirty(True)
     assert window.has_unsaved_changes()
-    dialogs.set_next_answer(False)  # "Keep editing"
     quit_signals: list[bool] = []
     window.quit_requested.connect(lambda: quit_signals.append(True))
     window.close()
-    assert quit_signals == []
-    assert dialogs.asked()[-1] == ("ask", "Unsaved changes")
+    assert quit_signals == [True]
+    assert dialogs.asked() == []
+    window.editors.keep_drafts()
     window.clear()
     assert window.editors.open_editors == []
     assert window.model.rowCount() == 0
     assert not window.model.is_loading
+    from fieldkit.services.drafts import DraftService
+
+    assert [d.data for d in DraftService(new_vault).list()] == [{"pseudonym": "W-040"}]
 
 
 def test_layout_is_remembered(qtbot: QtBot, new_vault) -> None:

@@ -130,6 +130,17 @@ def show_dialog(dialog: QDialog) -> QDialog:
     return dialog
 
 
+def show_window(dialog: QDialog) -> QDialog:
+    """Show a dialog that blocks nothing (record editors: several open beside the main window);
+    tracked, so a lock closes it."""
+    track(dialog)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+    dialog.setWindowModality(Qt.WindowModality.NonModal)
+    dialog.show()
+    dialog.raise_()
+    return dialog
+
+
 def _exec(dialog: QDialog) -> int:
     track(dialog)
     try:

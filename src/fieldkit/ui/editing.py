@@ -1,8 +1,9 @@
 """Record editors in their own windows: opens the form renderer, links new records to a case.
 
-The form renderer (``ui/forms/renderer.py``) edits one record; this host opens it in a dialog,
-keeps one window per record, asks before closing one with unsaved changes, and empties them all
-on lock.
+The form renderer (``ui/forms/renderer.py``) edits one record; this host opens it in a window
+that does not block the main window (several can be open), keeps one window per record, asks
+before closing one with unsaved changes, keeps a draft of every open editor inside the encrypted
+profile (``ui/drafts.py``), reopens those drafts after an unlock, and empties every editor on lock.
 
 Emits:
     record_saved(str form_id, str record_id): a revision was written.
@@ -20,7 +21,8 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QVBoxLayout, QW
 
 from fieldkit.i18n import _
 from fieldkit.ui import dialogs
-from fieldkit.ui.common import fitting_size, type_name
+from fieldkit.ui.common import fitting_size, plain_label, type_name
+from fieldkit.ui.drafts import DraftKeeper, new_draft_key
 from fieldkit.ui.messages import show_error
 from fieldkit.ui.tasks import TaskRunner
 
@@ -56,16 +58,45 @@ def make_services(vault: Any) -> Services:
 
 
 class RecordEditorDialog(QDialog):
-    """One FormEditor in a window; closing it asks about unsaved changes."""
+    """One FormEditor in a window; closing it asks about unsaved changes.
 
-    def __init__(self, editor: Any, parent: QWidget | None = None) -> None:
+    Emits:
+        discard_requested(): the person asked to throw the restored draft away.
+    """
+
+    discard_requested = Signal()
+
+    def __init__(self, editor: Any, parent: QWidget | None = None, draft_key: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("recordEditorDialog")
         self.editor = editor
         self.case_id: str | None = None
+        # The case the editor was opened for (its reference pickers prefer that case).
+        self.editor_case_id: str | None = None
+        self.draft_key = draft_key or new_draft_key()
+        self.restored = False
         self._force = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        self.draft_bar = QWidget(self)
+        self.draft_bar.setObjectName("draftBar")
+        bar = QHBoxLayout(self.draft_bar)
+        bar.setContentsMargins(6, 4, 6, 4)
+        self.draft_label = plain_label(
+            _(
+                "Restored from the draft kept when the profile was locked or the program "
+                "stopped. Nothing of it is saved as a record yet."
+            ),
+            "draftLabel",
+        )
+        bar.addWidget(self.draft_label, 1)
+        self.discard_draft_button = QPushButton(_("Throw the draft away"), self.draft_bar)
+        self.discard_draft_button.setObjectName("discardDraftButton")
+        self.discard_draft_button.clicked.connect(self._on_discard_draft_clicked)
+        bar.addWidget(self.discard_draft_button)
+        self.draft_bar.setStyleSheet("#draftBar { background: #fff4ce; border-radius: 3px; }")
+        self.draft_bar.hide()
+        layout.addWidget(self.draft_bar)
         layout.addWidget(editor)
         self.report_button: QPushButton | None = None
         self.resize(fitting_size(self, 980, 720))
@@ -88,6 +119,19 @@ class RecordEditorDialog(QDialog):
         self.report_button = button
         button.setEnabled(bool(self.editor.record_id))
         return button
+
+    def show_restored(self) -> None:
+        self.restored = True
+        self.draft_bar.show()
+
+    def _on_discard_draft_clicked(self) -> None:
+        if dialogs.confirm_destructive(
+            self,
+            _("Throw the draft away?"),
+            _("What was typed in this form since it was last saved is lost."),
+            _("Throw away"),
+        ):
+            self.discard_requested.emit()
 
     def force_close(self) -> None:
         self._force = True
@@ -115,6 +159,8 @@ class RecordEditorHost(QObject):
         self._runner = runner
         self._services: Services | None = None
         self.open_editors: list[RecordEditorDialog] = []
+        self._locking = False
+        self.drafts = DraftKeeper(vault, _snapshot, self)
 
     @property
     def services(self) -> Services:
@@ -156,6 +202,7 @@ class RecordEditorHost(QObject):
         record_id: str | None = None,
         initial: dict[str, Any] | None = None,
         case_id: str | None = None,
+        draft: Any = None,
     ) -> RecordEditorDialog | None:
         try:
             from fieldkit.ui.forms.renderer import FormEditor
@@ -163,19 +210,29 @@ class RecordEditorHost(QObject):
             editor = FormEditor(
                 self.services, form_id, record_id=record_id, initial=initial, case_id=case_id
             )
+            if draft is not None:
+                editor.restore_draft(
+                    draft.data, bool(draft.context.get("confidential")), draft.base_revision
+                )
         except Exception as exc:
             show_error(self._parent_widget, exc, _("The form cannot be opened"))
             return None
-        dialog = RecordEditorDialog(editor, self._parent_widget)
+        dialog = RecordEditorDialog(
+            editor, self._parent_widget, draft_key=draft.key if draft is not None else ""
+        )
+        dialog.editor_case_id = case_id
         dialog.setWindowTitle(type_name(editor.form_id))
         editor.saved.connect(lambda rid, _rev, d=dialog: self._on_editor_saved(d, rid))
+        editor.edited.connect(lambda d=dialog: self.drafts.touched(d.draft_key))
+        dialog.discard_requested.connect(lambda d=dialog: self._discard_draft(d))
+        self.drafts.watch(dialog.draft_key, dialog)
         if editor.form_id == "visit":
             dialog.add_report_button(
                 _("Visit report (PDF)…"), lambda d=dialog: self._visit_report(d)
             )
         dialog.finished.connect(lambda _r, d=dialog: self._forget(d))
         self.open_editors.append(dialog)
-        dialogs.show_dialog(dialog)
+        dialogs.show_window(dialog)
         return dialog
 
     def _visit_report(self, dialog: RecordEditorDialog) -> Any:
@@ -201,10 +258,22 @@ class RecordEditorHost(QObject):
     def _forget(self, dialog: RecordEditorDialog) -> None:
         if dialog in self.open_editors:
             self.open_editors.remove(dialog)
+            # Closed by the person with nothing unsaved (saved, or changes discarded): the draft
+            # goes. Closed by a lock: the draft stays, to be restored after unlocking.
+            keep = self._locking or bool(dialog.editor.dirty)
+            self.drafts.forget(dialog.draft_key, discard=not keep)
             dialog.deleteLater()
+
+    def _discard_draft(self, dialog: RecordEditorDialog) -> None:
+        self.drafts.discard(dialog.draft_key)
+        dialog.editor._set_dirty(False)
+        dialog.force_close()
+        self._forget(dialog)
 
     def _on_editor_saved(self, dialog: RecordEditorDialog, record_id: str) -> None:
         form_id = dialog.editor.form_id
+        self.drafts.discard(dialog.draft_key)
+        dialog.draft_bar.hide()
         if dialog.report_button is not None:
             dialog.report_button.setEnabled(True)
         if dialog.case_id and form_id == "person":
@@ -218,8 +287,33 @@ class RecordEditorHost(QObject):
     def has_unsaved_changes(self) -> bool:
         return any(bool(d.editor.dirty) for d in self.open_editors)
 
+    def keep_drafts(self) -> None:
+        """Before a lock (or a language switch): write every open editor's draft and wait."""
+        self._locking = True
+        self.drafts.flush()
+
+    def restore_drafts(self) -> int:
+        """After unlocking: reopen every kept draft in its editor; returns how many."""
+        try:
+            drafts = self.drafts.service.list()
+        except Exception as exc:
+            show_error(self._parent_widget, exc, _("The drafts could not be read"))
+            return 0
+        restored = 0
+        for draft in drafts:
+            dialog = self._open(
+                draft.form_id, record_id=draft.record_id, case_id=draft.case_id, draft=draft
+            )
+            if dialog is None:
+                continue  # the draft stays; it is offered again next time
+            dialog.case_id = draft.context.get("link_case_id")
+            dialog.show_restored()
+            restored += 1
+        return restored
+
     def discard_all(self) -> None:
-        """On lock: forget every entry and close every editor without asking."""
+        """On lock: forget every entry and close every editor without asking (drafts stay)."""
+        self._locking = True
         for dialog in list(self.open_editors):
             try:
                 dialog.editor.clear()
@@ -227,4 +321,26 @@ class RecordEditorHost(QObject):
                 log.error("editor could not be cleared: %s", type(exc).__name__)
             dialog.force_close()
             self._forget(dialog)
+        self.drafts.stop()
         self._services = None
+
+
+def _snapshot(dialog: RecordEditorDialog) -> Any:
+    """The draft of a window's editor; None when it holds nothing unsaved."""
+    from fieldkit.services.drafts import Draft
+
+    editor = dialog.editor
+    if not editor.dirty or editor.read_only:
+        return None
+    return Draft(
+        key=dialog.draft_key,
+        form_id=editor.form_id,
+        data=editor.value(),
+        record_id=editor.record_id,
+        base_revision=editor.revision if editor.record_id else None,
+        case_id=dialog.editor_case_id,
+        context={
+            "confidential": bool(editor.confidential.isChecked()),
+            "link_case_id": dialog.case_id,
+        },
+    )

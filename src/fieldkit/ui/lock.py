@@ -205,6 +205,7 @@ class LockManager(QObject):
         self._clipboard = clipboard
         self._vault: Any = None
         self._on_lock: list[Callable[[], None]] = []
+        self._before_lock: list[Callable[[], None]] = []
         self._locking = False
 
     @property
@@ -214,9 +215,21 @@ class LockManager(QObject):
     def set_vault(self, vault: Any) -> None:
         self._vault = vault
 
-    def add_on_lock(self, callback: Callable[[], None]) -> None:
-        """Something to empty on lock (models, caches, previews)."""
-        self._on_lock.append(callback)
+    def add_on_lock(
+        self, callback: Callable[[], None], owner: QObject | None = None, *, before: bool = False
+    ) -> None:
+        """Something to empty on lock (models, caches, previews); ``before``: something to do
+        first, while the profile is still open and the windows still hold their entries (the
+        drafts are written then). When ``owner`` is destroyed its callbacks are forgotten."""
+        (self._before_lock if before else self._on_lock).append(callback)
+        if owner is not None:
+            owner.destroyed.connect(lambda _obj=None, cb=callback: self.forget(cb))
+
+    def forget(self, callback: Callable[[], None]) -> None:
+        """Drop a callback (its window is gone)."""
+        for callbacks in (self._before_lock, self._on_lock):
+            while callback in callbacks:
+                callbacks.remove(callback)
 
     def lock(self, reason: str = REASON_USER) -> bool:
         """Lock now; returns False when nothing was unlocked."""
@@ -224,6 +237,12 @@ class LockManager(QObject):
             return False
         self._locking = True
         try:
+            for callback in list(self._before_lock):
+                try:
+                    callback()
+                except Exception as exc:  # keep locking whatever a view does
+                    log.error("before-lock step failed: %s", type(exc).__name__)
+            self._before_lock.clear()
             self._runner.stop_all()
             dialogs.close_all()
             self._clipboard.clear_if_ours()

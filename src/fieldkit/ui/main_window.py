@@ -400,7 +400,16 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([520, 680])
         self.splitter = splitter
-        self.setCentralWidget(splitter)
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        self.drafts_banner = plain_label("", "draftsRestoredBanner")
+        self.drafts_banner.setStyleSheet("background: #fff4ce; padding: 6px;")
+        self.drafts_banner.hide()
+        central_layout.addWidget(self.drafts_banner)
+        central_layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
         self._fill_status_filter()
 
     def _welcome_text(self) -> str:
@@ -726,6 +735,22 @@ class MainWindow(QMainWindow):
     def has_unsaved_changes(self) -> bool:
         return self.editors.has_unsaved_changes()
 
+    def restore_drafts(self) -> int:
+        """Reopen the forms that were open at the last lock, crash or quit, and say so."""
+        count = self.editors.restore_drafts()
+        if count:
+            text = ngettext(
+                "{n} unsaved form was restored from its encrypted draft. Save it to keep it as a "
+                "record, or throw the draft away.",
+                "{n} unsaved forms were restored from their encrypted drafts. Save them to keep "
+                "them as records, or throw the drafts away.",
+                count,
+            ).format(n=count)
+            self.drafts_banner.setText(text)
+            self.drafts_banner.show()
+            self.statusBar().showMessage(text, 10000)
+        return count
+
     def clear(self) -> None:
         """Empty every model and view (on lock): nothing from the profile stays in memory."""
         self._search_timer.stop()
@@ -757,14 +782,7 @@ class MainWindow(QMainWindow):
         if self._closing_for_lock:
             event.accept()
             return
-        if self.has_unsaved_changes() and not dialogs.ask(
-            self,
-            _("Unsaved changes"),
-            _("Some records have unsaved changes. Quit and discard them?"),
-            yes_text=_("Discard and quit"),
-            no_text=_("Keep editing"),
-        ):
-            event.ignore()
-            return
+        # Unsaved forms are kept as encrypted drafts by the lock that quitting runs, and
+        # reopened after the next unlock: nothing to ask.
         event.ignore()
         self.quit_requested.emit()

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -115,10 +115,12 @@ class FormEditor(QWidget):
     Emits:
         saved(str record_id, int revision): a revision was written.
         dirty_changed(bool): the form now has (or no longer has) unsaved changes.
+        edited(): the person changed an entry (drafts are written a little later).
     """
 
     saved = Signal(str, int)
     dirty_changed = Signal(bool)
+    edited = Signal()
 
     def __init__(
         self,
@@ -315,6 +317,18 @@ class FormEditor(QWidget):
         finally:
             self._loading = was_loading
 
+    def restore_draft(
+        self, data: Mapping[str, Any], confidential: bool, base_revision: int | None
+    ) -> None:
+        """Load a draft's entries over the record: unsaved, and saved against the revision the
+        draft started from (a newer revision saved meanwhile is then reported, not overwritten)."""
+        self.set_value(data)
+        with QSignalBlocker(self.confidential):
+            self.confidential.setChecked(confidential)
+        if base_revision is not None and self.record_id is not None:
+            self.revision = base_revision
+        self._set_dirty(True)
+
     def editor(self, path: str) -> FieldWidget:
         """The editor of a field by its path (``areas[1].floor_area_m2``); for the main window
         and tests."""
@@ -386,6 +400,7 @@ class FormEditor(QWidget):
         self.refresh()
         if not self.read_only:
             self._set_dirty(True)
+            self.edited.emit()
         if self._issues_shown:
             self._revalidate_timer.start()
 
