@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "fieldkit.cli.evidence",
     "fieldkit.cli.bundles",
     "fieldkit.cli.reports",
+    "fieldkit.cli.sync",
 )
 
 EXIT_ERROR = 1

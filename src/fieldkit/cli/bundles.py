@@ -46,6 +46,15 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
             "to check receipts with minisign"
         ),
     )
+    public.add_argument(
+        "--sync-url",
+        default=None,
+        metavar="https://HOST:PORT",
+        help=_(
+            "the address where 'fieldkit hub serve' listens; the card then carries it and the "
+            "server's certificate, and monitors sync over the network"
+        ),
+    )
     public.set_defaults(handler=cmd_org_public)
     ident = org_sub.add_parser(
         "export-identity",
@@ -114,9 +123,12 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     enrol.add_argument(
         "--out",
         type=Path,
-        required=True,
+        default=None,
         metavar="DEVICE_PUB",
-        help=_("where to write this device's public key, for the coordinator"),
+        help=_(
+            "where to write this device's public key, for the coordinator (not needed to take "
+            "a newer card of the organisation this device is enrolled with)"
+        ),
     )
     enrol.set_defaults(handler=cmd_enrol)
 
@@ -258,9 +270,23 @@ def cmd_org_init(args: argparse.Namespace) -> int:
 
 
 def cmd_org_public(args: argparse.Namespace) -> int:
+    sync = None
     with open_vault(args) as vault:
-        info = trust_service.write_card(vault, args.out, args.minisign_out)
+        if args.sync_url is not None:
+            from fieldkit.services import sync_tls
+
+            url = trust_service.check_sync_url(args.sync_url)
+            cert = sync_tls.server_certificate(vault)
+            assert cert is not None
+            sync = trust_service.SyncEndpoint(url, cert.der, cert.sha256)
+        info = trust_service.write_card(vault, args.out, args.minisign_out, sync)
     lines = [_("Wrote the organisation card to {path}.").format(path=args.out)]
+    if sync is not None:
+        lines.append(
+            _("Monitors will sync with {url}, certificate SHA-256 {fingerprint}.").format(
+                url=sync.url, fingerprint=sync.certificate_sha256
+            )
+        )
     if args.minisign_out is not None:
         lines.append(
             _("Wrote the signing key's minisign public key (key id {key}) to {path}.").format(
@@ -274,6 +300,8 @@ def cmd_org_public(args: argparse.Namespace) -> int:
             "path": str(args.out),
             "key_id": info.key_id,
             "minisign_path": str(args.minisign_out) if args.minisign_out else None,
+            "sync_url": sync.url if sync else None,
+            "certificate_sha256": sync.certificate_sha256 if sync else None,
         },
         lines,
     )
@@ -344,13 +372,26 @@ def cmd_org_import(args: argparse.Namespace) -> int:
 def cmd_enrol(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         result = trust_service.enrol(vault, args.card, args.out)
+        card = trust_service.enrolled_card(vault)
+    first = (
+        _("Enrolled with {org}. Device public key written to {path}.").format(
+            org=result.org_name, path=args.out
+        )
+        if args.out is not None
+        else _("This device now holds the organisation card of {org} issued {date}.").format(
+            org=result.org_name, date=card.issued_at or card.created_at
+        )
+    )
     emit(
         args,
-        {"ok": True, **result.__dict__, "device_pub": str(args.out)},
+        {
+            "ok": True,
+            **result.__dict__,
+            "device_pub": str(args.out) if args.out is not None else None,
+            "sync_url": card.sync.url if card.sync else None,
+        },
         [
-            _("Enrolled with {org}. Device public key written to {path}.").format(
-                org=result.org_name, path=args.out
-            ),
+            first,
             _("Comparison code (read it aloud with the coordinator): {code}").format(
                 code=result.code
             ),

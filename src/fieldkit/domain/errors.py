@@ -103,6 +103,21 @@ class ErrorCode(StrEnum):
     SECRET_CONFIRMATION_REQUIRED = "secret_confirmation_required"
     FOLDER_NOT_FOUND = "folder_not_found"
     HELD_BUNDLE_NOT_FOUND = "held_bundle_not_found"
+    # sync over the network
+    SYNC_URL_INVALID = "sync_url_invalid"
+    SYNC_NOT_CONFIGURED = "sync_not_configured"
+    ORG_CARD_OTHER_ORG = "org_card_other_org"
+    SYNC_CONNECT_FAILED = "sync_connect_failed"
+    SYNC_CERTIFICATE_MISMATCH = "sync_certificate_mismatch"
+    SYNC_BAD_RESPONSE = "sync_bad_response"
+    SYNC_REFUSED = "sync_refused"
+    SYNC_AUTH_FAILED = "sync_auth_failed"
+    SYNC_RATE_LIMITED = "sync_rate_limited"
+    SYNC_UPLOAD_BUSY = "sync_upload_busy"
+    SYNC_SERVER_BUSY = "sync_server_busy"
+    SYNC_UPLOAD_TOO_LARGE = "sync_upload_too_large"
+    SYNC_UPLOAD_MISMATCH = "sync_upload_mismatch"
+    SYNC_LISTEN_FAILED = "sync_listen_failed"
     # reports
     REPORT_FAILED = "report_failed"
     # disclosure
@@ -253,6 +268,53 @@ MESSAGES: dict[ErrorCode, str] = {
         "This writes a secret key to a file in plain form; confirm with --yes."
     ),
     ErrorCode.FOLDER_NOT_FOUND: N_("The destination folder {path} does not exist."),
+    ErrorCode.SYNC_URL_INVALID: N_(
+        "{url} is not a sync address; write it as https://HOST:PORT (a name or an IP address "
+        "and a port, nothing after it)."
+    ),
+    ErrorCode.SYNC_NOT_CONFIGURED: N_(
+        "The organisation card this device has gives no sync address. Ask the coordinator for "
+        "a card made with 'fieldkit org public --sync-url', then run 'fieldkit enrol org.pub', "
+        "or carry bundles on a stick as before."
+    ),
+    ErrorCode.ORG_CARD_OTHER_ORG: N_(
+        "{path} belongs to another organisation or another organisation key than the one this "
+        "device is enrolled with; it was not taken."
+    ),
+    ErrorCode.SYNC_CONNECT_FAILED: N_(
+        "Could not reach the organisation's server at {url}: {reason}. Nothing was lost; run "
+        "sync again later or carry the bundle on a stick."
+    ),
+    ErrorCode.SYNC_CERTIFICATE_MISMATCH: N_(
+        "The server at {url} did not present the certificate in the organisation card. Nothing "
+        "was sent. Someone may be intercepting the connection, or the server has a new "
+        "certificate: ask the coordinator for the current organisation card."
+    ),
+    ErrorCode.SYNC_BAD_RESPONSE: N_(
+        "The server at {url} answered something that is not the fieldkit sync protocol "
+        "({reason}). Nothing was marked as delivered."
+    ),
+    ErrorCode.SYNC_REFUSED: N_("The organisation's server refused bundle {bundle}: {reason}"),
+    ErrorCode.SYNC_AUTH_FAILED: N_(
+        "The organisation's server does not accept this device: {reason}"
+    ),
+    ErrorCode.SYNC_RATE_LIMITED: N_(
+        "Too many requests from this device; the server asks to wait {seconds} seconds."
+    ),
+    ErrorCode.SYNC_UPLOAD_BUSY: N_(
+        "Bundle {bundle} is being received on another connection right now; try again in a minute."
+    ),
+    ErrorCode.SYNC_SERVER_BUSY: N_(
+        "The organisation's server is receiving another bundle; try again in {seconds} seconds."
+    ),
+    ErrorCode.SYNC_UPLOAD_TOO_LARGE: N_(
+        "Bundle {bundle} has {size} bytes, more than the server accepts ({limit} bytes). Carry "
+        "it on a stick instead."
+    ),
+    ErrorCode.SYNC_UPLOAD_MISMATCH: N_(
+        "The upload of bundle {bundle} does not fit what was announced: {reason}"
+    ),
+    ErrorCode.SYNC_LISTEN_FAILED: N_("Could not listen on {address}: {reason}"),
     ErrorCode.HELD_BUNDLE_NOT_FOUND: N_("No held bundle with number {id}."),
     ErrorCode.REPORT_FAILED: N_("The report could not be written: {reason}"),
     ErrorCode.UNKNOWN_AUDIENCE: N_("Unknown audience '{value}'; choose one of: {choices}"),

@@ -231,27 +231,53 @@ def read_bundle(
         )
         raise FieldkitError(ErrorCode.FILE_NOT_READABLE, path=shown, reason=reason) from None
     with raw:
-        total = os.fstat(raw.fileno()).st_size
-        counting = _CountingReader(raw)
-        try:
-            age = AgeDecryptReader(counting, identities)  # type: ignore[arg-type]
-        except AgeError as exc:
-            raise _age_error(exc, shown) from None
-        try:
-            return _read_inner(
-                _Source(age, shown),
-                age,
-                counting,
-                total,
-                shown,
-                find_signer,
-                visitor,
-                limits,
-                progress,
-                cancel,
-            )
-        except TarFormatError as exc:
-            raise _tar_error(exc, shown) from None
+        return read_bundle_stream(
+            raw,
+            os.fstat(raw.fileno()).st_size,
+            shown,
+            identities=identities,
+            find_signer=find_signer,
+            visitor=visitor,
+            limits=limits,
+            progress=progress,
+            cancel=cancel,
+        )
+
+
+def read_bundle_stream(
+    raw: BinaryIO,
+    total: int,
+    shown: str,
+    *,
+    identities: Sequence[X25519Identity],
+    find_signer: Callable[[str], Signer | None],
+    visitor: BundleVisitor,
+    limits: Limits = Limits(),
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> ReadResult:
+    """The same checks on a bundle that arrives as a stream (``total``: its announced size, for
+    progress). Used by the sync server, which reads the upload as it arrives."""
+    counting = _CountingReader(raw)
+    try:
+        age = AgeDecryptReader(counting, identities)  # type: ignore[arg-type]
+    except AgeError as exc:
+        raise _age_error(exc, shown) from None
+    try:
+        return _read_inner(
+            _Source(age, shown),
+            age,
+            counting,
+            total,
+            shown,
+            find_signer,
+            visitor,
+            limits,
+            progress,
+            cancel,
+        )
+    except TarFormatError as exc:
+        raise _tar_error(exc, shown) from None
 
 
 def _read_inner(

@@ -11,8 +11,11 @@ people to compare in person.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +48,7 @@ from fieldkit.export.bundle_format import display_name
 from fieldkit.export.bundle_read import Signer
 from fieldkit.services.roles import require_role
 from fieldkit.storage.audit import utc_now
-from fieldkit.storage.fsutil import atomic_write_bytes
+from fieldkit.storage.fsutil import atomic_write_bytes, make_private_dir
 from fieldkit.storage.tables.bundles import Enrolment, OrgKeys, TrustedDevice
 from fieldkit.storage.vault import Vault
 
@@ -67,12 +70,23 @@ class OrgInfo:
 
 
 @dataclass(frozen=True)
+class SyncEndpoint:
+    """Where the organisation's sync server listens and the certificate monitors pin."""
+
+    url: str
+    certificate: bytes  # DER
+    certificate_sha256: str
+
+
+@dataclass(frozen=True)
 class OrgCard:
     org_id: str
     name: str
     signing_key: MinisignPublicKey
     recipients: list[X25519Recipient]
     created_at: str
+    issued_at: str | None = None  # cards with a sync address say when they were made
+    sync: SyncEndpoint | None = None
 
 
 @dataclass(frozen=True)
@@ -173,19 +187,28 @@ def org_public_key(session: Session) -> MinisignPublicKey:
     )
 
 
-def card_bytes(vault: Vault) -> bytes:
-    """The organisation card: the signing key and the age recipient, self-signed."""
+def card_bytes(vault: Vault, sync: SyncEndpoint | None = None) -> bytes:
+    """The organisation card: the signing key and the age recipient, self-signed; with
+    ``sync`` also the sync server's address and certificate, and when the card was issued (a
+    monitor takes a later card of the same organisation in place of the one it has)."""
     require_role(vault, Role.COORDINATOR)
     with vault.session() as s:
         row = _org_row(s)
         key = load_private(bytes(row.signing_seed))
-        card = {
+        card: dict[str, Any] = {
             "format": CARD_FORMAT,
             "org_id": row.org_id,
             "name": row.name,
             "signing_key": MinisignPublicKey.from_ed25519(key.public_key()).key_line(),
             "recipients": [row.age_recipient],
             "created_at": row.created_at,
+        }
+    if sync is not None:
+        card["issued_at"] = utc_now()
+        card["sync"] = {
+            "url": sync.url,
+            "certificate": base64.b64encode(sync.certificate).decode("ascii"),
+            "certificate_sha256": sync.certificate_sha256,
         }
     body = canonical_dumps(card)
     signature = key.sign(CARD_CONTEXT + body)
@@ -203,16 +226,34 @@ def signing_public_text(vault: Vault) -> str:
         return key.file_text(f"fieldkit organisation signing key {row.org_id}")
 
 
-def write_card(vault: Vault, out: Path, minisign_out: Path | None = None) -> OrgInfo:
+def write_card(
+    vault: Vault, out: Path, minisign_out: Path | None = None, sync: SyncEndpoint | None = None
+) -> OrgInfo:
     """Write the organisation card; with ``minisign_out`` also the signing key's minisign
     public key file."""
-    data = card_bytes(vault)
+    data = card_bytes(vault, sync)
+    if sync is not None:
+        # the sync server hands exactly this card to monitors that hold an older one
+        folder = vault.path / "sync"
+        make_private_dir(folder)
+        atomic_write_bytes(folder / PUBLISHED_CARD, data)
     if minisign_out is not None and (minisign_out.exists() or minisign_out.is_symlink()):
         raise FieldkitError(ErrorCode.FILE_EXISTS, path=str(minisign_out))
     _write_new(out, data)
     if minisign_out is not None:
         _write_new(minisign_out, signing_public_text(vault).encode("ascii"))
     return org_info(vault)
+
+
+PUBLISHED_CARD = "card.json"
+
+
+def published_card(vault: Vault) -> bytes | None:
+    """The last card written with a sync address, as written."""
+    try:
+        return (vault.path / "sync" / PUBLISHED_CARD).read_bytes()[: MAX_CARD_BYTES + 1]
+    except OSError:
+        return None
 
 
 def export_identity(vault: Vault, out: Path) -> OrgInfo:
@@ -361,14 +402,8 @@ def parse_card(data: bytes, shown: str) -> OrgCard:
     if not isinstance(doc, dict) or set(doc) != {"card", "signature"}:
         raise bad(N_("unexpected structure"))
     card = doc["card"]
-    if not isinstance(card, dict) or set(card) != {
-        "format",
-        "org_id",
-        "name",
-        "signing_key",
-        "recipients",
-        "created_at",
-    }:
+    base = {"format", "org_id", "name", "signing_key", "recipients", "created_at"}
+    if not isinstance(card, dict) or set(card) not in (base, base | {"issued_at", "sync"}):
         raise bad(N_("unexpected card fields"))
     if card["format"] != CARD_FORMAT:
         raise bad(N_("unsupported card format"))
@@ -387,13 +422,47 @@ def parse_card(data: bytes, shown: str) -> OrgCard:
     for field in ("org_id", "name", "created_at"):
         if not isinstance(card[field], str) or len(card[field]) > 200:
             raise bad(N_("the organisation id, name or date is malformed"))
+    issued_at = card.get("issued_at")
+    if issued_at is not None and (not isinstance(issued_at, str) or len(issued_at) > 40):
+        raise bad(N_("the organisation id, name or date is malformed"))
+    sync = _parse_sync(card.get("sync"), bad) if "sync" in card else None
     return OrgCard(
         org_id=card["org_id"],
         name=card["name"],
         signing_key=key,
         recipients=parsed,
         created_at=card["created_at"],
+        issued_at=issued_at,
+        sync=sync,
     )
+
+
+def _parse_sync(value: Any, bad: Callable[[str], FieldkitError]) -> SyncEndpoint:
+    if not isinstance(value, dict) or set(value) != {"url", "certificate", "certificate_sha256"}:
+        raise bad(N_("the sync address is malformed"))
+    url, cert, digest = value["url"], value["certificate"], value["certificate_sha256"]
+    if not isinstance(url, str) or not isinstance(cert, str) or not isinstance(digest, str):
+        raise bad(N_("the sync address is malformed"))
+    try:
+        check_sync_url(url)
+        der = base64.b64decode(cert, validate=True)
+    except (FieldkitError, ValueError):
+        raise bad(N_("the sync address is malformed")) from None
+    if len(der) > 8192 or hashlib.sha256(der).hexdigest() != digest:
+        raise bad(N_("the sync certificate does not match its fingerprint"))
+    return SyncEndpoint(url=url, certificate=der, certificate_sha256=digest)
+
+
+_SYNC_URL = re.compile(r"https://([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):([0-9]{1,5})")
+
+
+def check_sync_url(url: str) -> str:
+    """``https://HOST:PORT`` and nothing more (no path, user or query): the protocol's paths
+    are fixed, and the certificate, not the name, is what is checked."""
+    match = _SYNC_URL.fullmatch(url)
+    if match is None or not 0 < int(match.group(2)) < 65536:
+        raise FieldkitError(ErrorCode.SYNC_URL_INVALID, url=display_name(url, 100))
+    return url
 
 
 def _read_small(path: Path, limit: int) -> bytes:
@@ -427,28 +496,33 @@ def device_pub_text(vault: Vault) -> str:
 
 
 def enrol(vault: Vault, card_path: Path, out: Path | None) -> EnrolResult:
-    """Store the organisation card and write this device's public key (minisign format)."""
+    """Store the organisation card and write this device's public key (minisign format).
+
+    A device already enrolled takes a later card of the same organisation (same id and same
+    signing key) in place of its own, without a new public key (``out`` may then be None)."""
     require_role(vault, Role.MONITOR)
     data = _read_small(card_path, MAX_CARD_BYTES)
     card = parse_card(data, str(card_path))
+    shown = display_name(str(card_path), 200)
+    with vault.session() as s:
+        existing = s.execute(select(Enrolment)).scalar_one_or_none()
+        if existing is not None:
+            _check_same_org(existing, card, shown)
+        elif out is None:
+            raise FieldkitError(ErrorCode.NOT_ENROLLED)
     if out is not None:
         _write_new(out, device_pub_text(vault).encode("ascii"))
     with vault.session() as s:
         existing = s.execute(select(Enrolment)).scalar_one_or_none()
-        if existing is not None and existing.org_id != card.org_id:
-            raise FieldkitError(
-                ErrorCode.INVALID_ARGUMENT,
-                detail="this device is already enrolled with another organisation",
-            )
-        row = existing or Enrolment(id=1)
-        row.org_id = card.org_id
-        row.org_name = card.name
-        row.signing_public = card.signing_key.public_bytes
-        row.recipients = json.dumps([str(r) for r in card.recipients])
-        row.card = data
-        row.enrolled_at = utc_now()
         if existing is None:
+            row = Enrolment(id=1)
+            _store_card(row, card, data)
+            row.enrolled_at = utc_now()
             s.add(row)
+        else:
+            _check_same_org(existing, card, shown)
+            if _is_newer(card, existing):
+                _store_card(existing, card, data)
     return EnrolResult(
         org_id=card.org_id,
         org_name=card.name,
@@ -456,6 +530,59 @@ def enrol(vault: Vault, card_path: Path, out: Path | None) -> EnrolResult:
         device_key_id=device_public_key(vault).id_hex,
         code=comparison_code(vault.device_public_key, card.signing_key.public_bytes),
     )
+
+
+def _check_same_org(row: Enrolment, card: OrgCard, shown: str) -> None:
+    if row.org_id != card.org_id or bytes(row.signing_public) != card.signing_key.public_bytes:
+        raise FieldkitError(ErrorCode.ORG_CARD_OTHER_ORG, path=shown)
+
+
+def _is_newer(card: OrgCard, row: Enrolment) -> bool:
+    """A card replaces the stored one only when it was issued later (a card without a date is
+    the oldest of all); an old card shown again never undoes a newer one."""
+    if card.issued_at is None:
+        return False
+    stored = parse_card(bytes(row.card), "org.pub").issued_at
+    return stored is None or card.issued_at > stored
+
+
+def _store_card(row: Enrolment, card: OrgCard, data: bytes) -> None:
+    row.org_id = card.org_id
+    row.org_name = card.name
+    row.signing_public = card.signing_key.public_bytes
+    row.recipients = json.dumps([str(r) for r in card.recipients])
+    row.card = data
+
+
+def enrolled_card(vault: Vault) -> OrgCard:
+    """The organisation card this device holds now."""
+    with vault.session() as s:
+        row = s.execute(select(Enrolment)).scalar_one_or_none()
+        if row is None:
+            raise FieldkitError(ErrorCode.NOT_ENROLLED)
+        return parse_card(bytes(row.card), "org.pub")
+
+
+def take_newer_card(vault: Vault, data: bytes, shown: str) -> bool:
+    """Store ``data`` if it is a later card of the organisation this device is enrolled with.
+
+    Refused (``org_card_other_org``) when it is another organisation or signing key; returns
+    False when it is not newer than the card held."""
+    require_role(vault, Role.MONITOR)
+    if len(data) > MAX_CARD_BYTES:
+        raise FieldkitError(
+            ErrorCode.ORG_CARD_INVALID, path=shown, reason=TranslatableText(N_("too large"))
+        )
+    card = parse_card(data, shown)
+    with vault.session() as s:
+        row = s.execute(select(Enrolment)).scalar_one_or_none()
+        if row is None:
+            raise FieldkitError(ErrorCode.NOT_ENROLLED)
+        _check_same_org(row, card, shown)
+        if not _is_newer(card, row):
+            return False
+        _store_card(row, card, data)
+        return True
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ import errno
 import os
 import secrets
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -29,6 +31,7 @@ from fieldkit.export.bundle_read import (
     ObjectSink,
     Signer,
     read_bundle,
+    read_bundle_stream,
 )
 from fieldkit.export.manifest import (
     AuditEntry,
@@ -144,10 +147,13 @@ class _Importer:
         self.flagged = False
         self.alarm: BundleAlarm | None = None
         self.held_reason: ErrorCode | None = None
+        self.on_head: Callable[[], None] | None = None  # the signed head verified (sync)
 
     # -- checks that need the database --
 
     def on_signed(self, signer: Signer, manifest: Manifest, bundle_hash: str) -> None:
+        if self.on_head is not None:
+            self.on_head()
         self.signer, self.manifest, self.bundle_hash = signer, manifest, bundle_hash
         r = self.report
         r.bundle_id, r.device_id, r.signer_label = (
@@ -413,17 +419,31 @@ class _Importer:
             sink.delete()
 
 
+@dataclass(frozen=True)
+class StreamSource:
+    """A bundle arriving over the network (the sync server), read as it arrives."""
+
+    raw: BinaryIO
+    size: int
+    shown: str
+    check_signer: Callable[[Signer], None]  # refuses a signer other than the sender
+    on_head: Callable[[], None]  # the signed head verified
+    before_commit: Callable[[], None]  # the whole file arrived and matches
+
+
 def _process(
     vault: Vault,
-    path: Path,
+    path: Path | None,
     *,
     dry_run: bool,
     progress: ProgressFn | None,
     cancel: CancelToken | None,
+    stream: StreamSource | None = None,
 ) -> BundleReport:
     require_role(vault, Role.COORDINATOR)
-    path = Path(path)
-    report = BundleReport(path=display_name(str(path), 200))
+    path = Path(path) if path is not None else None
+    shown = stream.shown if stream is not None else display_name(str(path), 200)
+    report = BundleReport(path=shown)
     with vault.session() as s:
         identities = trust.org_identities(s)
     importer: _Importer | None = None
@@ -433,20 +453,39 @@ def _process(
 
             def find_signer(key_id: str) -> Signer | None:
                 report.key_id = key_id
-                return trust.signer_for_key(s, key_id)
+                signer = trust.signer_for_key(s, key_id)
+                if signer is not None and stream is not None:
+                    stream.check_signer(signer)
+                return signer
 
             try:
-                result = read_bundle(
-                    path,
-                    identities=identities,
-                    find_signer=find_signer,
-                    visitor=importer,
-                    progress=progress,
-                    cancel=cancel,
-                )
+                if stream is not None:
+                    importer.on_head = stream.on_head
+                    result = read_bundle_stream(
+                        stream.raw,
+                        stream.size,
+                        shown,
+                        identities=identities,
+                        find_signer=find_signer,
+                        visitor=importer,
+                        progress=progress,
+                        cancel=cancel,
+                    )
+                else:
+                    assert path is not None
+                    result = read_bundle(
+                        path,
+                        identities=identities,
+                        find_signer=find_signer,
+                        visitor=importer,
+                        progress=progress,
+                        cancel=cancel,
+                    )
                 check_cancel(cancel)
                 importer.finish()
                 check_cancel(cancel)
+                if stream is not None:
+                    stream.before_commit()
             except OSError as exc:
                 # the quarantine or the evidence store could not be written
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -489,7 +528,11 @@ class _Refused(Exception):
 
 
 def _record_refusal(
-    vault: Vault, path: Path, exc: FieldkitError, importer: _Importer | None, report: BundleReport
+    vault: Vault,
+    path: Path | None,
+    exc: FieldkitError,
+    importer: _Importer | None,
+    report: BundleReport,
 ) -> None:
     """What must survive the rolled-back import: alarms and held bundles."""
     if (
@@ -511,6 +554,8 @@ def _record_refusal(
                 )
             )
         return
+    if path is None:
+        return  # over the network only enrolled, active senders get this far; nothing to hold
     if exc.code in (ErrorCode.BUNDLE_UNKNOWN_SIGNER, ErrorCode.BUNDLE_REVOKED_SIGNER):
         held = _hold_copy(vault, path)
         with vault.session() as s:
@@ -556,6 +601,35 @@ def import_bundle(
         out_dir = Path(receipt_dir) if receipt_dir is not None else Path(path).parent
         report.receipt = str(write_device_receipt(vault, report.device_id, out_dir))
     return report
+
+
+def import_stream(
+    vault: Vault,
+    raw: BinaryIO,
+    size: int,
+    shown: str,
+    *,
+    check_signer: Callable[[Signer], None],
+    on_head: Callable[[], None],
+    before_commit: Callable[[], None],
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> BundleReport:
+    """Import a bundle as it arrives (the sync server): the same checks and the same one
+    transaction as :func:`import_bundle`; no receipt file is written (the server answers
+    with the receipt)."""
+    source = StreamSource(raw, size, shown, check_signer, on_head, before_commit)
+    try:
+        return _process(vault, None, dry_run=False, progress=progress, cancel=cancel, stream=source)
+    except _Refused as refused:
+        raise refused.error from None
+
+
+def imported_bundle_device(vault: Vault, bundle_id: str) -> str | None:
+    """The device whose bundle ``bundle_id`` was imported, or None."""
+    with vault.session() as s:
+        row = s.get(ImportedBundle, bundle_id)
+        return row.device_id if row is not None else None
 
 
 def verify_bundle(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -60,8 +60,9 @@ def receipt_name(device_id: str, seq: int) -> str:
     return f"receipt-{device_id[:8]}-{seq}.json"
 
 
-def write_device_receipt(vault: Vault, device_id: str, out_dir: Path) -> Path:
-    """A receipt signed by the organisation for everything imported from ``device_id``."""
+def device_receipt(vault: Vault, device_id: str) -> tuple[bytes, bytes] | None:
+    """A receipt signed by the organisation for everything imported from ``device_id``: the
+    canonical JSON and its minisign signature file; None when nothing was imported from it."""
     require_role(vault, Role.COORDINATOR)
     with vault.session() as s:
         key = trust.org_signing_key(s)
@@ -74,7 +75,7 @@ def write_device_receipt(vault: Vault, device_id: str, out_dir: Path) -> Path:
             ).scalars()
         )
     if not rows:
-        raise FieldkitError(ErrorCode.TRUST_UNKNOWN_DEVICE, device=device_id)
+        return None
     receipt_id = str(uuid.uuid4())
     mark = acknowledged_through(rows)
     body = {
@@ -96,10 +97,20 @@ def write_device_receipt(vault: Vault, device_id: str, out_dir: Path) -> Path:
         trusted_comment=f"{RECEIPT_FORMAT} receipt={receipt_id} device={device_id} through={mark}",
         untrusted_comment="fieldkit receipt signed by the organisation key",
     )
-    out = Path(out_dir) / receipt_name(device_id, rows[-1].seq)
+    return data, signature.file_bytes()
+
+
+def write_device_receipt(vault: Vault, device_id: str, out_dir: Path) -> Path:
+    """A receipt signed by the organisation for everything imported from ``device_id``."""
+    made = device_receipt(vault, device_id)
+    if made is None:
+        raise FieldkitError(ErrorCode.TRUST_UNKNOWN_DEVICE, device=device_id)
+    data, signature = made
+    last_seq = strict_loads(data, max_bytes=MAX_RECEIPT_BYTES, max_depth=8)["bundles"][-1]["seq"]
+    out = Path(out_dir) / receipt_name(device_id, int(last_seq))
     try:
         atomic_write_bytes(out, data)
-        atomic_write_bytes(out.with_name(out.name + ".minisig"), signature.file_bytes())
+        atomic_write_bytes(out.with_name(out.name + ".minisig"), signature)
     except OSError as exc:
         raise FieldkitError(
             ErrorCode.FILE_NOT_WRITABLE, path=str(out), reason=os_reason(exc)
@@ -134,11 +145,23 @@ def apply_receipt(vault: Vault, path: Path) -> ReceiptResult:
     if path.name.endswith(".json.minisig"):
         path = path.with_name(path.name[: -len(".minisig")])  # the signature file was given
     shown = display_name(str(path), 200)
-
-    def bad(reason: str) -> FieldkitError:
-        return FieldkitError(ErrorCode.RECEIPT_INVALID, path=shown, reason=_t(reason))
-
     data = _read_limited(path, MAX_RECEIPT_BYTES, shown=shown)
+    _receipt_doc(data, shown)  # what the file is comes before its signature
+    sig_path = path.with_name(path.name + ".minisig")
+    try:
+        sig_bytes = _read_limited(sig_path, 4096)
+    except FieldkitError:
+        raise FieldkitError(
+            ErrorCode.RECEIPT_INVALID,
+            path=shown,
+            reason=_t(
+                N_("its signature file (the same name ending in .minisig) is missing or unreadable")
+            ),
+        ) from None
+    return apply_receipt_data(vault, data, sig_bytes, shown)
+
+
+def _receipt_doc(data: bytes, shown: str) -> dict[str, Any]:
     # What the file is comes first (bounded, strict parse): another file given by mistake, such
     # as the organisation card, is "not a receipt", not a missing signature.
     try:
@@ -147,13 +170,19 @@ def apply_receipt(vault: Vault, path: Path) -> ReceiptResult:
         raise FieldkitError(ErrorCode.NOT_A_RECEIPT, path=shown) from None
     if not isinstance(doc, dict) or doc.get("format") != RECEIPT_FORMAT:
         raise FieldkitError(ErrorCode.NOT_A_RECEIPT, path=shown)
-    sig_path = path.with_name(path.name + ".minisig")
-    try:
-        sig_bytes = _read_limited(sig_path, 4096)
-    except FieldkitError:
-        raise bad(
-            N_("its signature file (the same name ending in .minisig) is missing or unreadable")
-        ) from None
+    return doc
+
+
+def apply_receipt_data(vault: Vault, data: bytes, sig_bytes: bytes, shown: str) -> ReceiptResult:
+    """:func:`apply_receipt` on a receipt and its signature in memory (as sync fetches them)."""
+    require_role(vault, Role.MONITOR)
+
+    def bad(reason: str) -> FieldkitError:
+        return FieldkitError(ErrorCode.RECEIPT_INVALID, path=shown, reason=_t(reason))
+
+    if len(data) > MAX_RECEIPT_BYTES:
+        raise FieldkitError(ErrorCode.NOT_A_RECEIPT, path=shown)
+    doc = _receipt_doc(data, shown)
     with vault.session() as s:
         org_key: MinisignPublicKey = trust.enrolment(s).signing_key
     try:
