@@ -12,6 +12,7 @@ Emits:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,34 @@ CASE_PRESETS: dict[str, tuple[str, bool]] = {
     "visit": ("allegation_records", True),
     "recommendation": ("origin_case", False),
 }
+
+
+# Answers a new record starts with (the usual one; the person can change it).
+NEW_RECORD_DEFAULTS: dict[str, dict[str, Any]] = {
+    "case": {"monitoring_status": "active"},
+    "recommendation": {"implementation_status": "not_implemented"},
+}
+
+
+def linked_initial(form_id: str, parent: Any) -> dict[str, Any]:
+    """What a record created from a reference field of ``parent`` (a FormEditor) starts with."""
+    initial: dict[str, Any] = dict(NEW_RECORD_DEFAULTS.get(form_id, {}))
+    source = parent.value()
+    if form_id == "recommendation" and parent.form_id == "visit":
+        initial["origin"] = "visit"
+        if parent.record_id:
+            initial["origin_visit"] = parent.record_id
+        if isinstance(source.get("facility"), str):
+            initial["facility"] = source["facility"]
+    elif form_id == "person" and parent.form_id == "interview":
+        from fieldkit.domain.forms import CODE_FORMAT
+
+        code = source.get("interviewee_code")
+        if isinstance(code, str) and CODE_FORMAT.match(code):
+            initial["pseudonym"] = code
+    elif form_id == "interview" and parent.form_id == "visit" and parent.record_id:
+        initial["visit"] = parent.record_id
+    return initial
 
 
 @dataclass
@@ -75,6 +104,7 @@ class RecordEditorDialog(QDialog):
         self.editor_case_id: str | None = None
         self.draft_key = draft_key or new_draft_key()
         self.restored = False
+        self.linked_once = False
         self._force = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -183,10 +213,44 @@ class RecordEditorHost(QObject):
         return self._open(form_id, record_id=record_id)
 
     def create(self, form_id: str) -> RecordEditorDialog | None:
-        return self._open(form_id)
+        return self._open(form_id, initial=dict(NEW_RECORD_DEFAULTS.get(form_id, {})))
+
+    def create_linked(
+        self, parent: Any, fdef: Any, done: Callable[[str, str], None]
+    ) -> RecordEditorDialog | None:
+        """A new record for a reference field of the editor ``parent``, in its own window;
+        once saved it is chosen in that field at once (``done(record_id, label)``)."""
+        from fieldkit.ui.forms.base import creatable_form
+
+        form_id = creatable_form(fdef)
+        if form_id is None:
+            return None
+        dialog = self._open(
+            form_id, initial=linked_initial(form_id, parent), case_id=parent.case_id
+        )
+        if dialog is None:
+            return None
+        if form_id == "person" and parent.case_id:
+            dialog.case_id = parent.case_id  # linked to the case once saved
+
+        def on_saved(record_id: str, _revision: int) -> None:
+            if dialog.linked_once:
+                return
+            dialog.linked_once = True
+            try:
+                label = self.services.records.get(record_id).title or record_id[:8]
+            except Exception:
+                label = record_id[:8]
+            try:
+                done(record_id, label)
+            except RuntimeError:  # the form it was made from was closed meanwhile
+                log.debug("the form a record was created from is gone")
+
+        dialog.editor.saved.connect(on_saved)
+        return dialog
 
     def create_for_case(self, form_id: str, case_id: str) -> RecordEditorDialog | None:
-        initial: dict[str, Any] = {}
+        initial: dict[str, Any] = dict(NEW_RECORD_DEFAULTS.get(form_id, {}))
         preset = CASE_PRESETS.get(form_id)
         if preset is not None:
             field_id, multiple = preset
@@ -208,7 +272,12 @@ class RecordEditorHost(QObject):
             from fieldkit.ui.forms.renderer import FormEditor
 
             editor = FormEditor(
-                self.services, form_id, record_id=record_id, initial=initial, case_id=case_id
+                self.services,
+                form_id,
+                record_id=record_id,
+                initial=initial,
+                case_id=case_id,
+                create_ref=self.create_linked,
             )
             if draft is not None:
                 editor.restore_draft(

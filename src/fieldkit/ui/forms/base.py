@@ -53,6 +53,23 @@ def split_path(path: str) -> tuple[str, int | None, str | None]:
     return match.group(1), index, match.group(3)
 
 
+# Record types a reference field can create on the spot (a case is made from the main window).
+CREATABLE_FORMS = ("person", "facility", "recommendation", "interview", "visit")
+
+
+def creatable_form(fdef: FieldDef) -> str | None:
+    """The form of the record a reference field can create, or None."""
+    if fdef.type == FieldType.PERSON_REF:
+        return "person"
+    if fdef.type == FieldType.FACILITY_REF:
+        return "facility"
+    if fdef.type == FieldType.RECORD_REF:
+        targets = [t for t in (fdef.targets or ()) if t in CREATABLE_FORMS]
+        if len(targets) == 1:
+            return targets[0]
+    return None
+
+
 @dataclass
 class FormContext:
     """What editors need beyond their field: where reference choices come from."""
@@ -60,6 +77,12 @@ class FormContext:
     refs: RefProvider | None = None
     read_only: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # Creates the record a reference field points at, in its own editor, without leaving this
+    # one: ``create(fdef, done)``; ``done(record_id, label)`` is called once it is saved.
+    create: Callable[[FieldDef, Callable[[str, str], None]], None] | None = None
+
+    def can_create(self, fdef: FieldDef) -> bool:
+        return self.create is not None and not self.read_only and creatable_form(fdef) is not None
 
     def ref_options(self, fdef: FieldDef) -> RefOptions:
         if self.refs is None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -283,7 +284,38 @@ class RefField(FieldWidget):
         self.empty = plain_label(_("(nothing to choose from yet)"), self)
         self.empty.setEnabled(False)
         layout.addWidget(self.empty)
+        self.new_button: QToolButton | None = None
+        if ctx.can_create(fdef):
+            self.new_button = QToolButton(self)
+            self.new_button.setObjectName(f"new_{fdef.id}")
+            self.new_button.setText(_("New…"))
+            self.new_button.setToolTip(
+                _("Create it now in its own window; this form stays open and links it once saved.")
+            )
+            self.new_button.clicked.connect(self._on_new_clicked)
+            layout.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignTop)
         self._update_empty()
+
+    def _on_new_clicked(self) -> None:
+        if self.ctx.create is not None:
+            self.ctx.create(self.fdef, self.add_created)
+
+    def add_created(self, record_id: str, label: str) -> None:
+        """A record made from this field was saved: offer it and choose it (ticked if several)."""
+        if record_id not in self._labels:
+            self.options.append((record_id, label))
+            self._labels[record_id] = label
+        if self.checklist is not None:
+            item = self.checklist.item_for(record_id)
+            if item is None:
+                item = self.checklist.add_option(label, record_id, record_id)
+            item.setCheckState(Qt.CheckState.Checked)
+            self._update_empty()
+        else:
+            assert self.combo is not None
+            self.combo.select(record_id, label)
+            self._update_empty()
+        self.changed.emit()
 
     def _update_empty(self) -> None:
         count = self.checklist.list.count() if self.checklist is not None else len(self.options)

@@ -134,6 +134,7 @@ class FormEditor(QWidget):
         case_id: str | None = None,
         read_only: bool = False,
         ref_provider: Any = None,
+        create_ref: Any = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("formEditor")
@@ -157,9 +158,13 @@ class FormEditor(QWidget):
                 template = _template_version(record.template_id, record.template_version)
         self.template: FormTemplate = template or load_template(form_id)
         self.form_id = self.template.id
+        self.case_id = case_id
         self.ctx = FormContext(
             refs=ref_provider or ServicesRefProvider(services, case_id), read_only=read_only
         )
+        if create_ref is not None:
+            # ``create_ref(editor, fdef, done)``: make the referenced record in its own window.
+            self.ctx.create = lambda fdef, done: create_ref(self, fdef, done)
         self._build()
         self.confidential.setChecked(confidential)
         self.set_value(data)
