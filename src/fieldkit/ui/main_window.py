@@ -302,6 +302,9 @@ class MainWindow(QMainWindow):
         else:
             toolbar.addAction(self.action_import)
             toolbar.addAction(self.action_trust)
+        from fieldkit.ui.sync import install_sync_action
+
+        install_sync_action(self, file_menu, toolbar, before=self.action_apply_receipt)
         toolbar.addAction(self.action_review)
         toolbar.addSeparator()
         toolbar.addAction(self.action_lock)
