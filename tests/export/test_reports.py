@@ -519,7 +519,8 @@ def test_declined_publication_keeps_the_name_out_even_with_names(
     ReportService(sample.vault).case_file(sample.case_id, out, "en", include_names=True)
     text = pdf_text(out)
     assert MARKER_NAME not in text
-    assert "declined or withdrawn" in " ".join(text.split())
+    # The reason comes from the disclosure policy and names the consent scope.
+    assert "consent declined: Publication with name" in " ".join(text.split())
 
 
 def test_a_name_written_into_a_narrative_is_replaced_by_the_code(

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from reportlab.pdfbase import pdfmetrics
 
+from fieldkit.domain.disclosure import Audience, ConcernedPerson, DisclosurePolicy, redactor_for
+from fieldkit.export.reports.audience import People
 from fieldkit.export.reports.body_diagram import body_diagram, mark_is_drawn, outline_points
 from fieldkit.export.reports.common import BuildControl, ReportMeta, clean, markup
 from fieldkit.export.reports.data import CaseFileData, RecordView
 from fieldkit.export.reports.fonts import MONO, SANS, SANS_BOLD, register_fonts
-from fieldkit.export.reports.people import NameRedactor, decide_names
 from fieldkit.i18n import get_translator
 
 
@@ -41,15 +42,22 @@ def grant(*scopes: str) -> list[dict[str, str]]:
     return [{"scope": s, "status": "granted"} for s in scopes]
 
 
+def _people(persons: list[RecordView], interviews: list[RecordView]) -> People:
+    return People(persons, interviews)
+
+
 def test_names_need_the_option_and_publication_consent() -> None:
     people = [person("p1", "W-1", "Ірина Перша"), person("p2", "W-2", "Петро Другий")]
     granted = interview("p1", {"scopes": grant("interview", "publication_with_name")})
     other = interview("p2", {"scopes": grant("interview", "anonymised_reports")})
-    assert not any(d.show for d in decide_names(people, [granted, other], False).values())
-    decisions = decide_names(people, [granted, other], True)
-    assert decisions["p1"].show
-    assert not decisions["p2"].show
-    assert "not given" in decisions["p2"].reason
+    found = _people(people, [granted, other])
+    without = DisclosurePolicy(Audience.ORGANISATION, names=False)
+    assert not any(without.name(p).included for p in found.all)
+    named = DisclosurePolicy(Audience.ORGANISATION, names=True)
+    assert named.name(found.get("p1")).included
+    decision = named.name(found.get("p2"))
+    assert decision.withheld
+    assert "no consent recorded" in decision.reason.text(get_translator("en"))
 
 
 def test_a_withdrawal_after_consent_hides_the_name_again() -> None:
@@ -63,9 +71,10 @@ def test_a_withdrawal_after_consent_hides_the_name_again() -> None:
             }
         ],
     }
-    decision = decide_names(people, [interview("p1", consent)], True)["p1"]
-    assert not decision.show
-    assert "withdrawn" in decision.reason
+    found = _people(people, [interview("p1", consent)])
+    decision = DisclosurePolicy(Audience.ORGANISATION, names=True).name(found.get("p1"))
+    assert decision.withheld
+    assert "withdrawn" in decision.reason.text(get_translator("en"))
 
 
 def test_conditional_consent_and_no_interview_are_explained() -> None:
@@ -78,9 +87,11 @@ def test_conditional_consent_and_no_interview_are_explained() -> None:
             ]
         },
     )
-    decisions = decide_names(people, [conditional], True)
-    assert "conditional" in decisions["p1"].reason
-    assert "no interview" in decisions["p2"].reason
+    found = _people(people, [conditional])
+    policy = DisclosurePolicy(Audience.ORGANISATION, names=True)
+    en = get_translator("en")
+    assert "conditions" in policy.name(found.get("p1")).reason.text(en)
+    assert "no consent recorded" in policy.name(found.get("p2")).reason.text(en)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +105,11 @@ def test_conditional_consent_and_no_interview_are_explained() -> None:
     ],
 )
 def test_redactor_replaces_inflected_names_with_codes(text: str, expected: str) -> None:
-    redact = NameRedactor([("W-017", ["Олександр Тестовий-Маркер"]), ("W-2", ["Ірина"])])
+    people = [
+        ConcernedPerson("a", codes=("W-017",), names=("Олександр Тестовий-Маркер",)),
+        ConcernedPerson("b", codes=("W-2",), names=("Ірина",)),
+    ]
+    redact = redactor_for(DisclosurePolicy(Audience.ORGANISATION), people, "[withheld]")
     assert redact(text) == expected
 
 

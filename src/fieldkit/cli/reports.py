@@ -1,8 +1,9 @@
 """Report commands: `report case ID --out FILE.pdf` and `report visit ID --out FILE.pdf`.
 
 The global ``--lang`` chooses the report's language as well as the messages' (en, uk, ru); without
-it the interface language is used. ``--names`` prints real names only for persons who consented
-to publication with name; everyone else stays pseudonymous.
+it the interface language is used. ``--audience`` says who the report is for (docs/disclosure.md);
+``--names`` prints real names only for persons who consented to publication with name (and to the
+audience); everyone else stays pseudonymous.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit import i18n
 from fieldkit.cli.common import emit, open_vault
+from fieldkit.domain.disclosure import Audience
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.i18n import _
 
@@ -51,6 +53,13 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
             "all others stay pseudonymous"
         ),
     )
+    _add_audience(
+        case,
+        _(
+            "who the case file is for (default: organisation); what they may not have is listed "
+            "as withheld"
+        ),
+    )
     case.set_defaults(handler=cmd_report_case)
 
     visit = sub.add_parser(
@@ -58,7 +67,20 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     visit.add_argument("id", help=_("the visit id"))
     _add_output(visit)
+    _add_audience(visit, _("who the report is for (default: the visit's report confidentiality)"))
     visit.set_defaults(handler=cmd_report_visit)
+
+
+AUDIENCE_CODES = ", ".join(a.value for a in Audience)
+
+
+def _add_audience(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument(
+        "--audience",
+        default=None,
+        metavar="AUDIENCE",
+        help=_("{text}; one of: {choices}").format(text=text, choices=AUDIENCE_CODES),
+    )
 
 
 def _add_output(parser: argparse.ArgumentParser) -> None:
@@ -106,6 +128,15 @@ def _force_hint(out: Path) -> Iterator[None]:
                     path=out
                 ),
             )
+        if exc.code == ErrorCode.AUDIENCE_BLOCKED:
+            setattr(  # noqa: B010 - read by cli.main with getattr
+                exc,
+                "cli_hint",
+                _(
+                    "to write the report for the organisation itself, run the command again with "
+                    "--audience organisation"
+                ),
+            )
         raise
 
 
@@ -127,6 +158,7 @@ def cmd_report_case(args: argparse.Namespace) -> int:
                 progress=None if args.json else _Progress(),
                 overwrite=args.force,
                 prepared_by=args.prepared_by,
+                audience=args.audience or Audience.ORGANISATION,
             )
     finally:
         vault.lock()
@@ -147,6 +179,7 @@ def cmd_report_visit(args: argparse.Namespace) -> int:
                 progress=None if args.json else _Progress(),
                 overwrite=args.force,
                 prepared_by=args.prepared_by,
+                audience=args.audience,
             )
     finally:
         vault.lock()

@@ -335,6 +335,13 @@ class TranslatableText(str):
     """A parameter that is itself a message (marked with N_) and is translated when shown."""
 
 
+class LocalisedText(str):
+    """A parameter composed of translated parts; its English text is the string itself."""
+
+    def localise(self, translator: Translates) -> str:
+        return str(self)
+
+
 class FieldkitError(Exception):
     """An expected failure with a code and safe parameters; never carries record content."""
 
@@ -351,6 +358,8 @@ class FieldkitError(Exception):
             for key, value in params.items():
                 if isinstance(value, TranslatableText):
                     params[key] = translator.gettext(value)
+                elif isinstance(value, LocalisedText):
+                    params[key] = value.localise(translator)
         try:
             return template.format(**params)
         except (KeyError, IndexError, ValueError):

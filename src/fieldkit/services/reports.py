@@ -22,12 +22,25 @@ from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
-from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.disclosure import (
+    AUDIENCE_LABELS,
+    Audience,
+    DisclosurePolicy,
+    parse_audience,
+)
+from fieldkit.domain.disclosure.audiences import REPORT_CONFIDENTIALITY_AUDIENCES
+from fieldkit.domain.errors import ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.domain.records import record_type_name
+from fieldkit.export.reports.audience import People, interviewee_of
 from fieldkit.export.reports.case_file import build_case_file
-from fieldkit.export.reports.common import CONFIDENTIALITY_BANNERS, BuildControl, ReportMeta
+from fieldkit.export.reports.common import (
+    AUDIENCE_BANNERS,
+    CONFIDENTIALITY_BANNERS,
+    BuildControl,
+    ReportMeta,
+)
 from fieldkit.export.reports.data import (
     CaseFileData,
     EvidenceView,
@@ -78,8 +91,12 @@ class ReportService:
         *,
         overwrite: bool = False,
         prepared_by: str = "",
+        audience: Audience | str = Audience.ORGANISATION,
     ) -> ReportResult:
-        """Write the case file of ``case_id`` to ``out_path`` and its ``.minisig`` beside it."""
+        """Write the case file of ``case_id`` for ``audience`` to ``out_path`` and its
+        ``.minisig`` beside it. Records and evidence the audience may not have are listed as
+        withheld with the reason."""
+        chosen = parse_audience(audience) if isinstance(audience, str) else audience
         target = self._checked_target(out_path, overwrite)
         translator = self._translator(lang)
         _ = translator.gettext
@@ -91,6 +108,8 @@ class ReportService:
             _("Case file {code}").format(code=_short(data.case.id)),
             include_names=include_names,
             prepared_by=prepared_by,
+            confidentiality=AUDIENCE_BANNERS.get(chosen, "confidential"),
+            audience=chosen,
         )
         buffer = io.BytesIO()
         pages = build_case_file(buffer, data, meta, BuildControl(progress=progress, cancel=cancel))
@@ -106,21 +125,35 @@ class ReportService:
         *,
         overwrite: bool = False,
         prepared_by: str = "",
+        audience: Audience | str | None = None,
     ) -> ReportResult:
-        """Write the NPM visit report of ``visit_id`` with the facility's recommendation history."""
+        """Write the NPM visit report of ``visit_id`` with the facility's recommendation history.
+
+        The audience is ``audience`` when given, else the visit's report confidentiality. The
+        report is refused (``AUDIENCE_BLOCKED``, nothing written) when a linked interview's
+        person declined every consent that audience needs.
+        """
+        chosen = parse_audience(audience) if isinstance(audience, str) else audience
         target = self._checked_target(out_path, overwrite)
         translator = self._translator(lang)
         _ = translator.gettext
         _report(progress, 0, 0, "gathering")
         data = self.gather_visit(visit_id, cancel)
         check_cancel(cancel)
-        level = data.visit.data.get("report_confidentiality")
+        level = str(data.visit.data.get("report_confidentiality") or "")
+        if chosen is None:
+            chosen = REPORT_CONFIDENTIALITY_AUDIENCES.get(level, Audience.ORGANISATION)
+        check_not_blocked(data, DisclosurePolicy(chosen))
+        banner = AUDIENCE_BANNERS.get(chosen)
+        if banner is None:
+            banner = "internal" if level == "internal" else "confidential"
         meta = self._meta(
             translator,
             _("Visit report {code}").format(code=_short(data.visit.id)),
             include_names=False,
             prepared_by=prepared_by or str(data.visit.data.get("prepared_by") or ""),
-            confidentiality=level if level in CONFIDENTIALITY_BANNERS else "confidential",
+            confidentiality=banner if banner in CONFIDENTIALITY_BANNERS else "confidential",
+            audience=chosen,
         )
         buffer = io.BytesIO()
         pages = build_visit_report(
@@ -195,6 +228,8 @@ class ReportService:
                 s, linked.get("recommendation", {}), "recommendation", cancel
             )
             interviews = self._load_many(s, linked.get("interview", {}), "interview", cancel)
+            interviewees = dict.fromkeys(p for p in map(interviewee_of, interviews) if p)
+            persons = self._load_many(s, interviewees, "person", cancel)
             history_visits: list[RecordView] = []
             history_recs: list[RecordView] = []
             if facility is not None:
@@ -225,6 +260,7 @@ class ReportService:
             history_visits=_by_date(history_visits),
             history_recommendations=_by_date(history_recs),
             evidence=items,
+            persons=persons,
         )
 
     def _live(self, s: Session, record_id: str, expected: str) -> StoredRecord:
@@ -310,6 +346,7 @@ class ReportService:
         include_names: bool,
         prepared_by: str,
         confidentiality: str = "confidential",
+        audience: Audience = Audience.ORGANISATION,
     ) -> ReportMeta:
         return ReportMeta(
             translator=translator,
@@ -321,6 +358,7 @@ class ReportService:
             prepared_by=prepared_by,
             include_names=include_names,
             confidentiality=confidentiality,
+            audience=audience,
         )
 
     @staticmethod
@@ -372,6 +410,22 @@ class ReportService:
                 target.unlink()
             raise
         return ReportResult(target, signature_path, pages, digest, len(pdf))
+
+
+def check_not_blocked(data: VisitReportData, policy: DisclosurePolicy) -> None:
+    """Refuse a report for an audience that a linked interview's person declined."""
+    from fieldkit.export.reports.people import record_code
+
+    people = People(data.persons, data.interviews)
+    for interview in data.interviews:
+        reason = policy.blocking(people.interviewee(interview))
+        if reason is not None:
+            raise FieldkitError(
+                ErrorCode.AUDIENCE_BLOCKED,
+                audience=TranslatableText(AUDIENCE_LABELS[policy.audience]),
+                interview=f"{record_code(interview)} ({_short(interview.id)})",
+                reason=reason.as_param(),
+            )
 
 
 def _signature_path(target: Path) -> Path:

@@ -57,6 +57,10 @@ def field_facts(
         tags |= {str(t) for t in parent.sensitivity}
     path = path or (f"{parent.id}.{f.id}" if parent is not None else f.id)
     role = field_role(template_id, path, f)
+    if f.type == FieldType.PERSON_REF:
+        # A reference prints as the person's code, or their name where the policy allows it for
+        # that person: the name decision is made when the reference is printed.
+        tags.discard("ID")
     prose = f.type in (FieldType.TEXT, FieldType.LONGTEXT) and role == FieldRole.PLAIN
     if "ID" in tags and (template_id, path) not in _PROSE_ACCOUNTS:
         prose = False

@@ -30,6 +30,7 @@ from enum import StrEnum
 
 from fieldkit.domain.common import ConsentRecord, ConsentStatus
 from fieldkit.domain.disclosure.audiences import (
+    AUDIENCE_LABELS,
     AUDIO_RECORDING,
     INJURY_PHOTOGRAPHS,
     PHOTOGRAPHS,
@@ -37,12 +38,11 @@ from fieldkit.domain.disclosure.audiences import (
     VIDEO_RECORDING,
     Audience,
     AudienceRule,
-    audience_label,
     rule_for,
 )
-from fieldkit.domain.errors import FieldkitError
+from fieldkit.domain.errors import FieldkitError, LocalisedText, Translates
 from fieldkit.domain.vocabularies import load_vocabulary
-from fieldkit.i18n import N_, Translator
+from fieldkit.i18n import N_
 
 
 class Action(StrEnum):
@@ -83,11 +83,41 @@ class Reason:
     scopes: tuple[str, ...] = ()
     audience: Audience | None = None
 
-    def text(self, translator: Translator) -> str:
+    def text(self, translator: Translates) -> str:
+        language = str(getattr(translator, "language", "en"))
         template = translator.gettext(self.message)
-        scope = " / ".join(scope_label(s, translator.language) for s in self.scopes)
-        audience = audience_label(self.audience, translator) if self.audience else ""
+        scope = " / ".join(scope_label(s, language) for s in self.scopes)
+        audience = translator.gettext(AUDIENCE_LABELS[self.audience]) if self.audience else ""
         return template.format(scope=scope, audience=audience)
+
+    def as_param(self) -> ReasonText:
+        """The reason as an error parameter, shown in the language of whoever reads the error."""
+        return ReasonText(self)
+
+
+class ReasonText(LocalisedText):
+    """A :class:`Reason` carried in a :class:`FieldkitError`."""
+
+    reason: Reason
+
+    def __new__(cls, reason: Reason) -> ReasonText:
+        text = reason.text(_ENGLISH)
+        made = super().__new__(cls, text)
+        made.reason = reason
+        return made
+
+    def localise(self, translator: Translates) -> str:
+        return self.reason.text(translator)
+
+
+class _English:
+    language = "en"
+
+    def gettext(self, message: str) -> str:
+        return message
+
+
+_ENGLISH = _English()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,14 @@ from typing import IO, Any
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, Spacer
 
 from fieldkit.domain.common import is_empty
+from fieldkit.domain.disclosure import (
+    WITHHELD_MARK,
+    Decision,
+    Subject,
+    audience_label,
+    field_facts,
+    redactor_for,
+)
 from fieldkit.domain.errors import FieldkitError
 from fieldkit.domain.evidence import (
     custody_detail_label,
@@ -21,6 +29,7 @@ from fieldkit.domain.evidence import (
     custody_purpose_text,
 )
 from fieldkit.domain.forms import FieldType, FormTemplate, Section
+from fieldkit.export.reports.audience import People, injury_photo_ids, media_kind
 from fieldkit.export.reports.common import (
     BuildControl,
     ReportMeta,
@@ -44,10 +53,6 @@ from fieldkit.export.reports.labels import (
     item_type_label,
 )
 from fieldkit.export.reports.people import (
-    NameDecision,
-    NameRedactor,
-    all_names,
-    decide_names,
     person_refs,
     real_name,
     record_code,
@@ -69,9 +74,9 @@ class CaseFileBuilder:
         self.meta = meta
         self.t = meta.translator
         self.s: Styles = styles()
-        self.names: dict[str, NameDecision] = decide_names(
-            data.persons, data.interviews, meta.include_names
-        )
+        self.policy = meta.policy
+        self.people = People(data.persons, data.interviews)
+        self.mark = self.t.gettext(WITHHELD_MARK)
         self._codes = {p.id: record_code(p) for p in data.persons}
         self._records: dict[str, RecordView] = {
             r.id: r
@@ -87,9 +92,17 @@ class CaseFileBuilder:
         self._evidence_numbers = {
             item.id: f"E-{n}" for n, item in enumerate(data.evidence, start=1)
         }
-        self.redactor = NameRedactor(
-            [(self._codes[p.id], all_names(p)) for p in data.persons if not self.names[p.id].show]
-        )
+        self.redactor = redactor_for(self.policy, self.people.all, self.mark)
+        interviews = {i.id: i for i in data.interviews}
+        injury_photos = injury_photo_ids(data.interviews)
+        # What the audience may have of each evidence item: decided once, shown everywhere.
+        self.evidence_decisions: dict[str, Decision] = {
+            item.id: self.policy.evidence(
+                self.people.evidence_subject(item, interviews), media_kind(item, injury_photos)
+            )
+            for item in data.evidence
+        }
+        self.case_subject: Subject = self.people.subject(data.case)
         self.ctx = RenderContext(
             translator=self.t,
             styles=self.s,
@@ -98,6 +111,7 @@ class CaseFileBuilder:
             facility_label=self.facility_label,
             evidence_label=self.evidence_label,
             redact=self.redactor,
+            policy=self.policy,
         )
 
     # --- labels for references --------------------------------------------------------------
@@ -106,11 +120,13 @@ class CaseFileBuilder:
         return self.t.gettext(message)
 
     def person_label(self, person_id: str) -> str:
+        person = self.people.get(person_id)
+        if not self.policy.code(person).included:
+            return self.mark
         code = self._codes.get(person_id)
         if code is None:
             return self._("person {code} (not in this file)").format(code=short_id(person_id))
-        decision = self.names.get(person_id)
-        if decision is not None and decision.show:
+        if self.policy.name(person).included:
             name = real_name(self._records[person_id])
             if name:
                 return f"{code} ({name})"
@@ -122,7 +138,12 @@ class CaseFileBuilder:
             return short_id(record_id)
         if record.type == "person":
             return self.person_label(record_id)
+        if record.type == "interview" and not self.policy.shows_codes:
+            return self.mark
         return record_code(record)
+
+    def withheld_text(self, decision: Decision) -> str:
+        return self._("withheld: {reason}").format(reason=decision.reason.text(self.t))
 
     def facility_label(self, facility_id: str) -> str:
         facility = self.data.facilities.get(facility_id)
@@ -155,7 +176,18 @@ class CaseFileBuilder:
     def cover(self) -> list[Flowable]:
         s, case = self.s, self.data.case
         template = template_for(case)
-        title = self.ctx.text(title_of(case))
+        title = ""
+        try:
+            title_field = template.field(template.title_field)
+        except KeyError:
+            title_field = None
+        if (
+            title_field is not None
+            and not self.policy.field(
+                self.case_subject, field_facts(template.record_type, title_field)
+            ).withheld
+        ):
+            title = self.ctx.text(title_of(case))
         out: list[Flowable] = [
             Spacer(1, 30),
             Paragraph(markup(self._("Case file")), s.title),
@@ -182,6 +214,7 @@ class CaseFileBuilder:
                     self._("Confidentiality"),
                     self._("Confidential record") if case.confidential else self._("Internal"),
                 ),
+                (self._("Addressed to"), audience_label(self.policy.audience, self.t)),
                 (self._("Persons"), self.names_policy()),
                 (self._("Signing device"), Paragraph(markup(self.meta.device_id), s.cell_mono)),
                 (
@@ -217,13 +250,16 @@ class CaseFileBuilder:
         return out
 
     def names_policy(self) -> str:
+        if not self.policy.shows_codes:
+            return self._("Persons are not identified in this file, not even by code.")
         if not self.meta.include_names:
             return self._("Shown by pseudonym code only; no real names are included.")
-        shown = sum(1 for d in self.names.values() if d.show)
+        persons = [self.people.get(p.id) for p in self.data.persons]
+        shown = sum(1 for p in persons if self.policy.name(p).included)
         return self._(
             "Real names shown only where the person consented to publication with name "
             "({shown} of {total}); all others by pseudonym code."
-        ).format(shown=shown, total=len(self.names))
+        ).format(shown=shown, total=len(persons))
 
     def _case_sections(self, legal: bool) -> tuple[FormTemplate, frozenset[str]]:
         template = template_for(self.data.case)
@@ -239,8 +275,8 @@ class CaseFileBuilder:
             template,
             self.data.case.data,
             self.ctx,
+            subject=self.case_subject,
             skip=skip,
-            allow_identifying=self.meta.include_names,
         )
         return [
             heading(self._("Summary"), self.s.h1, "summary"),
@@ -253,8 +289,8 @@ class CaseFileBuilder:
             template,
             self.data.case.data,
             self.ctx,
+            subject=self.case_subject,
             skip=skip,
-            allow_identifying=self.meta.include_names,
         )
         return [
             CondPageBreak(120),
@@ -267,17 +303,20 @@ class CaseFileBuilder:
         out: list[Flowable] = [CondPageBreak(250), heading(self._("Persons"), s.h1, "persons")]
         if not self.data.persons:
             return [*out, para(self._("No persons are linked to this case."), s.note)]
-        roles = self._roles()
         out.append(para(self.names_policy(), s.note))
+        if not self.policy.shows_codes:
+            return out
+        roles = self._roles()
         rows: list[list[Flowable | str]] = []
         for person in self.data.persons:
-            decision = self.names[person.id]
-            name = real_name(person) if decision.show else ""
+            concerned = self.people.get(person.id)
+            decision = self.policy.name(concerned)
+            name = real_name(person) if decision.included else ""
             rows.append(
                 [
                     Paragraph(markup(self._codes[person.id]), s.cell_mono),
                     "; ".join(roles.get(person.id, [])),
-                    name or self._("withheld: {reason}").format(reason=self._(decision.reason)),
+                    name or self.withheld_text(decision),
                 ]
             )
         out.append(
@@ -289,23 +328,18 @@ class CaseFileBuilder:
             )
         )
         for person in self.data.persons:
+            title = self._("Person {code}").format(code=self._codes[person.id])
+            subject = self.people.subject(person)
+            allowed = self.policy.record(subject)
+            if allowed.withheld:
+                out.append(heading(title, s.h2, f"person-{person.id}", 1))
+                out.append(para(self.withheld_text(allowed), s.note))
+                continue
             body = render_record(
-                template_for(person),
-                person.data,
-                self.ctx,
-                allow_identifying=self.names[person.id].show,
-                prose=False,
-                section_style=s.h3,
+                template_for(person), person.data, self.ctx, subject=subject, section_style=s.h3
             )
             if body:
-                out.append(
-                    heading(
-                        self._("Person {code}").format(code=self._codes[person.id]),
-                        s.h2,
-                        f"person-{person.id}",
-                        1,
-                    )
-                )
+                out.append(heading(title, s.h2, f"person-{person.id}", 1))
                 out.extend(body)
         return out
 
@@ -339,36 +373,30 @@ class CaseFileBuilder:
         for index, interview in enumerate(self.data.interviews):
             if control is not None and index % 20 == 0:
                 control.tick(0)
-            allow = self._interview_allows_names(interview)
             template = template_for(interview)
             if index:
                 out.append(CondPageBreak(200))
+            code = record_code(interview) if self.policy.shows_codes else str(index + 1)
             out.append(
                 heading(
-                    self._("Interview {code}").format(code=record_code(interview)),
+                    self._("Interview {code}").format(code=code),
                     s.h2,
                     f"interview-{interview.id}",
                     1,
                 )
             )
+            subject = self.people.subject(interview)
+            allowed = self.policy.record(subject)
+            if allowed.withheld:
+                out.append(para(self.withheld_text(allowed), s.note))
+                continue
             out.append(para(self._interview_line(interview), s.note))
             out.extend(
                 render_record(
-                    template, interview.data, self.ctx, allow_identifying=allow, section_style=s.h3
+                    template, interview.data, self.ctx, subject=subject, section_style=s.h3
                 )
             )
         return out
-
-    def _interview_allows_names(self, interview: RecordView) -> bool:
-        if not self.meta.include_names:
-            return False
-        try:
-            template = template_for(interview)
-        except FieldkitError:
-            return False
-        ids = {pid for pid, f in person_refs(template, interview.data)}
-        decisions = [self.names.get(pid) for pid in ids]
-        return bool(decisions) and all(d is not None and d.show for d in decisions)
 
     def _interview_line(self, interview: RecordView) -> str:
         parts = [
@@ -438,7 +466,15 @@ class CaseFileBuilder:
                     s.h3,
                 )
             )
-            out.extend(render_record(template_for(rec), rec.data, self.ctx, section_style=s.small))
+            out.extend(
+                render_record(
+                    template_for(rec),
+                    rec.data,
+                    self.ctx,
+                    subject=Subject((), rec.confidential),
+                    section_style=s.small,
+                )
+            )
         return out
 
     def evidence_index(self, control: BuildControl | None) -> list[Flowable]:
@@ -467,6 +503,18 @@ class CaseFileBuilder:
     def _evidence_item(self, item: EvidenceView) -> list[Flowable]:
         s = self.s
         number = self._evidence_numbers[item.id]
+        decision = self.evidence_decisions[item.id]
+        if decision.withheld:
+            # Listed, never described: the name, hash and description could say what it shows.
+            return [
+                KeepTogether(
+                    [
+                        heading(f"{number}  {item_type_label(item.item_type, self.t)}", s.h3),
+                        para(self.withheld_text(decision), s.note),
+                    ]
+                ),
+                Spacer(1, 6),
+            ]
         rows: list[tuple[str, Flowable | str]] = [
             (self._("Title"), self.ctx.text(item.title)),
             (

@@ -32,6 +32,7 @@ from reportlab.platypus import (
     Table,
 )
 
+from fieldkit.domain.disclosure import Audience, DisclosurePolicy
 from fieldkit.domain.errors import ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.export.reports.fonts import MONO, SANS, SANS_BOLD
@@ -70,7 +71,23 @@ CONFIDENTIALITY_BANNERS = {
     "to_ministry": N_(
         "RESTRICTED: for the facility's administration and its supervising ministry or agency."
     ),
-    "public": N_("PUBLIC: persons appear by code only."),
+    "public": N_("PUBLIC: persons are not identified, not even by code."),
+    # Other audiences (fieldkit.domain.disclosure.Audience).
+    "counsel": N_("CONFIDENTIAL: for the lawyer it is addressed to. Do not pass on."),
+    "prosecution": N_("RESTRICTED: for the prosecuting authority it is addressed to."),
+    "international": N_("RESTRICTED: for the international body it is addressed to."),
+    "partner": N_("RESTRICTED: for the partner organisation it is addressed to. Do not pass on."),
+}
+
+# The banner of an output addressed to an audience (the organisation's own: as the record says).
+AUDIENCE_BANNERS: dict[Audience, str] = {
+    Audience.COUNSEL: "counsel",
+    Audience.FACILITY: "to_facility",
+    Audience.AUTHORITY: "to_ministry",
+    Audience.PROSECUTION: "prosecution",
+    Audience.INTERNATIONAL: "international",
+    Audience.PARTNER: "partner",
+    Audience.PUBLIC: "public",
 }
 
 
@@ -87,10 +104,16 @@ class ReportMeta:
     confidentiality: str = "confidential"
     include_names: bool = False
     device_public_key: bytes = b""
+    audience: Audience = Audience.ORGANISATION
 
     @property
     def lang(self) -> str:
         return self.translator.language
+
+    @property
+    def policy(self) -> DisclosurePolicy:
+        """The disclosure policy every part of this report asks."""
+        return DisclosurePolicy(self.audience, names=self.include_names)
 
 
 @dataclass

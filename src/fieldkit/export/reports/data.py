@@ -98,6 +98,10 @@ class EvidenceView:
     custody: tuple[CustodyView, ...] = ()
     linked_records: tuple[str, ...] = ()
     purged: bool = False
+    confidential: bool = False
+    sensitive_flags: tuple[str, ...] = ()
+    interview_id: str = ""
+    person_ids: tuple[str, ...] = ()
 
     @classmethod
     def from_item(cls, item: EvidenceItem, events: Sequence[CustodyEvent] = ()) -> EvidenceView:
@@ -120,6 +124,10 @@ class EvidenceView:
             custody=tuple(CustodyView.from_event(e) for e in events),
             linked_records=tuple(linked),
             purged=item.state == ItemState.PURGED,
+            confidential=item.confidential,
+            sensitive_flags=tuple(f.value for f in item.sensitive_flags),
+            interview_id=links.interview_id or "",
+            person_ids=tuple(links.person_ids),
         )
 
 
@@ -149,3 +157,5 @@ class VisitReportData:
     history_visits: Sequence[RecordView] = ()
     history_recommendations: Sequence[RecordView] = ()
     evidence: Sequence[EvidenceView] = ()
+    # The interviewees of the linked interviews: their names are replaced in free text.
+    persons: Sequence[RecordView] = ()

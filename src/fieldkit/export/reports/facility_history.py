@@ -163,7 +163,8 @@ def history_block(
             line = timelines[rec.id]
             cells: list[Flowable | str] = [
                 Paragraph(
-                    f"<b>{markup(record_code(rec))}</b> {markup(recommendation_text(rec))}",
+                    f"<b>{markup(record_code(rec))}</b> "
+                    f"{markup(ctx.redact(recommendation_text(rec)))}",
                     s.cell,
                 )
             ]

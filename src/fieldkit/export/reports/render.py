@@ -1,9 +1,10 @@
 """Render any record's form data through its template, in the report's language.
 
 Field labels and vocabulary terms come from the form templates and vocabularies (they carry their
-own English, Ukrainian and Russian labels); entered content is printed exactly as entered. Fields
-the template tags ``ID`` (they identify a person) are withheld unless the report context allows
-identifying data for that record; the report then says that something was withheld, never what.
+own English, Ukrainian and Russian labels); entered content is printed exactly as entered, with the
+names of persons not shown replaced. Whether a field appears is the disclosure policy's decision
+(``fieldkit.domain.disclosure``) for the report's audience and the persons the record concerns;
+the report then says that something was withheld and why, never what.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from babel.numbers import format_decimal
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
 from fieldkit.domain.common import ConsentRecord, ConsentStatus, is_empty
+from fieldkit.domain.disclosure import Audience, Decision, DisclosurePolicy, Subject, field_facts
 from fieldkit.domain.errors import FieldkitError
-from fieldkit.domain.forms import FieldDef, FieldType, FormTemplate, Sensitivity, children
+from fieldkit.domain.forms import FieldDef, FieldType, FormTemplate, children
 from fieldkit.domain.formulas import FORMULAS
 from fieldkit.domain.vocabularies import load_vocabulary
 from fieldkit.export.reports.body_diagram import body_diagram, mark_is_drawn
@@ -73,6 +75,10 @@ class RenderContext:
     evidence_label: Callable[[str], str]
     # Replaces the known names of persons shown by pseudonym with their codes in entered text.
     redact: Callable[[str], str] = field(default=lambda text: text)
+    # Decides, per field, what the report's audience may see.
+    policy: DisclosurePolicy = field(
+        default_factory=lambda: DisclosurePolicy(Audience.ORGANISATION)
+    )
 
     @property
     def lang(self) -> str:
@@ -235,35 +241,24 @@ def fmt_local_datetime(value: Any) -> str:
 # --- records --------------------------------------------------------------------------------------
 
 
-def is_identifying(f: FieldDef) -> bool:
-    """Whether a field's value would identify a person if printed.
-
-    Person references are never withheld: they print as the person's pseudonym code (or name,
-    when the report's name policy allows it for that person).
-    """
-    return Sensitivity.ID in f.sensitivity and f.type != FieldType.PERSON_REF
-
-
 def render_record(
     template: FormTemplate,
     data: Mapping[str, Any],
     ctx: RenderContext,
     *,
+    subject: Subject | None = None,
     skip: frozenset[str] = frozenset(),
-    allow_identifying: bool = False,
-    prose: bool = True,
     section_style: Any = None,
 ) -> list[Flowable]:
-    """Every filled-in field of ``data``, section by section, in template order.
+    """Every filled-in field of ``data`` the policy lets through, section by section.
 
-    Without ``allow_identifying``, fields tagged ID are withheld, except (with ``prose``) long
-    free-text accounts, which are the substance of a case: those are printed with every known
-    name of a pseudonymous person replaced by that person's code (``ctx.redact``).
+    ``subject``: the persons the record concerns and its confidentiality flag. Entered text is
+    printed with the names of persons not shown replaced (``ctx.redact``). A closing note counts
+    what was withheld, with the reasons.
     """
-    policy = _Policy(allow_identifying, prose)
+    fields = _FieldGate(template.record_type, subject or Subject(), ctx.policy)
     out: list[Flowable] = []
     style = section_style or ctx.styles.h3
-    withheld = 0
     for section in template.sections:
         block: list[Flowable] = []
         rows: list[tuple[str, Flowable | str]] = []
@@ -273,8 +268,7 @@ def render_record(
             value = data.get(f.id)
             if f.type != FieldType.COMPUTED and is_empty(value):
                 continue
-            if policy.withholds(f):
-                withheld += 1
+            if fields.withholds(f):
                 continue
             label = f.label.get(ctx.lang)
             if f.type in _SHORT_TYPES:
@@ -283,22 +277,12 @@ def render_record(
                     rows.append((label, text))
                 continue
             _flush_rows(rows, block, ctx)
-            block.extend(_render_complex(f, value, ctx, policy))
+            block.extend(_render_complex(f, value, ctx, fields))
         _flush_rows(rows, block, ctx)
         if block:
             out.append(Paragraph(markup(section.label.get(ctx.lang)), style))
             out.extend(block)
-    if withheld:
-        out.append(
-            para(
-                ctx.translator.ngettext(
-                    "{count} identifying field was withheld (pseudonymous report).",
-                    "{count} identifying fields were withheld (pseudonymous report).",
-                    withheld,
-                ).format(count=withheld),
-                ctx.styles.note,
-            )
-        )
+    out.extend(fields.note(ctx))
     return out
 
 
@@ -310,18 +294,48 @@ def _flush_rows(
         rows.clear()
 
 
-@dataclass(frozen=True)
-class _Policy:
-    allow_identifying: bool
-    prose: bool
+class _FieldGate:
+    """The policy's decision for each field of one record, and the count of what it withheld."""
 
-    def withholds(self, f: FieldDef) -> bool:
-        if self.allow_identifying or not is_identifying(f):
+    def __init__(self, template_id: str, subject: Subject, policy: DisclosurePolicy) -> None:
+        self.template_id = template_id
+        self.subject = subject
+        self.policy = policy
+        self.withheld: dict[str, int] = {}
+        self._reasons: dict[str, Decision] = {}
+
+    def decide(self, f: FieldDef, parent: FieldDef | None = None) -> Decision:
+        return self.policy.field(self.subject, field_facts(self.template_id, f, parent))
+
+    def withholds(self, f: FieldDef, parent: FieldDef | None = None, count: int = 1) -> bool:
+        decision = self.decide(f, parent)
+        if not decision.withheld:
             return False
-        return not (self.prose and f.type == FieldType.LONGTEXT)
+        key = decision.reason.message
+        self.withheld[key] = self.withheld.get(key, 0) + count
+        self._reasons.setdefault(key, decision)
+        return True
+
+    def note(self, ctx: RenderContext) -> list[Flowable]:
+        total = sum(self.withheld.values())
+        if not total:
+            return []
+        reasons = "; ".join(self._reasons[key].reason.text(ctx.translator) for key in self.withheld)
+        return [
+            para(
+                ctx.translator.ngettext(
+                    "{count} entry was withheld: {reasons}.",
+                    "{count} entries were withheld: {reasons}.",
+                    total,
+                ).format(count=total, reasons=reasons),
+                ctx.styles.note,
+            )
+        ]
 
 
-def _render_complex(f: FieldDef, value: Any, ctx: RenderContext, policy: _Policy) -> list[Flowable]:
+def _render_complex(
+    f: FieldDef, value: Any, ctx: RenderContext, fields: _FieldGate
+) -> list[Flowable]:
     label = f.label.get(ctx.lang)
     s = ctx.styles
     if f.type == FieldType.LONGTEXT:
@@ -338,7 +352,7 @@ def _render_complex(f: FieldDef, value: Any, ctx: RenderContext, policy: _Policy
             return []
         return [
             Paragraph(markup(label), s.label),
-            *group_block(f, items, ctx, policy),
+            *group_block(f, items, ctx, fields),
         ]
     return [fields_table([(label, ctx.value_text(f, value))], s)]
 
@@ -348,26 +362,20 @@ def _all_empty(item: Mapping[str, Any]) -> bool:
 
 
 def group_block(
-    f: FieldDef, items: Sequence[Mapping[str, Any]], ctx: RenderContext, policy: _Policy
+    f: FieldDef, items: Sequence[Mapping[str, Any]], ctx: RenderContext, fields: _FieldGate
 ) -> list[Flowable]:
     """A repeatable group: a table when its filled sub-fields are short, else one block each."""
-    subs = [
-        sub
-        for sub in children(f)
-        if not policy.withholds(sub)
-        and (
-            sub.type == FieldType.COMPUTED
-            and any(ctx.computed_text(sub, item) for item in items)
-            or any(not is_empty(item.get(sub.id)) for item in items)
-        )
-    ]
-    hidden = sum(
-        1
-        for sub in children(f)
-        if policy.withholds(sub)
-        for item in items
-        if not is_empty(item.get(sub.id))
-    )
+    subs = []
+    for sub in children(f):
+        filled = sum(1 for item in items if not is_empty(item.get(sub.id)))
+        if sub.type == FieldType.COMPUTED:
+            if not any(ctx.computed_text(sub, item) for item in items):
+                continue
+        elif not filled:
+            continue
+        if fields.withholds(sub, f, count=max(filled, 1)):
+            continue
+        subs.append(sub)
     out: list[Flowable] = []
     if subs and all(sub.type in _SHORT_TYPES for sub in subs) and len(subs) <= _MAX_TABLE_COLUMNS:
         header = ["#", *(sub.label.get(ctx.lang) for sub in subs)]
@@ -389,7 +397,7 @@ def group_block(
                     if text:
                         rows_.append((sub.label.get(ctx.lang), text))
                 elif not is_empty(value):
-                    tail.extend(_render_complex(sub, value, ctx, policy))
+                    tail.extend(_render_complex(sub, value, ctx, fields))
             block: list[Flowable] = [
                 Paragraph(markup(f"{f.label.get(ctx.lang)} {n}"), ctx.styles.label)
             ]
@@ -400,17 +408,6 @@ def group_block(
                 out.extend(block[1:])
                 out.extend(tail)
             out.append(Spacer(1, 4))
-    if hidden:
-        out.append(
-            para(
-                ctx.translator.ngettext(
-                    "{count} identifying entry was withheld (pseudonymous report).",
-                    "{count} identifying entries were withheld (pseudonymous report).",
-                    hidden,
-                ).format(count=hidden),
-                ctx.styles.note,
-            )
-        )
     return out
 
 
@@ -609,6 +606,5 @@ __all__ = [
     "format_minutes",
     "group_block",
     "injury_block",
-    "is_identifying",
     "render_record",
 ]

@@ -3,8 +3,10 @@
 Order: cover and metadata, then the visit form's sections in template order (access and
 obstructions, population, ..., sign-off), with the material-conditions areas summarised first in one
 table (floor area, occupants, m² per person and the CPT flag), the findings and recommendations of
-this visit, and the facility history: each recommendation's status at each visit. Interviews
-appear by code only; a visit report never carries names.
+this visit, and the facility history: each recommendation's status at each visit. What appears
+is the disclosure policy's decision for the report's audience: interviews by code only for the
+organisation, nothing of interviewees (lists, codes, reprisal flags, links) for the facility, the
+ministry and the public; names are replaced in every free-text field.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ from typing import IO
 from reportlab.platypus import CondPageBreak, Flowable, PageBreak, Paragraph, Spacer
 
 from fieldkit.domain.common import is_empty
+from fieldkit.domain.disclosure import (
+    WITHHELD_MARK,
+    ConcernedPerson,
+    Decision,
+    Subject,
+    audience_label,
+    redactor_for,
+)
 from fieldkit.domain.errors import FieldkitError
 from fieldkit.domain.forms import FieldDef, FieldType, children
+from fieldkit.export.reports.audience import People, code_values, media_kind
 from fieldkit.export.reports.common import (
     BuildControl,
     ReportMeta,
@@ -71,6 +82,19 @@ class VisitReportBuilder:
             )
         }
         self._evidence = {item.id: f"E-{n}" for n, item in enumerate(data.evidence, start=1)}
+        self.policy = meta.policy
+        self.people = People(data.persons, data.interviews)
+        self.mark = self.t.gettext(WITHHELD_MARK)
+        # Codes typed into the visit itself (interviewee list, file checks) are hidden too.
+        loose = [ConcernedPerson(f"code:{code}", codes=(code,)) for code in code_values(data.visit)]
+        self.redactor = redactor_for(self.policy, [*self.people.all, *loose], self.mark)
+        interviews = {i.id: i for i in data.interviews}
+        self.evidence_decisions: dict[str, Decision] = {
+            item.id: self.policy.evidence(
+                self.people.evidence_subject(item, interviews), media_kind(item)
+            )
+            for item in data.evidence
+        }
         self.ctx = RenderContext(
             translator=self.t,
             styles=self.s,
@@ -78,18 +102,26 @@ class VisitReportBuilder:
             record_label=self.record_label,
             facility_label=self.facility_label,
             evidence_label=lambda item_id: self._evidence.get(item_id, short_id(item_id)),
+            redact=self.redactor,
+            policy=self.policy,
         )
 
     def _(self, message: str) -> str:
         return self.t.gettext(message)
 
     def person_label(self, person_id: str) -> str:
-        record = self._records.get(person_id)
-        return record_code(record) if record else short_id(person_id)
+        if not self.policy.shows_codes:
+            return self.mark
+        code = self.people.get(person_id).code
+        return code or short_id(person_id)
 
     def record_label(self, record_id: str) -> str:
         record = self._records.get(record_id)
-        return record_code(record) if record else short_id(record_id)
+        if record is None:
+            return short_id(record_id) if self.policy.shows_codes else self.mark
+        if record.type in ("interview", "case", "person") and not self.policy.shows_codes:
+            return self.mark
+        return record_code(record)
 
     def facility_label(self, facility_id: str) -> str:
         facility = self.data.facility
@@ -149,7 +181,8 @@ class VisitReportBuilder:
             [
                 (self._("Prepared by"), self.meta.prepared_by or self._("not stated")),
                 (self._("Generated"), fmt_timestamp(self.meta.generated_at)),
-                (self._("Persons"), self._("Interviewees appear by code only.")),
+                (self._("Addressed to"), audience_label(self.policy.audience, self.t)),
+                (self._("Persons"), self.persons_line()),
                 (
                     self._("Device key ID (minisign)"),
                     Paragraph(markup(self.meta.device_fingerprint), s.cell_mono),
@@ -159,6 +192,11 @@ class VisitReportBuilder:
         out.append(fields_table(rows, s))
         out.append(Spacer(1, 8))
         return out
+
+    def persons_line(self) -> str:
+        if self.policy.shows_codes:
+            return self._("Interviewees appear by code only.")
+        return self._("Interviewees are not identified in this report, not even by code.")
 
     def conditions_summary(self) -> list[Flowable]:
         """One table of every area inspected, with m² per person and the CPT flag."""
@@ -252,7 +290,7 @@ class VisitReportBuilder:
                 template,
                 self.data.visit.data,
                 self.ctx,
-                allow_identifying=False,
+                subject=Subject((), self.data.visit.confidential),
                 section_style=self.s.h2,
             ),
         ]
@@ -276,7 +314,7 @@ class VisitReportBuilder:
             rows.append(
                 [
                     Paragraph(markup(record_code(rec)), self.s.cell_mono),
-                    recommendation_text(rec),
+                    self.ctx.text(recommendation_text(rec)),
                     "; ".join(choices),
                     self.ctx.value_text(status, rec.data.get(status.id)) if status else "",
                 ]
@@ -308,7 +346,13 @@ class VisitReportBuilder:
                 heading(self._("Recommendation {code}").format(code=record_code(rec)), self.s.h3)
             )
             out.extend(
-                render_record(template_for(rec), rec.data, self.ctx, section_style=self.s.small)
+                render_record(
+                    template_for(rec),
+                    rec.data,
+                    self.ctx,
+                    subject=Subject((), rec.confidential),
+                    section_style=self.s.small,
+                )
             )
         return out
 
@@ -334,15 +378,18 @@ class VisitReportBuilder:
     def attachments(self) -> list[Flowable]:
         if not self.data.evidence:
             return []
-        rows: list[list[Flowable | str]] = [
-            [
-                self._evidence[item.id],
-                item.original_name,
-                item_type_label(item.item_type, self.t),
-                Paragraph(markup(item.sha256), self.s.cell_mono),
-            ]
-            for item in self.data.evidence
-        ]
+        rows: list[list[Flowable | str]] = []
+        for item in self.data.evidence:
+            decision = self.evidence_decisions[item.id]
+            if decision.withheld:
+                shown = self._("withheld: {reason}").format(reason=decision.reason.text(self.t))
+                digest: Flowable | str = ""
+            else:
+                shown = self.ctx.text(item.original_name)
+                digest = Paragraph(markup(item.sha256), self.s.cell_mono)
+            rows.append(
+                [self._evidence[item.id], shown, item_type_label(item.item_type, self.t), digest]
+            )
         return [
             CondPageBreak(120),
             heading(self._("Attachments"), self.s.h1, "attachments"),
