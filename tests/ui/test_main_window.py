@@ -44,14 +44,23 @@ def test_list_search_and_filters(qtbot: QtBot, new_vault) -> None:
         cases.add(f"Затримання W-{i:03d} у {town}")
     RecordService(new_vault).add("person", {"pseudonym": "W-017"})
     window = _window(qtbot, new_vault)
-    assert window.model.total == 30
-    assert window.count_label.text() == "30 records"
+    # Every record by default (the 30 cases and the person; changed from "cases" by F-6).
+    assert window.current_type() == ""
+    assert window.model.total == 31
+    assert window.count_label.text() == "31 records"
 
     window.search_edit.insert("херсон")  # QTest.keyClicks handles ASCII only
     qtbot.waitUntil(lambda: window.model.total == 10, timeout=3000)
     assert window.count_label.text() == "10 records found"
     titles = [window.model.data(window.model.index(r, 0)) for r in range(window.model.rowCount())]
     assert all("Херсоні" in t for t in titles)
+    # Each result says what it is, which case, and where the words matched.
+    model = window.model
+    first = model.index(0, model.COL_TYPE)
+    assert model.data(first) == "Case"
+    assert model.data(model.index(0, model.COL_CASE)) == titles[0]
+    assert "«Херсоні»" in model.data(model.index(0, model.COL_MATCH))
+    assert not window.table.isColumnHidden(model.COL_MATCH)
 
     window.search_edit.clear()
     window.type_filter.setCurrentIndex(window.type_filter.findData("person"))
@@ -59,9 +68,10 @@ def test_list_search_and_filters(qtbot: QtBot, new_vault) -> None:
     assert window.model.wait_loaded()
     assert window.model.total == 1
     assert window.model.data(window.model.index(0, 0)) == "W-017"
-    window.type_filter.setCurrentIndex(window.type_filter.findData(""))
+    window.type_filter.setCurrentIndex(window.type_filter.findData("case"))
     assert window.model.wait_loaded()
-    assert window.model.total == 31
+    assert window.model.total == 30
+    assert window.table.isColumnHidden(window.model.COL_TYPE), "one type: no type column"
 
 
 def test_period_filter_uses_the_record_dates(qtbot: QtBot, new_vault) -> None:
@@ -89,7 +99,7 @@ def test_selecting_a_case_shows_it(qtbot: QtBot, new_vault) -> None:
     person = records.add("person", {"pseudonym": "W-021"})
     records.link_person(person.id, case.id, "victim_direct")
     window = _window(qtbot, new_vault)
-    window.table.selectRow(0)
+    window.table.selectRow(window.model.row_of(case.id))
     assert window.current_case_id() == case.id
     view = window.case_view
     assert view.title_label.text() == "Обшук W-021 у Миколаєві"

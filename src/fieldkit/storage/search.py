@@ -42,7 +42,7 @@ from sqlalchemy.sql.expression import TableClause
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.i18n import N_, _
-from fieldkit.storage.tables.records import FTS_TABLE, RecordRow
+from fieldkit.storage.tables.records import FTS_TABLE, RecordLinkRow, RecordRow
 
 MARK_START = "\x02"
 MARK_END = "\x03"
@@ -182,6 +182,33 @@ class SearchHit:
     date_from: str | None
     date_to: str | None
     confidential: bool
+    case_title: str = ""
+    """The case the record belongs to (its own title for a case; "" when it has none)."""
+
+
+# Links that tie a record to its case, from the record's side.
+_CASE_LINKS = ("person_case", "interview_case")
+
+
+def case_titles(session: Session, heads: Sequence[RecordRow]) -> dict[str, str]:
+    """For each record head: the title of its case (the first by title when there are several)."""
+    out = {h.id: h.title for h in heads if h.type == "case"}
+    others = [h.id for h in heads if h.type != "case"]
+    if others:
+        case = RecordRow.__table__.alias("case_head")
+        rows = session.execute(
+            select(RecordLinkRow.from_id, case.c.title)
+            .join(case, case.c.id == RecordLinkRow.to_id)
+            .where(
+                RecordLinkRow.from_id.in_(others),
+                RecordLinkRow.kind.in_(_CASE_LINKS),
+                case.c.deleted.is_(False),
+            )
+            .order_by(RecordLinkRow.from_id, case.c.title)
+        )
+        for record_id, title in rows:
+            out.setdefault(str(record_id), str(title or ""))
+    return out
 
 
 def highlight(snippet: str, start: str, end: str) -> str:
@@ -263,6 +290,7 @@ class SearchIndex:
             for row in session.execute(select(RecordRow).where(RecordRow.num.in_(nums))).scalars()
         }
         terms = search_terms(query)
+        cases = case_titles(session, list(heads.values()))
         hits = []
         for num, rank in page:
             head = heads.get(num)
@@ -283,6 +311,7 @@ class SearchIndex:
                     date_from=head.date_from,
                     date_to=head.date_to,
                     confidential=bool(head.confidential),
+                    case_title=cases.get(head.id, ""),
                 )
             )
         return hits, len(top) > limit

@@ -333,9 +333,10 @@ class MainWindow(QMainWindow):
         self.type_filter = QComboBox(list_panel)
         self.type_filter.setObjectName("typeFilter")
         self.type_filter.setAccessibleName(_("Record type"))
+        # Every record by default: a word typed in the search box is found wherever it is.
+        self.type_filter.addItem(_("All records"), ALL_TYPES)
         for form_id in RECORD_TYPES:
             self.type_filter.addItem(type_plural(form_id), form_id)
-        self.type_filter.addItem(_("All records"), ALL_TYPES)
         self.type_filter.currentIndexChanged.connect(self._on_type_filter_changed)
         filters.addWidget(self.type_filter, 1)
         self.status_filter = QComboBox(list_panel)
@@ -374,6 +375,14 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(RecordTableModel.COL_TITLE, QHeaderView.ResizeMode.Stretch)
         for col in range(1, self.model.columnCount()):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # Type first; with search results the case and the matching words follow the title.
+        header.moveSection(header.visualIndex(RecordTableModel.COL_TYPE), 0)
+        header.moveSection(header.visualIndex(RecordTableModel.COL_CASE), 2)
+        header.moveSection(header.visualIndex(RecordTableModel.COL_MATCH), 3)
+        header.setSectionResizeMode(RecordTableModel.COL_MATCH, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(RecordTableModel.COL_CASE, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(RecordTableModel.COL_CASE, 140)
+        self._update_columns(searching=False)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.table.activated.connect(self._on_table_activated)
         left.addWidget(self.table, 1)
@@ -493,9 +502,21 @@ class MainWindow(QMainWindow):
             source: Any = SearchSource(self.search_service, query, filters)
         else:
             source = RecordListSource(self.records, filters)
+        self._update_columns(searching=bool(query))
         self.search_edit.setStyleSheet("")
         self.count_label.setText(_("Loading…"))
         self.model.set_source(source)
+
+    def _update_columns(self, searching: bool) -> None:
+        """The type column when several types are listed; the case and the matching words with
+        search results (the dates and time of change make room for them)."""
+        table = self.table
+        model = RecordTableModel
+        table.setColumnHidden(model.COL_TYPE, bool(self.current_type()))
+        table.setColumnHidden(model.COL_CASE, not searching)
+        table.setColumnHidden(model.COL_MATCH, not searching)
+        table.setColumnHidden(model.COL_DATES, searching)
+        table.setColumnHidden(model.COL_UPDATED, searching)
 
     def _on_model_source_loaded(self) -> None:
         self._update_count()

@@ -7,6 +7,7 @@ proxy model. Every text is shown as plain text by the views (no rich text from r
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -22,6 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 
 from fieldkit.i18n import N_, _
+from fieldkit.ui.common import language, type_name
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +48,15 @@ class RecordRow:
     confidential: bool
     revision: int
     snippet: str = ""
+    case: str = ""
 
 
 # Rows are kept as plain tuples of strings, numbers and None: the garbage collector stops tracking
 # such tuples, so 100,000 loaded rows do not make its full passes (and the GUI) stall.
 _FIELDS = tuple(f.name for f in fields(RecordRow))
-(_ID, _TYPE, _TITLE, _STATUS, _FROM, _TO, _UPDATED, _CONF, _REV, _SNIPPET) = range(len(_FIELDS))
+(_ID, _TYPE, _TITLE, _STATUS, _FROM, _TO, _UPDATED, _CONF, _REV, _SNIPPET, _CASE) = range(
+    len(_FIELDS)
+)
 
 
 def _as_tuple(row: RecordRow) -> tuple[Any, ...]:
@@ -74,7 +79,18 @@ class RecordTableModel(QAbstractTableModel):
     """
 
     COL_TITLE, COL_STATUS, COL_DATES, COL_UPDATED, COL_CONFIDENTIAL = range(5)
-    _HEADERS = (N_("Title"), N_("State"), N_("Dates"), N_("Updated"), N_("Confidential"))
+    # Shown with search results: what kind of record, its case, the matching words in context.
+    COL_TYPE, COL_CASE, COL_MATCH = range(5, 8)
+    _HEADERS = (
+        N_("Title"),
+        N_("State"),
+        N_("Dates"),
+        N_("Updated"),
+        N_("Confidential"),
+        N_("Type"),
+        N_("Case"),
+        N_("Found"),
+    )
 
     load_failed = Signal(object)
     loading_changed = Signal(bool)
@@ -324,6 +340,12 @@ class RecordTableModel(QAbstractTableModel):
                 return row[_UPDATED][:10] if row[_UPDATED] else ""
             if col == self.COL_CONFIDENTIAL:
                 return _("confidential") if row[_CONF] else ""
+            if col == self.COL_TYPE:
+                return _type_label(row[_TYPE], language())
+            if col == self.COL_CASE:
+                return row[_CASE]
+            if col == self.COL_MATCH:
+                return row[_SNIPPET]
             return None
         if role == Qt.ItemDataRole.ForegroundRole and col == self.COL_CONFIDENTIAL:
             return QBrush(QColor("#b00020")) if row[_CONF] else None
@@ -341,6 +363,13 @@ def _first_page(source: PagedSource, page_size: int) -> tuple[int, list[RecordRo
     total = source.count()
     first = list(source.page(0, min(page_size, total))) if total else []
     return total, first
+
+
+@functools.lru_cache(maxsize=64)
+def _type_label(form_id: str, _language: str) -> str:
+    return type_name(
+        form_id
+    )  # per language: the windows outlive no language switch, the cache does
 
 
 def _date_range(start: str | None, end: str | None) -> str:

@@ -41,6 +41,7 @@ def row_from_hit(hit: Any) -> RecordRow:
         confidential=bool(hit.confidential),
         revision=int(hit.revision),
         snippet=highlight(hit.snippet, "«", "»"),
+        case=getattr(hit, "case_title", ""),
     )
 
 
