@@ -393,7 +393,8 @@ def test_visit_computes_space_per_person_and_cpt_flag(story: Story) -> None:
     computed = shown["computed"]
     # Cell 12: 11.2 m² for 6 people = 1.87 m² each, far below 6 m² + 4 m² per further person.
     assert computed["areas[0].area_per_person"] == pytest.approx(1.87, abs=0.01)
-    assert computed["areas[0].cpt_flag"] is True
+    assert computed["areas[0].cpt_minimum"] == "below"
+    assert computed["areas[0].echr_space_tier"] == "under_3"
     assert computed["occupancy_percent"] == pytest.approx(121.9, abs=0.1)  # 512 of 420 places
     kinds = {(link["kind"], link["to"]) for link in shown["links"]}
     assert ("visit_facility", story.ids["facility"]) in kinds
@@ -672,7 +673,7 @@ def test_visit_report_shows_the_conditions_table(story: Story) -> None:
     assert "В-2024-031" in flat
     assert "1.87 m²" in flat  # m² per person of cell 12
     assert "Below the CPT minimum" in flat
-    assert "2 areas fall below the CPT minimum" in flat
+    assert "2 areas fall below the CPT minimum." in flat
 
 
 @pytest.mark.slow

@@ -694,7 +694,7 @@ def test_visit_report_in_npm_structure_with_facility_history(
     assert "Карцер" in flat
     assert "2" in flat
     assert "7" in flat
-    assert "Нижче мінімуму ЄКЗК" in flat
+    assert "Нижче мінімуму ЄКПТ" in flat
     assert "47 хв" in flat  # admission delay 09:00 → 09:47
     # Findings and the facility history: each recommendation's status at each visit.
     assert "Журнал тілесних ушкоджень" in flat

@@ -182,8 +182,15 @@ def test_column_headings_wrap_at_spaces_only(language: str) -> None:
     register_fonts()
     _ = get_translator(language).gettext
     styles = make_styles()
-    headings = ["Area", "Type", "Floor area", "Occupants", "m² per person", "CPT standard"]
-    widths = [0.18, 0.19, 0.11, 0.12, 0.13, 0.22]
+    headings = [
+        "Area",
+        "Floor area",
+        "Occupants / places",
+        "m² per person",
+        "CPT minimum standard",
+        "CPT desirable standard; ECtHR",
+    ]
+    widths = [0.17, 0.1, 0.11, 0.1, 0.26, 0.22]
     cases = [(_(h), w * CONTENT_WIDTH) for h, w in zip(headings, widths, strict=True)]
     # A column narrower than the longest word at the normal size, wide enough at 6 pt.
     word = max(_("Occupants").split(), key=len)

@@ -89,14 +89,20 @@ def test_show_gives_labels_with_codes_and_computed_values_in_english(
 ) -> None:
     code, out, _err = run(capsys, "--lang", "en", "record", "show", profile.ids["visit"])
     assert code == 0
-    assert "Template:  Visit to a place of deprivation of liberty (visit, version 1)" in out
+    assert "Template:  Visit to a place of deprivation of liberty (visit, version 2)" in out
     assert "Mode: On site (on_site)" in out
     assert "Facility type: Temporary holding facility (ITT/IVS) (temporary_holding)" in out
     assert "Date of the visit: 2026-03-12\n" in out
     assert "Occupancy: 130 %" in out
     assert "Admission delay: 45 min" in out
     assert "Floor area per person: 2 m²" in out
-    assert "Below the CPT minimum: yes" in out
+    # the CPT minimum says which checks failed and what area the occupants would need
+    assert (
+        "CPT minimum standard (living space): Below the CPT minimum: floor area: 6 persons need "
+        "at least 24 m²; sanitary annex not fully partitioned in a shared room; the room holds "
+        "at most 3 persons under the minimum (below)"
+    ) in out
+    assert "Occupants above places or beds: 2 occupants more than places or beds (2)" in out
     assert "Floor area per person: —" in out  # the second area has no occupant count
     for raw in ("True", "None", "occupancy_percent", "areas[0]", "cpt_flag", "(exact)"):
         assert raw not in out
@@ -116,7 +122,11 @@ def test_show_in_ukrainian_has_no_ambiguous_labels(
     assert "Заповненість: 130 %" in out
     assert "Затримка допуску: 45 хв" in out
     assert "Площа на одну особу: 2 м²" in out
-    assert "Нижче мінімуму ЄКЗК: так" in out
+    assert (
+        "Мінімальний стандарт ЄКПТ (житлова площа): Нижче мінімуму ЄКПТ: площа: для 6 осіб "
+        "потрібно щонайменше 24 м²"
+    ) in out
+    assert "Особистий простір за практикою ЄСПЛ: Менше 3 м² на особу" in out
     assert "Довжина: 4 м" in out
     assert "Тип: Камера (cell)" in out
     assert f"→ установа {profile.ids['facility']}" in out

@@ -1,4 +1,5 @@
-"""Computed values: occupancy, m² per person, the CPT flag, visit duration and admission delay."""
+"""Computed values: occupancy, m² per person, the CPT flag of template version 1, visit duration and
+admission delay (the living-space standards of version 2 on: test_living_space.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fieldkit.domain.forms import Sensitivity
+from fieldkit.domain.forms import Sensitivity, load_template
 from fieldkit.domain.formulas import (
     area_per_person,
     cpt_required_area,
@@ -117,10 +118,17 @@ def test_compute_on_the_visit_sample() -> None:
     assert values["visit_duration_minutes"] == 453
     assert values["occupancy_percent"] == 121.9
     assert values["areas[0].area_per_person"] == 1.87
-    assert values["areas[0].cpt_flag"] is True  # 11.2 m² for 6 persons, needs 26 m²
-    assert values["areas[1].cpt_flag"] is True  # 4.7 m² single cell, 1.8 m wide, 2.4 m high
+    assert values["areas[0].cpt_minimum"] == "below"  # 11.2 m² for 6 persons, needs 24 m²
+    assert values["areas[0].cpt_desirable"] == "below"  # and 26 m² under 6 + 4
+    # 4.7 m² single cell, 1.8 m wide, 2.4 m high
+    assert values["areas[1].cpt_minimum"] == "below"
+    assert values["areas[1].cpt_minimum_reasons"] == ["area", "wall", "ceiling"]
     assert values["areas[2].area_per_person"] is None  # empty yard: no crash, no value
-    assert values["areas[2].cpt_flag"] is None
+    assert values["areas[2].cpt_minimum"] == "not_applicable"  # a yard is not accommodation
+    # records filled with visit template version 1 keep its flag
+    old = compute("visit", data, template=load_template("visit", 1))
+    assert old["areas[0].cpt_flag"] is True
+    assert old["areas[2].cpt_flag"] is None
 
 
 def test_compute_handles_missing_values() -> None:

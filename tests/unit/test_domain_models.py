@@ -133,7 +133,8 @@ def test_visit_model_carries_computed_values_and_typed_fields() -> None:
     assert visit.admitted_at is not None
     assert visit.admitted_at.utcoffset() is not None
     assert visit.occupancy_percent == 121.9
-    assert visit.areas[0].cpt_flag is True
+    assert visit.areas[0].cpt_minimum == "below"
+    assert visit.areas[0].cpt_minimum_reasons is not None
     assert visit.areas[0].area_per_person == 1.87
     assert [m.role for m in visit.team] == ["head", "civic_monitor", "health_professional"]
     assert visit.interviewees[0].code == "D-101"

@@ -454,11 +454,11 @@ def test_conditional_on_act_type_in_list() -> None:
 def test_computed_fields_are_not_accepted_from_input() -> None:
     data = sample("visit_uk.json")
     data["occupancy_percent"] = 50
-    data["areas"][0]["cpt_flag"] = False
+    data["areas"][0]["cpt_minimum"] = "meets"
     found = issues("visit", data)
     assert found == {
         "occupancy_percent": "is computed and cannot be entered",
-        "areas[0].cpt_flag": "is computed and cannot be entered",
+        "areas[0].cpt_minimum": "is computed and cannot be entered",
     }
 
 

@@ -156,8 +156,13 @@ def test_visit_follows_sections_a_to_s_with_setting_blocks() -> None:
     for condition in add_ons.values():
         assert condition is not None
         assert condition.field == "facility_type"
-    assert tpl.field("areas.cpt_flag").formula == "cpt_space_flag"
-    assert tpl.field("areas.area_per_person").formula == "area_per_person"
+    for key in ("cpt_minimum", "cpt_minimum_reasons", "cpt_desirable", "echr_space_tier"):
+        assert tpl.field(f"areas.{key}").formula == key
+    assert tpl.field("areas.over_places").formula == "over_places"
+    assert tpl.field("areas.area_per_person").formula == "space_per_person"
+    old = load_template("visit", 1)  # records filled with version 1 keep their formulas
+    assert old.field("areas.cpt_flag").formula == "cpt_space_flag"
+    assert old.field("areas.area_per_person").formula == "area_per_person"
     assert tpl.field("occupancy_percent").formula == "occupancy_percent"
     assert tpl.field("visit_duration_minutes").formula == "visit_duration_minutes"
     assert tpl.field("admission_delay_minutes").formula == "admission_delay_minutes"

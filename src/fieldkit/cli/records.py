@@ -19,6 +19,7 @@ from fieldkit.domain.errors import (
     FieldkitError,
     RecordValidationError,
     TranslatableText,
+    ValidationIssue,
 )
 from fieldkit.domain.forms import (
     FieldDef,
@@ -28,6 +29,8 @@ from fieldkit.domain.forms import (
     load_template,
     template_ids,
 )
+from fieldkit.domain.formulas import FORMULAS, describe_computed
+from fieldkit.domain.living_space import FORMULA_NAMES as LIVING_SPACE_WORDS
 from fieldkit.domain.oserrors import NOT_REGULAR_FILE, os_reason
 from fieldkit.domain.records import RECORD_TYPE_NAMES
 from fieldkit.domain.vocabularies import load_vocabulary
@@ -592,11 +595,22 @@ class _Show:
             return ", ".join(str(v) for v in value)
         return str(value)
 
-    def computed_value(self, f: FieldDef, value: Any) -> str:
+    def computed_value(
+        self, f: FieldDef, value: Any, scope: Mapping[str, Any] | None = None
+    ) -> str:
         if value is None:
             return "—"
         if isinstance(value, bool):
             return _yes_no(value)
+        formula = FORMULAS.get(f.formula or "")
+        if formula is not None and formula.name in LIVING_SPACE_WORDS and scope is not None:
+            inputs = {name: scope.get(source) for name, source in (f.inputs or {}).items()}
+            words = describe_computed(
+                formula.name, value, inputs, i18n.current(), lambda x: _number(x, None)
+            )
+            if words is not None:
+                codes = ", ".join(value) if isinstance(value, list) else str(value)
+                return f"{words[0]} ({codes})" if codes and codes != words[0] else words[0]
         if isinstance(value, int | float):
             return _number(value, f.unit)
         return str(value)
@@ -610,7 +624,8 @@ class _Show:
             if f.type == FieldType.COMPUTED:
                 if here in self.computed:
                     label = f.label.get(self.language)
-                    yield f"{indent}{label}: {self.computed_value(f, self.computed[here])}"
+                    shown = self.computed_value(f, self.computed[here], data)
+                    yield f"{indent}{label}: {shown}"
                 continue
             if f.id in data:
                 yield from self.field(f, data[f.id], indent, here)
@@ -706,15 +721,18 @@ def _show(args: argparse.Namespace, service: RecordService, record_id: str) -> i
     links = service.links(record.id)
     history = service.history(record.id) if args.history else []
     computed: dict[str, Any] = {}
+    warnings: list[ValidationIssue] = []
     if not record.deleted:
         try:
             computed = service.computed(record)
+            warnings = service.warnings(record)
         except (FieldkitError, ValueError, TypeError, KeyError, ZeroDivisionError):
             computed = {}
     data: dict[str, Any] = {
         "ok": True,
         "record": _record_doc(record),
         "computed": computed,
+        "warnings": _warning_docs(warnings),
         "links": [_link_doc(link) for link in links],
     }
     if args.history:
@@ -744,6 +762,10 @@ def _show(args: argparse.Namespace, service: RecordService, record_id: str) -> i
     )
     shown = _Show(language, computed, others)
     lines.extend(shown.lines(template.fields if template else [], record.data, "  ", ""))
+    if warnings:
+        lines.append("")
+        lines.append(_("Warnings (the record is saved; check these values):"))
+        lines.extend(f"  {w.field}: {w.reason}" for w in warnings)
     if links:
         lines.append("")
         lines.append(_("Links (→ this record refers to; ← refers to this record):"))
@@ -839,12 +861,31 @@ def cmd_case_add(args: argparse.Namespace) -> int:
             )
         except RecordValidationError as exc:
             return _report_invalid(args, exc)
+        warnings = RecordService(vault).warnings(record)
     emit(
         args,
-        {"ok": True, "id": record.id, "record": _record_doc(record)},
+        {
+            "ok": True,
+            "id": record.id,
+            "record": _record_doc(record),
+            "warnings": _warning_docs(warnings),
+        },
         _saved_lines(record, _("Created {type} {id} (revision {revision}).")),
     )
+    _print_warnings(args, warnings)
     return 0
+
+
+def _warning_docs(warnings: Sequence[ValidationIssue]) -> list[dict[str, str]]:
+    return [{"field": w.field, "reason": w.reason} for w in warnings]
+
+
+def _print_warnings(_args: argparse.Namespace, warnings: Sequence[ValidationIssue]) -> None:
+    """Warnings go to stderr (stdout keeps its one JSON document under --json)."""
+    for w in warnings:
+        print(
+            _("warning: {field}: {reason}").format(field=w.field, reason=w.reason), file=sys.stderr
+        )
 
 
 def cmd_case_list(args: argparse.Namespace) -> int:
@@ -871,11 +912,18 @@ def cmd_record_add(args: argparse.Namespace) -> int:
             record = RecordService(vault).add(args.form, data, confidential=args.confidential)
         except RecordValidationError as exc:
             return _report_invalid(args, exc)
+        warnings = RecordService(vault).warnings(record)
     emit(
         args,
-        {"ok": True, "id": record.id, "record": _record_doc(record)},
+        {
+            "ok": True,
+            "id": record.id,
+            "record": _record_doc(record),
+            "warnings": _warning_docs(warnings),
+        },
         _saved_lines(record, _("Created {type} {id} (revision {revision}).")),
     )
+    _print_warnings(args, warnings)
     return 0
 
 
@@ -888,6 +936,7 @@ def cmd_record_update(args: argparse.Namespace) -> int:
             )
         except RecordValidationError as exc:
             return _report_invalid(args, exc)
+        warnings = RecordService(vault).warnings(record)
     unchanged = record.revision == args.revision
     verb = (
         _("No change: {type} {id} stays at revision {revision}.")
@@ -896,9 +945,16 @@ def cmd_record_update(args: argparse.Namespace) -> int:
     )
     emit(
         args,
-        {"ok": True, "id": record.id, "changed": not unchanged, "record": _record_doc(record)},
+        {
+            "ok": True,
+            "id": record.id,
+            "changed": not unchanged,
+            "record": _record_doc(record),
+            "warnings": _warning_docs(warnings),
+        },
         _saved_lines(record, verb),
     )
+    _print_warnings(args, warnings)
     return 0
 
 

@@ -647,6 +647,14 @@ def _check_vocabulary_file(vocab_id: str, fpath: str) -> None:
         raise _Invalid(f"{fpath}.vocabulary", exc.message()) from exc
 
 
+_INPUT_FIELD_TYPES = {
+    "number": FieldType.NUMBER,
+    "datetime": FieldType.DATETIME,
+    "choice": FieldType.CHOICE,
+    "yesno": FieldType.YESNO,
+}
+
+
 def _check_computed(f: FieldDef, fpath: str, scope: dict[str, FieldDef]) -> None:
     if not f.formula:
         raise _Invalid(fpath, "a computed field needs a formula")
@@ -660,8 +668,8 @@ def _check_computed(f: FieldDef, fpath: str, scope: dict[str, FieldDef]) -> None
     for name in formula.required_inputs:
         if name not in inputs:
             raise _Invalid(f"{fpath}.inputs", f"formula {f.formula} needs input '{name}'")
-    wanted = FieldType.NUMBER if formula.input_kind == "number" else FieldType.DATETIME
     for name, source in inputs.items():
+        wanted = _INPUT_FIELD_TYPES[formula.kind_of(name)]
         target = scope.get(source)
         if target is None:
             raise _Invalid(f"{fpath}.inputs.{name}", f"input refers to missing field '{source}'")

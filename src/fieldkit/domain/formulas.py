@@ -1,4 +1,9 @@
-"""Computed values of the forms: occupancy, living space per person and the CPT flag, visit times.
+"""Computed values of the forms: occupancy, living space per person and its standards, visit times.
+
+The living-space formulas of the current visit template (``space_per_person``, ``cpt_minimum``,
+``cpt_minimum_reasons``, ``cpt_desirable``, ``echr_space_tier``, ``over_places``,
+``vehicle_space``) come from :mod:`fieldkit.domain.living_space`. ``area_per_person`` and
+``cpt_space_flag`` below are kept unchanged for records filled with visit template version 1.
 
 Each formula takes named inputs (already-validated field values) and returns a number, a flag or
 None. Missing, zero or inconsistent inputs give None; a formula never raises on entered data.
@@ -12,9 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from fieldkit.domain import living_space
+from fieldkit.i18n import N_, Translator
 
 CPT_SINGLE_M2 = 6.0
 CPT_ADDITIONAL_M2 = 4.0
@@ -107,8 +115,25 @@ class Formula:
     function: Callable[..., Any]
     inputs: tuple[str, ...]
     required_inputs: tuple[str, ...]
-    input_kind: str  # "number" or "datetime"
-    result: str  # "decimal", "int" or "flag"
+    input_kind: str  # "number" or "datetime": the kind of every input not in input_kinds
+    result: str  # "decimal", "int", "flag", "term" (a code) or "terms" (a list of codes)
+    input_kinds: Mapping[str, str] = field(default_factory=dict)  # "choice", "yesno", ...
+
+    def kind_of(self, name: str) -> str:
+        """The kind of field input ``name`` must be fed from."""
+        return self.input_kinds.get(name, self.input_kind)
+
+
+def _space(name: str, function: Callable[..., Any], result: str) -> Formula:
+    return Formula(
+        name,
+        function,
+        living_space.SPACE_INPUTS,
+        ("area_type", "floor_area", "length", "width", "occupants"),
+        "number",
+        result,
+        living_space.SPACE_INPUT_KINDS,
+    )
 
 
 FORMULAS: Mapping[str, Formula] = {
@@ -139,6 +164,20 @@ FORMULAS: Mapping[str, Formula] = {
             "flag",
         ),
         Formula(
+            "space_per_person",
+            living_space.space_per_person,
+            ("floor_area", "occupants", "length", "width"),
+            ("floor_area", "occupants", "length", "width"),
+            "number",
+            "decimal",
+        ),
+        _space("cpt_minimum", living_space.cpt_minimum, "term"),
+        _space("cpt_minimum_reasons", living_space.cpt_minimum_reasons, "terms"),
+        _space("cpt_desirable", living_space.cpt_desirable, "term"),
+        _space("echr_space_tier", living_space.echr_space_tier, "term"),
+        _space("over_places", living_space.over_places, "int"),
+        _space("vehicle_space", living_space.vehicle_space, "term"),
+        Formula(
             "visit_duration_minutes",
             minutes_between,
             ("start", "end"),
@@ -156,3 +195,24 @@ FORMULAS: Mapping[str, Formula] = {
         ),
     )
 }
+
+
+def describe_computed(
+    formula_name: str,
+    value: Any,
+    inputs: Mapping[str, Any],
+    translate: Translator,
+    number: Callable[[float], str],
+) -> tuple[str, str | None] | None:
+    """Words and a tone ("bad", "warn", "good" or None) for a computed value that is not a plain
+    number; None when the caller shows it as a number (or the value is missing)."""
+    if value is None:
+        return None
+    if formula_name == "cpt_space_flag":  # visit template version 1
+        if value:
+            return translate.gettext(N_("Below the CPT minimum")), "bad"
+        return translate.gettext(N_("Meets the CPT minimum")), "good"
+    text = living_space.describe(formula_name, value, inputs, translate, number)
+    if text is None:
+        return None
+    return text, living_space.tone(formula_name, value)

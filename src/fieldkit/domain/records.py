@@ -22,9 +22,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from fieldkit.domain import living_space
 from fieldkit.domain.case import Case
 from fieldkit.domain.common import date_bounds
-from fieldkit.domain.errors import ErrorCode, FieldkitError, TranslatableText
+from fieldkit.domain.errors import ErrorCode, FieldkitError, TranslatableText, ValidationIssue
 from fieldkit.domain.facility import Facility
 from fieldkit.domain.forms import (
     RECORD_TYPES,
@@ -40,7 +41,7 @@ from fieldkit.domain.interview import Interview
 from fieldkit.domain.person import Person
 from fieldkit.domain.recommendation import Recommendation
 from fieldkit.domain.visit import Visit
-from fieldkit.i18n import N_
+from fieldkit.i18n import N_, _, current
 
 RECORD_MODELS: Mapping[str, type[BaseModel]] = {
     "case": Case,
@@ -264,3 +265,46 @@ def redact(
     """
     tpl = _template(form_id, template)
     return _redacted(tpl.fields, data, frozenset(hide))
+
+
+def _warnings_in(
+    fields: list[FieldDef], data: Mapping[str, Any], prefix: str
+) -> Iterator[ValidationIssue]:
+    for f in fields:
+        path = f"{prefix}{f.id}"
+        if f.type == FieldType.COMPUTED and f.formula == "space_per_person":
+            feeds = f.inputs or {}
+            floor_id = feeds.get("floor_area", "")
+            values = [data.get(feeds.get(name, "")) for name in ("floor_area", "length", "width")]
+            if living_space.area_mismatch(*values) is not None:
+                product = float(values[1] or 0) * float(values[2] or 0)
+                yield ValidationIssue(
+                    f"{prefix}{floor_id}",
+                    _(
+                        "the floor area differs from length × width ({product} m²) by more "
+                        "than 10 %; check the measurements"
+                    ).format(product=_decimal(product)),
+                )
+        elif f.type == FieldType.GROUP:
+            value = data.get(f.id)
+            if f.is_repeatable and isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, Mapping):
+                        yield from _warnings_in(f.sub_fields, item, f"{path}[{i}].")
+            elif isinstance(value, Mapping):
+                yield from _warnings_in(f.sub_fields, value, f"{path}.")
+
+
+def _decimal(value: float) -> str:
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(round(value, 2), format="0.##", locale=current().language))
+
+
+def record_warnings(
+    form_id: str, data: Mapping[str, Any], *, template: FormTemplate | None = None
+) -> list[ValidationIssue]:
+    """Entered values that are allowed but look wrong (saving is not refused for them): a floor
+    area more than 10 % away from length × width."""
+    tpl = _template(form_id, template)
+    return list(_warnings_in(tpl.fields, data, ""))

@@ -1,6 +1,7 @@
 """A monitoring visit, sections A–S with setting-specific blocks (records.md §5).
 
-The fields mirror the form template ``resources/forms/visit.json`` (version 1);
+The fields mirror the form template ``resources/forms/visit.json`` (the current version; records filled with version 1 carry ``cpt_flag`` instead of
+the living-space values, see docs/forms.md);
 ``tests/unit/test_domain_models.py`` checks that every template field exists here and back.
 Choice fields hold vocabulary codes; references hold record ids.
 """
@@ -67,7 +68,16 @@ class InspectedArea(_Model):
     places: int | None = Field(default=None, description="Beds or places")
     occupants: int | None = Field(default=None, description="Occupants on the day")
     area_per_person: float | None = Field(default=None, description="Floor area per person")
-    cpt_flag: bool | None = Field(default=None, description="Below the CPT minimum")
+    cpt_minimum: str | None = Field(default=None, description="CPT minimum standard (living space)")
+    cpt_minimum_reasons: list[str] | None = Field(
+        default=None, description="Checks of the CPT minimum not met"
+    )
+    cpt_desirable: str | None = Field(default=None, description="CPT desirable standard")
+    echr_space_tier: str | None = Field(
+        default=None, description="Personal space under ECtHR case-law"
+    )
+    over_places: int | None = Field(default=None, description="Occupants above places or beds")
+    vehicle_space: str | None = Field(default=None, description="Vehicle compartment (CPT)")
     natural_light: str | None = Field(default=None, description="Natural light")
     artificial_light: str | None = Field(default=None, description="Artificial light")
     lights_on_at_night: bool | None = Field(default=None, description="Lights on all night")

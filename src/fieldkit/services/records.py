@@ -18,9 +18,10 @@ from fieldkit.domain.errors import (
     ErrorCode,
     FieldkitError,
     RecordValidationError,
+    ValidationIssue,
 )
-from fieldkit.domain.forms import load_template
-from fieldkit.domain.records import compute, record_type_name
+from fieldkit.domain.forms import FormTemplate, load_template
+from fieldkit.domain.records import compute, record_type_name, record_warnings
 from fieldkit.domain.validation import check_record
 from fieldkit.i18n import _
 from fieldkit.storage.records import (
@@ -123,8 +124,15 @@ class RecordService:
             return self._store.history(s, record_id)
 
     def computed(self, record: RecordView) -> dict[str, Any]:
-        """Values derived from the data (occupancy, m² per person, delays), never stored."""
-        return compute(record.template_id, dict(record.data))
+        """Values derived from the data (occupancy, m² per person, delays), never stored, with the
+        formulas of the template version the record was filled with."""
+        template = record_template(record)
+        return compute(record.template_id, dict(record.data), template=template)
+
+    def warnings(self, record: RecordView) -> builtins.list[ValidationIssue]:
+        """Values that are allowed but look wrong (a floor area far from length × width)."""
+        template = record_template(record)
+        return record_warnings(record.template_id, dict(record.data), template=template)
 
     def list(
         self,
@@ -202,6 +210,17 @@ class RecordService:
                 ),
             )
         return role
+
+
+def record_template(record: RecordView) -> FormTemplate:
+    """The template version a record was filled with (the current one if it is unknown here)."""
+    version = record.template_version
+    if isinstance(version, str) and version.isdigit():
+        try:
+            return load_template(record.template_id, int(version))
+        except FieldkitError:
+            pass
+    return load_template(record.template_id)
 
 
 class CaseService:

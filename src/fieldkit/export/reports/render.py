@@ -21,7 +21,7 @@ from fieldkit.domain.common import ConsentRecord, ConsentStatus, is_empty
 from fieldkit.domain.disclosure import Audience, Decision, DisclosurePolicy, Subject, field_facts
 from fieldkit.domain.errors import FieldkitError
 from fieldkit.domain.forms import FieldDef, FieldType, FormTemplate, children
-from fieldkit.domain.formulas import FORMULAS
+from fieldkit.domain.formulas import FORMULAS, describe_computed
 from fieldkit.domain.vocabularies import load_vocabulary
 from fieldkit.export.reports.body_diagram import body_diagram, mark_is_drawn
 from fieldkit.export.reports.common import (
@@ -172,13 +172,22 @@ class RenderContext:
         except (TypeError, ValueError, ArithmeticError):
             return None
 
+    def computed_tone(self, f: FieldDef, scope: Mapping[str, Any]) -> str | None:
+        """ "bad", "warn", "good" or None: how the computed value should be set."""
+        value = self.computed_value(f, scope)
+        args = {name: scope.get(source) for name, source in (f.inputs or {}).items()}
+        words = describe_computed(f.formula or "", value, args, self.translator, self.number)
+        return words[1] if words is not None else None
+
     def computed_text(self, f: FieldDef, scope: Mapping[str, Any]) -> str:
         formula = FORMULAS.get(f.formula or "")
         value = self.computed_value(f, scope)
         if value is None or formula is None:
             return ""
-        if formula.result == "flag":
-            return self._("Below the CPT minimum") if value else self._("Meets the CPT minimum")
+        args = {name: scope.get(source) for name, source in (f.inputs or {}).items()}
+        words = describe_computed(formula.name, value, args, self.translator, self.number)
+        if words is not None:
+            return words[0]
         if formula.result == "int" and f.formula and f.formula.endswith("_minutes"):
             return format_minutes(int(value), self.translator)
         return self.number(value, unit_label(f.unit, self.lang))

@@ -49,16 +49,20 @@ from fieldkit.export.reports.facility_history import (
     visit_date,
 )
 from fieldkit.export.reports.labels import item_type_label
+from fieldkit.export.reports.living_space_table import has_living_space, living_space_summary
 from fieldkit.export.reports.people import record_code, short_id, template_for
 from fieldkit.export.reports.render import RenderContext, render_record
 from fieldkit.export.reports.styles import Styles
+
+# "area_per_person" in visit template version 1, "space_per_person" from version 2 on.
+PER_PERSON_FORMULAS = ("area_per_person", "space_per_person")
 
 
 def conditions_group(fields: list[FieldDef]) -> FieldDef | None:
     """The repeatable "areas inspected" group: the one computing living space per person."""
     for f in fields:
         if f.type == FieldType.GROUP and any(
-            sub.type == FieldType.COMPUTED and sub.formula == "area_per_person"
+            sub.type == FieldType.COMPUTED and sub.formula in PER_PERSON_FORMULAS
             for sub in children(f)
         ):
             return f
@@ -208,6 +212,8 @@ class VisitReportBuilder:
         if not isinstance(items, list) or not items:
             return []
         subs = children(group)
+        if has_living_space(subs):
+            return living_space_summary(subs, items, self.ctx, self.s)
         per_person = next(
             (x for x in subs if x.type == FieldType.COMPUTED and x.formula == "area_per_person"),
             None,

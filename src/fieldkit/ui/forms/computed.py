@@ -12,8 +12,8 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.domain.forms import FieldDef, FieldType
-from fieldkit.domain.formulas import FORMULAS
-from fieldkit.i18n import _
+from fieldkit.domain.formulas import FORMULAS, describe_computed
+from fieldkit.i18n import _, current
 from fieldkit.ui.forms.base import (
     FieldWidget,
     FormContext,
@@ -34,6 +34,13 @@ def format_minutes(minutes: int) -> str:
     return _("{minutes} min").format(minutes=rest)
 
 
+TONE_STYLES = {
+    "bad": "color: #b00020; font-weight: bold;",
+    "warn": "color: #8a4b00; font-weight: bold;",
+    "good": "color: #1b5e20;",
+}
+
+
 class ComputedField(FieldWidget):
     """A read-only value worked out from other fields of the same scope, updated as they change."""
 
@@ -48,6 +55,7 @@ class ComputedField(FieldWidget):
         layout.addStretch(1)
         self.result: Any = None
         self.flagged = False
+        self.inputs: dict[str, Any] = {}
 
     def value(self) -> Any:
         return None  # never part of the entered data
@@ -65,6 +73,7 @@ class ComputedField(FieldWidget):
             result = formula.function(**kwargs)
         except Exception:  # a formula must not break the form; show "not available"
             result = None
+        self.inputs = kwargs
         self.show_result(result)
 
     def show_result(self, result: Any) -> None:
@@ -73,16 +82,18 @@ class ComputedField(FieldWidget):
         self.result = result
         self.flagged = False
         style = ""
+        words = (
+            describe_computed(formula.name, result, self.inputs, current(), format_number)
+            if formula is not None
+            else None
+        )
         if result is None or formula is None:
             text = "—"
-        elif formula.result == "flag":
-            self.flagged = bool(result)
-            if result:
-                text = _("Below the CPT minimum")
-                style = "color: #b00020; font-weight: bold;"
-            else:
-                text = _("Meets the CPT minimum")
-                style = "color: #1b5e20;"
+        elif words is not None:
+            text, tone = words
+            # "flagged": the value shows a failed standard (a CPT check, occupants over places).
+            self.flagged = tone == "bad"
+            style = TONE_STYLES.get(tone or "", "")
         elif formula.result == "int" and formula.name.endswith("_minutes"):
             text = format_minutes(int(result))
         else:
