@@ -1,7 +1,7 @@
 """A monitoring visit, sections A–S with setting-specific blocks (records.md §5).
 
-The fields mirror the form template ``resources/forms/visit.json`` (the current version; records filled with version 1 carry ``cpt_flag`` instead of
-the living-space values, see docs/forms.md);
+The fields mirror the current form template ``resources/forms/visit.json`` (records filled with
+version 1 carry ``cpt_flag`` instead of the living-space values, see docs/forms.md);
 ``tests/unit/test_domain_models.py`` checks that every template field exists here and back.
 Choice fields hold vocabulary codes; references hold record ids.
 """
