@@ -117,7 +117,7 @@ class BodyMapCanvas(QWidget):
         self.current = -1
         self.read_only = False
         self.error_marks: set[int] = set()
-        self.setMinimumSize(300, 330)
+        self.setMinimumSize(220, 300)  # beside the details inside a 1366 px laptop window
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)

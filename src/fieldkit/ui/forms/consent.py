@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -58,6 +59,9 @@ class _ScopeRow:
         label_text = term.label(lang) if term is not None else code
         self.label = plain_label(label_text, owner)
         self.label.setWordWrap(True)
+        font = self.label.font()
+        font.setBold(True)
+        self.label.setFont(font)
         if term is not None and term.description is not None:
             self.label.setToolTip(term.description.get(lang))
         self.status = QComboBox(owner)
@@ -76,12 +80,16 @@ class _ScopeRow:
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setWordWrap(True)
         self.error.hide()
-        grid.addWidget(self.label, 2 * row + 1, 0)
-        grid.addWidget(self.status, 2 * row + 1, 1)
-        grid.addWidget(self.conditions, 2 * row + 1, 2)
-        grid.addWidget(self.date, 2 * row + 1, 3)
-        grid.addWidget(self.now, 2 * row + 1, 4)
-        grid.addWidget(self.error, 2 * row + 2, 0, 1, 5)
+        # Per scope: its name across the width with the state now at the right (always in view),
+        # then the decision and its date, then (when granted with conditions) the conditions
+        # across the whole width, so they can be read in full.
+        top = 4 * row + 1
+        grid.addWidget(self.label, top, 0, 1, 3)
+        grid.addWidget(self.now, top, 3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.status, top + 1, 0)
+        grid.addWidget(self.date, top + 1, 1, 1, 2)
+        grid.addWidget(self.conditions, top + 2, 0, 1, 4)
+        grid.addWidget(self.error, top + 3, 0, 1, 4)
         self.status.currentIndexChanged.connect(self._on_status_changed)
         self.status.currentIndexChanged.connect(owner._on_edited)
         self.conditions.textChanged.connect(owner._on_edited)
@@ -145,15 +153,12 @@ class ConsentField(FieldWidget):
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setHorizontalSpacing(8)
         self.grid.setVerticalSpacing(2)
-        heads = [_("Scope"), _("Decision"), _("Conditions"), _("Date"), _("Now")]
+        heads = [_("Decision"), _("Date"), "", _("Now")]
         for column, text in enumerate(heads):
             head = plain_label(text, grid_box)
-            font = head.font()
-            font.setBold(True)
-            head.setFont(font)
+            head.setEnabled(False)
             self.grid.addWidget(head, 0, column)
-        self.grid.setColumnStretch(0, 3)
-        self.grid.setColumnStretch(2, 2)
+        self.grid.setColumnStretch(2, 1)
         outer.addWidget(grid_box)
         for term in self.scopes_vocab:
             if not term.deprecated:
@@ -169,8 +174,19 @@ class ConsentField(FieldWidget):
         self.log.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.log.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.log.verticalHeader().setVisible(False)
-        self.log.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.log.horizontalHeader().setStretchLastSection(True)
+        # Long scope names and notes wrap inside the width instead of scrolling sideways.
+        header = self.log.horizontalHeader()
+        for column, mode in (
+            (COL_DATE, QHeaderView.ResizeMode.ResizeToContents),
+            (COL_SCOPE, QHeaderView.ResizeMode.Stretch),
+            (COL_NEW, QHeaderView.ResizeMode.ResizeToContents),
+            (COL_HOW, QHeaderView.ResizeMode.Stretch),
+            (COL_ACTIONS, QHeaderView.ResizeMode.Stretch),
+        ):
+            header.setSectionResizeMode(column, mode)
+        self.log.setWordWrap(True)
+        self.log.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.log.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.log.setMaximumHeight(130)
         log_layout.addWidget(self.log)
         self.log_error = plain_label("", log_box)
@@ -190,6 +206,12 @@ class ConsentField(FieldWidget):
         panel_form = QFormLayout(self.panel)
         self.w_scope = QComboBox(self.panel)
         self.w_scope.setObjectName("withdrawScope")
+        # A long scope name must not widen the form (the buttons would leave the window).
+        self.w_scope.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.w_scope.setMinimumContentsLength(16)
+        self.w_scope.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.w_date = DateField(_sub(self.vocab_id, "withdrawals", "date"), ctx, self.panel)
         self.w_date.setObjectName("withdrawDate")
         self.w_status = QComboBox(self.panel)
@@ -217,9 +239,9 @@ class ConsentField(FieldWidget):
         self.w_add = QPushButton(_("Add to the log"), self.panel)
         self.w_add.setObjectName("withdrawAdd")
         self.w_cancel = QPushButton(_("Cancel"), self.panel)
-        panel_buttons.addStretch(1)
-        panel_buttons.addWidget(self.w_cancel)
         panel_buttons.addWidget(self.w_add)
+        panel_buttons.addWidget(self.w_cancel)
+        panel_buttons.addStretch(1)
         panel_form.addRow(panel_buttons)
         self.panel.hide()
         log_layout.addWidget(self.panel)

@@ -175,7 +175,9 @@ class DateField(FieldWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.edit = QLineEdit(self)
         self.edit.setObjectName(f"input_{fdef.id}")
-        self.edit.setMaximumWidth(130)
+        # Wide enough for a whole date in any font (the body map's details were cutting it).
+        self.edit.setMinimumWidth(self.edit.fontMetrics().horizontalAdvance("0000-00-00") + 20)
+        self.edit.setMaximumWidth(max(130, self.edit.minimumWidth()))
         self.precision = QComboBox(self)
         self.precision.setObjectName(f"precision_{fdef.id}")
         for p in DatePrecision:
