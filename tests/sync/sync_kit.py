@@ -130,3 +130,21 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) ->
 def part_size(vault: Vault) -> int:
     parts = [p for p in uploads(vault) if p.suffix == ".part"]
     return sum(p.stat().st_size for p in parts if p.exists())
+
+
+def imported_count(world: World) -> int:
+    from sqlalchemy import func, select
+
+    from fieldkit.storage.tables.bundles import ImportedBundle
+
+    with world.coordinator.session() as s:
+        return int(s.execute(select(func.count()).select_from(ImportedBundle)).scalar_one())
+
+
+def client_for(vault: Vault) -> object:
+    """The real client of the sync service, for tests that drive the protocol step by step."""
+    from fieldkit.services.sync import _Client
+
+    card = trust.enrolled_card(vault)
+    assert card.sync is not None
+    return _Client(vault, card.sync, None, 60.0)

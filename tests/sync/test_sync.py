@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,17 +11,8 @@ from sqlalchemy import func, select
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.services import sync as sync_service
 from fieldkit.storage.tables.bundles import ImportedBundle
-from tests.export.bundle_kit import World, add_evidence, add_people, make_world
+from tests.export.bundle_kit import World, add_evidence, add_people
 from tests.sync.sync_kit import Server, publish_card, uploads
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = make_world(tmp_path)
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 @pytest.fixture

@@ -158,6 +158,9 @@ class _Client:
             reason = TranslatableText(N_("the proxy refused the connection"))
         elif isinstance(exc, httpx.ConnectError):
             reason = TranslatableText(N_("no connection could be made"))
+        elif isinstance(exc, httpx.RemoteProtocolError) and "disconnected" not in str(exc):
+            # an answer that is not HTTP at all
+            return self._bad(N_("the answer is not HTTP"))
         elif isinstance(exc, httpx.RemoteProtocolError | httpx.WriteError | httpx.ReadError):
             reason = TranslatableText(N_("the connection was closed"))
         return FieldkitError(ErrorCode.SYNC_CONNECT_FAILED, url=self.url, reason=reason)
@@ -251,14 +254,15 @@ class _Client:
     # -- the protocol --
 
     def card(self) -> bytes | None:
+        """The server's current card, or None when it has none to give."""
         try:
             response = self.request("GET", proto.CARD_PATH, signed=False)
         except FieldkitError as exc:
-            if exc.code == ErrorCode.NOT_FOUND or (
-                exc.code == ErrorCode.SYNC_REFUSED and "card" in str(exc.params)
-            ):
-                return None
+            if exc.code == ErrorCode.SYNC_REFUSED and "card" in str(exc.params):
+                return None  # 404: no card written with a sync address yet
             raise
+        if not response.headers.get("content-type", "").startswith(proto.JSON_TYPE):
+            raise self._bad(N_("the answer is not JSON"))
         return response.content[: trust.MAX_CARD_BYTES + 1]
 
     def status(self, bundle_id: str, size: int, sha: str) -> dict[str, Any]:
