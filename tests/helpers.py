@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,3 +80,21 @@ def find_plaintext(marker: str, *roots: Path) -> list[Path]:
         if any(n in data for n in needles):
             hits.append(path)
     return hits
+
+
+def search_index_rows(session: Any) -> list[tuple[int, str, str]]:
+    """(record number, folded title, folded text) of every indexed record, on either backend:
+    FTS5 on SQLite, the sealed texts beside the keyed tokens on a hub's PostgreSQL."""
+    from sqlalchemy import text
+
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        rows = session.execute(text("SELECT rowid, title, body FROM records_fts ORDER BY rowid"))
+        return [(int(n), str(t), str(b)) for n, t, b in rows]
+    from fieldkit.storage import tokens
+    from fieldkit.storage.sealing import keys_of
+
+    keys = keys_of(dialect)
+    assert keys is not None
+    rows = session.execute(text("SELECT num, title, body FROM record_tokens ORDER BY num"))
+    return [(int(n), *tokens.open_texts(keys, int(n), t, b)) for n, t, b in rows]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from fieldkit.crypto.age import X25519Identity, X25519Recipient, decrypt_bytes, encrypt_bytes
 from fieldkit.crypto.canonical_json import canonical_dumps
@@ -27,6 +27,7 @@ from fieldkit.services.records import RecordService
 from fieldkit.storage.base import Base
 from fieldkit.storage.vault import Vault
 from tests.helpers import STRONG_PASSPHRASE
+from tests.pg import coordinator_database
 
 
 @dataclass
@@ -59,7 +60,14 @@ class World:
 
 def make_world(root: Path, *, label: str = "W-017 laptop") -> World:
     kdf = KdfParams.insecure_for_tests()
-    coordinator = Vault.create(root / "coordinator", STRONG_PASSPHRASE, Role.COORDINATOR, kdf)
+    # On a hub's PostgreSQL when the test runs on that backend; monitors stay on their laptops.
+    coordinator = Vault.create(
+        root / "coordinator",
+        STRONG_PASSPHRASE,
+        Role.COORDINATOR,
+        kdf,
+        database=coordinator_database(),
+    )
     monitor = Vault.create(root / "monitor", STRONG_PASSPHRASE, Role.MONITOR, kdf)
     trust.init_org(coordinator, "Test organisation")
     card = root / "org.pub"
@@ -97,14 +105,7 @@ def dump_tables(vault: Vault) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted: two equal dumps mean nothing changed."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     with vault.engine.connect() as conn:
-        names = [
-            r[0]
-            for r in conn.execute(
-                text(
-                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
-                )
-            )
-        ]
+        names = [n for n in inspect(conn).get_table_names() if not n.startswith("sqlite_")]
         for name in sorted(names):
             rows = conn.execute(text(f'SELECT * FROM "{name}"')).fetchall()
             out[name] = sorted((tuple(r) for r in rows), key=repr)

@@ -33,6 +33,9 @@ from tests.export.bundle_kit import (
 )
 from tests.helpers import STRONG_PASSPHRASE, require_tool
 
+# Each test runs with the coordinator on its own SQLCipher file and on a hub's PostgreSQL.
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 @pytest.fixture
 def world(tmp_path: Path, fast_kdf: object) -> Iterator[World]:

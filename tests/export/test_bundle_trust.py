@@ -12,6 +12,9 @@ from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.services import bundles, trust
 from tests.export.bundle_kit import World, make_world
 
+# Each test runs with the coordinator on its own SQLCipher file and on a hub's PostgreSQL.
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 @pytest.fixture
 def world(tmp_path: Path, fast_kdf: object) -> Iterator[World]:

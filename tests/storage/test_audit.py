@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
-import sqlcipher3
 from sqlalchemy import text
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
@@ -14,13 +14,20 @@ from fieldkit.storage.audit import GENESIS_HASH, AuditEntry, AuditLog
 from fieldkit.storage.engine import connect_raw
 from fieldkit.storage.vault import SQLCIPHER_PURPOSE, Vault, database_path
 
+# Each test runs on a profile's own SQLCipher file and on a hub's PostgreSQL.
+pytestmark = pytest.mark.usefixtures("backend")
+
 DEVICE_B = "0b6a4f3e-2a43-4c61-9d6c-5f0e9d1b7a22"
 
 
 @contextmanager
-def raw_db(vault: Vault) -> Iterator[sqlcipher3.Connection]:
+def raw_db(vault: Vault) -> Iterator[Any]:
     """The profile's database opened directly with the vault's key: what an attacker holding the
-    key could do, bypassing the application and its triggers."""
+    key could do, bypassing the application and its triggers. On a hub: the server's database
+    as its administrator reaches it, triggers disabled."""
+    if vault.hub is not None:
+        yield from _raw_server_db(vault.hub.database)
+        return
     conn = connect_raw(database_path(vault.path), vault.subkey(SQLCIPHER_PURPOSE))
     try:
         conn.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
@@ -31,6 +38,25 @@ def raw_db(vault: Vault) -> Iterator[sqlcipher3.Connection]:
         conn.commit()
     finally:
         conn.close()
+
+
+class _QmarkConnection:
+    """SQLite's ``?`` placeholders on a psycopg connection, so the tampering reads the same."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        return self._conn.execute(sql.replace("?", "%s"), params)
+
+
+def _raw_server_db(url: str) -> Iterator[Any]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        for table in ("audit_log", "record_versions"):
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        yield _QmarkConnection(conn)
 
 
 def _fill(vault: Vault, n: int = 5) -> list[AuditEntry]:

@@ -20,6 +20,7 @@ from fieldkit.storage.tables.records import (
     RecordVersionRow,
 )
 from fieldkit.storage.vault import Vault
+from tests.helpers import search_index_rows
 from tests.storage.test_audit import raw_db
 from tests.storage.test_records_samples import (
     facility_data,
@@ -27,6 +28,9 @@ from tests.storage.test_records_samples import (
     person_data,
     visit_data,
 )
+
+# Each test runs on a profile's own SQLCipher file and on a hub's PostgreSQL.
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def counts(vault: Vault) -> dict[str, int]:
@@ -37,9 +41,7 @@ def counts(vault: Vault) -> dict[str, int]:
             )
             for model in (RecordRow, RecordVersionRow, AuditRow, RecordLinkRow)
         }
-        result["records_fts"] = int(
-            s.execute(text("SELECT count(*) FROM records_fts")).scalar_one()
-        )
+        result["records_fts"] = len(search_index_rows(s))
     return result
 
 
@@ -300,7 +302,7 @@ def test_list_count_filters_and_pages(new_vault: Vault, scene: Scene) -> None:
 
 def test_stored_versions_are_append_only(new_vault: Vault, scene: Scene) -> None:
     for statement in (
-        "UPDATE record_versions SET doc = x'00'",
+        "UPDATE record_versions SET saved_at = 'forged'",
         "DELETE FROM record_versions",
     ):
         with pytest.raises(Exception, match="append-only"), new_vault.session() as s:

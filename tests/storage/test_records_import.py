@@ -16,6 +16,9 @@ from fieldkit.storage.records import RecordStore, RecordVersionView
 from fieldkit.storage.vault import Vault
 from tests.storage.test_records_samples import facility_data, person_data, visit_data
 
+# Each test runs on a profile's own SQLCipher file and on a hub's PostgreSQL.
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def _export(vault: Vault, since: int = 0) -> list[RecordVersionView]:
     with vault.session() as s:

@@ -35,13 +35,16 @@ from fieldkit.storage.records.versions import _checked_document
 from fieldkit.storage.search import SearchIndex
 from fieldkit.storage.tables.records import RecordConflictRow, RecordRow, RecordVersionRow
 from fieldkit.storage.vault import Vault
-from tests.helpers import STRONG_PASSPHRASE
+from tests.helpers import STRONG_PASSPHRASE, search_index_rows
 from tests.storage.test_records_samples import (
     facility_data,
     interview_data,
     person_data,
     visit_data,
 )
+
+# Each test runs on a profile's own SQLCipher file and on a hub's PostgreSQL.
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def reference_import(
@@ -203,7 +206,7 @@ def dump_session(s: Session) -> dict[str, Any]:
             "SELECT id, record_id, revision, local_hash, other_hash, other_device, resolved "
             "FROM record_conflicts ORDER BY id"
         ),
-        "fts": rows("SELECT rowid, title, body FROM records_fts ORDER BY rowid"),
+        "fts": search_index_rows(s),
         "audit": rows(
             "SELECT seq, actor, action, target_type, target_id, revision, content_hash, "
             "details FROM audit_log WHERE target_type = 'record' ORDER BY seq"

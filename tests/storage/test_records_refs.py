@@ -25,6 +25,9 @@ from tests.storage.test_records_samples import (
     visit_data,
 )
 
+# Each test runs on a profile's own SQLCipher file and on a hub's PostgreSQL.
+pytestmark = pytest.mark.usefixtures("backend")
+
 MISSING = "0b7d1f60-0000-4000-8000-000000000001"
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

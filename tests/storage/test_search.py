@@ -12,6 +12,9 @@ from fieldkit.storage.vault import Vault
 from tests.helpers import find_plaintext
 from tests.storage.test_records_samples import facility_data, person_data, visit_data
 
+# Each test runs on a profile's own SQLCipher file and on a hub's PostgreSQL.
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def _case(vault: Vault, title: str, **extra: object) -> str:
     return CaseService(vault).add(title, extra=dict(extra)).id
@@ -159,6 +162,7 @@ def test_index_follows_revisions_and_deletion(new_vault: Vault) -> None:
     assert _ids(new_vault, "пасічник", RecordFilters(include_deleted=True)) == []
 
 
+@pytest.mark.sqlcipher_only  # on a hub: tests/hub/test_hub_canary.py dumps the server
 def test_search_text_never_reaches_the_disk_in_plaintext(new_vault: Vault) -> None:
     marker = "Унікальнийсекретниймаркер"
     _case(new_vault, f"{marker} катування", description=f"{marker} у тексті")

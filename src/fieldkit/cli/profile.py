@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from fieldkit.cli.common import (
@@ -55,6 +56,22 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         default=Role.MONITOR.value,
         help=_("monitor (field laptop) or coordinator (organisation office)"),
     )
+    init.add_argument(
+        "--database",
+        metavar="URL",
+        default=None,
+        help=_(
+            "keep a coordinator's records on this empty PostgreSQL database "
+            "(postgresql://user@server/database) instead of a file in the profile folder"
+        ),
+    )
+    init.add_argument(
+        "--store",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help=_("with --database: keep evidence files in this folder (default: in the profile)"),
+    )
     init.set_defaults(handler=cmd_init)
 
     info = subparsers.add_parser("info", parents=parents, help=_("show facts about the profile"))
@@ -81,7 +98,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     role = Role(args.role)
     passphrase = read_passphrase(_("New passphrase: "), PASSPHRASE_ENV, confirm=True)
     kdf = KdfParams.default()
-    vault = profile_service.create_profile(path, passphrase, role, kdf)
+    if args.store is not None and args.database is None:
+        raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail=_("--store goes with --database"))
+    vault = profile_service.create_profile(
+        path, passphrase, role, kdf, database=args.database, store=args.store
+    )
     try:
         data = {
             "ok": True,
@@ -91,10 +112,16 @@ def cmd_init(args: argparse.Namespace) -> int:
             "device_id": vault.device_id,
             "device_key_fingerprint": vault.device_key_fingerprint,
             "kdf_insecure": kdf.insecure,
+            "database": vault.database_location if vault.hub is not None else None,
         }
         lines = [
             _("Created a {role} profile at {path}.").format(role=_(role.label), path=path),
             _("Device key ID: {fp}").format(fp=vault.device_key_fingerprint),
+            *(
+                [_("Records are kept on the database {url}.").format(url=vault.database_location)]
+                if vault.hub is not None
+                else []
+            ),
             _("Keep the passphrase safe: without it nothing in the profile can be read."),
         ]
         if kdf.insecure:
@@ -121,6 +148,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         _("Device id:    {id}").format(id=info.device_id),
         _("Device key ID: {fp}").format(fp=info.device_key_fingerprint),
         _("Created:      {at}").format(at=info.created_at),
+        *([_("Database:     {url}").format(url=info.database)] if info.database else []),
         _("Key derivation: {alg}, {mem} MiB, {it} passes, {lanes} lanes").format(
             alg=kdf.algorithm, mem=kdf.memory_kib // 1024, it=kdf.iterations, lanes=kdf.lanes
         ),

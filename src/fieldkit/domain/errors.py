@@ -49,6 +49,9 @@ class ErrorCode(StrEnum):
     UNSAFE_SQLITE_BUILD = "unsafe_sqlite_build"
     MIGRATION_FAILED = "migration_failed"
     DATABASE_TOO_NEW = "database_too_new"
+    DATABASE_URL_INVALID = "database_url_invalid"
+    DATABASE_UNREACHABLE = "database_unreachable"
+    DATABASE_NOT_EMPTY = "database_not_empty"
     # records and forms
     TEMPLATE_INVALID = "template_invalid"
     TEMPLATE_UNKNOWN = "template_unknown"
@@ -175,6 +178,14 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.DATABASE_TOO_NEW: N_(
         "This profile was written by a newer fieldkit (database revision {revision}); "
         "update fieldkit to open it."
+    ),
+    ErrorCode.DATABASE_URL_INVALID: N_(
+        "{url} is not the address of a PostgreSQL database; write it as "
+        "postgresql://user@server/database."
+    ),
+    ErrorCode.DATABASE_UNREACHABLE: N_("Cannot connect to the database {url}: {reason}"),
+    ErrorCode.DATABASE_NOT_EMPTY: N_(
+        "The database {url} already holds fieldkit data; a new hub needs an empty database."
     ),
     ErrorCode.TEMPLATE_INVALID: N_("Form template {file} is invalid at {field}: {reason}"),
     ErrorCode.TEMPLATE_UNKNOWN: N_("Unknown form template: {template}"),

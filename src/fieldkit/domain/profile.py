@@ -37,6 +37,8 @@ class ProfileInfo(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     path: str
+    # A hub's server database (address without password); None for a profile's own file.
+    database: str | None = None
     profile_id: str
     role: Role
     device_id: str

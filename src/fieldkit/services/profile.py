@@ -40,8 +40,20 @@ def profile_exists(path: Path) -> bool:
     return vault_mod.profile_exists(path)
 
 
-def create_profile(path: Path, passphrase: str, role: Role, kdf: KdfParams | None = None) -> Vault:
-    vault = Vault.create(path, passphrase, role=role, kdf=kdf)
+def create_profile(
+    path: Path,
+    passphrase: str,
+    role: Role,
+    kdf: KdfParams | None = None,
+    *,
+    database: str | None = None,
+    store: Path | None = None,
+) -> Vault:
+    """A new profile; with ``database`` a coordinator's hub on that PostgreSQL database (the
+    folder keeps the key file, ``hub.json`` and, unless ``store`` names another, the evidence)."""
+    if database is not None and role != Role.COORDINATOR:
+        raise FieldkitError(ErrorCode.WRONG_ROLE, needed=Role.COORDINATOR.label, actual=role.label)
+    vault = Vault.create(path, passphrase, role=role, kdf=kdf, database=database, store=store)
     _run_startup_maintenance(vault)
     return vault
 
@@ -72,7 +84,7 @@ def _run_startup_maintenance(vault: Vault) -> None:
 
 # What `info` counts, in the words a person uses: key -> (table, extra condition or None).
 INFO_COUNTS: dict[str, tuple[str, str | None]] = {
-    "records": ("records", "deleted = 0"),
+    "records": ("records", "deleted = false"),
     "record_versions": ("record_versions", None),
     "evidence_items": ("evidence_items", None),
     "custody_events": ("custody_events", None),
@@ -99,6 +111,7 @@ def profile_info(vault: Vault) -> ProfileInfo:
     kdf = vault.kdf
     return ProfileInfo(
         path=str(vault.path),
+        database=vault.database_location if vault.hub is not None else None,
         profile_id=vault.profile_id,
         role=vault.role,
         device_id=vault.device_id,

@@ -8,8 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.storage.fsutil import FILE_MODE, make_private_dir
@@ -54,18 +54,68 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         try:
             row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-        except OperationalError:
+        except (OperationalError, ProgrammingError):  # no such table (SQLite, PostgreSQL)
             return None
     return str(row[0]) if row else None
 
 
+# Two coordinators unlocking a hub that needs an upgrade: one migrates, the other waits for it.
+_MIGRATION_LOCK = 0x6669656C646B6974  # "fieldkit"
+
+
 def upgrade(engine: Engine, target: str = "head") -> None:
+    with engine.begin() as conn:
+        upgrade_connection(conn, target)
+
+
+def upgrade_connection(conn: Connection, target: str = "head") -> None:
+    """Run the migrations inside the caller's transaction (on PostgreSQL, DDL included)."""
     from alembic import command
 
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
     config = alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, target)
+    config.attributes["connection"] = conn
+    command.upgrade(config, target)
+
+
+def holds_fieldkit_data(engine: Engine) -> bool:
+    """Whether a server database already belongs to a hub (its identity row is there). A schema
+    made beforehand, without the identity row, is fine: a new hub upgrades it and moves in."""
+    with engine.connect() as conn:
+        if "profile_meta" not in inspect(conn).get_table_names():
+            return False
+        return conn.execute(text("SELECT 1 FROM profile_meta")).first() is not None
+
+
+def schema_tables() -> list[str]:
+    """The names of the tables the models define (what an integrity check reads)."""
+    from fieldkit.storage import tables  # noqa: F401  (registers every table)
+    from fieldkit.storage.base import Base
+
+    return sorted(Base.metadata.tables)
+
+
+def migrate_server(engine: Engine) -> None:
+    """A hub's database to the newest revision. No file copy is taken: the server's own backups
+    (and the transactional DDL, which leaves the old schema whole on failure) stand for it."""
+    current = current_revision(engine)
+    if current == expected_head():
+        return
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise FieldkitError(ErrorCode.DATABASE_TOO_NEW, revision=current)
+    try:
+        upgrade(engine)
+    except FieldkitError:
+        raise
+    except Exception as exc:
+        raise FieldkitError(
+            ErrorCode.MIGRATION_FAILED, reason=type(exc).__name__, backup="-"
+        ) from exc
 
 
 def downgrade(engine: Engine, target: str) -> None:

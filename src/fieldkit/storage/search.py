@@ -42,6 +42,8 @@ from sqlalchemy.sql.expression import TableClause
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.i18n import N_, _
+from fieldkit.storage import tokens
+from fieldkit.storage.sealing import HubKeys, keys_of
 from fieldkit.storage.tables.records import FTS_TABLE, RecordLinkRow, RecordRow
 
 MARK_START = "\x02"
@@ -216,11 +218,28 @@ def highlight(snippet: str, start: str, end: str) -> str:
     return snippet.replace(MARK_START, start).replace(MARK_END, end)
 
 
+def _hub_keys(session: Session) -> HubKeys | None:
+    """The hub's keys when the session is on PostgreSQL (search goes through keyed tokens)."""
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        return None
+    keys = keys_of(dialect)
+    if keys is None:
+        raise FieldkitError(ErrorCode.PROFILE_LOCKED)
+    return keys
+
+
 class SearchIndex:
-    """Writes and queries ``records_fts``. Every method runs in the caller's transaction."""
+    """Writes and queries ``records_fts`` (on a hub: ``record_tokens``, see storage/tokens.py).
+    Every method runs in the caller's transaction."""
 
     @staticmethod
     def put(session: Session, num: int, title: str, body: str) -> None:
+        keys = _hub_keys(session)
+        if keys is not None:
+            tokens.remove_many(session, [num])
+            tokens.put_many(session, keys, [(num, fold_text(title), fold_text(body))])
+            return
         session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :num"), {"num": num})
         session.execute(
             text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:num, :title, :body)"),
@@ -232,6 +251,11 @@ class SearchIndex:
         """Bulk form of :meth:`put` for rows known to be new (used when importing many)."""
         if not rows:
             return
+        keys = _hub_keys(session)
+        if keys is not None:
+            folded = [(n, fold_text(t), fold_text(b)) for n, t, b in rows]
+            tokens.put_many(session, keys, folded)
+            return
         session.execute(
             text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:num, :title, :body)"),
             [{"num": n, "title": fold_text(t), "body": fold_text(b)} for n, t, b in rows],
@@ -240,13 +264,18 @@ class SearchIndex:
     @staticmethod
     def remove_many(session: Session, nums: Sequence[int]) -> None:
         """Bulk form of :meth:`remove` (rows that are not indexed are left as they are)."""
-        if nums:
+        if nums and _hub_keys(session) is not None:
+            tokens.remove_many(session, nums)
+        elif nums:
             session.execute(
                 text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :num"), [{"num": n} for n in nums]
             )
 
     @staticmethod
     def remove(session: Session, num: int) -> None:
+        if _hub_keys(session) is not None:
+            tokens.remove_many(session, [num])
+            return
         session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :num"), {"num": num})
 
     @staticmethod
@@ -267,6 +296,10 @@ class SearchIndex:
         if offset < 0 or not 1 <= limit <= MAX_PAGE:
             raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="offset/limit")
         expression = match_expression(query)
+        keys = _hub_keys(session)
+        if keys is not None:
+            page, more, texts = _hub_ranked(session, keys, query, filters, offset, limit)
+            return _hits(session, page, texts, query), more
         score = func.bm25(_FTS_NAME, TITLE_WEIGHT, 1.0).label("score")
         ranked = (
             _matching(select(_FTS.c.rowid, score), expression, filters)
@@ -285,41 +318,122 @@ class SearchIndex:
                 select(_FTS.c.rowid, _FTS.c.title, _FTS.c.body).where(_FTS.c.rowid.in_(nums))
             )
         }
-        heads = {
-            row.num: row
-            for row in session.execute(select(RecordRow).where(RecordRow.num.in_(nums))).scalars()
-        }
-        terms = search_terms(query)
-        cases = case_titles(session, list(heads.values()))
-        hits = []
-        for num, rank in page:
-            head = heads.get(num)
-            if head is None:
-                continue
-            title, body = texts.get(num, ("", ""))
-            hits.append(
-                SearchHit(
-                    record_id=head.id,
-                    type=head.type,
-                    title=head.title,
-                    snippet=make_snippet(body, terms) or make_snippet(title, terms),
-                    rank=rank,
-                    revision=head.revision,
-                    updated_at=head.updated_at,
-                    status=head.status,
-                    facility_id=head.facility_id,
-                    date_from=head.date_from,
-                    date_to=head.date_to,
-                    confidential=bool(head.confidential),
-                    case_title=cases.get(head.id, ""),
-                )
-            )
-        return hits, len(top) > limit
+        return _hits(session, page, texts, query), len(top) > limit
 
     @staticmethod
     def count(session: Session, query: str, filters: RecordFilters | None = None) -> int:
-        stmt = _matching(select(func.count()), match_expression(query), filters)
+        expression = match_expression(query)
+        keys = _hub_keys(session)
+        if keys is not None:
+            terms = tokens.query_terms(fold_text(query).split())
+            if tokens.long_terms(terms):
+                return len(_hub_candidates(session, keys, terms, filters))
+            stmt = _hub_matching(keys, select(func.count()), terms, filters)
+            return int(session.execute(stmt).scalar_one())
+        stmt = _matching(select(func.count()), expression, filters)
         return int(session.execute(stmt).scalar_one())
+
+
+def _hits(
+    session: Session,
+    page: Sequence[tuple[int, float]],
+    texts: dict[int, tuple[str, str]],
+    query: str,
+) -> list[SearchHit]:
+    """The page's hits with their heads and snippets (the same on SQLite and on a hub)."""
+    nums = [num for num, _rank in page]
+    heads = {
+        row.num: row
+        for row in session.execute(select(RecordRow).where(RecordRow.num.in_(nums))).scalars()
+    }
+    terms = search_terms(query)
+    cases = case_titles(session, list(heads.values()))
+    hits = []
+    for num, rank in page:
+        head = heads.get(num)
+        if head is None:
+            continue
+        title, body = texts.get(num, ("", ""))
+        hits.append(
+            SearchHit(
+                record_id=head.id,
+                type=head.type,
+                title=head.title,
+                snippet=make_snippet(body, terms) or make_snippet(title, terms),
+                rank=rank,
+                revision=head.revision,
+                updated_at=head.updated_at,
+                status=head.status,
+                facility_id=head.facility_id,
+                date_from=head.date_from,
+                date_to=head.date_to,
+                confidential=bool(head.confidential),
+                case_title=cases.get(head.id, ""),
+            )
+        )
+    return hits
+
+
+def _hub_matching(
+    keys: HubKeys, stmt: Select[Any], terms: Sequence[str], filters: RecordFilters | None
+) -> Select[Any]:
+    stmt = tokens.matching(keys, stmt, terms)
+    conds = (filters or RecordFilters()).conditions(_FILTERED, indexed_only=True)
+    if conds:
+        stmt = stmt.join(_FILTERED, _FILTERED.c.num == tokens.TOKENS.c.num).where(*conds)
+    return stmt
+
+
+def _hub_candidates(
+    session: Session, keys: HubKeys, terms: Sequence[str], filters: RecordFilters | None
+) -> list[tuple[int, float, tuple[str, str]]]:
+    """Every match of a query with a word longer than the indexed prefixes, confirmed on the
+    decrypted text, best first."""
+    score = tokens.title_score(keys, terms).label("score")
+    t = tokens.TOKENS.c
+    stmt = _hub_matching(keys, select(t.num, score, t.title, t.body), terms, filters)
+    long = tokens.long_terms(terms)
+    found = []
+    for num, rank, title, body in session.execute(stmt.order_by(score, t.num.desc())):
+        texts = tokens.open_texts(keys, int(num), title, body)
+        if tokens.confirms(long, *texts):
+            found.append((int(num), float(rank), texts))
+    return found
+
+
+def _hub_ranked(
+    session: Session,
+    keys: HubKeys,
+    query: str,
+    filters: RecordFilters | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[tuple[int, float]], bool, dict[int, tuple[str, str]]]:
+    terms = tokens.query_terms(fold_text(query).split())
+    if tokens.long_terms(terms):
+        found = _hub_candidates(session, keys, terms, filters)
+        chosen = found[offset : offset + limit]
+        page = [(num, rank) for num, rank, _texts in chosen]
+        return page, len(found) > offset + limit, {num: texts for num, _r, texts in chosen}
+    score = tokens.title_score(keys, terms).label("score")
+    t = tokens.TOKENS.c
+    ranked = (
+        _hub_matching(keys, select(t.num, score), terms, filters)
+        .order_by(score, t.num.desc())
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    top = session.execute(ranked).all()
+    page = [(int(num), float(rank)) for num, rank in top[:limit]]
+    if not page:
+        return [], False, {}
+    texts = {
+        int(num): tokens.open_texts(keys, int(num), title, body)
+        for num, title, body in session.execute(
+            select(t.num, t.title, t.body).where(t.num.in_([n for n, _r in page]))
+        )
+    }
+    return page, len(top) > limit, texts
 
 
 TITLE_WEIGHT = 4.0

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,7 +34,7 @@ from fieldkit.crypto.passphrase import estimate
 from fieldkit.crypto.signing import fingerprint, load_private, new_signing_key
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.profile import Role
-from fieldkit.storage import migrate
+from fieldkit.storage import migrate, sealing
 from fieldkit.storage.engine import DatabaseUnreadable, connect_raw, open_engine
 from fieldkit.storage.fsutil import (
     FILE_MODE,
@@ -44,6 +44,7 @@ from fieldkit.storage.fsutil import (
     fsync_dir,
     make_private_dir,
 )
+from fieldkit.storage.server import HUB_SETTINGS_NAME, HubSettings, open_server_engine, shown_url
 from fieldkit.storage.tables.profile import ProfileMeta
 
 KEYFILE_NAME = "keyfile"
@@ -69,13 +70,17 @@ def database_path(path: Path) -> Path:
 
 
 def profile_exists(path: Path) -> bool:
-    return keyfile_path(path).exists() or database_path(path).exists()
+    return (
+        keyfile_path(path).exists()
+        or database_path(path).exists()
+        or (path / HUB_SETTINGS_NAME).exists()
+    )
 
 
 def read_keyfile(path: Path) -> KeyFile:
     kf = keyfile_path(path)
     if not kf.exists():
-        if database_path(path).exists():
+        if database_path(path).exists() or (path / HUB_SETTINGS_NAME).exists():
             raise FieldkitError(ErrorCode.KEYFILE_MISSING, path=str(kf))
         raise FieldkitError(ErrorCode.PROFILE_NOT_FOUND, path=str(path))
     try:
@@ -98,8 +103,16 @@ def check_new_passphrase(passphrase: str) -> None:
 class Vault:
     """An unlocked profile. Create with :meth:`create` or :meth:`unlock`; end with :meth:`lock`."""
 
-    def __init__(self, path: Path, keyfile: KeyFile, master_key: bytearray, engine: Engine) -> None:
+    def __init__(
+        self,
+        path: Path,
+        keyfile: KeyFile,
+        master_key: bytearray,
+        engine: Engine,
+        hub: HubSettings | None = None,
+    ) -> None:
         self.path = path
+        self.hub = hub
         self._keyfile = keyfile
         self._master_key: bytearray | None = master_key
         self._engine: Engine | None = engine
@@ -109,13 +122,13 @@ class Vault:
             if meta is None:
                 raise FieldkitError(
                     ErrorCode.DATABASE_DAMAGED,
-                    path=str(database_path(path)),
+                    path=self.database_location,
                     reason="the profile's identity row is missing",
                 )
             if meta.profile_id != keyfile.profile_id:
                 raise FieldkitError(
                     ErrorCode.DATABASE_DAMAGED,
-                    path=str(database_path(path)),
+                    path=self.database_location,
                     reason="the database belongs to another profile",
                 )
             self.profile_id: str = meta.profile_id
@@ -134,13 +147,21 @@ class Vault:
         role: Role = Role.MONITOR,
         kdf: KdfParams | None = None,
         check_strength: bool = True,
+        *,
+        database: str | None = None,
+        store: Path | None = None,
     ) -> Vault:
+        """A new profile: its own SQLCipher file, or with ``database`` (a ``postgresql://``
+        address of an empty database) a hub whose records live on that server."""
         path = Path(path)
         if profile_exists(path):
             raise FieldkitError(ErrorCode.PROFILE_EXISTS, path=str(path))
         if check_strength:
             check_new_passphrase(passphrase)
         kdf = kdf or KdfParams.default()
+        if database is not None:
+            hub = HubSettings(database=database, store=str(store) if store is not None else None)
+            return cls._create_hub(path, passphrase, role, kdf, hub)
         make_private_dir(path)
         profile_id = str(uuid.uuid4())
         master_key = new_master_key()
@@ -152,19 +173,8 @@ class Vault:
             db.touch(mode=FILE_MODE, exist_ok=True)
             os.chmod(db, FILE_MODE)
             migrate.upgrade(engine)
-            seed, public = new_signing_key()
             with engine.begin() as conn:
-                conn.execute(
-                    insert(ProfileMeta).values(
-                        id=1,
-                        profile_id=profile_id,
-                        role=role.value,
-                        device_id=str(uuid.uuid4()),
-                        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                        device_signing_key=seed,
-                        device_public_key=public,
-                    )
-                )
+                _insert_identity(conn, profile_id, role)
             keyfile = KeyFile.wrap(master_key, passphrase, profile_id, kdf)
             atomic_write_bytes(keyfile_path(path), keyfile.to_bytes())
         except BaseException:
@@ -177,6 +187,39 @@ class Vault:
         return cls(path, keyfile, master_key, engine)
 
     @classmethod
+    def _create_hub(
+        cls, path: Path, passphrase: str, role: Role, kdf: KdfParams, hub: HubSettings
+    ) -> Vault:
+        """The schema and the identity row in one server transaction (PostgreSQL's DDL is
+        transactional), then the settings and the key file: a failure leaves the database
+        empty and no profile folder behind."""
+        engine = open_server_engine(hub.database)
+        created_folder = not path.exists()
+        master_key = new_master_key()
+        _attach_keys(engine, master_key)
+        try:
+            if migrate.holds_fieldkit_data(engine):
+                raise FieldkitError(ErrorCode.DATABASE_NOT_EMPTY, url=shown_url(hub.database))
+            make_private_dir(path)
+            profile_id = str(uuid.uuid4())
+            with engine.begin() as conn:
+                migrate.upgrade_connection(conn)
+                _insert_identity(conn, profile_id, role)
+            hub.write(path)
+            keyfile = KeyFile.wrap(master_key, passphrase, profile_id, kdf)
+            atomic_write_bytes(keyfile_path(path), keyfile.to_bytes())
+        except BaseException:
+            engine.dispose()
+            for leftover in (keyfile_path(path), path / HUB_SETTINGS_NAME):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            if created_folder:
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+            raise
+        return cls(path, keyfile, master_key, engine, hub)
+
+    @classmethod
     def unlock(cls, path: Path, passphrase: str) -> Vault:
         path = Path(path)
         keyfile = read_keyfile(path)
@@ -187,6 +230,9 @@ class Vault:
         # A change of passphrase that was interrupted before its rename leaves this behind.
         with contextlib.suppress(OSError):
             destroy_file(path / PENDING_KEYFILE_NAME)
+        hub = HubSettings.read(path)
+        if hub is not None:
+            return cls._unlock_hub(path, keyfile, master_key, hub)
         db = database_path(path)
         if not db.exists():
             raise FieldkitError(ErrorCode.DATABASE_MISSING, path=str(db))
@@ -198,6 +244,26 @@ class Vault:
             engine.dispose()
             raise FieldkitError(
                 ErrorCode.DATABASE_DAMAGED, path=str(db), reason=_short_reason(exc)
+            ) from exc
+        except BaseException:
+            engine.dispose()
+            raise
+
+    @classmethod
+    def _unlock_hub(
+        cls, path: Path, keyfile: KeyFile, master_key: bytearray, hub: HubSettings
+    ) -> Vault:
+        engine = open_server_engine(hub.database)
+        _attach_keys(engine, master_key)
+        try:
+            migrate.migrate_server(engine)
+            return cls(path, keyfile, master_key, engine, hub)
+        except SADatabaseError as exc:
+            engine.dispose()
+            raise FieldkitError(
+                ErrorCode.DATABASE_DAMAGED,
+                path=shown_url(hub.database),
+                reason=_short_reason(exc),
             ) from exc
         except BaseException:
             engine.dispose()
@@ -242,7 +308,21 @@ class Vault:
         return fingerprint(self.device_public_key)
 
     @property
+    def backend(self) -> str:
+        """ "sqlite" for a profile with its own SQLCipher file, "postgresql" for a hub."""
+        return "sqlite" if self.hub is None else "postgresql"
+
+    @property
+    def database_location(self) -> str:
+        """Where the records are, for messages: the file, or the server address (no password)."""
+        if self.hub is not None:
+            return shown_url(self.hub.database)
+        return str(database_path(self.path))
+
+    @property
     def store_dir(self) -> Path:
+        if self.hub is not None and self.hub.store is not None:
+            return Path(self.hub.store)
         return self.path / "store"
 
     @property
@@ -257,6 +337,7 @@ class Vault:
         """Dispose of the engine (closing every keyed connection) and drop the keys."""
         if self._engine is not None:
             self._engine.dispose()
+            sealing.detach(self._engine.dialect)
             self._engine = None
         if self._master_key is not None:
             for i in range(len(self._master_key)):
@@ -275,6 +356,8 @@ class Vault:
         """SQLCipher's page HMAC check over the whole file and SQLite's own integrity check."""
         if self._master_key is None:
             raise FieldkitError(ErrorCode.PROFILE_LOCKED)
+        if self.hub is not None:
+            return _server_integrity(self.engine)
         return _integrity(
             database_path(self.path), derive_subkey(self._master_key, SQLCIPHER_PURPOSE)
         )
@@ -290,10 +373,58 @@ def check_database(path: Path, passphrase: str) -> IntegrityReport:
         master_key = keyfile.unwrap(passphrase)
     except WrongPassphrase:
         raise FieldkitError(ErrorCode.WRONG_PASSPHRASE) from None
+    hub = HubSettings.read(Path(path))
+    if hub is not None:
+        engine = open_server_engine(hub.database)
+        try:
+            return _server_integrity(engine)
+        finally:
+            engine.dispose()
     db = database_path(Path(path))
     if not db.exists():
         raise FieldkitError(ErrorCode.DATABASE_MISSING, path=str(db))
     return _integrity(db, derive_subkey(master_key, SQLCIPHER_PURPOSE))
+
+
+def _server_integrity(engine: Engine) -> IntegrityReport:
+    """On a server the pages are the server's business; what we check is that every table of
+    the schema answers and the identity row is there."""
+    problems: list[str] = []
+    try:
+        with engine.connect() as conn:
+            for table in migrate.schema_tables():
+                conn.execute(text(f'SELECT 1 FROM "{table}" LIMIT 1'))
+            if conn.execute(select(ProfileMeta.id)).first() is None:
+                problems.append("the profile's identity row is missing")
+    except SADatabaseError as exc:
+        problems.append(_short_reason(exc))
+    return IntegrityReport(ok=not problems, cipher_problems=(), sqlite_problems=tuple(problems))
+
+
+def _attach_keys(engine: Engine, master_key: bytearray) -> None:
+    """A hub seals what it stores: the keys go where the column types find them."""
+    sealing.attach(
+        engine.dialect,
+        sealing.HubKeys(
+            derive_subkey(master_key, sealing.SEAL_PURPOSE),
+            derive_subkey(master_key, sealing.TOKEN_PURPOSE),
+        ),
+    )
+
+
+def _insert_identity(conn: Connection, profile_id: str, role: Role) -> None:
+    seed, public = new_signing_key()
+    conn.execute(
+        insert(ProfileMeta).values(
+            id=1,
+            profile_id=profile_id,
+            role=role.value,
+            device_id=str(uuid.uuid4()),
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            device_signing_key=seed,
+            device_public_key=public,
+        )
+    )
 
 
 def _integrity(db: Path, key: bytes) -> IntegrityReport:
@@ -362,6 +493,8 @@ def erase(path: Path) -> None:
         raise FieldkitError(ErrorCode.PROFILE_NOT_FOUND, path=str(path))
     destroy_file(keyfile_path(path))
     destroy_file(path / PENDING_KEYFILE_NAME)
+    # A hub's records stay on the server: erasing this folder removes this person's way in.
+    destroy_file(path / HUB_SETTINGS_NAME)
     with contextlib.suppress(OSError):
         fsync_dir(path)
     shutil.rmtree(path, ignore_errors=True)

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
+
+from fieldkit.storage.migrations.ddl import drop_append_only, is_postgresql, make_append_only
 
 revision = "0002_records"
 down_revision = "0001_foundation"
@@ -169,26 +172,40 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("device_id", "seq", name=op.f("pk_audit_foreign")),
     )
 
-    # Full-text index inside the encrypted database; rowid = records.num. Diacritics are removed
-    # for Latin script only (Cyrillic й, ї stay distinct); the application folds ё to е itself.
-    op.execute(
-        "CREATE VIRTUAL TABLE records_fts USING fts5("
-        "title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
-    )
+    if is_postgresql():
+        # A hub's search index: keyed word tokens (GIN) and the sealed texts for snippets.
+        op.create_table(
+            "record_tokens",
+            sa.Column("num", sa.Integer(), nullable=False, autoincrement=False),
+            sa.Column("tokens", postgresql.ARRAY(sa.BigInteger()), nullable=False),
+            sa.Column("title", sa.LargeBinary(), nullable=False),
+            sa.Column("body", sa.LargeBinary(), nullable=False),
+            sa.PrimaryKeyConstraint("num", name=op.f("pk_record_tokens")),
+        )
+        op.create_index(
+            "ix_record_tokens_tokens", "record_tokens", ["tokens"], postgresql_using="gin"
+        )
+    else:
+        # Full-text index inside the encrypted database; rowid = records.num. Diacritics are
+        # removed for Latin script only (Cyrillic й, ї stay distinct); the application folds ё
+        # to е itself.
+        op.execute(
+            "CREATE VIRTUAL TABLE records_fts USING fts5("
+            "title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
+        )
 
     for table in _APPEND_ONLY:
-        for event in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
+        make_append_only(table, f"{table} is append-only")
 
 
 def downgrade() -> None:
     for table in _APPEND_ONLY:
-        for event in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event}")
-    op.execute("DROP TABLE IF EXISTS records_fts")
+        drop_append_only(table)
+    if is_postgresql():
+        op.drop_table("record_tokens")
+        op.execute("DROP FUNCTION IF EXISTS fieldkit_refuse_change()")
+    else:
+        op.execute("DROP TABLE IF EXISTS records_fts")
     op.drop_table("audit_foreign")
     op.drop_index("ix_audit_log_target", table_name="audit_log")
     op.drop_table("audit_log")

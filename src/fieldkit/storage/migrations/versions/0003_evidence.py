@@ -13,12 +13,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from fieldkit.storage.migrations.ddl import drop_append_only, make_append_only
+
 revision = "0003_evidence"
 down_revision = "0002_records"
 branch_labels = None
 depends_on = None
-
-_TRIGGERS = ("update", "delete")
 
 
 def upgrade() -> None:
@@ -121,16 +121,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_custody_events_item", "custody_events", ["item_id", "at"])
     op.create_index("ix_custody_events_change_seq", "custody_events", ["change_seq"])
-    for event in _TRIGGERS:
-        op.execute(
-            f"CREATE TRIGGER custody_events_no_{event} BEFORE {event.upper()} ON custody_events "
-            "BEGIN SELECT RAISE(ABORT, 'custody events are append-only'); END"
-        )
+    make_append_only("custody_events", "custody events are append-only")
 
 
 def downgrade() -> None:
-    for event in _TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS custody_events_no_{event}")
+    drop_append_only("custody_events")
     op.drop_index("ix_custody_events_change_seq", table_name="custody_events")
     op.drop_index("ix_custody_events_item", table_name="custody_events")
     op.drop_table("custody_events")

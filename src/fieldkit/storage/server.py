@@ -1,0 +1,125 @@
+"""The hub's engine: PostgreSQL through psycopg 3, for a coordinator profile that lives on a server.
+
+The profile folder keeps the key file and ``hub.json`` (where the database is, where evidence
+files go); the records live in the organisation's PostgreSQL. Connections are pooled (a server
+connection holds no key: every key stays in this process). What must not be readable in a copy of
+the database is sealed before it is sent (see ``storage/sealing.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.storage.fsutil import atomic_write_bytes
+
+HUB_SETTINGS_NAME = "hub.json"
+DRIVER = "postgresql+psycopg"
+# Seconds to wait for the server before saying it cannot be reached.
+CONNECT_TIMEOUT = 10
+# Every statement of a session waits at most this long for a lock held by another coordinator.
+LOCK_TIMEOUT_MS = 60_000
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    """What ``hub.json`` holds: the database address and, when named, the evidence folder."""
+
+    database: str
+    store: str | None = None
+
+    def to_bytes(self) -> bytes:
+        body: dict[str, Any] = {"format": 1, "database": self.database}
+        if self.store is not None:
+            body["store"] = self.store
+        return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode()
+
+    @classmethod
+    def read(cls, folder: Path) -> HubSettings | None:
+        """The settings of a hub profile, or None for a profile with its own database file."""
+        path = folder / HUB_SETTINGS_NAME
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise FieldkitError(
+                ErrorCode.FILE_NOT_READABLE, path=str(path), reason=exc.strerror or str(exc)
+            ) from exc
+        try:
+            body = json.loads(raw)
+            database = body["database"]
+            store = body.get("store")
+            if not isinstance(database, str) or not (store is None or isinstance(store, str)):
+                raise TypeError("database and store must be text")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise FieldkitError(ErrorCode.JSON_INVALID, path=str(path), reason=str(exc)) from exc
+        return cls(database=database, store=store)
+
+    def write(self, folder: Path) -> None:
+        atomic_write_bytes(folder / HUB_SETTINGS_NAME, self.to_bytes())
+
+
+def parse_database_url(value: str) -> URL:
+    """A PostgreSQL address as SQLAlchemy takes it (always through psycopg 3)."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise FieldkitError(ErrorCode.DATABASE_URL_INVALID, url=_shown(value)) from None
+    if url.get_backend_name() != "postgresql" or url.get_driver_name() not in ("psycopg", ""):
+        raise FieldkitError(ErrorCode.DATABASE_URL_INVALID, url=_shown(value))
+    if not url.database:
+        raise FieldkitError(ErrorCode.DATABASE_URL_INVALID, url=_shown(value))
+    return url.set(drivername=DRIVER)
+
+
+def shown_url(value: str) -> str:
+    """The address without its password, for messages."""
+    return _shown(value)
+
+
+def _shown(value: str) -> str:
+    try:
+        return make_url(value).render_as_string(hide_password=True)
+    except ArgumentError:
+        return value.split("@")[-1][:200]
+
+
+def open_server_engine(database: str) -> Engine:
+    """A pooled engine on the hub's database; the first connection is made here, so an address
+    that cannot be reached is reported at once, in words."""
+    url = parse_database_url(database)
+    engine = create_engine(
+        url,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=int(os.environ.get("FIELDKIT_HUB_POOL", "4")),
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT,
+            "application_name": "fieldkit",
+            "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}",
+        },
+    )
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        engine.dispose()
+        raise FieldkitError(
+            ErrorCode.DATABASE_UNREACHABLE, url=_shown(database), reason=short_reason(exc)
+        ) from exc
+    return engine
+
+
+def short_reason(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return (lines[0] if lines else type(original).__name__)[:200]

@@ -1,0 +1,124 @@
+"""A coordinator's hub profile on a real PostgreSQL server: create, unlock, info, check, refuse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fieldkit.crypto.kdf import KdfParams
+from fieldkit.domain.errors import ErrorCode, FieldkitError
+from fieldkit.domain.profile import Role
+from fieldkit.services import profile as profile_service
+from fieldkit.storage import migrate
+from fieldkit.storage.server import HUB_SETTINGS_NAME
+from fieldkit.storage.vault import Vault
+from tests import pg
+from tests.helpers import STRONG_PASSPHRASE, cli_env, run_cli
+
+
+def test_hub_profile_keeps_records_on_the_server(
+    tmp_path: Path, pg_database: str, fast_kdf: KdfParams
+) -> None:
+    folder = tmp_path / "hub"
+    vault = Vault.create(
+        folder, STRONG_PASSPHRASE, Role.COORDINATOR, fast_kdf, database=pg_database
+    )
+    profile_id = vault.profile_id
+    assert vault.backend == "postgresql"
+    assert vault.database_revision() == migrate.head_revision()
+    vault.lock()
+    # The folder keeps the key file and the settings; no database file.
+    assert sorted(p.name for p in folder.iterdir()) == [HUB_SETTINGS_NAME, "keyfile"]
+    assert json.loads((folder / HUB_SETTINGS_NAME).read_text())["database"] == pg_database
+    again = profile_service.open_profile(folder, STRONG_PASSPHRASE)
+    try:
+        assert again.profile_id == profile_id
+        assert again.role == Role.COORDINATOR
+        assert again.store_dir == folder / "store"
+        report = profile_service.check_profile(again)
+        assert report.ok, report
+        info = profile_service.profile_info(again)
+        assert info.database is not None
+        assert "postgresql" in info.database
+        assert info.counts["records"] == 0
+    finally:
+        again.lock()
+    with pytest.raises(FieldkitError) as excinfo:
+        Vault.unlock(folder, "not the passphrase at all")
+    assert excinfo.value.code == ErrorCode.WRONG_PASSPHRASE
+
+
+def test_a_database_that_already_holds_a_hub_is_refused(
+    tmp_path: Path, pg_database: str, fast_kdf: KdfParams
+) -> None:
+    Vault.create(
+        tmp_path / "a", STRONG_PASSPHRASE, Role.COORDINATOR, fast_kdf, database=pg_database
+    ).lock()
+    with pytest.raises(FieldkitError) as excinfo:
+        Vault.create(
+            tmp_path / "b", STRONG_PASSPHRASE, Role.COORDINATOR, fast_kdf, database=pg_database
+        )
+    assert excinfo.value.code == ErrorCode.DATABASE_NOT_EMPTY
+    assert not (tmp_path / "b").exists()
+
+
+def test_bad_addresses_are_explained(
+    tmp_path: Path, pg_cluster: pg.Cluster, fast_kdf: KdfParams
+) -> None:
+    for address, code in [
+        ("mysql://someone@server/db", ErrorCode.DATABASE_URL_INVALID),
+        ("postgresql://someone@server", ErrorCode.DATABASE_URL_INVALID),
+        (pg_cluster.url("no_such_database"), ErrorCode.DATABASE_UNREACHABLE),
+    ]:
+        with pytest.raises(FieldkitError) as excinfo:
+            Vault.create(
+                tmp_path / "x", STRONG_PASSPHRASE, Role.COORDINATOR, fast_kdf, database=address
+            )
+        assert excinfo.value.code == code
+        assert not (tmp_path / "x").exists()
+
+
+def test_hub_init_from_the_command_line(tmp_path: Path, pg_database: str) -> None:
+    folder = tmp_path / "hub"
+    store = tmp_path / "evidence"
+    env = cli_env(folder)
+    created = run_cli(
+        "--json",
+        "init",
+        "--role",
+        "coordinator",
+        "--database",
+        pg_database,
+        "--store",
+        str(store),
+        env=env,
+    )
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["database"]
+    info = run_cli("--json", "info", env=env)
+    assert info.returncode == 0, info.stderr
+    assert "postgresql" in json.loads(info.stdout)["database"]
+    org = run_cli("org", "init", "--name", "Hub organisation", env=env)
+    assert org.returncode == 0, org.stderr
+    monitor = run_cli("init", "--database", pg_database, env=cli_env(tmp_path / "m"))
+    assert monitor.returncode == 1
+    assert "coordinator" in monitor.stderr
+
+
+def test_migrations_go_down_and_up_on_postgresql(pg_cluster: pg.Cluster) -> None:
+    from fieldkit.storage.server import open_server_engine
+
+    name = pg_cluster.new_database()
+    engine = open_server_engine(pg_cluster.url(name))
+    try:
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        migrate.downgrade(engine, "base")
+        assert migrate.current_revision(engine) is None
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
+        pg_cluster.drop_database(name)
