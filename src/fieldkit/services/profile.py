@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 
 from fieldkit.crypto.kdf import KdfParams
 from fieldkit.crypto.passphrase import Strength, estimate
+from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.profile import KdfInfo, ProfileInfo, Role
 from fieldkit.storage import vault as vault_mod
 from fieldkit.storage.base import Base
