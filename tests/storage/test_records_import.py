@@ -94,10 +94,12 @@ def test_versions_arriving_out_of_order(new_vault: Vault, new_coordinator_vault:
         "new",
     ]
     office = RecordService(new_coordinator_vault)
-    assert office.get(person.id).revision == 3
-    assert office.get(person.id).data["occupation"] == "механік"
+    # the head advances by the record's own history: revision 3 waits for revision 2
+    assert office.get(person.id).revision == 1
+    assert "occupation" not in office.get(person.id).data
     assert _import(new_coordinator_vault, [versions[1]], new_vault.device_id) == ["new"]
-    assert office.get(person.id).revision == 3  # an older revision does not move the head
+    assert office.get(person.id).revision == 3  # revision 2 filled the gap; 3 follows it
+    assert office.get(person.id).data["occupation"] == "механік"
     assert [v.revision for v in office.history(person.id)] == [1, 2, 3]
     assert AuditService(new_coordinator_vault).verify().ok
 
@@ -174,3 +176,26 @@ def test_invalid_data_in_a_document_is_refused(
     with pytest.raises(RecordValidationError) as info, new_coordinator_vault.session() as s:
         RecordStore(new_coordinator_vault.device_id).import_version(s, doc, new_vault.device_id)
     assert info.value.issues[0].field == "facility_type"
+
+
+def test_a_revision_far_above_the_head_waits_and_replaces_nothing(
+    new_vault: Vault, new_coordinator_vault: Vault
+) -> None:
+    service = RecordService(new_vault)
+    person = service.add("person", person_data())
+    original = _export(new_vault)
+    _import(new_coordinator_vault, original, new_vault.device_id)
+    jump: dict[str, Any] = copy.deepcopy(original[0].doc)
+    jump["revision"] = 999_999_999
+    jump["deleted"] = True
+    with new_coordinator_vault.session() as s:
+        store = RecordStore(new_coordinator_vault.device_id)
+        assert store.import_version(s, jump, new_vault.device_id) == "new"
+    office = RecordService(new_coordinator_vault)
+    head = office.get(person.id)
+    assert (head.revision, head.deleted) == (1, False)  # kept as history only
+    # the device's real next revision still becomes the head
+    service.update(person.id, {**person.data, "occupation": "водій"}, 1)
+    assert _import(new_coordinator_vault, _export(new_vault)[1:], new_vault.device_id) == ["new"]
+    assert office.get(person.id).revision == 2
+    assert office.get(person.id).data["occupation"] == "водій"

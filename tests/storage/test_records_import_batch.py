@@ -11,6 +11,7 @@ vaults one by one, in batches of three and in one batch, and every table is comp
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -31,7 +32,7 @@ from fieldkit.services.search import SearchService
 from fieldkit.storage.audit import sha256_hex
 from fieldkit.storage.changes import next_change_seq
 from fieldkit.storage.records import ImportBatchError, ImportOutcome, RecordStore
-from fieldkit.storage.records.versions import _checked_document
+from fieldkit.storage.records.versions import _checked_document, load_template
 from fieldkit.storage.search import SearchIndex
 from fieldkit.storage.tables.records import RecordConflictRow, RecordRow, RecordVersionRow
 from fieldkit.storage.vault import Vault
@@ -50,7 +51,9 @@ pytestmark = pytest.mark.usefixtures("backend")
 def reference_import(
     store: RecordStore, session: Session, doc: Mapping[str, Any], origin: str
 ) -> ImportOutcome:
-    """The single-version import as it was before the batch path (the oracle)."""
+    """The single-version import as it was before the batch path (the oracle), with the head
+    advancing by the record's own history: a version above a gap waits as history until the
+    versions before it arrive."""
     clean, template, canonical = _checked_document(doc)
     content_hash = sha256_hex(canonical)
     record_id = clean["id"]
@@ -93,7 +96,7 @@ def reference_import(
             origin,
         )
         return "conflict"
-    if head is None or clean["revision"] > head.revision:
+    if clean["revision"] == (head.revision if head is not None else 0) + 1:
         row = head if head is not None else RecordRow(id=record_id, num=None)
         store._write(
             session,
@@ -104,6 +107,7 @@ def reference_import(
             origin="imported",
             saved_by=origin,
         )
+        _advance_through_history(store, session, row)
     else:
         store._add_version(
             session,
@@ -116,6 +120,26 @@ def reference_import(
             origin,
         )
     return "new"
+
+
+def _advance_through_history(store: RecordStore, session: Session, row: RecordRow) -> None:
+    """Move the head over stored versions that waited above a gap (the first of each revision),
+    keeping the change number of the version that filled the gap."""
+    while True:
+        raw = session.execute(
+            text(
+                "SELECT doc FROM record_versions WHERE record_id = :r AND revision = :v "
+                "ORDER BY id LIMIT 1"
+            ),
+            {"r": row.id, "v": row.revision + 1},
+        ).scalar_one_or_none()
+        if raw is None:
+            return
+        doc = json.loads(bytes(raw))
+        template = load_template(doc["template_id"], doc["template_version"])
+        fields = store._apply_head(row, doc, template, sha256_hex(bytes(raw)), row.change_seq)
+        session.flush()
+        store._reindex(session, row, doc, template, fields)
 
 
 def _other_content(doc: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,7 +27,7 @@ from fieldkit.storage.records.links import (
     _wanted_links,
     iter_refs,
 )
-from fieldkit.storage.records.versions import _checked_document
+from fieldkit.storage.records.versions import _checked_document, load_template
 from fieldkit.storage.search import SearchIndex
 from fieldkit.storage.tables.records import (
     RecordConflictRow,
@@ -63,6 +64,22 @@ class _LinkState:
     deleted: bool
 
 
+# a version as the head takes it: document, template, content hash, references
+_Version = tuple[dict[str, Any], FormTemplate, str, builtins.list[Any]]
+
+
+def _stored_version(session: Session, version_id: int) -> _Version:
+    """A version stored earlier (it waited above a gap in the record's history)."""
+    row = session.get(RecordVersionRow, version_id)
+    assert row is not None
+    clean = json.loads(bytes(row.doc))
+    template = load_template(clean["template_id"], clean["template_version"])
+    refs = (
+        [] if clean["deleted"] else builtins.list(iter_refs(_ref_fields(template), clean["data"]))
+    )
+    return clean, template, row.content_hash, refs
+
+
 def import_versions(
     session: Session, docs: Sequence[Mapping[str, Any]], origin_device: str
 ) -> builtins.list[ImportOutcome]:
@@ -85,6 +102,7 @@ def import_versions(
     ids = sorted({c[0]["id"] for c in checked})
     heads: dict[str, Any] = {}  # record id -> (num, id, type, revision, content_hash)
     present: dict[tuple[str, int], builtins.list[str]] = {}
+    stored_first: dict[tuple[str, int], int] = {}  # the first stored version of each revision
     links: dict[str, dict[tuple[str, str, str, str], _LinkState]] = {}
     with session.no_autoflush:
         for start in range(0, len(ids), 500):
@@ -99,8 +117,9 @@ def import_versions(
                 ).where(RecordRow.id.in_(chunk))
             ):
                 heads[row.id] = row
-            for record_id, revision, content_hash in session.execute(
+            for version_id, record_id, revision, content_hash in session.execute(
                 select(
+                    RecordVersionRow.id,
                     RecordVersionRow.record_id,
                     RecordVersionRow.revision,
                     RecordVersionRow.content_hash,
@@ -108,7 +127,10 @@ def import_versions(
                 .where(RecordVersionRow.record_id.in_(chunk))
                 .order_by(RecordVersionRow.id)
             ):
-                present.setdefault((record_id, revision), []).append(content_hash)
+                hashes = present.setdefault((record_id, revision), [])
+                if not hashes:
+                    stored_first[(record_id, revision)] = version_id
+                hashes.append(content_hash)
             for link in session.execute(
                 select(
                     RecordLinkRow.id,
@@ -143,9 +165,43 @@ def import_versions(
     versions: builtins.list[tuple[int, str]] = []  # (document index, audit action)
     conflicts: builtins.list[dict[str, Any]] = []
     new_links: builtins.list[tuple[str, tuple[str, str, str, str]]] = []
-    moved: dict[str, int] = {}  # record id -> index of the document its head now holds
+    # record id -> the version its head now holds, and the index of the document whose change
+    # number the head takes (the one that moved it)
+    moved: dict[str, tuple[_Version, int]] = {}
+    # versions above a gap in a record's history, by (record id, revision): a document of this
+    # batch (its index) or a stored version row (its id, as a negative number minus one)
+    waiting: dict[tuple[str, int], int] = {
+        key: -version_id - 1
+        for key, version_id in stored_first.items()
+        if key[1] > (state[key[0]].revision if key[0] in state else 0)
+    }
     first_seen: builtins.list[str] = []
     now = utc_now()
+
+    def _move_head(record_id: str, version: _Version, index: int) -> None:
+        """The head of ``record_id`` now holds ``version``; its derived links follow."""
+        clean, _template, content_hash, refs = version
+        state[record_id] = _HeadState(clean["type"], clean["revision"], content_hash)
+        known[record_id] = (clean["type"], False)
+        moved[record_id] = (version, index)
+        wanted: set[tuple[str, str, str, str]] = set()
+        if not clean["deleted"]:
+            missing = _ref_targets(refs) - set(known)
+            if missing:
+                known.update(_lookup_types(session, missing))
+            wanted = _wanted_links(record_id, clean["type"], refs, known)
+        owned = links.setdefault(record_id, {})
+        for key, link_state in owned.items():
+            if key not in wanted and not link_state.deleted:
+                link_state.deleted = True
+        for key in wanted:
+            found = owned.get(key)
+            if found is None:
+                owned[key] = _LinkState(None, False, False)
+                new_links.append((record_id, key))
+            elif found.deleted:
+                found.deleted = False
+
     for index, (clean, _template, _canonical, content_hash) in enumerate(checked):
         record_id = clean["id"]
         revision = clean["revision"]
@@ -184,27 +240,32 @@ def import_versions(
             continue
         versions.append((index, "record.import"))
         outcomes.append("new")
-        if head is not None and revision <= head.revision:
+        head_revision = head.revision if head is not None else 0
+        if revision <= head_revision:
             continue  # an older revision arriving late: history only, the head stays
+        if revision > head_revision + 1:
+            # The head advances by the record's own history only: a version above a gap waits
+            # (as history) until the versions before it arrive.
+            waiting.setdefault((record_id, revision), index)
+            continue
         if head is None:
             first_seen.append(record_id)
-        state[record_id] = _HeadState(clean["type"], revision, content_hash)
-        known[record_id] = (clean["type"], False)
-        moved[record_id] = index
-        wanted: set[tuple[str, str, str, str]] = set()
-        if not clean["deleted"]:
-            wanted = _wanted_links(record_id, clean["type"], refs_of[index], known)
-        owned = links.setdefault(record_id, {})
-        for key, link_state in owned.items():
-            if key not in wanted and not link_state.deleted:
-                link_state.deleted = True
-        for key in wanted:
-            found = owned.get(key)
-            if found is None:
-                owned[key] = _LinkState(None, False, False)
-                new_links.append((record_id, key))
-            elif found.deleted:
-                found.deleted = False
+        version: _Version = (clean, _template, content_hash, refs_of[index])
+        while True:
+            _move_head(record_id, version, index)
+            follower = waiting.pop((record_id, version[0]["revision"] + 1), None)
+            if follower is None:
+                break
+            version = (
+                (
+                    checked[follower][0],
+                    checked[follower][1],
+                    checked[follower][3],
+                    refs_of[follower],
+                )
+                if follower >= 0
+                else _stored_version(session, -follower - 1)
+            )
     count = len(versions)
     if not count:
         return outcomes
@@ -214,8 +275,7 @@ def import_versions(
     # as one at a time), existing ones updated to where the batch leaves them
     head_values: dict[str, dict[str, Any]] = {}
     fields_of: dict[str, IndexFields] = {}
-    for record_id, index in moved.items():
-        clean, template, _canonical, content_hash = checked[index]
+    for record_id, ((clean, template, content_hash, _refs), index) in moved.items():
         values, fields_of[record_id] = _head_values(clean, template, content_hash, seq_of[index])
         head_values[record_id] = {"id": record_id, **values}
     inserts = [head_values[rid] for rid in first_seen]
@@ -249,8 +309,8 @@ def import_versions(
         session,
         [
             (nums[rid], fields_of[rid].title, fields_of[rid].text)
-            for rid, index in moved.items()
-            if not checked[index][0]["deleted"]
+            for rid, ((clean, _t, _h, _r), _index) in moved.items()
+            if not clean["deleted"]
         ],
     )
     # derived links: flags changed on rows that were here, new rows in the order they arose
