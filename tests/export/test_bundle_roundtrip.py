@@ -241,7 +241,8 @@ def test_equivocation_raises_an_alarm_and_changes_nothing_else(world: World) -> 
     assert alarm.seq == 1
 
 
-def test_same_revision_with_other_content_is_a_listed_conflict(world: World) -> None:
+def test_another_devices_revision_of_a_record_is_refused_not_a_conflict(world: World) -> None:
+    """Was a listed conflict; a device speaks only for itself now (issue: signer binding)."""
     other = add_monitor(world, "second", "W-018 laptop")
     (person,) = add_people(world.monitor, 1)
     first = bundles.export_bundle(world.monitor, world.usb)
@@ -259,10 +260,13 @@ def test_same_revision_with_other_content_is_a_listed_conflict(world: World) -> 
     b2 = bundles.export_bundle(other, world.usb)
     r1 = bundles.import_bundle(world.coordinator, b1.path)
     assert r1.conflicts == []
-    r2 = bundles.import_bundle(world.coordinator, b2.path)
-    assert r2.conflicts == [{"record_id": person, "revision": 2}]
-    conflicts = RecordService(world.coordinator).conflicts()
-    assert len(conflicts) == 1
+    with pytest.raises(FieldkitError) as err:
+        bundles.import_bundle(world.coordinator, b2.path)
+    assert err.value.code == ErrorCode.BUNDLE_FOREIGN_CLAIM
+    assert "claims records of another device" in err.value.message()
+    assert RecordService(world.coordinator).conflicts() == []
+    assert RecordService(world.coordinator).get(person).data["pseudonym"] == "W-100"
+    assert [a["kind"] for a in bundles.list_alarms(world.coordinator)] == ["foreign_claim"]
 
 
 def test_revoked_device_before_and_after_its_last_good_bundle(world: World) -> None:

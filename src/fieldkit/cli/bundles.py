@@ -462,6 +462,7 @@ def _alarm_text(kind: str) -> str:
     return {
         "equivocation": _("two different bundles with one number"),
         "fork": _("broken chain of bundles"),
+        "foreign_claim": _("a bundle that claims records of another device"),
     }.get(kind, kind)
 
 

@@ -92,6 +92,8 @@ class ErrorCode(StrEnum):
     BUNDLE_FORK = "bundle_fork"
     BUNDLE_UNSUPPORTED_VERSION = "bundle_unsupported_version"
     BUNDLE_MEMBER_INVALID = "bundle_member_invalid"
+    BUNDLE_FOREIGN_CLAIM = "bundle_foreign_claim"
+    BUNDLE_SEQ_JUMP = "bundle_seq_jump"
     NOTHING_TO_EXPORT = "nothing_to_export"
     ORG_NOT_INITIALISED = "org_not_initialised"
     ORG_EXISTS = "org_exists"
@@ -253,6 +255,15 @@ MESSAGES: dict[ErrorCode, str] = {
     ),
     ErrorCode.BUNDLE_UNSUPPORTED_VERSION: N_("{path} uses an unsupported bundle format: {version}"),
     ErrorCode.BUNDLE_MEMBER_INVALID: N_("{path}: the entry {member} is invalid: {reason}"),
+    ErrorCode.BUNDLE_FOREIGN_CLAIM: N_(
+        "ALARM: {path} was refused: this bundle claims records of another device ({member}: "
+        "{reason}). A device may only send what it recorded itself; nothing was imported. The "
+        "signing device {label} may be in the wrong hands."
+    ),
+    ErrorCode.BUNDLE_SEQ_JUMP: N_(
+        "{path} was refused: its number {seq} jumps more than {limit} past the last bundle "
+        "imported from device {label} ({last}). Nothing was imported."
+    ),
     ErrorCode.NOTHING_TO_EXPORT: N_("Nothing new to export: the organisation has everything."),
     ErrorCode.ORG_NOT_INITIALISED: N_(
         "This profile has no organisation keys; run 'fieldkit org init' first."

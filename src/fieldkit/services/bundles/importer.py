@@ -57,6 +57,7 @@ from fieldkit.storage.vault import Vault
 
 if TYPE_CHECKING:
     from fieldkit.storage.records import RecordStore
+from fieldkit.services.bundles.binding import FOREIGN_CLAIM_ALARM, SignerBinding
 from fieldkit.services.bundles.common import QUARANTINE_SUFFIX, BundleReport, _BackgroundWriter
 from fieldkit.services.bundles.held import _held_path, _hold_copy, _resolve_held
 from fieldkit.services.bundles.receipts import write_device_receipt
@@ -148,6 +149,7 @@ class _Importer:
         self.alarm: BundleAlarm | None = None
         self.held_reason: ErrorCode | None = None
         self.on_head: Callable[[], None] | None = None  # the signed head verified (sync)
+        self.binding: SignerBinding | None = None
 
     # -- checks that need the database --
 
@@ -155,6 +157,7 @@ class _Importer:
         if self.on_head is not None:
             self.on_head()
         self.signer, self.manifest, self.bundle_hash = signer, manifest, bundle_hash
+        self.binding = SignerBinding(self.s, signer.device_id, self.report.path, signer.label)
         r = self.report
         r.bundle_id, r.device_id, r.signer_label = (
             manifest.bundle_id,
@@ -292,6 +295,8 @@ class _Importer:
         batch, self.pending_records = self.pending_records, []
         if not batch:
             return
+        assert self.binding is not None
+        self.binding.check_records([(entry.member, doc) for entry, doc in batch])
         try:
             outcomes = self.store.import_versions(
                 self.s, [doc for _entry, doc in batch], self.signer.device_id
@@ -316,6 +321,8 @@ class _Importer:
 
     def on_evidence(self, entry: EvidenceEntry, doc: dict[str, Any]) -> None:
         self._store_records()
+        assert self.binding is not None
+        self.binding.check_evidence(entry.member, doc)
         self.evidence_docs.append((entry, doc))
 
     def on_audit(self, entry: AuditEntry, entries: list[Any]) -> None:
@@ -329,6 +336,8 @@ class _Importer:
 
     def on_custody(self, entry: CustodyEntry, events: list[Any]) -> None:
         self._store_records()
+        assert self.binding is not None
+        self.binding.check_custody(entry.member, events)
         self.custody = events
 
     def open_object(self, entry: ObjectEntry) -> ObjectSink:
@@ -385,7 +394,9 @@ class _Importer:
         if self.custody and not self.dry_run:
             try:
                 with self.s.begin_nested():
-                    self.report.custody_events = service.import_custody(self.s, self.custody)
+                    self.report.custody_events = service.import_custody(
+                        self.s, self.custody, from_device=self.signer.device_id
+                    )
             except FieldkitError as exc:
                 raise self._member_error("custody.json", exc) from None
             except IntegrityError:
@@ -551,6 +562,26 @@ def _record_refusal(
                     bundle_hash=alarm.bundle_hash,
                     known_hash=alarm.known_hash,
                     raised_at=alarm.raised_at,
+                )
+            )
+        return
+    if (
+        exc.code == ErrorCode.BUNDLE_FOREIGN_CLAIM
+        and importer is not None
+        and importer.signer is not None
+        and importer.manifest is not None
+    ):
+        # an enrolled device that claims another's records is a device in the wrong hands
+        with vault.session() as s:
+            s.add(
+                BundleAlarm(
+                    kind=FOREIGN_CLAIM_ALARM,
+                    device_id=importer.signer.device_id,
+                    seq=importer.manifest.seq,
+                    bundle_id=importer.manifest.bundle_id,
+                    bundle_hash=importer.bundle_hash,
+                    known_hash="",
+                    raised_at=utc_now(),
                 )
             )
         return

@@ -4,7 +4,7 @@ the revision check."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
@@ -19,7 +19,7 @@ from fieldkit.domain.forms import FormTemplate
 from fieldkit.domain.records import IndexFields, index_fields
 from fieldkit.i18n import _
 from fieldkit.storage.search import RecordFilters
-from fieldkit.storage.tables.records import RecordRow
+from fieldkit.storage.tables.records import RecordRow, RecordVersionRow
 
 MAX_PAGE = 1000
 
@@ -246,3 +246,26 @@ def _flush_head(session: Session, record_id: str, read_revision: int | None) -> 
             current="?",
             edited=read_revision if read_revision is not None else "?",
         ) from None
+
+
+def record_origins(session: Session, ids: Iterable[str]) -> dict[str, str]:
+    """The device that created each record among ``ids`` known here: the head's
+    ``origin_device``, or for a record with stored versions but no head yet (its first revision
+    still on its way) the device that sent them."""
+    found: dict[str, str] = {}
+    pending = sorted({i for i in ids if isinstance(i, str)})
+    for start in range(0, len(pending), 500):
+        chunk = pending[start : start + 500]
+        for record_id, origin in session.execute(
+            select(RecordRow.id, RecordRow.origin_device).where(RecordRow.id.in_(chunk))
+        ):
+            found[record_id] = origin
+        rest = [i for i in chunk if i not in found]
+        if rest:
+            for record_id, device in session.execute(
+                select(RecordVersionRow.record_id, RecordVersionRow.saved_by_device)
+                .where(RecordVersionRow.record_id.in_(rest))
+                .distinct()
+            ):
+                found.setdefault(record_id, device)
+    return found

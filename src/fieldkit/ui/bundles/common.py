@@ -55,6 +55,11 @@ ALARM_TEXTS = {
         "imported from it, so two different histories exist. Its key may be cloned or stolen: "
         "revoke it and talk to the monitor in person."
     ),
+    "foreign_claim": N_(
+        "ALARM: bundle {seq} of device {label} claims records of another device and was "
+        "refused. The device may be in the wrong hands: revoke it and talk to the monitor in "
+        "person."
+    ),
 }
 ALARM_UNKNOWN_KIND = N_(
     "ALARM ({kind}): device {label}, bundle {seq}. Its key may be cloned or stolen: revoke it "
