@@ -14,7 +14,7 @@ import contextlib
 import errno
 import hashlib
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +58,7 @@ from fieldkit.storage.vault import Vault
 
 SIGNATURE_SUFFIX = ".minisig"
 MAX_HISTORY_RECORDS = 1000
+PERSON_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ class ReportService:
                 for kind, ids in buckets.items()
                 if kind != "evidence"
             }
+            others = self._all_persons(s, persons, cancel)
         items = self._evidence(evidence, cancel)
         return CaseFileData(
             case=_view(case),
@@ -213,6 +215,7 @@ class ReportService:
             evidence=items,
             facilities={f.id: f for f in loaded["facility"]},
             person_roles=roles,
+            other_persons=others,
         )
 
     def gather_visit(self, visit_id: str, cancel: CancelToken | None = None) -> VisitReportData:
@@ -230,6 +233,7 @@ class ReportService:
             interviews = self._load_many(s, linked.get("interview", {}), "interview", cancel)
             interviewees = dict.fromkeys(p for p in map(interviewee_of, interviews) if p)
             persons = self._load_many(s, interviewees, "person", cancel)
+            others = self._all_persons(s, interviewees, cancel)
             history_visits: list[RecordView] = []
             history_recs: list[RecordView] = []
             if facility is not None:
@@ -261,7 +265,24 @@ class ReportService:
             history_recommendations=_by_date(history_recs),
             evidence=items,
             persons=persons,
+            other_persons=others,
         )
+
+    def _all_persons(
+        self, s: Session, skip: Mapping[str, None], cancel: CancelToken | None
+    ) -> list[RecordView]:
+        """Every other person of the profile: a name typed anywhere is replaced by the report."""
+        out: list[RecordView] = []
+        offset = 0
+        while True:
+            check_cancel(cancel)
+            page = self._store.list(
+                s, RecordFilters(types=("person",)), offset=offset, limit=PERSON_PAGE
+            )
+            out.extend(_view(r) for r in page if r.id not in skip)
+            if len(page) < PERSON_PAGE:
+                return out
+            offset += PERSON_PAGE
 
     def _live(self, s: Session, record_id: str, expected: str) -> StoredRecord:
         record = self._store.get(s, record_id, include_deleted=False)

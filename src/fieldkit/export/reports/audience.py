@@ -120,8 +120,14 @@ class People:
             persons = tuple(self.get(pid) for pid in ids)
         return Subject(persons, record.confidential)
 
-    def evidence_subject(self, item: EvidenceView, interviews: Mapping[str, RecordView]) -> Subject:
-        """The persons an item is about: those linked to it and its interview's interviewee."""
+    def evidence_subject(
+        self,
+        item: EvidenceView,
+        interviews: Mapping[str, RecordView],
+        records: Mapping[str, RecordView] | None = None,
+    ) -> Subject:
+        """The persons an item is about: those linked to it, its interview's interviewee and
+        the persons a linked record (a case) is about."""
         found: dict[str, ConcernedPerson] = {}
         for link in item.linked_records:
             if link in interviews:
@@ -129,6 +135,9 @@ class People:
                 found[person.person_id] = person
             elif link in self.by_id:
                 found[link] = self.by_id[link]
+            elif records is not None and link in records:
+                for person in self.subject(records[link]).persons:
+                    found.setdefault(person.person_id, person)
         for person_id in item.person_ids:
             found.setdefault(person_id, self.get(person_id))
         if item.interview_id and item.interview_id not in interviews:
@@ -189,3 +198,28 @@ def code_values(record: RecordView) -> list[str]:
 
     walk(template.fields, record.data)
     return list(dict.fromkeys(found))
+
+
+def hidden_extras(
+    people: People, records: Sequence[RecordView], others: Sequence[RecordView]
+) -> list[ConcernedPerson]:
+    """Persons a report is not about whose names or codes may still be typed into its text:
+    codes entered in its records (an interviewee list) and every other person of the profile.
+    Nobody recorded a consent for them here, so the redactor hides them."""
+    known = {c for p in people.all for c in p.codes}
+    out: list[ConcernedPerson] = []
+    for record in records:
+        for code in code_values(record):
+            if code not in known:
+                known.add(code)
+                out.append(ConcernedPerson(f"code:{code}", codes=(code,)))
+    for person in others:
+        if person.id in people.by_id:
+            continue
+        code = record_code(person)
+        out.append(
+            ConcernedPerson(
+                person.id, codes=(code,) if code else (), names=tuple(all_names(person))
+            )
+        )
+    return out

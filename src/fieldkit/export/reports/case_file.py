@@ -29,7 +29,12 @@ from fieldkit.domain.evidence import (
     custody_purpose_text,
 )
 from fieldkit.domain.forms import FieldType, FormTemplate, Section
-from fieldkit.export.reports.audience import People, injury_photo_ids, media_kind
+from fieldkit.export.reports.audience import (
+    People,
+    hidden_extras,
+    injury_photo_ids,
+    media_kind,
+)
 from fieldkit.export.reports.common import (
     BuildControl,
     ReportMeta,
@@ -92,13 +97,17 @@ class CaseFileBuilder:
         self._evidence_numbers = {
             item.id: f"E-{n}" for n, item in enumerate(data.evidence, start=1)
         }
-        self.redactor = redactor_for(self.policy, self.people.all, self.mark)
+        loose = hidden_extras(
+            self.people, (data.case, *data.visits, *data.interviews), data.other_persons
+        )
+        self.redactor = redactor_for(self.policy, [*self.people.all, *loose], self.mark)
         interviews = {i.id: i for i in data.interviews}
         injury_photos = injury_photo_ids(data.interviews)
         # What the audience may have of each evidence item: decided once, shown everywhere.
         self.evidence_decisions: dict[str, Decision] = {
             item.id: self.policy.evidence(
-                self.people.evidence_subject(item, interviews), media_kind(item, injury_photos)
+                self.people.evidence_subject(item, interviews, {data.case.id: data.case}),
+                media_kind(item, injury_photos),
             )
             for item in data.evidence
         }
@@ -132,6 +141,10 @@ class CaseFileBuilder:
                 return f"{code} ({name})"
         return code
 
+    def code(self, record: RecordView) -> str:
+        """A record's printed code (entered text: names and hidden codes replaced)."""
+        return self.redactor(record_code(record))
+
     def record_label(self, record_id: str) -> str:
         record = self._records.get(record_id)
         if record is None:
@@ -140,7 +153,7 @@ class CaseFileBuilder:
             return self.person_label(record_id)
         if record.type == "interview" and not self.policy.shows_codes:
             return self.mark
-        return record_code(record)
+        return self.code(record)
 
     def withheld_text(self, decision: Decision) -> str:
         return self._("withheld: {reason}").format(reason=decision.reason.text(self.t))
@@ -149,7 +162,7 @@ class CaseFileBuilder:
         facility = self.data.facilities.get(facility_id)
         if facility is None:
             return short_id(facility_id)
-        return title_of(facility) or record_code(facility)
+        return self.redactor(title_of(facility)) or self.code(facility)
 
     def evidence_label(self, item_id: str) -> str:
         return self._evidence_numbers.get(item_id, short_id(item_id))
@@ -191,10 +204,10 @@ class CaseFileBuilder:
         out: list[Flowable] = [
             Spacer(1, 30),
             Paragraph(markup(self._("Case file")), s.title),
-            Paragraph(markup(title or record_code(case)), s.subtitle),
+            Paragraph(markup(title or self.code(case)), s.subtitle),
         ]
         rows: list[tuple[str, Flowable | str]] = [
-            (self._("Case"), Paragraph(markup(record_code(case)), s.cell_mono)),
+            (self._("Case"), Paragraph(markup(self.code(case)), s.cell_mono)),
             (self._("Record id"), Paragraph(markup(case.id), s.cell_mono)),
         ]
         for key in ("date_from", "date_to", "status"):
@@ -208,7 +221,10 @@ class CaseFileBuilder:
         rows.extend(
             [
                 (self._("Last changed"), fmt_timestamp(case.updated_at)),
-                (self._("Prepared by"), self.meta.prepared_by or self._("not stated")),
+                (
+                    self._("Prepared by"),
+                    self.ctx.text(self.meta.prepared_by) or self._("not stated"),
+                ),
                 (self._("Generated"), fmt_timestamp(self.meta.generated_at)),
                 (
                     self._("Confidentiality"),
@@ -359,7 +375,7 @@ class CaseFileBuilder:
             for person_id, f in person_refs(template, record.data):
                 label = f.label.get(lang)
                 if record.type != "case":
-                    label = f"{label} ({record_code(record)})"
+                    label = f"{label} ({self.code(record)})"
                 found = roles.setdefault(person_id, [])
                 if label not in found:
                     found.append(label)
@@ -376,7 +392,7 @@ class CaseFileBuilder:
             template = template_for(interview)
             if index:
                 out.append(CondPageBreak(200))
-            code = record_code(interview) if self.policy.shows_codes else str(index + 1)
+            code = self.code(interview) if self.policy.shows_codes else str(index + 1)
             out.append(
                 heading(
                     self._("Interview {code}").format(code=code),
@@ -429,7 +445,7 @@ class CaseFileBuilder:
             ][:3]
             rows.append(
                 [
-                    Paragraph(markup(record_code(visit)), s.cell_mono),
+                    Paragraph(markup(self.code(visit)), s.cell_mono),
                     date_text,
                     facility,
                     "; ".join(kinds),
@@ -462,7 +478,7 @@ class CaseFileBuilder:
         for rec in self.data.recommendations:
             out.append(
                 heading(
-                    self._("Recommendation {code}").format(code=record_code(rec)),
+                    self._("Recommendation {code}").format(code=self.code(rec)),
                     s.h3,
                 )
             )

@@ -144,6 +144,8 @@ class CaseFileData:
     facilities: Mapping[str, RecordView] = field(default_factory=dict)
     # Roles given when a person was linked to the case explicitly (codes of "event_roles").
     person_roles: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # Every other person of the profile: only to replace their names in free text.
+    other_persons: Sequence[RecordView] = ()
 
 
 @dataclass(frozen=True)
@@ -159,3 +161,5 @@ class VisitReportData:
     evidence: Sequence[EvidenceView] = ()
     # The interviewees of the linked interviews: their names are replaced in free text.
     persons: Sequence[RecordView] = ()
+    # Every other person of the profile: only to replace their names in free text.
+    other_persons: Sequence[RecordView] = ()

@@ -155,7 +155,7 @@ def history_block(
         header = [_("Recommendation")]
         for (_sortable, shown), visit in chunk:
             mark = " *" if visit.id == current_visit else ""
-            header.append(f"{shown or record_code(visit)}{mark}")
+            header.append(f"{shown or ctx.redact(record_code(visit))}{mark}")
         if last:
             header.append(_("Status now"))
         rows: list[list[Flowable | str]] = []
@@ -163,7 +163,7 @@ def history_block(
             line = timelines[rec.id]
             cells: list[Flowable | str] = [
                 Paragraph(
-                    f"<b>{markup(record_code(rec))}</b> "
+                    f"<b>{markup(ctx.redact(record_code(rec)))}</b> "
                     f"{markup(ctx.redact(recommendation_text(rec)))}",
                     s.cell,
                 )

@@ -157,7 +157,7 @@ class RenderContext:
                 FieldType.EVIDENCE_LINK: self.evidence_label,
             }[kind]
             items = value if isinstance(value, list) else [value]
-            return "; ".join(resolve(_ref_id(v)) for v in items if _ref_id(v))
+            return "; ".join(self.redact(resolve(_ref_id(v))) for v in items if _ref_id(v))
         if isinstance(value, list):
             return "; ".join(self.text(v) for v in value)
         return self.text(value)

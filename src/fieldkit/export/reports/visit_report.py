@@ -19,7 +19,6 @@ from reportlab.platypus import CondPageBreak, Flowable, PageBreak, Paragraph, Sp
 from fieldkit.domain.common import is_empty
 from fieldkit.domain.disclosure import (
     WITHHELD_MARK,
-    ConcernedPerson,
     Decision,
     Subject,
     audience_label,
@@ -27,7 +26,7 @@ from fieldkit.domain.disclosure import (
 )
 from fieldkit.domain.errors import FieldkitError
 from fieldkit.domain.forms import FieldDef, FieldType, children
-from fieldkit.export.reports.audience import People, code_values, media_kind
+from fieldkit.export.reports.audience import People, hidden_extras, media_kind
 from fieldkit.export.reports.common import (
     BuildControl,
     ReportMeta,
@@ -89,8 +88,7 @@ class VisitReportBuilder:
         self.policy = meta.policy
         self.people = People(data.persons, data.interviews)
         self.mark = self.t.gettext(WITHHELD_MARK)
-        # Codes typed into the visit itself (interviewee list, file checks) are hidden too.
-        loose = [ConcernedPerson(f"code:{code}", codes=(code,)) for code in code_values(data.visit)]
+        loose = hidden_extras(self.people, (data.visit, *data.interviews), data.other_persons)
         self.redactor = redactor_for(self.policy, [*self.people.all, *loose], self.mark)
         interviews = {i.id: i for i in data.interviews}
         self.evidence_decisions: dict[str, Decision] = {
@@ -119,13 +117,17 @@ class VisitReportBuilder:
         code = self.people.get(person_id).code
         return code or short_id(person_id)
 
+    def code(self, record: RecordView) -> str:
+        """A record's printed code (entered text: names and hidden codes replaced)."""
+        return self.redactor(record_code(record))
+
     def record_label(self, record_id: str) -> str:
         record = self._records.get(record_id)
         if record is None:
             return short_id(record_id) if self.policy.shows_codes else self.mark
         if record.type in ("interview", "case", "person") and not self.policy.shows_codes:
             return self.mark
-        return record_code(record)
+        return self.code(record)
 
     def facility_label(self, facility_id: str) -> str:
         facility = self.data.facility
@@ -139,7 +141,7 @@ class VisitReportBuilder:
             return self._("facility not recorded")
         from fieldkit.export.reports.case_file import title_of
 
-        return title_of(facility) or record_code(facility)
+        return self.redactor(title_of(facility)) or self.code(facility)
 
     def story(self) -> list[Flowable]:
         return [
@@ -161,7 +163,7 @@ class VisitReportBuilder:
             Paragraph(markup(f"{self.facility_name()} · {shown_date}".strip(" ·")), s.subtitle),
         ]
         rows: list[tuple[str, Flowable | str]] = [
-            (self._("Visit"), Paragraph(markup(record_code(visit)), s.cell_mono)),
+            (self._("Visit"), Paragraph(markup(self.code(visit)), s.cell_mono)),
             (self._("Record id"), Paragraph(markup(visit.id), s.cell_mono)),
             (self._("Facility"), self.facility_name()),
         ]
@@ -183,7 +185,10 @@ class VisitReportBuilder:
                 pass
         rows.extend(
             [
-                (self._("Prepared by"), self.meta.prepared_by or self._("not stated")),
+                (
+                    self._("Prepared by"),
+                    self.ctx.text(self.meta.prepared_by) or self._("not stated"),
+                ),
                 (self._("Generated"), fmt_timestamp(self.meta.generated_at)),
                 (self._("Addressed to"), audience_label(self.policy.audience, self.t)),
                 (self._("Persons"), self.persons_line()),
@@ -319,7 +324,7 @@ class VisitReportBuilder:
             ][:3]
             rows.append(
                 [
-                    Paragraph(markup(record_code(rec)), self.s.cell_mono),
+                    Paragraph(markup(self.code(rec)), self.s.cell_mono),
                     self.ctx.text(recommendation_text(rec)),
                     "; ".join(choices),
                     self.ctx.value_text(status, rec.data.get(status.id)) if status else "",
@@ -349,7 +354,7 @@ class VisitReportBuilder:
         )
         for rec in self.data.recommendations:
             out.append(
-                heading(self._("Recommendation {code}").format(code=record_code(rec)), self.s.h3)
+                heading(self._("Recommendation {code}").format(code=self.code(rec)), self.s.h3)
             )
             out.extend(
                 render_record(
