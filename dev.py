@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Set up and run fieldkit from a fresh checkout with nothing but python3.
 
-    python3 dev.py start   create .venv, install, start the desktop program on the default profile
-    python3 dev.py test    create .venv, install, run ruff, mypy and the whole test suite headless
+    python3 dev.py start     create .venv, install, start the desktop program on the default profile
+    python3 dev.py test      create .venv, install, run ruff, mypy and the whole test suite headless
+    python3 dev.py package   build the program for this machine into dist/ (packaging/README.md);
+                             `package --test` also runs tests/frozen on the built artefact
 
 Extra arguments after `test` go to pytest (e.g. `python3 dev.py test tests/unit -x`).
 """
@@ -23,6 +25,8 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".fieldkit-install-stamp"
 INPUTS = ("pyproject.toml", "constraints.txt")
+LINTED = ("src", "tests", "bench", "scripts", "packaging", "dev.py")
+EXTRAS = "test,package"  # the tools of `test` and of `package` (PyInstaller)
 
 # Debian packages the program or the tests need: Qt's runtime libraries for the desktop program,
 # and the standard tools the tests check bundles, evidence and reports against.
@@ -51,17 +55,21 @@ TEST_TOOLS = {
     "minisign": "minisign",
     "pdftotext": "poppler-utils",
     "pdftoppm": "poppler-utils",
+    "pdffonts": "poppler-utils",
     "sha256sum": "coreutils",
     "tar": "tar",
 }
+# `package --test` runs the frozen desktop program on an X server (Xvfb) and types into it.
+FROZEN_TEST_TOOLS = {"Xvfb": "xvfb", "xdotool": "xdotool", "xwd": "x11-apps"}
 
 
 def log(message: str) -> None:
     print(f"[dev] {message}", flush=True)
 
 
-def missing_system_packages(with_test_tools: bool) -> list[str]:
-    """Debian packages to install: test tools for `test`, the screen libraries for `start`."""
+def missing_system_packages(with_test_tools: bool, frozen_tests: bool = False) -> list[str]:
+    """Debian packages to install: test tools for `test`, the screen libraries for `start`,
+    both and an X server for `package --test`."""
     if sys.platform != "linux":
         return []
     packages: set[str] = set()
@@ -73,18 +81,21 @@ def missing_system_packages(with_test_tools: bool) -> list[str]:
         Path("/usr/lib"),
     ]
     libraries = dict(SYSTEM_LIBRARIES)
-    if not with_test_tools:
+    if not with_test_tools or frozen_tests:
         libraries.update(DESKTOP_LIBRARIES)
     for library, package in libraries.items():
         if not any((folder / library).exists() for folder in search):
             packages.add(package)
     if with_test_tools:
         packages.update(pkg for tool, pkg in TEST_TOOLS.items() if shutil.which(tool) is None)
+    if frozen_tests:
+        tools = FROZEN_TEST_TOOLS.items()
+        packages.update(pkg for tool, pkg in tools if shutil.which(tool) is None)
     return sorted(packages)
 
 
-def ensure_system_packages(with_test_tools: bool) -> None:
-    missing = missing_system_packages(with_test_tools)
+def ensure_system_packages(with_test_tools: bool, frozen_tests: bool = False) -> None:
+    missing = missing_system_packages(with_test_tools, frozen_tests)
     if not missing:
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
@@ -116,7 +127,7 @@ def ensure_environment() -> None:
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check"]
     subprocess.run([*pip, "install", "-q", "--upgrade", "pip"], check=True)
     subprocess.run(
-        [*pip, "install", "-q", "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"],
+        [*pip, "install", "-q", "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[{EXTRAS}]"],
         check=True,
     )
     STAMP.write_text(fingerprint)
@@ -129,8 +140,8 @@ def run_tests(extra: list[str]) -> int:
     if not extra:
         log("ruff (lint and format)")
         steps = [
-            [str(BIN / "ruff"), "check", "src", "tests", "bench", "scripts", "dev.py"],
-            [str(BIN / "ruff"), "format", "--check", "src", "tests", "bench", "scripts", "dev.py"],
+            [str(BIN / "ruff"), "check", *LINTED],
+            [str(BIN / "ruff"), "format", "--check", *LINTED],
         ]
         for step in steps:
             if subprocess.run(step, cwd=ROOT, env=env, check=False).returncode != 0:
@@ -144,10 +155,17 @@ def run_tests(extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("start", "test"):
+    if not argv or argv[0] not in ("start", "test", "package"):
         print(__doc__)
         return 2
     command, extra = argv[0], argv[1:]
+    if command == "package":
+        # The frozen tests use the test tools and Xvfb; a build alone needs neither.
+        if "--test" in extra:
+            ensure_system_packages(with_test_tools=True, frozen_tests=True)
+        ensure_environment()
+        build = [str(PYTHON), str(ROOT / "packaging" / "build.py"), *extra]
+        return subprocess.run(build, cwd=ROOT, check=False).returncode
     ensure_system_packages(with_test_tools=command == "test")
     ensure_environment()
     if command == "start":

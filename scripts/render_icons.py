@@ -3,7 +3,8 @@
 
     QT_QPA_PLATFORM=offscreen python scripts/render_icons.py
 
-The SVG is the source; the PNGs are committed so that packaging needs no renderer.
+The SVG is the source; the PNGs (and the Windows .ico and macOS .icns made from them) are
+committed so that packaging needs no renderer.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
-ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
+ROOT = Path(__file__).resolve().parent.parent
+ICONS = ROOT / "resources" / "icons"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
@@ -31,6 +33,12 @@ def main() -> int:
         painter.end()
         image.save(str(ICONS / f"fieldkit-{size}.png"), "PNG")
     del app
+    from PIL import Image
+
+    largest = Image.open(ICONS / "fieldkit-512.png")
+    ico_sizes = [(n, n) for n in (16, 24, 32, 48, 64, 128, 256)]
+    largest.save(ROOT / "packaging" / "windows" / "fieldkit.ico", sizes=ico_sizes)
+    largest.save(ROOT / "packaging" / "macos" / "fieldkit.icns")
     return 0
 
 

@@ -12,14 +12,25 @@ profile), which is simpler and safer than re-translating every widget in place.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
+import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTranslator, Signal
+from PySide6.QtCore import (
+    QLibraryInfo,
+    QLocale,
+    QObject,
+    QSocketNotifier,
+    Qt,
+    QTranslator,
+    Signal,
+)
 from PySide6.QtWidgets import QApplication
 
 from fieldkit import i18n
@@ -157,12 +168,14 @@ class DesktopApp(QObject):
         self.unlock_window: UnlockWindow | None = None
         self.main_window: Any = None
         self.vault: Any = None
+        self.termination_watch: tuple[Any, ...] = ()  # kept alive: see _quit_on_termination
         app.aboutToQuit.connect(self.shutdown)
 
     # --- windows ------------------------------------------------------------------------------
 
     def start(self) -> None:
         self.show_unlock()
+        log.info("first window shown")  # bench/frozen.py measures the start-up time to this line
 
     def show_unlock(self, reason: str = "") -> UnlockWindow:
         old = self.unlock_window
@@ -203,6 +216,7 @@ class DesktopApp(QObject):
         window.show()
         self.main_window = window
         window.restore_drafts()
+        log.info("main window shown")
         self.main_window_shown.emit(window)
 
     def _close_main_window(self) -> None:
@@ -402,7 +416,32 @@ def run_desktop(profile: Path | None) -> int:
 
     install_excepthook()
     desktop = DesktopApp(app, profile_path, settings, settings_file=settings_file)
+    _quit_on_termination(app, desktop)
     desktop.start()
     code = int(app.exec())
     log.info("desktop program stopped")
     return code
+
+
+def _quit_on_termination(app: QApplication, desktop: DesktopApp) -> None:
+    """SIGTERM and SIGINT (log-out, shut-down, Ctrl+C) quit as the Quit command does: locked first.
+
+    Python runs signal handlers only when it gets control, which it does not while Qt waits for
+    events; the wake-up socket gives the event loop something to read whenever a signal arrives.
+    """
+    if os.name == "nt":
+        return  # Windows ends a windowed program with a close message, which Qt already handles
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(512)
+
+    notifier.activated.connect(drain)
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: desktop.quit())
+    desktop.termination_watch = (reader, writer, notifier)

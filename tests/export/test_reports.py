@@ -737,3 +737,17 @@ def test_cells_taller_than_a_page_split_across_pages(new_vault: Vault, tmp_path:
     ReportService(sample.vault).case_file(sample.case_id, out, "uk")
     flat = squash(pdf_text(out))
     assert squash(cause) in flat
+
+
+def test_every_font_of_a_report_is_embedded(sample: Sample, tmp_path: Path) -> None:
+    """A PDF must print the same anywhere: no font may be left to the reader's machine."""
+    pdffonts = require_tool("pdffonts")
+    out = tmp_path / "case.pdf"
+    ReportService(sample.vault).case_file(sample.case_id, out, "ru")
+    listing = subprocess.run(
+        [pdffonts, str(out)], capture_output=True, check=True, text=True
+    ).stdout.splitlines()[2:]
+    assert listing
+    for line in listing:
+        # name type encoding emb sub uni object-number generation: emb is fifth from the end
+        assert line.split()[-5] == "yes", f"font not embedded: {line}"

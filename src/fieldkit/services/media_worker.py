@@ -2,8 +2,9 @@
 
 Image decoders are the most exposed code in the program (a hostile file may be handed to a
 monitor on purpose), so they never run in the process that holds the keys. The parent starts
-``python -I -m fieldkit.services.media_worker``, streams the decrypted image to its stdin and reads
-one result from its stdout. Nothing touches the disk: the child sets ``RLIMIT_FSIZE`` to 0 before
+``python -I -m fieldkit.services.media_worker`` (in a frozen build, the program's own executable
+with :data:`FROZEN_WORKER_FLAG`), streams the decrypted image to its stdin and reads one result
+from its stdout. Nothing touches the disk: the child sets ``RLIMIT_FSIZE`` to 0 before
 it reads a byte, so it cannot write a file even if it wanted to. The child also limits its address
 space (``RLIMIT_AS``) and CPU time, disables core dumps, sets ``Image.MAX_IMAGE_PIXELS`` and turns
 Pillow's ``DecompressionBombWarning`` into an error; the parent adds a wall-clock timeout and kills
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, BinaryIO, Final, NamedTuple
 
 from fieldkit.domain.errors import N_
@@ -55,6 +57,21 @@ REASON_WORKER = N_("the preview process failed")
 # --------------------------------------------------------------------------------------------
 
 
+# In a frozen build there is no Python to run ``-m``: the program's own command-line executable is
+# the child, told by this first argument (packaging/entry_cli.py) to be the media worker.
+FROZEN_WORKER_FLAG: Final = "--fieldkit-media-worker"
+
+
+def worker_command(arguments: list[str]) -> list[str]:
+    """The child's command line: ``python -I -m ...`` from source, else the frozen executable."""
+    if getattr(sys, "frozen", False):
+        # The console executable, also when the parent is the windowed desktop one: its stdin and
+        # stdout are the pipes whatever the platform.
+        name = "fieldkit.exe" if os.name == "nt" else "fieldkit"
+        return [str(Path(sys.executable).with_name(name)), FROZEN_WORKER_FLAG, *arguments]
+    return [sys.executable, "-I", "-m", "fieldkit.services.media_worker", *arguments]
+
+
 class MediaResult(NamedTuple):
     report: MediaReport
     thumbnail: bytes | None  # JPEG, longest edge THUMBNAIL_EDGE
@@ -74,15 +91,7 @@ def analyse_image(
     Never raises for a bad image: a hostile or broken file gives a report with status
     ``hostile`` or ``failed`` and a reason.
     """
-    command = [
-        sys.executable,
-        "-I",
-        "-m",
-        "fieldkit.services.media_worker",
-        str(max_pixels),
-        str(memory_limit),
-        str(cpu_seconds),
-    ]
+    command = worker_command([str(max_pixels), str(memory_limit), str(cpu_seconds)])
     env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"}
     try:
         proc = subprocess.Popen(

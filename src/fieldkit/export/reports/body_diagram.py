@@ -89,7 +89,8 @@ def body_diagram(
     the person's right and left, printed beside the hands so nobody mirrors a diagram by mistake.
     """
     width = 2 * VIEW_WIDTH + GAP
-    drawing = Drawing(width, VIEW_HEIGHT + 18)
+    # The drawing's starting font, else reportlab's Helvetica goes into the PDF unembedded.
+    drawing = Drawing(width, VIEW_HEIGHT + 18, initialFontName=SANS)
     right, left_letter = side_letters
     for index, view in enumerate(DRAWN_VIEWS):
         origin = index * (VIEW_WIDTH + GAP)

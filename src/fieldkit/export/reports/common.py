@@ -426,6 +426,9 @@ class ReportDocument(BaseDocTemplate):  # type: ignore[misc]
             lang=meta.lang,
             pageCompression=1 if compress else 0,
             invariant=0,
+            # The canvas's starting font; reportlab's default (Helvetica) would put an unembedded
+            # font into every PDF even though no text uses it.
+            initialFontName=SANS,
         )
         frame = Frame(
             MARGIN_X,

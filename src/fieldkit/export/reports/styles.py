@@ -132,6 +132,9 @@ def grid_style(header_rows: int = 1) -> TableStyle:
     """A ruled table with a shaded header row that repeats on every page it spans."""
     commands: list[tuple[object, ...]] = [
         ("GRID", (0, 0), (-1, -1), 0.4, RULE),
+        # Cells hold paragraphs in our fonts, but a cell's own font (Helvetica unless set) would
+        # still be written into the PDF, unembedded.
+        ("FONTNAME", (0, 0), (-1, -1), SANS),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
@@ -148,6 +151,7 @@ def field_table_style() -> TableStyle:
     return TableStyle(
         [
             ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+            ("FONTNAME", (0, 0), (-1, -1), SANS),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LEFTPADDING", (0, 0), (-1, -1), 2),
             ("RIGHTPADDING", (0, 0), (-1, -1), 4),
