@@ -197,17 +197,18 @@ def test_any_order_gaps_are_recorded_then_filled(world: World) -> None:
         paths.append(bundles.export_bundle(world.monitor, world.usb).path)
     third = bundles.import_bundle(world.coordinator, paths[2])
     assert third.chain == "pending"
-    assert third.gaps == [1, 2]
+    assert third.gaps == [[1, 2]]  # gaps are ranges now: one row, however many numbers
     with world.coordinator.session() as s:
-        gaps = {g.seq: g.status for g in s.execute(select(SequenceGap)).scalars()}
-    assert gaps == {1: "pending", 2: "pending"}
+        gaps = {(g.seq, g.through): g.status for g in s.execute(select(SequenceGap)).scalars()}
+    assert gaps == {(1, 2): "pending"}
     first = bundles.import_bundle(world.coordinator, paths[0])
     assert first.chain == "first"
+    assert first.gaps == [[2, 2]]
     second = bundles.import_bundle(world.coordinator, paths[1])
     assert second.chain == "linked"
+    assert second.gaps == []
     with world.coordinator.session() as s:
-        gaps = {g.seq: g.status for g in s.execute(select(SequenceGap)).scalars()}
-    assert gaps == {1: "filled", 2: "filled"}
+        assert list(s.execute(select(SequenceGap)).scalars()) == []  # filled gaps go
     # bundles carry everything not acknowledged, so the third alone already held all records
     assert count(world.coordinator, RecordRow) == 3
     assert third.records_new == 3
@@ -311,7 +312,7 @@ def test_unacknowledged_changes_travel_again(world: World) -> None:
     assert again.records == 3
     assert again.change_from == 0
     report = bundles.import_bundle(world.coordinator, again.path)
-    assert report.gaps == [1]
+    assert report.gaps == [[1, 1]]
     assert count(world.coordinator, RecordRow) == 3
     applied = bundles.apply_receipt(world.monitor, Path(report.receipt or ""))
     assert applied.acknowledged_through == again.change_through

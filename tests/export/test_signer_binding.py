@@ -36,7 +36,6 @@ from tests.export.bundle_kit import (
     manifest_doc,
     resign,
     seal,
-    set_manifest,
     store_files,
     unpack,
 )
@@ -171,7 +170,9 @@ def build(world: World, parts: dict[str, Any]) -> bytes:
         Member(MANIFEST_NAME.encode(), b""),
     ]
     members += body
-    set_manifest(members, manifest)
+    # json.dumps, not the project's writer: an attacker's numbers need not be representable
+    raw = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    next(m for m in members if m.name == MANIFEST_NAME.encode()).data = raw.encode()
     resign(members, _d(world).device_signing_key())
     return seal(members, world.recipient())
 
@@ -476,3 +477,37 @@ def test_zz_the_first_monitors_next_bundle_imports_after_the_attacks(world: Worl
     assert (view.revision, view.data["pseudonym"]) == (2, "A-777")
     assert view.origin_device == world.monitor.device_id
     assert RecordService(world.coordinator).conflicts() == []
+
+
+# --- finding 4: far sequence numbers are refused at once --------------------------------------
+
+
+@pytest.mark.parametrize("seq", [10**6, 2**62])
+def test_a_far_sequence_number_is_refused_in_bounded_time(world: World, seq: int) -> None:
+    parts = d_parts(world)
+    parts["manifest"]["seq"] = seq
+    parts["manifest"]["prev"] = "0" * 64
+    error = refused(
+        world, build(world, parts), ErrorCode.BUNDLE_SEQ_JUMP, ErrorCode.BUNDLE_MANIFEST_INVALID
+    )
+    if seq == 10**6:
+        assert error.code == ErrorCode.BUNDLE_SEQ_JUMP
+        assert "1000" in error.message()
+    # verify (which used to make a gap row per missing number) refuses as quickly
+    path = world.root / "forged" / f"far-{seq}.fkb"
+    path.write_bytes(build(world, parts))
+    report = bundles.verify_bundle(world.coordinator, path)
+    assert not report.ok
+    assert report.gaps == []
+
+
+def test_gaps_are_ranges_that_split_as_numbers_arrive(world: World) -> None:
+    from fieldkit.services.bundles.sequence import update_gaps
+
+    device = "9d2f7c1e-0b4a-4c3e-8f6a-1a2b3c4d5e6f"  # no bundles imported from it
+    with world.coordinator.session() as s:
+        assert update_gaps(s, device, 1000) == [(1, 999)]
+        assert update_gaps(s, device, 500) == [(1, 499), (501, 999)]
+        assert update_gaps(s, device, 1) == [(2, 499), (501, 999)]
+        assert update_gaps(s, device, 999) == [(2, 499), (501, 998)]
+        s.rollback()

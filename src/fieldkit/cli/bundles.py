@@ -14,6 +14,7 @@ from fieldkit.i18n import _, ngettext
 from fieldkit.services import bundles as bundle_service
 from fieldkit.services import trust as trust_service
 from fieldkit.services.bundles import BundleReport
+from fieldkit.services.bundles.sequence import gaps_text
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -560,9 +561,7 @@ def _report_lines(report: BundleReport) -> list[str]:
     if report.chain:
         lines.append(_("  chain: {chain}").format(chain=_chain_text(report.chain)))
     if report.gaps:
-        lines.append(
-            _("  missing earlier bundles: {seqs}").format(seqs=", ".join(map(str, report.gaps)))
-        )
+        lines.append(_("  missing earlier bundles: {seqs}").format(seqs=gaps_text(report.gaps)))
     if report.status not in ("refused", "already_imported"):
         lines.append(
             "  "

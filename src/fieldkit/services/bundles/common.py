@@ -67,7 +67,7 @@ class BundleReport:
     seq: int | None = None
     bundle_hash: str | None = None
     chain: str | None = None  # first | linked | pending
-    gaps: list[int] = field(default_factory=list)
+    gaps: list[list[int]] = field(default_factory=list)  # [first, last] missing numbers
     records: int = 0
     records_new: int = 0
     records_same: int = 0

@@ -50,7 +50,6 @@ from fieldkit.storage.tables.bundles import (
     ImportConflict,
     ImportedBundle,
     QuarantinedBundle,
-    SequenceGap,
     TrustedDevice,
 )
 from fieldkit.storage.vault import Vault
@@ -61,6 +60,7 @@ from fieldkit.services.bundles.binding import FOREIGN_CLAIM_ALARM, SignerBinding
 from fieldkit.services.bundles.common import QUARANTINE_SUFFIX, BundleReport, _BackgroundWriter
 from fieldkit.services.bundles.held import _held_path, _hold_copy, _resolve_held
 from fieldkit.services.bundles.receipts import write_device_receipt
+from fieldkit.services.bundles.sequence import check_jump, update_gaps
 
 # --- import and verify (coordinator) -------------------------------------------------------------
 
@@ -200,6 +200,7 @@ class _Importer:
                 raise FieldkitError(
                     ErrorCode.BUNDLE_REVOKED_SIGNER, path=r.path, label=signer.label
                 )
+        check_jump(s, signer.device_id, manifest.seq, path=r.path, label=signer.label)
         # the hash chain, in both directions
         before = s.execute(
             select(ImportedBundle).where(
@@ -223,30 +224,7 @@ class _Importer:
             r.chain = "pending"
         device = s.get(TrustedDevice, signer.device_id)
         assert device is not None
-        known = set(
-            s.execute(
-                select(ImportedBundle.seq).where(ImportedBundle.device_id == signer.device_id)
-            ).scalars()
-        )
-        top = max(known | {manifest.seq})
-        gap_rows = {
-            g.seq: g
-            for g in s.execute(
-                select(SequenceGap).where(SequenceGap.device_id == signer.device_id)
-            ).scalars()
-        }
-        for seq in range(1, top):
-            if seq in known or seq == manifest.seq:
-                continue
-            if seq not in gap_rows:
-                s.add(
-                    SequenceGap(
-                        device_id=signer.device_id, seq=seq, detected_at=utc_now(), status="pending"
-                    )
-                )
-            r.gaps.append(seq)
-        if manifest.seq in gap_rows:
-            gap_rows[manifest.seq].status = "filled"
+        r.gaps = [list(g) for g in update_gaps(s, signer.device_id, manifest.seq)]
         if manifest.seq >= device.last_seq:
             device.last_seq = manifest.seq
             device.last_hash = bundle_hash

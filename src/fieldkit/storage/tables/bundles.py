@@ -92,14 +92,16 @@ class ImportedBundle(Base):
 
 
 class SequenceGap(Base):
-    """Coordinator side: a sequence number not yet seen between two imported bundles."""
+    """Coordinator side: numbers ``seq`` to ``through`` (inclusive) of a device's bundles not
+    seen yet below one already imported. Filled numbers leave the range (it splits or goes)."""
 
     __tablename__ = "sequence_gaps"
 
     device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)  # the first missing number
+    through: Mapped[int] = mapped_column(Integer, nullable=False)  # the last missing number
     detected_at: Mapped[str] = mapped_column(String(40), nullable=False)
-    status: Mapped[str] = mapped_column(String(10), nullable=False)  # pending | filled
+    status: Mapped[str] = mapped_column(String(10), nullable=False)  # pending
 
 
 class BundleAlarm(Base):

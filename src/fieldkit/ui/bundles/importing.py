@@ -175,9 +175,9 @@ def report_details(path: Path, report: Any, error: BaseException | None) -> str:
             _("Sequence number: {seq}").format(seq=r.seq) + (f" — {chain}" if chain else "")
         )
     if r.gaps:
-        lines.append(
-            _("Missing earlier bundles: {numbers}").format(numbers=", ".join(map(str, r.gaps)))
-        )
+        from fieldkit.services.bundles.sequence import gaps_text
+
+        lines.append(_("Missing earlier bundles: {numbers}").format(numbers=gaps_text(r.gaps)))
     lines.append(
         _("Records: {n} ({new} new, {same} already present)").format(
             n=r.records, new=r.records_new, same=r.records_same
