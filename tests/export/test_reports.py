@@ -699,8 +699,10 @@ def test_visit_report_in_npm_structure_with_facility_history(
     # Findings and the facility history: each recommendation's status at each visit.
     assert "Журнал тілесних ушкоджень" in flat
     assert "Історія установи" in flat
-    assert "2023-10-02" in flat
-    assert "2024-03-12" in flat
+    # Ukrainian papers write DD.MM.YYYY (T-15); ISO stays in the signature block.
+    assert "02.10.2023" in flat
+    assert "12.03.2024" in flat
+    assert "2023-10-02" not in flat
     assert "Виконано частково" in flat
     assert "Не виконано" in flat
     # Interviews only by code; no names.

@@ -119,7 +119,7 @@ def test_show_in_ukrainian_has_no_ambiguous_labels(
     assert "Шаблон:" in out
     assert "Спосіб проведення: Виїзний (on_site)" in out
     assert out.count("Форма") == 0
-    assert "Заповненість: 130 %" in out
+    assert "Наповненість (% від ліміту наповнення): 130 %" in out
     assert "Затримка допуску: 45 хв" in out
     assert "Площа на одну особу: 2 м²" in out
     assert (

@@ -540,7 +540,7 @@ def test_reasons_follow_the_interface_language(language: str, expected: str) -> 
     set_language(language)
     found = issues("visit", data)
     assert found["areas[0].area_type"] == expected
-    assert found["team"] in ("обов'язкове поле", "обязательное поле")
+    assert found["team"] in ("обов’язкове поле", "обязательное поле")
 
 
 def test_dates_in_the_wrong_order() -> None:

@@ -114,7 +114,7 @@ _ALLOWED_ATTRS: dict[FieldType, frozenset[str]] = {
     FieldType.BODY_MAP: frozenset({"max_items"}),
     FieldType.CONSENT: frozenset({"vocabulary"}),
     FieldType.COMPUTED: frozenset({"formula", "inputs", "unit"}),
-    FieldType.GROUP: frozenset({"fields", "repeatable", "min_items", "max_items"}),
+    FieldType.GROUP: frozenset({"fields", "repeatable", "min_items", "max_items", "item_label"}),
 }
 _OPTIONAL_ATTRS = (
     "max_length",
@@ -134,6 +134,7 @@ _OPTIONAL_ATTRS = (
     "inputs",
     "fields",
     "repeatable",
+    "item_label",
 )
 
 TEXT_FORMATS = ("code",)
@@ -172,6 +173,8 @@ class FieldDef(BaseModel):
     inputs: dict[str, str] | None = None
     fields: list[FieldDef] | None = None
     repeatable: bool | None = None
+    # A repeatable group's one item, for headings ("Register 1", not "Registers 1").
+    item_label: Labels | None = None
 
     @field_validator("type", mode="before")
     @classmethod

@@ -220,12 +220,12 @@ class CaseFileBuilder:
                 rows.append((f.label.get(self.t.language), text))
         rows.extend(
             [
-                (self._("Last changed"), fmt_timestamp(case.updated_at)),
+                (self._("Last changed"), fmt_timestamp(case.updated_at, self.t.language)),
                 (
                     self._("Prepared by"),
                     self.ctx.text(self.meta.prepared_by) or self._("not stated"),
                 ),
-                (self._("Generated"), fmt_timestamp(self.meta.generated_at)),
+                (self._("Generated"), fmt_timestamp(self.meta.generated_at, self.t.language)),
                 (
                     self._("Confidentiality"),
                     self._("Confidential record") if case.confidential else self._("Internal"),
@@ -417,7 +417,9 @@ class CaseFileBuilder:
     def _interview_line(self, interview: RecordView) -> str:
         parts = [
             self._("revision {n}").format(n=interview.revision),
-            self._("last changed {time}").format(time=fmt_timestamp(interview.updated_at)),
+            self._("last changed {time}").format(
+                time=fmt_timestamp(interview.updated_at, self.t.language)
+            ),
         ]
         if interview.confidential:
             parts.insert(0, self._("confidential record"))
@@ -546,7 +548,7 @@ class CaseFileBuilder:
             (self._("Format"), item.media_type),
             (self._("Size"), fmt_size(item.size, self.t)),
             (self._("Collected by"), self.ctx.text(item.collected_by)),
-            (self._("Collected at"), fmt_timestamp(item.collected_at)),
+            (self._("Collected at"), fmt_timestamp(item.collected_at, self.t.language)),
             (self._("Item id"), Paragraph(markup(item.id), s.cell_mono)),
         ]
         if item.linked_records:
@@ -577,7 +579,7 @@ class CaseFileBuilder:
                     [
                         [
                             str(n),
-                            fmt_timestamp(event.at),
+                            fmt_timestamp(event.at, self.t.language),
                             custody_action_label(event.action, self.t),
                             self.ctx.text(event.actor),
                             self._custody_details(event, item),

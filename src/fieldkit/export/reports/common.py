@@ -210,11 +210,36 @@ def fmt_size(size: int | None, translator: Translator) -> str:
     while index < len(units) - 1 and (index < 0 or value >= 1024):
         value /= 1024
         index += 1
-    return f"{value:.1f} {units[index]} ({exact})"
+    number = f"{value:.1f}"
+    if translator.language in DOTTED_DATE_LANGUAGES:
+        number = number.replace(".", ",")  # the decimal comma of uk and ru
+    return f"{number} {units[index]} ({exact})"
 
 
-def fmt_timestamp(value: object) -> str:
-    """An ISO timestamp shown as ``YYYY-MM-DD HH:MM UTC``; anything else as given."""
+# Ukrainian and Russian official papers write dates as DD.MM.YYYY and times in local time.
+DOTTED_DATE_LANGUAGES = frozenset({"uk", "ru"})
+
+
+def fmt_date(text: str, lang: str = "en") -> str:
+    """An ISO date (``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``) as the language writes it:
+    ``19.11.2026`` and ``11.2026`` in uk/ru; ISO in English. Anything else as given."""
+    if lang not in DOTTED_DATE_LANGUAGES:
+        return text
+    parts = text.split("-")
+    if 1 < len(parts) <= 3 and all(p.isdigit() for p in parts) and len(parts[0]) == 4:
+        return ".".join(reversed(parts))
+    return text
+
+
+def utc_offset(moment: datetime) -> str:
+    """``UTC+02:00`` for a moment with a time zone."""
+    offset = moment.strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+
+
+def fmt_timestamp(value: object, lang: str = "en") -> str:
+    """An ISO timestamp: ``YYYY-MM-DD HH:MM UTC`` (English and the signature block), or in uk/ru
+    ``DD.MM.YYYY HH:MM`` in this computer's local time with its offset; anything else as given."""
     if value is None or value == "":
         return ""
     if isinstance(value, datetime):
@@ -225,6 +250,10 @@ def fmt_timestamp(value: object) -> str:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             return clean(text)
+    if lang in DOTTED_DATE_LANGUAGES:
+        local = moment.astimezone() if moment.tzinfo is not None else moment
+        shown = local.strftime("%d.%m.%Y %H:%M")
+        return f"{shown} ({utc_offset(local)})" if local.tzinfo is not None else shown
     if moment.tzinfo is None:
         return moment.strftime("%Y-%m-%d %H:%M")
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -320,7 +349,9 @@ def _numbered_canvas_class(meta: ReportMeta) -> type[Canvas]:
     """A canvas that holds pages back until the end, so each can say "page N of M"."""
     _ = meta.translator.gettext
     banner = clean(_(CONFIDENTIALITY_BANNERS.get(meta.confidentiality, meta.confidentiality)))
-    generated = _("Generated {time}").format(time=fmt_timestamp(meta.generated_at))
+    generated = _("Generated {time}").format(
+        time=fmt_timestamp(meta.generated_at, meta.translator.language)
+    )
     device = _("Device key ID (minisign) {key_id}").format(key_id=meta.device_fingerprint)
     title = clean(meta.document_title)
 

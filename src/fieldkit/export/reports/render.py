@@ -25,8 +25,10 @@ from fieldkit.domain.formulas import FORMULAS, describe_computed
 from fieldkit.domain.vocabularies import load_vocabulary
 from fieldkit.export.reports.body_diagram import body_diagram, mark_is_drawn
 from fieldkit.export.reports.common import (
+    DOTTED_DATE_LANGUAGES,
     clean,
     fields_table,
+    fmt_date,
     fmt_timestamp,
     grid_table,
     long_text,
@@ -111,11 +113,11 @@ class RenderContext:
 
     def date(self, value: Any) -> str:
         if isinstance(value, Mapping):
-            text = clean(value.get("value", ""))
+            text = fmt_date(clean(value.get("value", "")), self.lang)
             precision = str(value.get("precision", "exact"))
             note = PRECISION_NOTES.get(precision)
             return f"{text} ({self._(note)})" if note and text else text
-        return clean(value)
+        return fmt_date(clean(value), self.lang)
 
     def yes_no(self, value: Any) -> str:
         if value is True:
@@ -143,7 +145,7 @@ class RenderContext:
         if kind == FieldType.DATE:
             return self.date(value)
         if kind == FieldType.DATETIME:
-            return fmt_local_datetime(value)
+            return fmt_local_datetime(value, self.lang)
         if kind in (
             FieldType.PERSON_REF,
             FieldType.FACILITY_REF,
@@ -231,8 +233,14 @@ def format_minutes(minutes: int, translator: Translator) -> str:
     return _("{minutes} min").format(minutes=rest)
 
 
-def fmt_local_datetime(value: Any) -> str:
-    """A stored datetime (ISO 8601 with offset) as ``YYYY-MM-DD HH:MM (+03:00)``, local time."""
+def item_heading(f: FieldDef, lang: str) -> str:
+    """The heading of one item of a repeatable group: its singular label when it has one."""
+    return (f.item_label or f.label).get(lang)
+
+
+def fmt_local_datetime(value: Any, lang: str = "en") -> str:
+    """A stored datetime (ISO 8601 with offset) in the time it was entered with:
+    ``YYYY-MM-DD HH:MM (+03:00)``, or ``DD.MM.YYYY HH:MM (+03:00)`` in uk/ru."""
     from datetime import datetime
 
     text = str(value)
@@ -241,7 +249,8 @@ def fmt_local_datetime(value: Any) -> str:
     except ValueError:
         return clean(text)
     offset = moment.strftime("%z")
-    shown = moment.strftime("%Y-%m-%d %H:%M")
+    pattern = "%d.%m.%Y %H:%M" if lang in DOTTED_DATE_LANGUAGES else "%Y-%m-%d %H:%M"
+    shown = moment.strftime(pattern)
     if offset:
         shown += f" ({offset[:3]}:{offset[3:]})"
     return shown
@@ -408,7 +417,7 @@ def group_block(
                 elif not is_empty(value):
                     tail.extend(_render_complex(sub, value, ctx, fields))
             block: list[Flowable] = [
-                Paragraph(markup(f"{f.label.get(ctx.lang)} {n}"), ctx.styles.label)
+                Paragraph(markup(f"{item_heading(f, ctx.lang)} {n}"), ctx.styles.label)
             ]
             if rows_:
                 block.append(fields_table(rows_, ctx.styles))

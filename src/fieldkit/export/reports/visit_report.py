@@ -189,7 +189,7 @@ class VisitReportBuilder:
                     self._("Prepared by"),
                     self.ctx.text(self.meta.prepared_by) or self._("not stated"),
                 ),
-                (self._("Generated"), fmt_timestamp(self.meta.generated_at)),
+                (self._("Generated"), fmt_timestamp(self.meta.generated_at, self.t.language)),
                 (self._("Addressed to"), audience_label(self.policy.audience, self.t)),
                 (self._("Persons"), self.persons_line()),
                 (
