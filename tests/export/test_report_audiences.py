@@ -136,3 +136,31 @@ def test_cli_audience_option_and_blocked_message(new_vault: Vault, tmp_path: Pat
     flat = " ".join(pdf_text(out).split())
     assert MARKER_NAME not in flat
     assert "no consent recorded for: Sharing with partner NGOs and coalitions" in flat
+
+
+def test_a_consent_withdrawn_after_an_earlier_file_is_flagged(
+    new_vault: Vault, tmp_path: Path
+) -> None:
+    sample = build_sample(new_vault, tmp_path)
+    _set_interview(new_vault, sample.interview_id, consent=consent("share_international"))
+    service = ReportService(new_vault)
+    first = service.case_file(sample.case_id, tmp_path / "first.pdf", "en", audience="counsel")
+    assert first.withheld_since == 0
+    text = " ".join(pdf_text(first.path).split())
+    assert "Мене затримали 14 березня" in text  # the interview's account went to counsel
+    assert "Withheld since an earlier file" not in text
+    withdrawn = consent("share_international")
+    withdrawn["withdrawals"] = [
+        {"date": {"value": "2026-12-01", "precision": "exact"}, "scope": "share_international"}
+    ]
+    _set_interview(new_vault, sample.interview_id, consent=withdrawn)
+    again = service.case_file(sample.case_id, tmp_path / "again.pdf", "en", audience="counsel")
+    assert again.withheld_since >= 1
+    text = " ".join(pdf_text(again.path).split())
+    assert "Withheld since an earlier file" in text
+    assert "Interview W-017" in text
+    assert "consent withdrawn: Sharing with international mechanisms" in text
+    assert "Мене затримали 14 березня" not in text
+    # Another audience has its own history: nothing to flag there.
+    other = service.case_file(sample.case_id, tmp_path / "org.pdf", "en")
+    assert other.withheld_since == 0

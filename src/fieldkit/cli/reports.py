@@ -195,6 +195,7 @@ def _emit_result(args: argparse.Namespace, result: ReportResult) -> None:
         "pages": result.pages,
         "sha256": result.sha256,
         "size": result.size,
+        "withheld_since": result.withheld_since,
     }
     emit(
         args,
@@ -208,3 +209,17 @@ def _emit_result(args: argparse.Namespace, result: ReportResult) -> None:
             _("SHA-256 of the PDF: {sha256}").format(sha256=result.sha256),
         ],
     )
+    if result.withheld_since and not args.json:
+        print(
+            "fieldkit: "
+            + i18n.ngettext(
+                "warning: {count} item an earlier file for this audience disclosed is now "
+                "withheld (a consent changed); the earlier file cannot be recalled: tell its "
+                "recipient.",
+                "warning: {count} items an earlier file for this audience disclosed are now "
+                "withheld (a consent changed); the earlier file cannot be recalled: tell its "
+                "recipient.",
+                result.withheld_since,
+            ).format(count=result.withheld_since),
+            file=sys.stderr,
+        )

@@ -11,6 +11,7 @@ Cancelling, or any failure, leaves the destination as it was.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import hashlib
 import io
@@ -43,6 +44,7 @@ from fieldkit.export.reports.common import (
 )
 from fieldkit.export.reports.data import (
     CaseFileData,
+    EarlierOutput,
     EvidenceView,
     RecordView,
     VisitReportData,
@@ -50,6 +52,7 @@ from fieldkit.export.reports.data import (
 from fieldkit.export.reports.signature import sign_detached
 from fieldkit.export.reports.visit_report import build_visit_report
 from fieldkit.i18n import SUPPORTED_LANGUAGES, _, get_translator
+from fieldkit.storage.disclosures import earlier_disclosures, record_disclosure
 from fieldkit.storage.fsutil import atomic_write_bytes
 from fieldkit.storage.records import LinkView, RecordStore
 from fieldkit.storage.records import RecordView as StoredRecord
@@ -57,6 +60,7 @@ from fieldkit.storage.search import RecordFilters
 from fieldkit.storage.vault import Vault
 
 SIGNATURE_SUFFIX = ".minisig"
+CASE_FILE = "case_file"
 MAX_HISTORY_RECORDS = 1000
 PERSON_PAGE = 500
 
@@ -70,6 +74,8 @@ class ReportResult:
     pages: int
     sha256: str
     size: int
+    # Items an earlier file for the same audience disclosed and this one withholds.
+    withheld_since: int = 0
 
 
 class ReportService:
@@ -112,9 +118,32 @@ class ReportService:
             confidentiality=AUDIENCE_BANNERS.get(chosen, "confidential"),
             audience=chosen,
         )
+        with self._vault.session() as s:
+            earlier = [
+                EarlierOutput(e.made_at, e.disclosed)
+                for e in earlier_disclosures(
+                    s, subject_id=data.case.id, kind=CASE_FILE, audience=chosen.value
+                )
+            ]
+        data = dataclasses.replace(data, earlier=earlier)
         buffer = io.BytesIO()
-        pages = build_case_file(buffer, data, meta, BuildControl(progress=progress, cancel=cancel))
-        return self._finish(buffer.getvalue(), pages, target, "case file", data.case.id, cancel)
+        disclosed: list[str] = []
+        pages = build_case_file(
+            buffer, data, meta, BuildControl(progress=progress, cancel=cancel), disclosed=disclosed
+        )
+        result = self._finish(buffer.getvalue(), pages, target, "case file", data.case.id, cancel)
+        now_withheld = {i for e in earlier for i in e.disclosed} - set(disclosed)
+        with self._vault.session() as s:
+            record_disclosure(
+                s,
+                subject_id=data.case.id,
+                kind=CASE_FILE,
+                audience=chosen.value,
+                made_at=meta.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                sha256=result.sha256,
+                disclosed=disclosed,
+            )
+        return dataclasses.replace(result, withheld_since=len(now_withheld & _known(data)))
 
     def visit_report(
         self,
@@ -431,6 +460,16 @@ class ReportService:
                 target.unlink()
             raise
         return ReportResult(target, signature_path, pages, digest, len(pdf))
+
+
+def _known(data: CaseFileData) -> set[str]:
+    """Ids still part of the case file (an item no longer linked is not "withheld")."""
+    return {
+        data.case.id,
+        *(p.id for p in data.persons),
+        *(i.id for i in data.interviews),
+        *(e.id for e in data.evidence),
+    }
 
 
 def check_not_blocked(data: VisitReportData, policy: DisclosurePolicy) -> None:

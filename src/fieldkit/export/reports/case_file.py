@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, PageBreak, Paragraph, Spacer
 
 from fieldkit.domain.common import is_empty
 from fieldkit.domain.disclosure import (
@@ -23,11 +23,6 @@ from fieldkit.domain.disclosure import (
     redactor_for,
 )
 from fieldkit.domain.errors import FieldkitError
-from fieldkit.domain.evidence import (
-    custody_detail_label,
-    custody_detail_value,
-    custody_purpose_text,
-)
 from fieldkit.domain.forms import FieldType, FormTemplate, Section
 from fieldkit.export.reports.audience import (
     People,
@@ -35,6 +30,8 @@ from fieldkit.export.reports.audience import (
     injury_photo_ids,
     media_kind,
 )
+from fieldkit.export.reports.case_evidence import evidence_index
+from fieldkit.export.reports.changes import changes_block, changes_since
 from fieldkit.export.reports.common import (
     BuildControl,
     ReportMeta,
@@ -42,7 +39,6 @@ from fieldkit.export.reports.common import (
     checking_section,
     clean,
     fields_table,
-    fmt_size,
     fmt_timestamp,
     grid_table,
     heading,
@@ -50,13 +46,7 @@ from fieldkit.export.reports.common import (
     para,
     styles,
 )
-from fieldkit.export.reports.data import CaseFileData, CustodyView, EvidenceView, RecordView
-from fieldkit.export.reports.fonts import MONO
-from fieldkit.export.reports.labels import (
-    copy_role_label,
-    custody_action_label,
-    item_type_label,
-)
+from fieldkit.export.reports.data import CaseFileData, RecordView
 from fieldkit.export.reports.people import (
     person_refs,
     real_name,
@@ -112,6 +102,12 @@ class CaseFileBuilder:
             for item in data.evidence
         }
         self.case_subject: Subject = self.people.subject(data.case)
+        # The decision for each person and interview, made once: shown, and kept in the ledger.
+        self.record_decisions: dict[str, Decision] = {
+            record.id: self.policy.record(self.people.subject(record))
+            for record in (data.case, *data.persons, *data.interviews)
+        }
+        self.changes = changes_since(data.earlier, self.all_decisions(), self.item_labels())
         self.ctx = RenderContext(
             translator=self.t,
             styles=self.s,
@@ -154,6 +150,27 @@ class CaseFileBuilder:
         if record.type == "interview" and not self.policy.shows_codes:
             return self.mark
         return self.code(record)
+
+    def all_decisions(self) -> dict[str, Decision]:
+        return {**self.record_decisions, **self.evidence_decisions}
+
+    def disclosed_ids(self) -> list[str]:
+        """The records and evidence items this file discloses (for the ledger)."""
+        return [item_id for item_id, d in self.all_decisions().items() if not d.withheld]
+
+    def item_labels(self) -> dict[str, str]:
+        labels = {
+            item_id: f"{self._('Evidence item')} {number}"
+            for item_id, number in self._evidence_numbers.items()
+        }
+        for index, interview in enumerate(self.data.interviews, start=1):
+            code = self.code(interview) if self.policy.shows_codes else str(index)
+            labels[interview.id] = self._("Interview {code}").format(code=code)
+        for index, person in enumerate(self.data.persons, start=1):
+            code = self._codes[person.id] if self.policy.shows_codes else str(index)
+            labels[person.id] = self._("Person {code}").format(code=code)
+        labels[self.data.case.id] = self._("Case")
+        return labels
 
     def withheld_text(self, decision: Decision) -> str:
         return self._("withheld: {reason}").format(reason=decision.reason.text(self.t))
@@ -241,6 +258,7 @@ class CaseFileBuilder:
         )
         out.append(fields_table(rows, s))
         out.append(Spacer(1, 12))
+        out.extend(changes_block(self.changes, self.t, s))
         counts = [
             (self._("Persons"), len(self.data.persons)),
             (self._("Interviews"), len(self.data.interviews)),
@@ -346,7 +364,7 @@ class CaseFileBuilder:
         for person in self.data.persons:
             title = self._("Person {code}").format(code=self._codes[person.id])
             subject = self.people.subject(person)
-            allowed = self.policy.record(subject)
+            allowed = self.record_decisions[person.id]
             if allowed.withheld:
                 out.append(heading(title, s.h2, f"person-{person.id}", 1))
                 out.append(para(self.withheld_text(allowed), s.note))
@@ -402,7 +420,7 @@ class CaseFileBuilder:
                 )
             )
             subject = self.people.subject(interview)
-            allowed = self.policy.record(subject)
+            allowed = self.record_decisions[interview.id]
             if allowed.withheld:
                 out.append(para(self.withheld_text(allowed), s.note))
                 continue
@@ -496,127 +514,7 @@ class CaseFileBuilder:
         return out
 
     def evidence_index(self, control: BuildControl | None) -> list[Flowable]:
-        s = self.s
-        out: list[Flowable] = [PageBreak(), heading(self._("Evidence index"), s.h1, "evidence")]
-        out.append(
-            para(
-                self._(
-                    "How to check: compute the SHA-256 of each file you received and compare it "
-                    "with the value below, character by character. On Linux or macOS: "
-                    "sha256sum FILE (or shasum -a 256 FILE); on Windows: "
-                    "certutil -hashfile FILE SHA256. Equal values mean the file is the original "
-                    "that was recorded."
-                ),
-                s.body,
-            )
-        )
-        if not self.data.evidence:
-            return [*out, para(self._("No evidence items are linked to this case."), s.note)]
-        for index, item in enumerate(self.data.evidence):
-            if control is not None and index % 50 == 0:
-                control.tick(0)
-            out.extend(self._evidence_item(item))
-        return out
-
-    def _evidence_item(self, item: EvidenceView) -> list[Flowable]:
-        s = self.s
-        number = self._evidence_numbers[item.id]
-        decision = self.evidence_decisions[item.id]
-        if decision.withheld:
-            # Listed, never described: the name, hash and description could say what it shows.
-            return [
-                KeepTogether(
-                    [
-                        heading(f"{number}  {item_type_label(item.item_type, self.t)}", s.h3),
-                        para(self.withheld_text(decision), s.note),
-                    ]
-                ),
-                Spacer(1, 6),
-            ]
-        rows: list[tuple[str, Flowable | str]] = [
-            (self._("Title"), self.ctx.text(item.title)),
-            (
-                self._("Original file name"),
-                self.ctx.text(item.original_name) or self._("not recorded"),
-            ),
-            (
-                "SHA-256",
-                Paragraph(markup(item.sha256 or self._("not recorded")), s.cell_mono),
-            ),
-            (self._("Type"), item_type_label(item.item_type, self.t)),
-            (self._("Copy"), copy_role_label(item.copy_role, self.t)),
-            (self._("Format"), item.media_type),
-            (self._("Size"), fmt_size(item.size, self.t)),
-            (self._("Collected by"), self.ctx.text(item.collected_by)),
-            (self._("Collected at"), fmt_timestamp(item.collected_at, self.t.language)),
-            (self._("Item id"), Paragraph(markup(item.id), s.cell_mono)),
-        ]
-        if item.linked_records:
-            rows.append(
-                (
-                    self._("Linked to"),
-                    "; ".join(self.record_label(link) for link in item.linked_records),
-                )
-            )
-        if item.purged:
-            rows.append((self._("Note"), self._("The stored copy was purged from this device.")))
-        head: list[Flowable] = [
-            heading(f"{number}  {self.ctx.text(item.original_name or short_id(item.id))}", s.h3),
-            fields_table([(label, value) for label, value in rows if value], s, label_width=0.24),
-        ]
-        out: list[Flowable] = [KeepTogether(head)]
-        if item.custody:
-            out.append(Spacer(1, 2))
-            out.append(
-                grid_table(
-                    [
-                        self._("No."),
-                        self._("When"),
-                        self._("Custody event"),
-                        self._("By"),
-                        self._("Details"),
-                    ],
-                    [
-                        [
-                            str(n),
-                            fmt_timestamp(event.at, self.t.language),
-                            custody_action_label(event.action, self.t),
-                            self.ctx.text(event.actor),
-                            self._custody_details(event, item),
-                        ]
-                        for n, event in enumerate(item.custody, start=1)
-                    ],
-                    s,
-                    [0.06, 0.19, 0.18, 0.2, 0.37],
-                )
-            )
-        if item.description:
-            out.append(para(self.ctx.text(item.description), s.small))
-        out.append(Spacer(1, 6))
-        return out
-
-    def _custody_details(self, event: CustodyView, item: EvidenceView) -> Flowable | str:
-        gettext = self.t.gettext
-        parts = (
-            [markup(self.ctx.text(custody_purpose_text(event.purpose, gettext)))]
-            if event.purpose
-            else []
-        )
-        for key, value in sorted(event.details.items()):
-            if value in (None, "", [], {}):
-                continue
-            label = custody_detail_label(key, gettext)
-            shown = custody_detail_value(key, value, gettext)
-            parts.append(f"{markup(label)}: {markup(self.ctx.text(shown))}")
-        if event.hash_after:
-            if event.hash_after.lower() == item.sha256:
-                parts.append(markup(self._("SHA-256 matched the original")))
-            else:
-                parts.append(
-                    f"{markup(self._('SHA-256 found'))}: "
-                    f'<font name="{MONO}">{markup(event.hash_after)}</font>'
-                )
-        return Paragraph("<br/>".join(parts), self.s.cell)
+        return evidence_index(self, control)
 
     def closing(self) -> list[Flowable]:
         return [PageBreak(), *checking_section(self.meta, self.s)]
@@ -654,9 +552,14 @@ def build_case_file(
     control: BuildControl | None = None,
     *,
     compress: bool = True,
+    disclosed: list[str] | None = None,
 ) -> int:
-    """Write the case file PDF into ``target``; returns its page count."""
+    """Write the case file PDF into ``target``; returns its page count. ``disclosed``, when
+    given, receives the ids of the records and evidence items the file disclosed."""
     control = control or BuildControl()
     builder = CaseFileBuilder(data, meta)
     story = builder.story(control)
-    return build_pdf(target, story, meta, control, compress=compress)
+    pages = build_pdf(target, story, meta, control, compress=compress)
+    if disclosed is not None:
+        disclosed.extend(builder.disclosed_ids())
+    return pages

@@ -132,6 +132,14 @@ class EvidenceView:
 
 
 @dataclass(frozen=True)
+class EarlierOutput:
+    """An earlier output for the same record and audience, from the disclosure ledger."""
+
+    made_at: str
+    disclosed: frozenset[str]
+
+
+@dataclass(frozen=True)
 class CaseFileData:
     """Everything a case file shows, already selected and ordered."""
 
@@ -146,6 +154,8 @@ class CaseFileData:
     person_roles: Mapping[str, Sequence[str]] = field(default_factory=dict)
     # Every other person of the profile: only to replace their names in free text.
     other_persons: Sequence[RecordView] = ()
+    # Earlier case files for the same audience (the disclosure ledger).
+    earlier: Sequence[EarlierOutput] = ()
 
 
 @dataclass(frozen=True)
