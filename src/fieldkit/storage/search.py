@@ -193,23 +193,36 @@ _CASE_LINKS = ("person_case", "interview_case")
 
 
 def case_titles(session: Session, heads: Sequence[RecordRow]) -> dict[str, str]:
-    """For each record head: the title of its case (the first by title when there are several)."""
+    """For each record head: the title of its case (the first by title when there are several).
+
+    Two lookups by key (links by their owner's id, then the cases by id): a join lets SQLite
+    walk the record table instead, seconds on 100,000 records.
+    """
     out = {h.id: h.title for h in heads if h.type == "case"}
     others = [h.id for h in heads if h.type != "case"]
-    if others:
-        case = RecordRow.__table__.alias("case_head")
-        rows = session.execute(
-            select(RecordLinkRow.from_id, case.c.title)
-            .join(case, case.c.id == RecordLinkRow.to_id)
-            .where(
-                RecordLinkRow.from_id.in_(others),
-                RecordLinkRow.kind.in_(_CASE_LINKS),
-                case.c.deleted.is_(False),
-            )
-            .order_by(RecordLinkRow.from_id, case.c.title)
+    if not others:
+        return out
+    links = session.execute(
+        select(RecordLinkRow.from_id, RecordLinkRow.to_id).where(
+            RecordLinkRow.from_id.in_(others), RecordLinkRow.kind.in_(_CASE_LINKS)
         )
-        for record_id, title in rows:
-            out.setdefault(str(record_id), str(title or ""))
+    ).all()
+    if not links:
+        return out
+    titles = {
+        str(case_id): str(title or "")
+        for case_id, title in session.execute(
+            select(RecordRow.id, RecordRow.title).where(
+                RecordRow.id.in_({str(to) for _f, to in links}), RecordRow.deleted.is_(False)
+            )
+        )
+    }
+    found: dict[str, list[str]] = {}
+    for from_id, to_id in links:
+        if str(to_id) in titles:
+            found.setdefault(str(from_id), []).append(titles[str(to_id)])
+    for record_id, names in found.items():
+        out[record_id] = min(names)
     return out
 
 
