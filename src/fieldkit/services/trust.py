@@ -508,8 +508,6 @@ def enrol(vault: Vault, card_path: Path, out: Path | None) -> EnrolResult:
         existing = s.execute(select(Enrolment)).scalar_one_or_none()
         if existing is not None:
             _check_same_org(existing, card, shown)
-        elif out is None:
-            raise FieldkitError(ErrorCode.NOT_ENROLLED)
     if out is not None:
         _write_new(out, device_pub_text(vault).encode("ascii"))
     with vault.session() as s:
