@@ -242,3 +242,34 @@ def test_with_several_visits_the_chosen_one_is_reported(qtbot: QtBot, new_vault)
     view.visit_report_action.trigger()
     assert window.report_dialog.record_id == second
     assert second != first
+
+
+def test_a_declined_transmission_is_explained_and_the_internal_audience_still_works(
+    qtbot: QtBot, new_vault, tmp_path: Path
+) -> None:
+    from tests.export.test_reports import build_sample, consent
+
+    sample = build_sample(new_vault, tmp_path)
+    records = RecordService(new_vault)
+    current = records.get(sample.interview_id)
+    data = {
+        **current.data,
+        "consent": consent("anonymised_reports", declined=("transmit_to_administration",)),
+    }
+    records.update(sample.interview_id, data, current.revision)
+    dialog = ReportDialog(new_vault, TaskRunner(), "visit", sample.visit_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))
+    assert dialog.audience_combo.currentData() is None  # the visit's own level: to the facility
+    out = tmp_path / "visit.pdf"
+    assert dialog.start(out) is not None
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIME_TASK_MS)
+    assert dialog.result is None
+    shown = dialog.status_label.text()
+    assert "interview W-017" in shown
+    assert "choose the internal audience" in shown
+    assert not out.exists()
+    dialog.audience_combo.setCurrentIndex(dialog.audience_combo.findData("organisation"))
+    _save(qtbot, dialog, out)
+    assert "INTERNAL" in _pdf_text(out) or "CONFIDENTIAL" in _pdf_text(out)

@@ -1,7 +1,8 @@
 """Signed PDF reports from the desktop program: the case file and the visit report.
 
 :class:`ReportDialog` asks for the report's language (independent of the interface language),
-whether real names may be printed (case file only, with a warning), and who prepared it; then
+who it is addressed to (the audience of the disclosure policy, docs/disclosure.md), whether real
+names may be printed (case file only, with a warning), and who prepared it; then
 where to save, and runs ``ReportService.case_file`` / ``visit_report`` as a task with progress
 and Cancel. The same dialog serves the case view, the visit editor and the review window.
 
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit import i18n
+from fieldkit.domain.disclosure import Audience, audience_label
 from fieldkit.i18n import _
 from fieldkit.ui import dialogs
 from fieldkit.ui.common import language, plain_label, short_id
@@ -102,6 +104,19 @@ class ReportDialog(QDialog):
             _("Headings, labels and numbers; what was entered is printed as it was written.")
         )
         form.addRow(_("Language of the report:"), self.language_combo)
+        self.audience_combo = QComboBox(self)
+        self.audience_combo.setObjectName("reportAudience")
+        if not case:
+            self.audience_combo.addItem(_("as the visit's report confidentiality says"), None)
+        for audience in Audience:
+            self.audience_combo.addItem(audience_label(audience, i18n.current()), audience.value)
+        self.audience_combo.setToolTip(
+            _(
+                "What the addressee may not have (by the consents recorded) is left out or "
+                "listed as withheld."
+            )
+        )
+        form.addRow(_("Addressed to:"), self.audience_combo)
         self.prepared_by = QLineEdit(self)
         self.prepared_by.setObjectName("reportPreparedBy")
         self.prepared_by.setPlaceholderText(_("a code, for example M-003"))
@@ -202,6 +217,9 @@ class ReportDialog(QDialog):
             "overwrite": overwrite,
             "prepared_by": self.prepared_by.text().strip(),
         }
+        audience = self.audience_combo.currentData()
+        if audience is not None:
+            kwargs["audience"] = str(audience)
         if self.kind == CASE_FILE:
             kwargs["include_names"] = self.names_check.isChecked()
         self.out_path = out
@@ -222,7 +240,12 @@ class ReportDialog(QDialog):
         self.progress.setVisible(busy)
         self.progress.setRange(0, 0)
         self.save_button.setEnabled(not busy)
-        for widget in (self.language_combo, self.prepared_by, self.names_check):
+        for widget in (
+            self.language_combo,
+            self.audience_combo,
+            self.prepared_by,
+            self.names_check,
+        ):
             widget.setEnabled(not busy)
 
     def _show_status(self, text: str, error: bool = False) -> None:
