@@ -410,6 +410,9 @@ def run_desktop(profile: Path | None) -> int:
     app.setApplicationName("fieldkit")
     app.setApplicationDisplayName("fieldkit")
     app.setOrganizationName("fieldkit")
+    # The menu entry (packaging/linux) and the window belong together on Wayland and in docks.
+    app.setDesktopFileName("org.fieldkit.fieldkit")
+    _set_window_icon(app)
     app.setQuitOnLastWindowClosed(True)
 
     from fieldkit.ui.messages import install_excepthook
@@ -445,3 +448,19 @@ def _quit_on_termination(app: QApplication, desktop: DesktopApp) -> None:
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: desktop.quit())
     desktop.termination_watch = (reader, writer, notifier)
+
+
+def _set_window_icon(app: QApplication) -> None:
+    """The program's icon (resources/icons) on every window and in the task bar."""
+    from PySide6.QtGui import QIcon
+
+    from fieldkit.domain.errors import FieldkitError
+    from fieldkit.resource_files import resource_path
+
+    icon = QIcon()
+    try:
+        for size in (16, 24, 32, 48, 64, 128, 256):
+            icon.addFile(str(resource_path("icons", f"fieldkit-{size}.png")))
+    except FieldkitError:
+        return  # without its resources the program has bigger problems, reported elsewhere
+    app.setWindowIcon(icon)
