@@ -17,6 +17,7 @@ SOURCE_DATE_EPOCH defaults to the commit time, so archives carry fixed times (pa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -230,6 +231,9 @@ def sign_sums(sums: Path, key_file: Path, ver: str) -> Path:
         trusted_comment=f"fieldkit {ver} SHA256SUMS",
         untrusted_comment="signature from the fieldkit release key",
     )
+    # sign() names the key by fieldkit's own id (derived from the public key); a key made by
+    # `minisign -G` has a random id, which `minisign -V` expects. The id is not signed.
+    signature = dataclasses.replace(signature, key_id=key.key_id)
     target = sums.with_name("SHA256SUMS.minisig")
     target.write_bytes(signature.file_bytes())
     log(f"signed SHA256SUMS with key {key.public.id_hex}")
