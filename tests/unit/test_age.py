@@ -196,3 +196,20 @@ def test_the_age_program_detects_our_truncation_too(tmp_path: Path) -> None:
     cut = enc[: header_end(enc) + 16 + CHUNK_SIZE + 16]
     result = subprocess.run([age, "-d", "-i", str(key)], input=cut, capture_output=True)
     assert result.returncode != 0
+
+
+def test_an_all_zero_shared_secret_is_a_header_failure() -> None:
+    """The age spec: a share whose X25519 result is all zeros (a low-order point) must fail the
+    header, whatever identities the reader holds; it is not 'no identity'."""
+    identity = X25519Identity.generate()
+    good = encrypt_bytes(b"x", [identity.recipient])
+    head = good[: header_end(good)]
+    lines = head.split(b"\n")
+    stanza = lines[1].split(b" ")
+    low_order = bytes(32)  # the zero point: every scalar times it is zero
+    from fieldkit.crypto.age import b64encode_raw
+
+    stanza[2] = b64encode_raw(low_order).encode()
+    forged = b"\n".join([lines[0], b" ".join(stanza), *lines[2:]]) + good[header_end(good) :]
+    with pytest.raises(AgeHeaderTamperedError):
+        decrypt_bytes(forged, [identity])

@@ -161,3 +161,29 @@ def test_secret_key_file_other_refusals() -> None:
     for data in (b"", b"\xff\xfe", b"untrusted comment: x\n", b"x" * 5000, b"a\nb\n"):
         with pytest.raises(MinisignFormatError):
             MinisignSecretKey.parse(data)
+
+
+def test_crlf_signature_files_are_read_as_minisign_reads_them(tmp_path: Path) -> None:
+    """minisign trims the carriage return before each line end; so do we (same trusted comment,
+    same verification), and minisign itself accepts the CRLF file we accept."""
+    key = Ed25519PrivateKey.generate()
+    public = MinisignPublicKey.from_ed25519(key.public_key())
+    sig = sign(key, [b"payload"], trusted_comment="bundle=1 seq=2")
+    crlf = sig.file_bytes().replace(b"\n", b"\r\n")
+    parsed = MinisignSignature.parse(crlf)
+    assert parsed.trusted_comment == "bundle=1 seq=2"
+    verify(public, parsed, b"payload")
+    # a carriage return anywhere else is still part of the line and fails
+    inside = sig.file_bytes().replace(b"seq=2", b"seq=\r2")
+    with pytest.raises((MinisignFormatError, MinisignVerifyError)):
+        verify(public, MinisignSignature.parse(inside), b"payload")
+    minisign = require_tool("minisign")
+    (tmp_path / "m.pub").write_text(public.file_text())
+    (tmp_path / "file.bin").write_bytes(b"payload")
+    (tmp_path / "file.bin.minisig").write_bytes(crlf)
+    result = subprocess.run(
+        [minisign, "-V", "-p", str(tmp_path / "m.pub"), "-m", str(tmp_path / "file.bin")],
+        capture_output=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

@@ -487,7 +487,11 @@ def _unwrap(
             try:
                 shared = identity.exchange(share)
             except ValueError:
-                continue  # low-order point: cannot be ours
+                # A low-order share gives an all-zero shared secret: the age spec makes that a
+                # header failure, not a stanza for someone else.
+                raise AgeHeaderTamperedError(
+                    N_("an X25519 stanza gives an all-zero shared secret")
+                ) from None
             wrap_key = _hkdf(shared, share + identity.recipient.public_bytes, X25519_LABEL)
             try:
                 key = ChaCha20Poly1305(wrap_key).decrypt(_ZERO_NONCE, stanza.body, None)

@@ -130,6 +130,9 @@ class MinisignSignature:
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
+        # minisign itself trims a carriage return before each line end (files edited or copied
+        # on Windows): the trusted comment is verified without it, as minisign verifies it
+        lines = [line.removesuffix("\r") for line in lines]
         if len(lines) != 4:
             raise MinisignFormatError("a signature file has four lines")
         untrusted, sig_line, trusted, global_line = lines
