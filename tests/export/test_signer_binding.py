@@ -511,3 +511,21 @@ def test_gaps_are_ranges_that_split_as_numbers_arrive(world: World) -> None:
         assert update_gaps(s, device, 1) == [(2, 499), (501, 999)]
         assert update_gaps(s, device, 999) == [(2, 499), (501, 998)]
         s.rollback()
+
+
+# --- finding 5: text bounds on import ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "length"),
+    [("title", 2_000_000), ("title", 501), ("description", 20_001), ("original_name", 1001)],
+)
+def test_evidence_text_past_its_bound_is_refused(world: World, field: str, length: int) -> None:
+    parts = d_parts(world)
+    parts["evidence"][0][field] = "я" * length
+    refused(
+        world,
+        build(world, parts),
+        ErrorCode.BUNDLE_MEMBER_INVALID,
+        ErrorCode.BUNDLE_TOO_LARGE,
+    )

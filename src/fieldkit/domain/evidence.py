@@ -6,6 +6,8 @@ type is recognised from the first bytes of a file (never from its name alone).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -270,6 +272,39 @@ class EvidenceUpdate(BaseModel):
 
 
 DESCRIPTIVE_FIELDS: tuple[str, ...] = tuple(EvidenceUpdate.model_fields)
+
+# Bounds of what is not described by a person: the file's own name and the JSON the program
+# derives (consent limits, embedded metadata), checked on intake and on import.
+MAX_ORIGINAL_NAME = 1000
+MAX_JSON_FIELD_CHARS = 64 * 1024
+
+
+def description_bound_problems(doc: Mapping[str, Any]) -> list[str]:
+    """The fields of an evidence description (from a bundle) that break a length bound: every
+    text a person enters has the same bound as on intake (EvidenceInput / EvidenceUpdate)."""
+    problems: list[str] = []
+    for name in DESCRIPTIVE_FIELDS:
+        value = doc.get(name)
+        limit = _text_limit(name)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            problems.append(name)
+    name_value = doc.get("original_name")
+    if isinstance(name_value, str) and len(name_value) > MAX_ORIGINAL_NAME:
+        problems.append("original_name")
+    for name in ("consent_limits", "embedded_metadata"):
+        value = doc.get(name)
+        if value is not None and len(json.dumps(value, ensure_ascii=False)) > MAX_JSON_FIELD_CHARS:
+            problems.append(name)
+    return problems
+
+
+def _text_limit(name: str) -> int | None:
+    info = EvidenceUpdate.model_fields[name]
+    for item in info.metadata:
+        limit = getattr(item, "max_length", None)
+        if isinstance(limit, int):
+            return limit
+    return None
 
 
 class EvidenceItem(BaseModel):

@@ -246,6 +246,13 @@ class CustodyLog:
                     seq=str(body.get("seq")),
                     reason=TranslatableText(N_("malformed event")),
                 ) from exc
+            if len(raw) > MAX_BODY_BYTES:
+                raise FieldkitError(
+                    ErrorCode.CUSTODY_CHAIN_BROKEN,
+                    id=str(body.get("item_id"))[:64],
+                    seq=str(body.get("seq"))[:20],
+                    reason=TranslatableText(N_("the custody event is too large")),
+                )
             if _hash(raw) != event_hash:
                 raise FieldkitError(
                     ErrorCode.CUSTODY_CHAIN_BROKEN,

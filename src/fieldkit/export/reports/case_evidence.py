@@ -25,6 +25,7 @@ from fieldkit.export.reports.common import (
     fmt_timestamp,
     grid_table,
     heading,
+    long_text,
     markup,
     para,
 )
@@ -163,7 +164,7 @@ def _evidence_item(b: CaseFileBuilder, item: EvidenceView) -> list[Flowable]:
             )
         )
     if item.description:
-        out.append(para(b.ctx.text(item.description), s.small))
+        out.extend(long_text(b.ctx.text(item.description), s.small))
     out.append(Spacer(1, 6))
     return out
 

@@ -162,21 +162,45 @@ def markup(text: object) -> str:
     return escaped.replace("\n", "<br/>")
 
 
+# Entered text is bounded on intake and import; these bounds keep a report printable whatever a
+# profile holds (older data, a damaged row): a table cell never grows past one page, and a long
+# text is cut into paragraphs a page can break between. What is left out is marked "[…]".
+MAX_CELL_CHARS = 3000
+MAX_TEXT_CHARS = 60_000
+PARAGRAPH_CHARS = 2000
+OMITTED = " […]"
+
+
+def clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + OMITTED
+
+
 def para(text: object, style: Any) -> Paragraph:
-    """A paragraph of entered (untrusted) text."""
-    return Paragraph(markup(text), style)
+    """A paragraph of entered (untrusted) text (a table cell: at most MAX_CELL_CHARS)."""
+    return Paragraph(markup(clipped(clean(text), MAX_CELL_CHARS)), style)
 
 
 def long_text(text: object, style: Any) -> list[Flowable]:
-    """Long entered text split at blank lines, so a page can break between paragraphs."""
-    value = clean(text).replace("\r\n", "\n").replace("\r", "\n")
+    """Long entered text split at blank lines, and long blocks at spaces near every
+    PARAGRAPH_CHARS, so a page can break between paragraphs; at most MAX_TEXT_CHARS."""
+    value = clipped(clean(text), MAX_TEXT_CHARS).replace("\r\n", "\n").replace("\r", "\n")
     blocks = [b for b in re.split(r"\n\s*\n", value) if b.strip()]
-    return [para(block, style) for block in blocks]
+    out: list[Flowable] = []
+    for block in blocks:
+        while len(block) > PARAGRAPH_CHARS:
+            cut = block.rfind(" ", PARAGRAPH_CHARS // 2, PARAGRAPH_CHARS)
+            cut = cut if cut > 0 else PARAGRAPH_CHARS
+            out.append(Paragraph(markup(block[:cut]), style))
+            block = block[cut:].lstrip(" ")
+        if block.strip():
+            out.append(Paragraph(markup(block), style))
+    return out
 
 
 def heading(text: str, style: Any, key: str | None = None, level: int = 0) -> Paragraph:
     """A translated heading; with ``key``, also an entry in the PDF outline (bookmarks)."""
-    return _Heading(markup(text), style, key, level, clean(text))
+    shown = clipped(clean(text), MAX_CELL_CHARS)
+    return _Heading(markup(shown), style, key, level, shown)
 
 
 class _Heading(Paragraph):  # type: ignore[misc]

@@ -22,6 +22,7 @@ from fieldkit.domain.evidence import (
     ItemState,
     LinkKind,
     PreviewStatus,
+    description_bound_problems,
 )
 from fieldkit.domain.progress import CancelToken, ProgressFn
 from fieldkit.i18n import _
@@ -103,6 +104,14 @@ class ExchangeMixin(EvidenceBase):
             raise FieldkitError(
                 ErrorCode.INVALID_ARGUMENT, detail=TranslatableText(N_("malformed evidence id"))
             ) from None
+        too_long = description_bound_problems(meta_doc)
+        if too_long:
+            raise FieldkitError(
+                ErrorCode.INVALID_ARGUMENT,
+                detail=_("evidence {id}: {fields} longer than allowed").format(
+                    id=item_id, fields=", ".join(too_long)
+                ),
+            )
         existing = session.get(EvidenceItemRow, item_id)
         if existing is not None:
             if existing.sha256 != expected_sha256:
