@@ -114,11 +114,14 @@ def dump_tables(vault: Vault) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def store_files(vault: Vault) -> set[str]:
+    """Every file of the evidence store and the quarantine (the store's empty lock file, which
+    an import takes while it writes, holds no data and is left out)."""
     found = set()
     for folder in (vault.store_dir, vault.quarantine_dir):
         if folder.exists():
             for dirpath, _dirs, files in os.walk(folder):
                 found.update(os.path.join(dirpath, f) for f in files)
+    found.discard(os.path.join(vault.store_dir, ".lock"))
     return found
 
 

@@ -50,7 +50,13 @@ from fieldkit.crypto.stream import (
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.progress import CancelToken, ProgressFn
-from fieldkit.storage.fsutil import DIR_MODE, FILE_MODE, fsync_dir, make_private_dir
+from fieldkit.storage.fsutil import (
+    DIR_MODE,
+    FILE_MODE,
+    BackgroundWriter,
+    fsync_dir,
+    make_private_dir,
+)
 from fieldkit.storage.tables.evidence import EvidenceItemRow
 from fieldkit.storage.vault import Vault
 
@@ -96,6 +102,83 @@ class _SourceReadError(Exception):
     def __init__(self, exc: OSError) -> None:
         super().__init__(str(exc))
         self.exc = exc
+
+
+class PendingFile:
+    """One file on its way into the store: written as ``<name>.partial`` while it streams,
+    sealed (stream finished, synced), then published (renamed to its name, folder synced).
+
+    Until :meth:`publish` the store's clean-up treats it as a left-over partial; after it and
+    before its row commits, as an orphan. :meth:`discard` removes whatever exists."""
+
+    def __init__(self, files: FileStore, storage_name: str, *, hashed: bool = True) -> None:
+        self.files = files
+        self.storage_name = storage_name
+        self.folder = files.root / storage_name[:2]
+        self.new_folder = not self.folder.exists()
+        if self.new_folder:
+            self.folder.mkdir(mode=DIR_MODE, exist_ok=True)
+        self.final = self.folder / storage_name
+        self.partial = self.folder / (storage_name + PARTIAL_SUFFIX)
+        self.dek = new_dek()
+        self.digest = hashlib.sha256() if hashed else None
+        self.size = 0
+        self.sealed: SealedFile | None = None
+        self.published = False
+        self._fd: int | None = os.open(
+            self.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, FILE_MODE
+        )
+        # the disk works in a second thread while this one decrypts, hashes and encrypts
+        self._sink = BackgroundWriter(self._fd)
+        self._writer = StreamWriter(self._sink, self.dek)  # type: ignore[arg-type]
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        if self.digest is not None:
+            self.digest.update(data)
+        self._writer.write(data)
+        self.size += len(data)
+        return len(data)
+
+    def seal(self, sha256: str | None = None) -> SealedFile:
+        """Finish the stream and sync it; ``sha256`` is the hash the caller verified (needed
+        when the file was begun with ``hashed=False``)."""
+        if self.digest is not None:
+            sha256 = self.digest.hexdigest()
+        assert sha256 is not None
+        try:
+            self._writer.finish()
+            self._sink.finish(sync=True)
+        finally:
+            self._close()
+        self.sealed = SealedFile(
+            storage_name=self.storage_name,
+            file_id=self._writer.file_id,
+            dek=self.dek,
+            sha256=sha256,
+            size=self.size,
+            sealed_size=self._writer.sealed_bytes,
+        )
+        return self.sealed
+
+    def publish(self) -> None:
+        assert self.sealed is not None
+        os.replace(self.partial, self.final)
+        if self.new_folder:
+            fsync_dir(self.files.root)
+        fsync_dir(self.folder)
+        self.published = True
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    def discard(self) -> None:
+        self._sink.abandon()
+        self._close()
+        for path in (self.partial, self.final):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 class FileStore:
@@ -145,6 +228,15 @@ class FileStore:
 
     # -- writing ----------------------------------------------------------------------------
 
+    def begin(self, total: int | None = None, *, hashed: bool = True) -> PendingFile:
+        """A new file that bytes are pushed into (:class:`PendingFile`); not in the store
+        until :meth:`PendingFile.publish`. ``hashed=False`` when the caller checks the
+        SHA-256 itself (the bundle reader does) and passes it to :meth:`PendingFile.seal`."""
+        self.ensure()
+        if total is not None:
+            self._check_space(total)
+        return PendingFile(self, secrets.token_hex(16), hashed=hashed)
+
     def write(
         self,
         source: BinaryIO,
@@ -160,59 +252,34 @@ class FileStore:
         On any failure (including cancel and a full disk) the partial file is removed and
         nothing is left behind.
         """
-        self.ensure()
-        if total is not None:
-            self._check_space(total)
-        storage_name = secrets.token_hex(16)
-        folder = self.root / storage_name[:2]
-        new_folder = not folder.exists()
-        if new_folder:
-            folder.mkdir(mode=DIR_MODE, exist_ok=True)
-        final = folder / storage_name
-        partial = folder / (storage_name + PARTIAL_SUFFIX)
-        dek = new_dek()
-        digest = hashlib.sha256()
+        pending = self.begin(total)
         done = 0
         reported = -1
         last_report = 0.0
         try:
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, FILE_MODE)
-            with open(fd, "wb", buffering=0, closefd=True) as sink:
-                writer = StreamWriter(sink, dek)
-                buffer = bytearray(CHUNK_SIZE * IO_BATCH)
-                view = memoryview(buffer)
-                while True:
-                    if cancel is not None:
-                        cancel.raise_if_cancelled()
-                    try:
-                        n = source.readinto(view)  # type: ignore[attr-defined]
-                    except OSError as exc:
-                        raise _SourceReadError(exc) from exc
-                    if not n:
-                        break
-                    block = view[:n]
-                    digest.update(block)
-                    writer.write(block)
-                    done += n
-                    if progress is not None:
-                        now = time.monotonic()
-                        if now - last_report >= _PROGRESS_EVERY:
-                            last_report = now
-                            reported = done
-                            progress(done, total or 0, stage)
-                writer.finish()
-                os.fsync(sink.fileno())
-                sealed = writer.sealed_bytes
-                file_id = writer.file_id
-            os.replace(partial, final)
-            if new_folder:
-                fsync_dir(self.root)
-            fsync_dir(folder)
+            buffer = bytearray(CHUNK_SIZE * IO_BATCH)
+            view = memoryview(buffer)
+            while True:
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                try:
+                    n = source.readinto(view)  # type: ignore[attr-defined]
+                except OSError as exc:
+                    raise _SourceReadError(exc) from exc
+                if not n:
+                    break
+                pending.write(view[:n])
+                done += n
+                if progress is not None:
+                    now = time.monotonic()
+                    if now - last_report >= _PROGRESS_EVERY:
+                        last_report = now
+                        reported = done
+                        progress(done, total or 0, stage)
+            sealed = pending.seal()
+            pending.publish()
         except BaseException as exc:
-            with contextlib.suppress(OSError):
-                partial.unlink()
-            with contextlib.suppress(OSError):
-                final.unlink()
+            pending.discard()
             if isinstance(exc, _SourceReadError):
                 raise FieldkitError(
                     ErrorCode.FILE_NOT_READABLE,
@@ -224,14 +291,7 @@ class FileStore:
             raise
         if progress is not None and reported != done:
             progress(done, total or done, stage)
-        return SealedFile(
-            storage_name=storage_name,
-            file_id=file_id,
-            dek=dek,
-            sha256=digest.hexdigest(),
-            size=done,
-            sealed_size=sealed,
-        )
+        return sealed
 
     def _check_space(self, size: int) -> None:
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import queue
+import threading
 from pathlib import Path
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
@@ -74,3 +76,52 @@ def destroy_file(path: Path) -> None:
         finally:
             os.close(fd)
     path.unlink(missing_ok=True)
+
+
+class BackgroundWriter:
+    """Writes to a file descriptor from a second thread, so the disk works while this thread
+    hashes and encrypts (file writes release the GIL). At most ``max_pending`` writes (each at
+    most 1 MiB) wait in memory."""
+
+    def __init__(self, fd: int, max_pending: int = 16) -> None:
+        self._fd = fd
+        self._queue: queue.Queue[bytes | None] = queue.Queue(max_pending)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="file-writer", daemon=True)
+        self._thread.start()
+        self._closed = False
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue
+            try:
+                view = memoryview(item)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except BaseException as exc:  # reported to the writing thread
+                self._error = exc
+
+    def write(self, data: bytes) -> int:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(bytes(data))
+        return len(data)
+
+    def finish(self, *, sync: bool) -> None:
+        """Wait for every pending write; then fsync when asked. Raises the writer's error."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if sync:
+            os.fsync(self._fd)
+
+    def abandon(self) -> None:
+        with contextlib.suppress(BaseException):
+            self.finish(sync=False)

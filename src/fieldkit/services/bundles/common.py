@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import queue
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from fieldkit.storage.fsutil import BackgroundWriter
 
 if TYPE_CHECKING:
     pass
@@ -99,50 +97,5 @@ class PurgeResult:
     acknowledged_through: int
 
 
-class _BackgroundWriter:
-    """Writes to a file descriptor from a second thread, so the disk works while this thread
-    hashes and encrypts (file writes release the GIL). At most ``max_pending`` writes (each at
-    most 1 MiB) wait in memory."""
-
-    def __init__(self, fd: int, max_pending: int = 16) -> None:
-        self._fd = fd
-        self._queue: queue.Queue[bytes | None] = queue.Queue(max_pending)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="bundle-writer", daemon=True)
-        self._thread.start()
-        self._closed = False
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if self._error is not None:
-                continue
-            try:
-                view = memoryview(item)
-                while view:
-                    view = view[os.write(self._fd, view) :]
-            except BaseException as exc:  # reported to the writing thread
-                self._error = exc
-
-    def write(self, data: bytes) -> int:
-        if self._error is not None:
-            raise self._error
-        self._queue.put(bytes(data))
-        return len(data)
-
-    def finish(self, *, sync: bool) -> None:
-        """Wait for every pending write; then fsync when asked. Raises the writer's error."""
-        if not self._closed:
-            self._closed = True
-            self._queue.put(None)
-            self._thread.join()
-        if self._error is not None:
-            raise self._error
-        if sync:
-            os.fsync(self._fd)
-
-    def abandon(self) -> None:
-        with contextlib.suppress(BaseException):
-            self.finish(sync=False)
+# Moved to the storage layer (the evidence store writes through it too); the old name stays.
+_BackgroundWriter = BackgroundWriter

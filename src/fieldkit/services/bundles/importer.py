@@ -1,14 +1,14 @@
-"""Bundle import and verify (coordinator): the checks of :mod:`fieldkit.export.bundle_read`,
-objects streamed into an encrypted quarantine, everything applied in one database transaction; any
-failure rolls it back and deletes the quarantine. Verify runs the same pipeline and rolls back on
-purpose."""
+"""Bundle import and verify (coordinator): the checks of :mod:`fieldkit.export.bundle_read`, in
+one pass. Records are stored in batches as they are read; each evidence original is decrypted,
+hashed and encrypted under its own key straight into the evidence store as it streams (a
+``.partial`` file, published when its item takes it); everything is applied in one database
+transaction. Any failure rolls it back and discards every file of the import. Verify runs the same
+pipeline and rolls back on purpose."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import os
-import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fieldkit import i18n
-from fieldkit.crypto.stream import StreamWriter, new_dek, open_stream
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.profile import Role
@@ -44,7 +43,7 @@ from fieldkit.export.manifest import (
 from fieldkit.services import trust
 from fieldkit.services.roles import require_role
 from fieldkit.storage.audit import AuditLog, utc_now
-from fieldkit.storage.fsutil import FILE_MODE, make_private_dir
+from fieldkit.storage.evidence import FileStore, PendingFile, SealedFile
 from fieldkit.storage.tables.bundles import (
     BundleAlarm,
     ImportConflict,
@@ -52,12 +51,14 @@ from fieldkit.storage.tables.bundles import (
     QuarantinedBundle,
     TrustedDevice,
 )
+from fieldkit.storage.tables.evidence import EvidenceItemRow
 from fieldkit.storage.vault import Vault
 
 if TYPE_CHECKING:
+    from fieldkit.services.evidence import EvidenceService
     from fieldkit.storage.records import RecordStore
 from fieldkit.services.bundles.binding import FOREIGN_CLAIM_ALARM, SignerBinding
-from fieldkit.services.bundles.common import QUARANTINE_SUFFIX, BundleReport, _BackgroundWriter
+from fieldkit.services.bundles.common import QUARANTINE_SUFFIX, BundleReport
 from fieldkit.services.bundles.held import _held_path, _hold_copy, _resolve_held
 from fieldkit.services.bundles.receipts import write_device_receipt
 from fieldkit.services.bundles.sequence import check_jump, update_gaps
@@ -73,52 +74,25 @@ class _DryRun(Exception):
     pass
 
 
-class _QuarantineFile:
-    """One object on its way in: encrypted under a key that exists only in memory."""
+class _StoreSink:
+    """One object written straight into the evidence store as it streams (one pass): hashed
+    by the reader, encrypted under the file's own key into ``<name>.partial``. The item that
+    takes it publishes it; an import that fails discards it."""
 
-    def __init__(self, directory: Path) -> None:
-        make_private_dir(directory)
-        self.path = directory / (secrets.token_hex(16) + QUARANTINE_SUFFIX)
-        self._fd = os.open(
-            self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE
-        )
-        self._out = _BackgroundWriter(self._fd)
-        self._dek = new_dek()
-        self._writer = StreamWriter(self._out, self._dek)  # type: ignore[arg-type]
-        self._open = True
-        self.size = 0
+    def __init__(self, files: FileStore, entry: ObjectEntry) -> None:
+        self.sha256 = entry.sha256
+        self.pending: PendingFile = files.begin(entry.size, hashed=False)
+        self.sealed: SealedFile | None = None
+        self.taken_by: str | None = None  # the first item that took the file
 
     def write(self, data: bytes) -> int:
-        self._writer.write(data)
-        self.size += len(data)
-        return len(data)
-
-    def _close(self) -> None:
-        if self._open:
-            self._open = False
-            os.close(self._fd)
+        return self.pending.write(data)
 
     def commit(self) -> None:
-        try:
-            self._writer.finish()
-            self._out.finish(sync=False)  # staging only: no fsync needed
-        finally:
-            self._close()
+        self.sealed = self.pending.seal(self.sha256)  # the reader verified this hash
 
     def abort(self) -> None:
-        self._out.abandon()
-        self._close()
-        self.delete()
-
-    def open(self) -> BinaryIO:
-        return open_stream(self.path.open("rb"), self._dek, close_source=True)
-
-    def delete(self) -> None:
-        if self._open:
-            self._out.abandon()
-            self._close()
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+        self.pending.discard()
 
 
 # Received record versions are stored this many at a time (RecordStore.import_versions).
@@ -138,7 +112,10 @@ class _Importer:
         from fieldkit.storage.records import RecordStore
 
         self.store: RecordStore = RecordStore(vault.device_id)
-        self.quarantine: dict[str, _QuarantineFile] = {}
+        self.objects: dict[str, _StoreSink] = {}
+        self._locks = contextlib.ExitStack()
+        self._evidence: EvidenceService | None = None
+        self.committed = False
         self.evidence_docs: list[tuple[EvidenceEntry, dict[str, Any]]] = []
         self.pending_records: list[tuple[RecordEntry, dict[str, Any]]] = []
         self.custody: list[dict[str, Any]] = []
@@ -181,8 +158,8 @@ class _Importer:
                 reason=TranslatableText(N_("a different bundle with this id was imported before")),
             )
         if not self.dry_run:
-            # every object is written twice: into the quarantine, then into the evidence store
-            needed = 2 * sum(o.size for o in manifest.objects) + 64 * 1024 * 1024
+            # every object is written once, into the evidence store, as it streams
+            needed = sum(o.size for o in manifest.objects) + 64 * 1024 * 1024
             if shutil.disk_usage(self.vault.path).free < needed:
                 raise FieldkitError(ErrorCode.DISK_FULL, path=str(self.vault.path))
         same_seq = s.execute(
@@ -322,19 +299,28 @@ class _Importer:
         self._store_records()
         if self.dry_run:
             return NullObjectSink()
-        sink = _QuarantineFile(self.vault.quarantine_dir)
-        self.quarantine[entry.sha256] = sink
+        service = self.evidence_service()
+        if not self.objects:
+            # held until the rows commit: a start-up clean-up elsewhere must not take the files
+            self._locks.enter_context(service.store.files.writer_lock())
+        sink = _StoreSink(service.store.files, entry)
+        self.objects[entry.sha256] = sink
         return sink
+
+    def evidence_service(self) -> EvidenceService:
+        if self._evidence is None:
+            from fieldkit.services.evidence import EvidenceService
+
+            self._evidence = EvidenceService(self.vault)
+        return self._evidence
 
     # -- the end --
 
     def finish(self) -> None:
-        from fieldkit.services.evidence import EvidenceService
-
         self._store_records()
         assert self.signer is not None
         assert self.manifest is not None
-        service = EvidenceService(self.vault)
+        service = self.evidence_service()
         described: set[str] = set()
         for entry, doc in self.evidence_docs:
             sha = doc.get("sha256")
@@ -357,8 +343,7 @@ class _Importer:
                     reason=TranslatableText(N_("the item's size is malformed")),
                 )
             try:
-                with self.quarantine[sha].open() as source:
-                    service.import_item(self.s, doc, source, sha, size)
+                self._import_item(service, doc, self.objects[sha], size)
             except FieldkitError as exc:
                 raise self._member_error(entry.member, exc) from None
         for obj in self.manifest.objects:
@@ -403,9 +388,30 @@ class _Importer:
         )
         self.s.flush()
 
+    def _import_item(
+        self, service: EvidenceService, doc: dict[str, Any], sink: _StoreSink, size: int
+    ) -> None:
+        assert sink.sealed is not None
+        if sink.taken_by is None:
+            if service.import_sealed_item(self.s, doc, sink.sealed):
+                sink.taken_by = str(doc["id"])
+                sink.pending.publish()  # renamed into its place; the row commits with the rest
+            return
+        # a second item with the same file has its own copy under its own key (rare)
+        first = self.s.get(EvidenceItemRow, sink.taken_by)
+        assert first is not None
+        with service.store.open_row(first) as source:
+            service.import_item(self.s, doc, source, sink.sha256, size)
+
     def cleanup(self) -> None:
-        for sink in self.quarantine.values():
-            sink.delete()
+        """Files of an import that did not commit are discarded, published or not; after a
+        commit only those no item took."""
+        try:
+            for sink in self.objects.values():
+                if not self.committed or sink.taken_by is None:
+                    sink.pending.discard()
+        finally:
+            self._locks.close()
 
 
 @dataclass(frozen=True)
@@ -476,18 +482,19 @@ def _process(
                 if stream is not None:
                     stream.before_commit()
             except OSError as exc:
-                # the quarantine or the evidence store could not be written
+                # the evidence store could not be written
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                     raise FieldkitError(ErrorCode.DISK_FULL, path=str(vault.path)) from None
                 raise FieldkitError(
                     ErrorCode.FILE_NOT_WRITABLE,
-                    path=str(vault.quarantine_dir),
+                    path=str(vault.store_dir),
                     reason=os_reason(exc),
                 ) from None
             report.payload_bytes = result.payload_bytes
             report.encrypted_bytes = result.encrypted_bytes
             if dry_run:
                 raise _DryRun()
+        importer.committed = True
         report.ok = report.imported = True
         report.status = "flagged" if importer.flagged else "imported"
     except _DryRun:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import uuid
@@ -38,6 +39,7 @@ from fieldkit.services.evidence.core import (
 from fieldkit.storage.audit import AuditLog
 from fieldkit.storage.changes import next_change_seq
 from fieldkit.storage.custody import CustodyLog, event_doc
+from fieldkit.storage.evidence import SealedFile
 from fieldkit.storage.tables.evidence import EvidenceItemRow
 
 
@@ -83,19 +85,21 @@ class ExchangeMixin(EvidenceBase):
         self,
         session: Session,
         meta_doc: Mapping[str, Any],
-        source: BinaryIO,
+        source: BinaryIO | None,
         expected_sha256: str,
         size: int,
         *,
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
+        sealed_file: SealedFile | None = None,
     ) -> str:
         """Store an item received in a bundle inside the importer's transaction; returns its id.
 
         The source is re-encrypted under a fresh key while hashed; a size or hash mismatch leaves
         nothing behind and raises EVIDENCE_TAMPERED. An item already here with the same hash is a
-        no-op. If the importer's transaction later rolls back, the stored file becomes an orphan
-        that the start-up clean-up removes.
+        no-op. With ``sealed_file`` (the importer wrote the bytes into the store as they arrived,
+        one pass) no source is read: that file becomes the item's. If the importer's transaction
+        later rolls back, the stored file becomes an orphan that the start-up clean-up removes.
         """
         item_id = str(meta_doc.get("id", ""))
         try:
@@ -154,9 +158,13 @@ class ExchangeMixin(EvidenceBase):
                 id=item_id,
                 reason=TranslatableText(N_("the bundle's manifest disagrees with the description")),
             )
-        sealed = self.store.files.write(
-            cast(BinaryIO, _Limited(source, size)), total=size, progress=progress, cancel=cancel
-        )
+        if sealed_file is not None:
+            sealed = sealed_file
+        else:
+            assert source is not None
+            sealed = self.store.files.write(
+                cast(BinaryIO, _Limited(source, size)), total=size, progress=progress, cancel=cancel
+            )
         if sealed.size != size or sealed.sha256 != expected_sha256:
             self.store.files.delete(sealed.storage_name)
             raise FieldkitError(
@@ -232,6 +240,19 @@ class ExchangeMixin(EvidenceBase):
             self.store.files.delete(sealed.storage_name)
             raise
         return item_id
+
+    def import_sealed_item(
+        self, session: Session, meta_doc: Mapping[str, Any], sealed: SealedFile
+    ) -> bool:
+        """:meth:`import_item` with the file already written into the store as the bundle
+        streamed; True when the item took the file (False: the item was already here, and the
+        caller discards the file)."""
+        item_id = str(meta_doc.get("id", ""))
+        with contextlib.suppress(ValueError):
+            item_id = str(uuid.UUID(item_id))
+        taken = session.get(EvidenceItemRow, item_id) is None
+        self.import_item(session, meta_doc, None, sealed.sha256, sealed.size, sealed_file=sealed)
+        return taken
 
     def _refresh_description(
         self, session: Session, row: EvidenceItemRow, meta_doc: Mapping[str, Any]
