@@ -10,7 +10,7 @@ from platformdirs import user_data_dir
 from sqlalchemy import func, select, text
 
 from fieldkit.crypto.kdf import KdfParams
-from fieldkit.crypto.passphrase import Strength, estimate
+from fieldkit.crypto.passphrase import Strength, estimate, generate
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.profile import KdfInfo, ProfileInfo, Role
 from fieldkit.storage import vault as vault_mod
@@ -39,6 +39,11 @@ def passphrase_strength(passphrase: str) -> Strength:
 def profile_exists(path: Path) -> bool:
     """Whether a profile (its key file) exists at ``path``."""
     return vault_mod.profile_exists(path)
+
+
+def suggest_passphrase(language: str) -> str:
+    """Five uncommon words of ``language`` drawn at random (the strength check accepts them)."""
+    return generate(language)
 
 
 def create_profile(

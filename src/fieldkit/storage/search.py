@@ -209,13 +209,16 @@ def case_titles(session: Session, heads: Sequence[RecordRow]) -> dict[str, str]:
     ).all()
     if not links:
         return out
+    # The deletion test is made here: in SQL, "deleted IS ?" lets SQLite pick the list index
+    # over the whole table instead of the ids (470 ms instead of 2 ms at 100,000 records).
     titles = {
         str(case_id): str(title or "")
-        for case_id, title in session.execute(
-            select(RecordRow.id, RecordRow.title).where(
-                RecordRow.id.in_({str(to) for _f, to in links}), RecordRow.deleted.is_(False)
+        for case_id, title, deleted in session.execute(
+            select(RecordRow.id, RecordRow.title, RecordRow.deleted).where(
+                RecordRow.id.in_({str(to) for _f, to in links})
             )
         )
+        if not deleted
     }
     found: dict[str, list[str]] = {}
     for from_id, to_id in links:

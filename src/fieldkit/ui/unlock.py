@@ -11,11 +11,12 @@ Emits:
 from __future__ import annotations
 
 import logging
+import unicodedata
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -91,6 +92,42 @@ def _plain_label(text: str = "", object_name: str = "") -> QLabel:
     if object_name:
         label.setObjectName(object_name)
     return label
+
+
+class KeyboardWatcher(QObject):
+    """Infers Caps Lock and the keyboard's alphabet from the letters typed into a field.
+
+    Qt has no portable way to ask for the Caps Lock state; a letter whose case disagrees with
+    the Shift key says it, the letter's alphabet says which layout is on.
+
+    Emits:
+        changed(): ``caps_lock`` or ``script`` may have changed.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.caps_lock: bool | None = None
+        self.script = ""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            text = event.text()
+            if len(text) == 1 and text.isalpha() and text.lower() != text.upper():
+                shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                self.caps_lock = text.isupper() != shift
+                name = unicodedata.name(text, "")
+                self.script = (
+                    "cyrillic"
+                    if name.startswith("CYRILLIC")
+                    else "latin"
+                    if "LATIN" in name
+                    else ""
+                )
+                self.changed.emit()
+        return False
 
 
 class UnlockWindow(QWidget):
@@ -209,6 +246,26 @@ class UnlockWindow(QWidget):
             self.passphrase_edit.textChanged.connect(self._update_button)
         outer.addLayout(form)
 
+        # What the keyboard is doing, so a wrong passphrase is not a mystery (never what was typed).
+        self.keyboard_label = _plain_label("", "keyboardLabel")
+        self.caps_label = _plain_label(_("Caps Lock is on."), "capsLockLabel")
+        self.caps_label.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.caps_label.setVisible(False)
+        keys = QHBoxLayout()
+        keys.addWidget(self.keyboard_label)
+        keys.addWidget(self.caps_label)
+        keys.addStretch(1)
+        outer.addLayout(keys)
+        self._keys = KeyboardWatcher(self)
+        self._keys.changed.connect(self._on_keyboard_changed)
+        self.passphrase_edit.installEventFilter(self._keys)
+        self.confirm_edit.installEventFilter(self._keys)
+        self.mismatch_label = _plain_label(_("The two passphrases differ."), "mismatchLabel")
+        self.mismatch_label.setStyleSheet("color: #b00020;")
+        self.mismatch_label.setVisible(False)
+        if self.create_mode:
+            outer.addWidget(self.mismatch_label)
+
         self.show_check = QPushButton(_("Show passphrase"))
         self.show_check.setObjectName("showPassphraseButton")
         self.show_check.setCheckable(True)
@@ -232,6 +289,16 @@ class UnlockWindow(QWidget):
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.show_check)
+        self.suggest_button = QPushButton(_("Suggest a passphrase"))
+        self.suggest_button.setObjectName("suggestPassphraseButton")
+        self.suggest_button.setToolTip(
+            _("Five uncommon words of the interface language, drawn at random; learn them.")
+        )
+        self.suggest_button.clicked.connect(self.suggest_passphrase)
+        if self.create_mode:
+            buttons.addWidget(self.suggest_button)
+        else:
+            self.suggest_button.hide()
         buttons.addStretch(1)
         self.submit_button = QPushButton(_("Create profile") if self.create_mode else _("Unlock"))
         self.submit_button.setObjectName("unlockButton")
@@ -273,6 +340,26 @@ class UnlockWindow(QWidget):
         mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
         self.passphrase_edit.setEchoMode(mode)
         self.confirm_edit.setEchoMode(mode)
+        self.show_check.setText(_("Hide passphrase") if shown else _("Show passphrase"))
+
+    def _on_keyboard_changed(self) -> None:
+        self.caps_label.setVisible(bool(self._keys.caps_lock))
+        script = self._keys.script
+        if script == "cyrillic":
+            self.keyboard_label.setText(_("Keyboard: Cyrillic letters"))
+        elif script == "latin":
+            self.keyboard_label.setText(_("Keyboard: Latin letters"))
+        else:
+            self.keyboard_label.setText("")
+
+    def suggest_passphrase(self) -> str:
+        """Fill both fields with uncommon words of the interface language, shown."""
+        text = profile_service.suggest_passphrase(i18n.current().language)
+        self.passphrase_edit.setText(text)
+        self.confirm_edit.setText(text)
+        self.show_check.setChecked(True)
+        self._update_strength()
+        return text
 
     def _on_passphrase_edited(self, _text: str) -> None:
         self._acceptable = False
@@ -319,7 +406,9 @@ class UnlockWindow(QWidget):
             return
         text = self.passphrase_edit.text()
         if self.create_mode:
-            ok = self._acceptable and text == self.confirm_edit.text()
+            same = text == self.confirm_edit.text()
+            ok = self._acceptable and same
+            self.mismatch_label.setVisible(bool(self.confirm_edit.text()) and not same)
         else:
             ok = bool(text)
         self.submit_button.setEnabled(ok)
