@@ -80,7 +80,9 @@ def test_the_audience_scope_lets_plain_material_through(audience: Audience) -> N
     subject = Subject((person(**{scope: "granted"}),))
     assert policy.field(subject, PLAIN).included
     assert policy.field(subject, SENSITIVE).included
-    assert policy.field(subject, PROSE).action == Action.REDACT
+    prose = policy.field(subject, PROSE)
+    assert prose.action == Action.REDACT
+    assert prose.replacement == ("[CODE]" if RULES[audience].codes else "[withheld]")
     assert policy.field(subject, IDENTIFYING).withheld  # names not requested
     assert policy.field(subject, QUALITY).withheld
     assert policy.field(subject, FOLLOW_UP).withheld == (audience != Audience.COUNSEL)

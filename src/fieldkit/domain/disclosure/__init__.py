@@ -15,6 +15,7 @@ from fieldkit.domain.disclosure.audiences import (
 from fieldkit.domain.disclosure.fields import field_facts, field_role
 from fieldkit.domain.disclosure.policy import (
     ACTION_RANK,
+    CODE_MARK,
     MEDIA_SCOPES,
     WITHHELD_MARK,
     Action,
@@ -33,6 +34,7 @@ from fieldkit.domain.disclosure.redaction import HiddenPerson, Redactor, redacto
 __all__ = [
     "ACTION_RANK",
     "AUDIENCE_LABELS",
+    "CODE_MARK",
     "MEDIA_SCOPES",
     "RULES",
     "WITHHELD_MARK",

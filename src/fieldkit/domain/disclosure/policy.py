@@ -73,6 +73,8 @@ R_TEXT_REDACTED = N_("free text: names of persons not shown are replaced")
 # What replaces a name or code that may not be shown, when the person's code may not be shown
 # either (translated by the caller).
 WITHHELD_MARK = N_("[withheld]")
+# What a REDACT decision puts in place of a hidden name where codes may be shown: the code.
+CODE_MARK = "[CODE]"
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,9 @@ _ENGLISH = _English()
 class Decision:
     action: Action
     reason: Reason
-    replacement: str = ""  # for REDACT: what stands in place of a hidden name ("[D-204]")
+    # For REDACT: what stands in place of a hidden name: CODE_MARK (the person's own code, as in
+    # "[D-204]") or WITHHELD_MARK (translate it with the output's translator).
+    replacement: str = ""
 
     @property
     def included(self) -> bool:
@@ -382,7 +386,8 @@ class DisclosurePolicy:
         if "R" in facts.tags and not rule.restricted:
             return _withhold(R_RESTRICTED, audience=self.audience)
         if facts.free_text:
-            return Decision(Action.REDACT, Reason(R_TEXT_REDACTED))
+            mark = CODE_MARK if rule.codes else WITHHELD_MARK
+            return Decision(Action.REDACT, Reason(R_TEXT_REDACTED), replacement=mark)
         if "ID" in facts.tags:
             if not subject.persons:
                 if not self.names:

@@ -17,6 +17,7 @@ from fieldkit.domain.common import is_empty
 from fieldkit.domain.disclosure import (
     WITHHELD_MARK,
     Decision,
+    DisclosurePolicy,
     Subject,
     audience_label,
     field_facts,
@@ -179,7 +180,7 @@ class CaseFileBuilder:
         facility = self.data.facilities.get(facility_id)
         if facility is None:
             return short_id(facility_id)
-        return self.redactor(title_of(facility)) or self.code(facility)
+        return self.redactor(title_of(facility, self.policy)) or self.code(facility)
 
     def evidence_label(self, item_id: str) -> str:
         return self._evidence_numbers.get(item_id, short_id(item_id))
@@ -207,17 +208,7 @@ class CaseFileBuilder:
         s, case = self.s, self.data.case
         template = template_for(case)
         title = ""
-        try:
-            title_field = template.field(template.title_field)
-        except KeyError:
-            title_field = None
-        if (
-            title_field is not None
-            and not self.policy.field(
-                self.case_subject, field_facts(template.record_type, title_field)
-            ).withheld
-        ):
-            title = self.ctx.text(title_of(case))
+        title = self.ctx.text(title_of(case, self.policy, self.case_subject))
         out: list[Flowable] = [
             Spacer(1, 30),
             Paragraph(markup(self._("Case file")), s.title),
@@ -530,14 +521,15 @@ def _ref(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def title_of(record: RecordView, allow_identifying: bool = True) -> str:
-    """A record's title as entered, unless it is tagged identifying and that is not allowed."""
+def title_of(record: RecordView, policy: DisclosurePolicy, subject: Subject | None = None) -> str:
+    """A record's title as entered (not yet redacted), or "" when the policy withholds it."""
     try:
         template = template_for(record)
         f = template.field(template.title_field)
     except (FieldkitError, KeyError):
         return ""
-    if not allow_identifying and "ID" in f.sensitivity:
+    facts = field_facts(template.record_type, f)
+    if policy.field(subject or Subject((), record.confidential), facts).withheld:
         return ""
     value = record.data.get(f.id)
     if f.type == FieldType.CHOICE and value:

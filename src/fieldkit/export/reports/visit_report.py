@@ -141,7 +141,7 @@ class VisitReportBuilder:
             return self._("facility not recorded")
         from fieldkit.export.reports.case_file import title_of
 
-        return self.redactor(title_of(facility)) or self.code(facility)
+        return self.redactor(title_of(facility, self.policy)) or self.code(facility)
 
     def story(self) -> list[Flowable]:
         return [
