@@ -60,7 +60,14 @@ TEST_TOOLS = {
     "tar": "tar",
 }
 # `package --test` runs the frozen desktop program on an X server (Xvfb) and types into it.
-FROZEN_TEST_TOOLS = {"Xvfb": "xvfb", "xdotool": "xdotool", "xwd": "x11-apps"}
+# It also validates the shipped desktop entry and AppStream metadata.
+FROZEN_TEST_TOOLS = {
+    "Xvfb": "xvfb",
+    "xdotool": "xdotool",
+    "xwd": "x11-apps",
+    "desktop-file-validate": "desktop-file-utils",
+    "appstreamcli": "appstream",
+}
 
 
 def log(message: str) -> None:

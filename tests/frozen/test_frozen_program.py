@@ -223,6 +223,23 @@ def _screenshot(display: str, name: str) -> None:
     xwd_to_png(raw, Path(folder) / f"{name}.png")
 
 
+def test_desktop_entry_and_appstream_metadata_are_valid() -> None:
+    share = DESKTOP.parent / "share"
+    entry = share / "applications" / "org.fieldkit.fieldkit.desktop"
+    metadata = share / "metainfo" / "org.fieldkit.fieldkit.metainfo.xml"
+    checks = (
+        [require_tool("desktop-file-validate"), str(entry)],
+        [require_tool("appstreamcli"), "validate", "--no-net", str(metadata)],
+    )
+    for command in checks:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    for size in (16, 32, 48, 64, 128, 256, 512):
+        assert (
+            share / "icons" / "hicolor" / f"{size}x{size}" / "apps" / "org.fieldkit.fieldkit.png"
+        ).is_file()
+
+
 ALLOWED = (
     re.compile(r"home/\.local/share/fieldkit/profile/.+"),  # the profile folder (encrypted)
     re.compile(r"home/\.config/fieldkit/settings\.json"),  # the settings file
