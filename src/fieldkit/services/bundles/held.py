@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from fieldkit import i18n
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError
@@ -44,14 +45,50 @@ HELD_REASONS = {
 }
 
 
+# Anyone holding the public organisation card can make bundles signed by an unknown key, so what
+# is kept of them is bounded: at most MAX_HELD_ENTRIES listed (the oldest go first), a copy only
+# of a file up to MAX_HELD_COPY_BYTES while all copies together stay within MAX_HELD_TOTAL_BYTES.
+# Past that, only what identifies the bundle is kept (key id, file name, time; no copy): the
+# file itself imports once the device is enrolled.
+MAX_HELD_ENTRIES = 200
+MAX_HELD_COPY_BYTES = 256 * 1024 * 1024
+MAX_HELD_TOTAL_BYTES = 1024 * 1024 * 1024
+
+
+def held_bytes(vault: Vault) -> int:
+    folder = vault.quarantine_dir / HELD_DIR
+    total = 0
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            if _HELD_NAME.fullmatch(entry.name) and entry.is_file():
+                total += entry.stat().st_size
+    return total
+
+
+def make_room(vault: Vault, session: Session) -> list[str]:
+    """Drop the oldest held entries past MAX_HELD_ENTRIES - 1 (room for one more); returns the
+    names of copies no entry keeps (the caller deletes them after its commit)."""
+    rows = list(session.execute(select(QuarantinedBundle).order_by(QuarantinedBundle.id)).scalars())
+    names: list[str] = []
+    for row in rows[: max(0, len(rows) - (MAX_HELD_ENTRIES - 1))]:
+        if row.held_file:
+            names.append(row.held_file)
+        session.delete(row)
+    return names
+
+
 def _hold_copy(vault: Vault, path: Path) -> str | None:
-    """Keep the (still age-encrypted) bundle for review after an in-person enrolment.
+    """Keep the (still age-encrypted) bundle for review after an in-person enrolment, within
+    the caps above (None: no copy kept).
 
     The copy is named by the SHA-256 of its bytes (``<hex>.fkb``): the same file held twice is
     kept once, and a later successful import of the same file resolves it."""
     target_dir = vault.quarantine_dir / HELD_DIR
     temp = target_dir / (secrets.token_hex(16) + PARTIAL_SUFFIX)
     try:
+        size = path.stat().st_size
+        if size > MAX_HELD_COPY_BYTES or held_bytes(vault) + size > MAX_HELD_TOTAL_BYTES:
+            return None
         make_private_dir(target_dir)
         digest = hashlib.sha256()
         with open_regular_file(str(path)) as src:

@@ -59,7 +59,13 @@ if TYPE_CHECKING:
     from fieldkit.storage.records import RecordStore
 from fieldkit.services.bundles.binding import FOREIGN_CLAIM_ALARM, SignerBinding
 from fieldkit.services.bundles.common import QUARANTINE_SUFFIX, BundleReport
-from fieldkit.services.bundles.held import _held_path, _hold_copy, _resolve_held
+from fieldkit.services.bundles.held import (
+    _held_path,
+    _hold_copy,
+    _remove_held_files,
+    _resolve_held,
+    make_room,
+)
 from fieldkit.services.bundles.receipts import write_device_receipt
 from fieldkit.services.bundles.sequence import check_jump, update_gaps
 
@@ -584,6 +590,7 @@ def _record_refusal(
                     again.reason = exc.code.value
                     again.received_at = utc_now()
                     return
+            dropped = make_room(vault, s)
             s.add(
                 QuarantinedBundle(
                     reason=exc.code.value,
@@ -596,6 +603,8 @@ def _record_refusal(
                     received_at=utc_now(),
                 )
             )
+        if dropped:
+            _remove_held_files(vault, dropped)
 
 
 def import_bundle(
