@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -50,6 +51,27 @@ __all__ = [
     "Referrer",
     "record_type_name",
 ]
+
+
+@dataclass(frozen=True)
+class ConflictVersions:
+    """Both sides of a conflict, as entered data (``others``: device id and data per version)."""
+
+    record_id: str
+    revision: int
+    template_id: str
+    head_revision: int
+    local: dict[str, Any]
+    others: builtins.list[tuple[str, dict[str, Any]]]
+    local_hash: str
+
+
+def canonical_hash(doc: Mapping[str, Any]) -> str:
+    import hashlib
+
+    from fieldkit.crypto.canonical_json import canonical_dumps
+
+    return hashlib.sha256(canonical_dumps(dict(doc))).hexdigest()
 
 
 class RecordService:
@@ -100,6 +122,68 @@ class RecordService:
             return self._store.save(
                 s, current.id, normalised, expected_revision, confidential=confidential
             )
+
+    def conflict(self, record_id: str, revision: int) -> ConflictVersions:
+        """Both sides of an open conflict: the version held here and the received one(s)."""
+        from fieldkit.storage.records.conflicts import conflict_documents
+
+        with self._vault.session() as s:
+            head = self._store.get(s, record_id)
+            local, others = conflict_documents(s, head.id, revision)
+        return ConflictVersions(
+            record_id=head.id,
+            revision=revision,
+            template_id=head.template_id,
+            head_revision=head.revision,
+            local=dict(local.get("data") or {}),
+            others=[(device, dict(doc.get("data") or {})) for device, doc in others],
+            local_hash=head.content_hash if head.revision == revision else "",
+        )
+
+    def resolve_conflict(
+        self,
+        record_id: str,
+        revision: int,
+        data: Mapping[str, Any],
+        *,
+        decision: str,
+        fields: Mapping[str, str] | None = None,
+    ) -> RecordView:
+        """Decide a conflict: ``data`` (one side, or fields of both) becomes the next revision,
+        which supersedes every version of ``revision`` here and wherever the next bundle goes.
+
+        ``decision`` is "local", "other" or "merged"; ``fields`` says, for a merge, which side
+        each differing field was taken from. The decision is in the audit log (sides and
+        hashes, never content).
+        """
+        from fieldkit.storage.records.conflicts import conflict_documents, mark_resolved
+
+        if decision not in ("local", "other", "merged"):
+            raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="decision")
+        with self._vault.session() as s:
+            head = self._store.get(s, record_id, include_deleted=False)
+            local, others = conflict_documents(s, head.id, revision)
+            normalised = self._checked(s, head.template_id, data, head.id)
+            details: dict[str, Any] = {
+                "conflict_revision": revision,
+                "decision": decision,
+                "versions": sorted(
+                    {canonical_hash(local)} | {canonical_hash(doc) for _d, doc in others}
+                ),
+            }
+            if fields:
+                details["fields"] = {k: v for k, v in sorted(fields.items())}
+            view = self._store.save(
+                s,
+                head.id,
+                normalised,
+                head.revision,
+                always=True,
+                action="record.conflict_resolved",
+                details=details,
+            )
+            mark_resolved(s, head.id, revision)
+            return view
 
     def delete(self, record_id: str, expected_revision: int, *, force: bool = False) -> RecordView:
         """Delete by saving a tombstone; the history stays.

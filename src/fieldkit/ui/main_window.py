@@ -206,6 +206,12 @@ class MainWindow(QMainWindow):
             "Ctrl+R",
             _("A read-only view of the case with the integrity status of every item"),
         )
+        self.action_conflicts = self._action(
+            "actionConflicts",
+            _("Record &conflicts…"),
+            self.open_conflicts,
+            tip=_("Every record that arrived in two versions, to decide field by field"),
+        )
         self.action_preferences = self._action(
             "actionPreferences", _("&Preferences…"), self.open_preferences, "Ctrl+,"
         )
@@ -267,6 +273,7 @@ class MainWindow(QMainWindow):
         view_menu.setObjectName("menuView")
         view_menu.addAction(self.action_refresh)
         view_menu.addAction(self.action_review)
+        view_menu.addAction(self.action_conflicts)
         view_menu.addSeparator()
         view_menu.addAction(self.action_case_file)
         view_menu.addAction(self.action_visit_report)
@@ -597,6 +604,14 @@ class MainWindow(QMainWindow):
         return self.case_view.case_id
 
     # --- other windows ------------------------------------------------------------------------
+
+    def open_conflicts(self) -> Any:
+        from fieldkit.ui.conflicts import ConflictsDialog
+
+        dialog = ConflictsDialog(self.vault, self)
+        dialog.finished.connect(lambda _r: self.reload())
+        dialogs.show_window(dialog)
+        return dialog
 
     def open_review(self) -> None:
         case_id = self.current_case_id()

@@ -338,14 +338,22 @@ class RecordStore:
         expected_revision: int,
         *,
         confidential: bool | None = None,
+        always: bool = False,
+        action: str | None = None,
+        details: Mapping[str, Any] | None = None,
     ) -> RecordView:
-        """Save the next revision; STALE_REVISION when the record moved past ``expected``."""
+        """Save the next revision; STALE_REVISION when the record moved past ``expected``.
+
+        ``always``: a new revision even when nothing changed (a conflict decision must supersede
+        every version of the disputed revision); ``action``/``details``: its audit entry.
+        """
         row = self._editable(session, record_id, expected_revision)
         template = load_template(row.template_id)
         self._check_refs(session, template, data, row.id)
         keep_confidential = bool(row.confidential) if confidential is None else confidential
         if (
-            json.loads(row.data) == data
+            not always
+            and json.loads(row.data) == data
             and keep_confidential == bool(row.confidential)
             and str(template.version) == row.template_version
         ):
@@ -362,7 +370,15 @@ class RecordStore:
             deleted=False,
             data=data,
         )
-        return self._write(session, row, doc, template, action="record.update", origin="local")
+        return self._write(
+            session,
+            row,
+            doc,
+            template,
+            action=action or "record.update",
+            origin="local",
+            extra_details=details,
+        )
 
     def delete(
         self, session: Session, record_id: str, expected_revision: int, *, force: bool = False
