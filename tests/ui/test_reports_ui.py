@@ -273,3 +273,31 @@ def test_a_declined_transmission_is_explained_and_the_internal_audience_still_wo
     dialog.audience_combo.setCurrentIndex(dialog.audience_combo.findData("organisation"))
     _save(qtbot, dialog, out)
     assert "INTERNAL" in _pdf_text(out) or "CONFIDENTIAL" in _pdf_text(out)
+
+
+def test_the_saved_message_says_what_an_earlier_file_disclosed(
+    qtbot: QtBot, new_vault, tmp_path: Path
+) -> None:
+    from tests.export.test_reports import build_sample, consent
+
+    sample = build_sample(new_vault, tmp_path)
+    records = RecordService(new_vault)
+
+    def set_consent(value: dict) -> None:
+        current = records.get(sample.interview_id)
+        records.update(sample.interview_id, {**current.data, "consent": value}, current.revision)
+
+    set_consent(consent("share_international"))
+    from fieldkit.services.reports import ReportService
+
+    ReportService(new_vault).case_file(sample.case_id, tmp_path / "a.pdf", "en", audience="counsel")
+    set_consent(consent(declined=("share_international",)))
+    dialog = ReportDialog(new_vault, TaskRunner(), "case", sample.case_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.audience_combo.setCurrentIndex(dialog.audience_combo.findData("counsel"))
+    _save(qtbot, dialog, tmp_path / "b.pdf")
+    assert dialog.result.withheld_since >= 1
+    text = ReportDialog._withheld_since_text(dialog.result)
+    assert "now withheld" in text
+    assert "cannot be recalled" in text

@@ -271,8 +271,24 @@ class ReportDialog(QDialog):
             _("Saved {path} ({pages} pages) and its signature {signature}.").format(
                 path=result.path, pages=result.pages, signature=result.signature_path.name
             ),
-            _("SHA-256 of the PDF: {hash}").format(hash=result.sha256),
+            _("SHA-256 of the PDF: {hash}").format(hash=result.sha256)
+            + self._withheld_since_text(result),
         )
+
+    @staticmethod
+    def _withheld_since_text(result: Any) -> str:
+        count = int(getattr(result, "withheld_since", 0) or 0)
+        if not count:
+            return ""
+        return "\n\n" + i18n.ngettext(
+            "{count} item an earlier file for this audience disclosed is now withheld, because a "
+            "consent changed (listed on the first page). The earlier file cannot be recalled: "
+            "tell its recipient.",
+            "{count} items an earlier file for this audience disclosed are now withheld, because "
+            "a consent changed (listed on the first page). The earlier file cannot be recalled: "
+            "tell its recipient.",
+            count,
+        ).format(count=count)
 
     def _on_failed(self, exc: object) -> None:
         assert isinstance(exc, BaseException)
