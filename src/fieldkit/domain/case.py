@@ -111,6 +111,53 @@ class Recognition(_Model):
     reference: str | None = Field(default=None, description="Reference")
 
 
+class Charge(_Model):
+    """An article: code, article, part."""
+
+    code: str = Field(description="Code")
+    article: str = Field(description="Article")
+    part: str | None = Field(default=None, description="Part")
+
+
+class InvestigationComplaint(_Model):
+    """A complaint to an investigating authority."""
+
+    body: str = Field(description="Body")
+    filed_on: PreciseDate | None = Field(default=None, description="Filed on")
+    erdr_number: str | None = Field(default=None, description="ERDR number")
+    erdr_date: PreciseDate | None = Field(default=None, description="Date entered in the ERDR")
+    outcome: str | None = Field(default=None, description="Outcome")
+    notes: str | None = Field(default=None, description="Notes")
+
+
+class DomesticRemedy(_Model):
+    """A domestic remedy used."""
+
+    remedy: str = Field(description="Remedy")
+    court: str | None = Field(default=None, description="Court or body")
+    instance: str | None = Field(default=None, description="Instance")
+    decision_date: PreciseDate | None = Field(default=None, description="Decision date")
+    decision: str | None = Field(default=None, description="Decision")
+
+
+class Rule39Request(_Model):
+    """A Rule 39 request."""
+
+    requested_on: PreciseDate = Field(description="Requested on")
+    subject: str | None = Field(default=None, description="What was asked")
+    outcome: str | None = Field(default=None, description="Outcome")
+    reference: str | None = Field(default=None, description="Application number")
+
+
+class OtherProcedure(_Model):
+    """Another international procedure."""
+
+    body: str = Field(description="Body")
+    submitted_on: PreciseDate | None = Field(default=None, description="Submitted on")
+    reference: str | None = Field(default=None, description="Reference")
+    status: str | None = Field(default=None, description="Status")
+
+
 class LegalProceeding(_Model):
     """Proceedings."""
 
@@ -118,7 +165,12 @@ class LegalProceeding(_Model):
         default=None, description="Criminal or administrative case number"
     )
     articles: str | None = Field(default=None, description="Articles charged or convicted")
+    charges: list[Charge] = Field(
+        default_factory=list, description="Articles (code, article, part)"
+    )
     court: str | None = Field(default=None, description="Court")
+    instance: str | None = Field(default=None, description="Instance")
+    decision_date: PreciseDate | None = Field(default=None, description="Date of the last decision")
     stage: str | None = Field(default=None, description="Stage")
     preventive_measure: str | None = Field(default=None, description="Preventive measure")
     sentence: str | None = Field(default=None, description="Sentence")
@@ -155,6 +207,8 @@ class Case(_Model):
     initial_date: PreciseDate | None = Field(default=None, description="Initial date")
     final_date: PreciseDate | None = Field(default=None, description="Final date")
     country: str | None = Field(default=None, description="Country")
+    country_code: str | None = Field(default=None, description="Country (ISO 3166)")
+    territory_control: str | None = Field(default=None, description="Control of the territory")
     oblast: str | None = Field(default=None, description="Region (oblast)")
     local_area: str | None = Field(default=None, description="District or community")
     location_description: str | None = Field(default=None, description="Place")
@@ -241,3 +295,23 @@ class Case(_Model):
     proceedings: list[LegalProceeding] = Field(default_factory=list, description="Proceedings")
     # Interventions
     interventions: list[Intervention] = Field(default_factory=list, description="Interventions")
+    # Litigation
+    respondent_state: str | None = Field(default=None, description="Respondent State")
+    articles_relied_on: list[str] = Field(default_factory=list, description="Articles relied on")
+    investigation_complaints: list[InvestigationComplaint] = Field(
+        default_factory=list, description="Complaints to the investigating authorities"
+    )
+    domestic_remedies: list[DomesticRemedy] = Field(
+        default_factory=list, description="Domestic remedies used"
+    )
+    final_decision_date: PreciseDate | None = Field(
+        default=None, description="Final domestic decision"
+    )
+    final_decision_served: PreciseDate | None = Field(
+        default=None, description="Final decision served on"
+    )
+    echr_deadline: str | None = Field(default=None, description="Last day to apply to the ECtHR")
+    rule39_requests: list[Rule39Request] = Field(default_factory=list, description="Rule 39")
+    other_procedures: list[OtherProcedure] = Field(
+        default_factory=list, description="Other international procedures"
+    )

@@ -244,6 +244,7 @@ class InjuryMark(BaseModel):
     photos: list[str] = Field(default_factory=list)
     scale_used: bool | None = None
     examined_by: str | None = None
+    consistency: str | None = None  # Istanbul Protocol level, health professionals only
     notes: str | None = None
 
 

@@ -223,6 +223,8 @@ class IndexSpec(BaseModel):
     facility_id: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    # The field whose last day stands for date_to when date_to is empty (a one-day visit).
+    date_to_default: str | None = None
     status: str | None = None
 
 
@@ -401,6 +403,18 @@ BODY_MAP_FIELDS: list[FieldDef] = [
         FieldType.CHOICE,
         _l("Observed by", "Ким зафіксовано", "Кем зафиксировано"),
         vocabulary="examiner_types",
+    ),
+    _f(
+        "consistency",
+        FieldType.CHOICE,
+        _l(
+            "Examiner's opinion on this lesion (Istanbul Protocol)",
+            "Висновок лікаря щодо цього ушкодження (Стамбульський протокол)",
+            "Заключение врача по этому повреждению (Стамбульский протокол)",
+        ),
+        vocabulary="ip_consistency",
+        # An opinion on consistency is a medical opinion: only from a health professional.
+        show_if=Condition(field="examined_by", in_=["health_professional", "forensic_doctor"]),
     ),
     _f(
         "notes",
@@ -652,6 +666,7 @@ def _check_vocabulary_file(vocab_id: str, fpath: str) -> None:
 
 _INPUT_FIELD_TYPES = {
     "number": FieldType.NUMBER,
+    "date": FieldType.DATE,
     "datetime": FieldType.DATETIME,
     "choice": FieldType.CHOICE,
     "yesno": FieldType.YESNO,
@@ -707,6 +722,7 @@ def _check_template(tpl: FormTemplate, expected_id: str | None) -> None:
         "facility_id": (FieldType.FACILITY_REF,),
         "date_from": (FieldType.DATE, FieldType.DATETIME),
         "date_to": (FieldType.DATE, FieldType.DATETIME),
+        "date_to_default": (FieldType.DATE, FieldType.DATETIME),
         "status": (FieldType.CHOICE,),
     }
     for key, types in kinds.items():

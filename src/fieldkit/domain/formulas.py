@@ -15,10 +15,11 @@ between the walls and at least 2.5 m from floor to ceiling.
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fieldkit.domain import living_space
@@ -109,6 +110,39 @@ def minutes_between(start: Any = None, end: Any = None) -> int | None:
     return int((b - a).total_seconds() // 60)
 
 
+def _day_of(value: Any) -> date | None:
+    """An exact day from a date-with-precision value (or an ISO string); None otherwise."""
+    if isinstance(value, Mapping):
+        if value.get("precision", "exact") != "exact":
+            return None
+        value = value.get("value")
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day number ``months`` later, or the last day of that month when it is shorter."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))
+
+
+def echr_deadline(decision: Any = None, served: Any = None) -> str | None:
+    """The last day for an application to the ECtHR: four months from the final domestic decision
+    (Art. 35 § 1 as amended by Protocol No. 15), counted from the day it was served when that is
+    entered. The period ends on the same day number four months later, or the last day of a
+    shorter month, and is not extended for a weekend or holiday. ISO date, or None."""
+    start = _day_of(served) or _day_of(decision)
+    if start is None:
+        return None
+    return add_months(start, 4).isoformat()
+
+
 @dataclass(frozen=True)
 class Formula:
     name: str
@@ -177,6 +211,14 @@ FORMULAS: Mapping[str, Formula] = {
         _space("echr_space_tier", living_space.echr_space_tier, "term"),
         _space("over_places", living_space.over_places, "int"),
         _space("vehicle_space", living_space.vehicle_space, "term"),
+        Formula(
+            "echr_deadline",
+            echr_deadline,
+            ("decision", "served"),
+            ("decision",),
+            "date",
+            "date",
+        ),
         Formula(
             "visit_duration_minutes",
             minutes_between,

@@ -69,6 +69,10 @@ class DetentionPlace(_Model):
 
 
 class IllTreatmentEpisode(_Model):
+    date: PreciseDate | None = Field(default=None, description="Date of the episode")
+    time: dt.time | None = Field(default=None, description="Time")
+    facility: UUID | None = Field(default=None, description="Place of detention (facility record)")
+    place: str | None = Field(default=None, description="Place (room, vehicle, other)")
     """Episodes of ill-treatment."""
 
     description: str = Field(description="What happened")
@@ -78,6 +82,17 @@ class IllTreatmentEpisode(_Model):
     perpetrators: str | None = Field(default=None, description="By whom")
     demands: str | None = Field(default=None, description="Questions asked or demands made")
     statements_signed: list[str] = Field(default_factory=list, description="Statements signed")
+
+
+class MedicalDocument(_Model):
+    """Medical documentation."""
+
+    document_type: str = Field(description="Type")
+    date: PreciseDate | None = Field(default=None, description="Date")
+    issued_by: str | None = Field(default=None, description="Issued by")
+    reference: str | None = Field(default=None, description="Number or reference")
+    findings: str | None = Field(default=None, description="What it records")
+    evidence: list[UUID] = Field(default_factory=list, description="Copy in the evidence store")
 
 
 class Referral(_Model):
@@ -119,10 +134,14 @@ class Interview(_Model):
     mode: str = Field(description="Mode")
     recording: list[str] = Field(default_factory=list, description="Recorded by")
     interviewers: str | None = Field(default=None, description="Interviewers")
+    interviewer_sex: str | None = Field(default=None, description="Interviewer's sex")
+    sex_choice_offered: bool | None = Field(default=None, description="Choice of sex offered")
+    support_person_present: bool | None = Field(default=None, description="Support person present")
     languages: list[str] = Field(default_factory=list, description="Languages of the interview")
     in_custody: bool | None = Field(default=None, description="Interviewee in custody at the time")
     interpreter_present: bool | None = Field(default=None, description="Interpreter present")
     interpreter: Interpreter | None = Field(default=None, description="Interpreter")
+    interpreter_sex: str | None = Field(default=None, description="Interpreter's sex")
     others_present: list[PersonPresent] = Field(
         default_factory=list, description="Other persons present"
     )
@@ -200,6 +219,21 @@ class Interview(_Model):
     injury_notes: str | None = Field(default=None, description="Symptoms and observations")
     protocol_departures: str | None = Field(
         default=None, description="Departures from the Istanbul Protocol"
+    )
+    # Medical and psychological evaluation (Istanbul Protocol)
+    ip_examiner_type: str | None = Field(default=None, description="Who examined the person")
+    ip_examiner_code: str | None = Field(default=None, description="Examiner (code)")
+    ip_examiner_qualification: str | None = Field(default=None, description="Qualification")
+    ip_overall_opinion: str | None = Field(default=None, description="Overall opinion")
+    ip_opinion_reasoning: str | None = Field(default=None, description="Reasoning")
+    acute_symptoms: str | None = Field(default=None, description="Acute symptoms")
+    chronic_symptoms: str | None = Field(default=None, description="Chronic symptoms")
+    medical_history: str | None = Field(default=None, description="Medical history")
+    psych_symptoms: str | None = Field(default=None, description="Psychological symptoms")
+    psych_functioning: str | None = Field(default=None, description="Daily functioning")
+    psych_impressions: str | None = Field(default=None, description="Clinical impressions")
+    medical_documents: list[MedicalDocument] = Field(
+        default_factory=list, description="Medical documentation"
     )
     # Assessment, referral and follow-up
     reliability_information: str | None = Field(

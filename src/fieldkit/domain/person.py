@@ -52,6 +52,15 @@ class Affiliation(_Model):
     to_date: PreciseDate | None = Field(default=None, description="To")
 
 
+class Lawyer(_Model):
+    """Lawyer."""
+
+    code: str | None = Field(default=None, description="Lawyer (code)")
+    appointment: str | None = Field(default=None, description="Chosen or appointed")
+    first_access: PreciseDate | None = Field(default=None, description="Date of first access")
+    contact: str | None = Field(default=None, description="Contact")
+
+
 class Person(_Model):
     """Person."""
 
@@ -104,3 +113,7 @@ class Person(_Model):
     affiliations: list[Affiliation] = Field(
         default_factory=list, description="Affiliation, position and rank"
     )
+    # Legal status and defence
+    procedural_status: str | None = Field(default=None, description="Current procedural status")
+    place_of_detention: UUID | None = Field(default=None, description="Current place of detention")
+    lawyer: Lawyer | None = Field(default=None, description="Lawyer")

@@ -224,7 +224,9 @@ def index_fields(
         text=text,
         facility_id=facility if isinstance(facility, str) else None,
         date_from=_day(data.get(spec.date_from), last=False) if spec.date_from else None,
-        date_to=_day(data.get(spec.date_to), last=True) if spec.date_to else None,
+        # A visit of one day has no last day of its own: its date is the last day too.
+        date_to=(_day(data.get(spec.date_to), last=True) if spec.date_to else None)
+        or (_day(data.get(spec.date_to_default), last=True) if spec.date_to_default else None),
         status=status if isinstance(status, str) else None,
     )
 

@@ -26,6 +26,8 @@ class TeamMember(_Model):
 
     member: str = Field(description="Member (name or code)")
     role: str = Field(description="Role")
+    sex: str | None = Field(default=None, description="Sex")
+    languages: list[str] = Field(default_factory=list, description="Languages (interpreters)")
     certificate_number: str | None = Field(default=None, description="Monitor certificate number")
 
 
@@ -57,6 +59,7 @@ class InspectedArea(_Model):
 
     label: str = Field(description="Area (number or name)")
     area_type: str = Field(description="Type")
+    access: str | None = Field(default=None, description="Access")
     length_m: float | None = Field(default=None, description="Length")
     width_m: float | None = Field(default=None, description="Width")
     height_m: float | None = Field(default=None, description="Height")
@@ -130,6 +133,22 @@ class InterviewedCode(_Model):
     code: str = Field(description="Code")
     reprisal_follow_up: bool | None = Field(default=None, description="Flag for reprisal follow-up")
     next_check: PreciseDate | None = Field(default=None, description="Next check")
+    check_outcome: str | None = Field(default=None, description="Outcome of the last check")
+    checked_on: PreciseDate | None = Field(default=None, description="Checked on")
+    reprisal_case: UUID | None = Field(default=None, description="Case opened for the reprisal")
+
+
+class ThemeFinding(_Model):
+    """Findings by theme."""
+
+    theme: str = Field(description="Theme")
+    not_examined: bool | None = Field(default=None, description="Not examined at this visit")
+    finding: str | None = Field(default=None, description="Finding")
+    areas: str | None = Field(default=None, description="Areas it rests on")
+    evidence: list[UUID] = Field(default_factory=list, description="Evidence")
+    recommendations: list[UUID] = Field(
+        default_factory=list, description="Recommendations that follow"
+    )
 
 
 class Visit(_Model):
@@ -145,6 +164,7 @@ class Visit(_Model):
     visit_mode: str = Field(description="Mode")
     announced: str | None = Field(default=None, description="Notice given")
     visit_date: PreciseDate = Field(description="Date of the visit")
+    visit_date_to: PreciseDate | None = Field(default=None, description="Last day of the visit")
     arrived_at_gate: dt.datetime | None = Field(default=None, description="Arrived at the gate")
     admitted_at: dt.datetime | None = Field(default=None, description="Admitted")
     left_at: dt.datetime | None = Field(default=None, description="Left the facility")
@@ -366,6 +386,9 @@ class Visit(_Model):
         default=None, description="Administration's response"
     )
     # Q. Findings and recommendations
+    theme_findings: list[ThemeFinding] = Field(
+        default_factory=list, description="Findings by theme"
+    )
     findings: str | None = Field(default=None, description="Findings")
     recommendations: list[UUID] = Field(default_factory=list, description="Recommendations")
     # R. Attachments

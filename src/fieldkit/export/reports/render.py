@@ -190,6 +190,8 @@ class RenderContext:
         words = describe_computed(formula.name, value, args, self.translator, self.number)
         if words is not None:
             return words[0]
+        if formula.result == "date":
+            return self.date(value)
         if formula.result == "int" and f.formula and f.formula.endswith("_minutes"):
             return format_minutes(int(value), self.translator)
         return self.number(value, unit_label(f.unit, self.lang))

@@ -34,6 +34,14 @@ def format_minutes(minutes: int) -> str:
     return _("{minutes} min").format(minutes=rest)
 
 
+def format_day(iso: str) -> str:
+    """An ISO day as the interface language writes it (19.11.2026 in uk and ru)."""
+    parts = iso.split("-")
+    if current().language in ("uk", "ru") and len(parts) == 3:
+        return ".".join(reversed(parts))
+    return iso
+
+
 TONE_STYLES = {
     "bad": "color: #b00020; font-weight: bold;",
     "warn": "color: #8a4b00; font-weight: bold;",
@@ -94,6 +102,8 @@ class ComputedField(FieldWidget):
             # "flagged": the value shows a failed standard (a CPT check, occupants over places).
             self.flagged = tone == "bad"
             style = TONE_STYLES.get(tone or "", "")
+        elif formula.result == "date":
+            text = format_day(str(result))
         elif formula.result == "int" and formula.name.endswith("_minutes"):
             text = format_minutes(int(result))
         else:
