@@ -27,13 +27,13 @@ from fieldkit.storage.vault import Vault
 class Canary:
     key: str  # A, B, C
     code: str
-    names: tuple[str, str]
+    names: tuple[str, ...]
 
 
 PERSONS = (
-    Canary("A", "CQA-101", ("ALPHACANARYNAME", "ALPHACANARYSURNAME")),
-    Canary("B", "CQB-202", ("BRAVOCANARYNAME", "BRAVOCANARYSURNAME")),
-    Canary("C", "CQC-303", ("CHARLIECANARYNAME", "CHARLIECANARYSURNAME")),
+    Canary("A", "CQA-101", ("ALPHACANARYNAME", "ALPHACANARYSURNAME", "АЛЬФАКАНАРОК")),
+    Canary("B", "CQB-202", ("BRAVOCANARYNAME", "BRAVOCANARYSURNAME", "БРАВОКАНАРОК")),
+    Canary("C", "CQC-303", ("CHARLIECANARYNAME", "CHARLIECANARYSURNAME", "ЧАРЛІКАНАРОК")),
 )
 # A code typed into the visit only (file checks), belonging to no interview.
 LOOSE_CODE = "CQV-404"

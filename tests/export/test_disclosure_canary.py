@@ -88,10 +88,10 @@ def test_every_text_field_of_every_form_holds_a_canary() -> None:
     assert expected <= build_canary_views().filled.text_fields
 
 
-def _render(kind: str, audience: Audience, names: bool, out: Path) -> Path:
+def _render(kind: str, audience: Audience, names: bool, out: Path, lang: str = "en") -> Path:
     views = build_canary_views()
     meta = ReportMeta(
-        translator=get_translator("en"),
+        translator=get_translator(lang),
         generated_at=datetime.now(UTC),
         device_id="canary-device",
         device_fingerprint="0123456789ABCDEF",
@@ -144,11 +144,11 @@ ALLOWED: dict[Audience, dict[str, bool]] = {
 @pytest.mark.slow
 @pytest.mark.parametrize("audience", list(Audience))
 def test_every_field_filled_case_file_leaks_nothing(audience: Audience, tmp_path: Path) -> None:
-    for names in (False, True):
-        out = _render("case", audience, names, tmp_path / f"case-{names}.pdf")
+    for names, lang in ((False, "en"), (True, "en"), (False, "uk")):
+        out = _render("case", audience, names, tmp_path / f"case-{names}-{lang}.pdf", lang)
         assert _leaks(out, tuple(_forbidden(audience, names, ALLOWED[audience]))) == [], names
         text = pdf_text(out)
-        assert "withheld" in text
+        assert ("withheld" if lang == "en" else "приховано") in text
         if ALLOWED[audience]["B"]:
             assert tokens_in(text, ("CANARYTXT-IB-", "CANARYTXT-K-")) == [
                 "CANARYTXT-IB-",
@@ -162,8 +162,11 @@ def test_every_field_filled_case_file_leaks_nothing(audience: Audience, tmp_path
 
 @pytest.mark.slow
 @pytest.mark.parametrize("audience", list(Audience))
-def test_every_field_filled_visit_report_leaks_nothing(audience: Audience, tmp_path: Path) -> None:
-    out = _render("visit", audience, False, tmp_path / "visit.pdf")
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_every_field_filled_visit_report_leaks_nothing(
+    audience: Audience, lang: str, tmp_path: Path
+) -> None:
+    out = _render("visit", audience, False, tmp_path / "visit.pdf", lang)
     forbidden = list(ALL_NAMES)
     if audience in NO_CODES:
         forbidden += [*ALL_CODES, "CANARYTXT-W"]
