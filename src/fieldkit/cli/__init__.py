@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "fieldkit.cli.bundles",
     "fieldkit.cli.reports",
     "fieldkit.cli.sync",
+    "fieldkit.cli.counsel",
 )
 
 EXIT_ERROR = 1

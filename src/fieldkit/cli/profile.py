@@ -54,7 +54,10 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--role",
         choices=[r.value for r in Role],
         default=Role.MONITOR.value,
-        help=_("monitor (field laptop) or coordinator (organisation office)"),
+        help=_(
+            "monitor (field laptop), coordinator (organisation office) or lawyer (read-only, "
+            "filled by case packages)"
+        ),
     )
     init.add_argument(
         "--database",

@@ -123,6 +123,18 @@ class ErrorCode(StrEnum):
     SYNC_UPLOAD_TOO_LARGE = "sync_upload_too_large"
     SYNC_UPLOAD_MISMATCH = "sync_upload_mismatch"
     SYNC_LISTEN_FAILED = "sync_listen_failed"
+    # lawyers and case packages
+    PROFILE_READ_ONLY = "profile_read_only"
+    COUNSEL_KEY_INVALID = "counsel_key_invalid"
+    COUNSEL_UNKNOWN = "counsel_unknown"
+    COUNSEL_REVOKED = "counsel_revoked"
+    COUNSEL_NOT_ENROLLED = "counsel_not_enrolled"
+    PACKAGE_INVALID = "package_invalid"
+    PACKAGE_TAMPERED = "package_tampered"
+    PACKAGE_NOT_ADDRESSED_HERE = "package_not_addressed_here"
+    PACKAGE_UNKNOWN_SIGNER = "package_unknown_signer"
+    PACKAGE_OUTDATED = "package_outdated"
+    CASE_NOT_FOR_COUNSEL = "case_not_for_counsel"
     # reports
     REPORT_FAILED = "report_failed"
     # disclosure
@@ -338,6 +350,41 @@ MESSAGES: dict[ErrorCode, str] = {
     ),
     ErrorCode.SYNC_LISTEN_FAILED: N_("Could not listen on {address}: {reason}"),
     ErrorCode.HELD_BUNDLE_NOT_FOUND: N_("No held bundle with number {id}."),
+    ErrorCode.PROFILE_READ_ONLY: N_(
+        "This lawyer's profile is read-only: it holds only what the organisation sent. You can "
+        "review it and save the case file as PDF; nothing can be changed or exported from it."
+    ),
+    ErrorCode.COUNSEL_KEY_INVALID: N_("{path} is not a valid lawyer's key file: {reason}"),
+    ErrorCode.COUNSEL_UNKNOWN: N_("No enrolled lawyer matches {counsel}."),
+    ErrorCode.COUNSEL_REVOKED: N_(
+        "The lawyer {label} was revoked; no package can be sent to that key."
+    ),
+    ErrorCode.COUNSEL_NOT_ENROLLED: N_(
+        "This lawyer's profile is not enrolled with an organisation; run "
+        "'fieldkit counsel enrol org.pub --out lawyer.pub' first."
+    ),
+    ErrorCode.PACKAGE_INVALID: N_(
+        "{path} is not a valid case package: {reason}. Nothing was imported."
+    ),
+    ErrorCode.PACKAGE_TAMPERED: N_(
+        "{path} is damaged or was altered ({reason}). Nothing was imported; ask the "
+        "organisation for a new copy."
+    ),
+    ErrorCode.PACKAGE_NOT_ADDRESSED_HERE: N_(
+        "{path} is addressed to another lawyer's key, not to this profile. Nothing was "
+        "imported; ask the organisation to send the package to your key."
+    ),
+    ErrorCode.PACKAGE_UNKNOWN_SIGNER: N_(
+        "{path} is not signed by the organisation this profile is enrolled with (key {key_id}). "
+        "Nothing was imported."
+    ),
+    ErrorCode.CASE_NOT_FOR_COUNSEL: N_(
+        "The case {case} itself may not go to counsel ({reason}); no package was written."
+    ),
+    ErrorCode.PACKAGE_OUTDATED: N_(
+        "{path} is package {seq} of this case, but package {current} is already here; an "
+        "earlier package never replaces a later one. Nothing was imported."
+    ),
     ErrorCode.REPORT_FAILED: N_("The report could not be written: {reason}"),
     ErrorCode.UNKNOWN_AUDIENCE: N_("Unknown audience '{value}'; choose one of: {choices}"),
     ErrorCode.AUDIENCE_BLOCKED: N_(

@@ -12,13 +12,19 @@ from fieldkit.domain.errors import N_, TranslatableText
 class Role(StrEnum):
     MONITOR = "monitor"
     COORDINATOR = "coordinator"
+    # A lawyer's profile: read-only, filled only by case packages from the organisation.
+    LAWYER = "lawyer"
 
     @property
     def label(self) -> TranslatableText:
         return TranslatableText(ROLE_LABELS[self])
 
 
-ROLE_LABELS = {Role.MONITOR: N_("monitor"), Role.COORDINATOR: N_("coordinator")}
+ROLE_LABELS = {
+    Role.MONITOR: N_("monitor"),
+    Role.COORDINATOR: N_("coordinator"),
+    Role.LAWYER: N_("lawyer"),
+}
 
 
 class KdfInfo(BaseModel):

@@ -510,10 +510,14 @@ def _dispatch_json(
         visitor.on_custody(manifest.custody, value)
 
 
+class OpensObjects(Protocol):
+    def open_object(self, entry: ObjectEntry) -> ObjectSink: ...
+
+
 def _stream_object(
     tar: TarReader,
     entry: ObjectEntry,
-    visitor: BundleVisitor,
+    visitor: OpensObjects,
     shown: str,
     cancel: CancelToken | None,
     report: Callable[[], None],

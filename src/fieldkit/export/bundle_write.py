@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -20,7 +20,19 @@ from fieldkit.crypto.age import AgeEncryptWriter, X25519Recipient
 from fieldkit.crypto.minisign import MinisignSignature, sign
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.export.bundle_format import MANIFEST_NAME, SIG_NAME, SUMS_NAME, TarWriter
-from fieldkit.export.manifest import Manifest, sums_text
+from fieldkit.export.manifest import sums_text
+
+
+class SignedManifest(Protocol):
+    """What the writer needs of a manifest: a bundle's, or a case package's."""
+
+    @property
+    def bundle_id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    def to_bytes(self) -> bytes: ...
+    def members(self) -> list[tuple[str, str, int]]: ...
+    def trusted_comment(self, manifest_sha256: str) -> str: ...
 
 
 class MemberChangedError(Exception):
@@ -55,26 +67,37 @@ class _CountingSink:
 UNTRUSTED_COMMENT = "fieldkit bundle checksum list signed by the device key"
 
 
-def sign_sums(key: Ed25519PrivateKey, sums: bytes, trusted_comment: str) -> MinisignSignature:
-    return sign(key, sums, trusted_comment=trusted_comment, untrusted_comment=UNTRUSTED_COMMENT)
+def sign_sums(
+    key: Ed25519PrivateKey,
+    sums: bytes,
+    trusted_comment: str,
+    untrusted_comment: str = UNTRUSTED_COMMENT,
+) -> MinisignSignature:
+    return sign(key, sums, trusted_comment=trusted_comment, untrusted_comment=untrusted_comment)
 
 
 def write_bundle(
     sink: BinaryIO,
     *,
-    manifest: Manifest,
+    manifest: SignedManifest,
     recipients: Sequence[X25519Recipient],
     signing_key: Ed25519PrivateKey,
     contents: Iterable[tuple[str, Iterable[bytes]]],
     mtime: int = 0,
+    untrusted_comment: str = UNTRUSTED_COMMENT,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
 ) -> WrittenBundle:
-    """Write one bundle to ``sink``; ``contents`` yields (member name, chunks) in manifest order."""
+    """Write one bundle to ``sink``; ``contents`` yields (member name, chunks) in manifest order.
+
+    A case package is written the same way, with its own manifest and ``untrusted_comment``.
+    """
     manifest_bytes = manifest.to_bytes()
     manifest_hash = hashlib.sha256(manifest_bytes).hexdigest()
     sums = sums_text(manifest_hash, manifest)
-    signature = sign_sums(signing_key, sums, manifest.trusted_comment(manifest_hash))
+    signature = sign_sums(
+        signing_key, sums, manifest.trusted_comment(manifest_hash), untrusted_comment
+    )
     expected = manifest.members()
     total = sum(size for _n, _s, size in expected)
     counter = _CountingSink(sink)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fieldkit.crypto.canonical_json import canonical_dumps
 from fieldkit.export.bundle_format import (
@@ -336,7 +336,11 @@ def _int(value: Any, where: str, minimum: int, maximum: int = MAX_SIZE) -> int:
     return value
 
 
-def sums_text(manifest_sha256: str, manifest: Manifest) -> bytes:
+class _HasMembers(Protocol):
+    def members(self) -> list[tuple[str, str, int]]: ...
+
+
+def sums_text(manifest_sha256: str, manifest: _HasMembers) -> bytes:
     """The SHA256SUMS member, in ``sha256sum`` text format, manifest first."""
     lines = [f"{manifest_sha256}  {MANIFEST_NAME}\n"]
     lines.extend(f"{sha}  {name}\n" for name, sha, _size in manifest.members())

@@ -86,6 +86,9 @@ def _run_startup_maintenance(vault: Vault) -> None:
     from fieldkit.services.bundles import quarantine_cleanup
 
     quarantine_cleanup(vault)
+    from fieldkit.services.package_receive import startup_cleanup as package_cleanup
+
+    package_cleanup(vault)
 
 
 # What `info` counts, in the words a person uses: key -> (table, extra condition or None).

@@ -25,6 +25,7 @@ from fieldkit.domain.forms import FormTemplate, load_template
 from fieldkit.domain.records import compute, record_type_name, record_warnings
 from fieldkit.domain.validation import check_record
 from fieldkit.i18n import _
+from fieldkit.services.roles import require_writable
 from fieldkit.storage.records import (
     LINK_KINDS,
     ConflictView,
@@ -89,6 +90,7 @@ class RecordService:
         Field problems and references that point nowhere are reported together, in one
         RecordValidationError, so a file is corrected in one round.
         """
+        require_writable(self._vault)
         with self._vault.session() as s:
             normalised = self._checked(s, form_id, data, None)
             return self._store.create(s, form_id, normalised, confidential=confidential)
@@ -116,6 +118,7 @@ class RecordService:
         confidential: bool | None = None,
     ) -> RecordView:
         """Save the next revision of a record; STALE_REVISION if it changed since it was read."""
+        require_writable(self._vault)
         with self._vault.session() as s:
             current = self._store.get(s, record_id, include_deleted=False)
             normalised = self._checked(s, current.template_id, data, current.id)
@@ -190,6 +193,7 @@ class RecordService:
 
         RECORD_IN_USE while live records refer to it (see :meth:`referrers`), unless ``force``.
         """
+        require_writable(self._vault)
         with self._vault.session() as s:
             return self._store.delete(s, record_id, expected_revision, force=force)
 
@@ -259,6 +263,7 @@ class RecordService:
 
     def link_person(self, person_id: str, case_id: str, role: str = "") -> LinkView:
         """Link a person to a case with a role (victim, witness, perpetrator, source, ...)."""
+        require_writable(self._vault)
         role = self._checked_role(role)
         with self._vault.session() as s:
             person = self._store.get(s, person_id, include_deleted=False)
@@ -268,6 +273,7 @@ class RecordService:
             return self._store.link(s, person.id, case.id, "person_case", role)
 
     def unlink_person(self, person_id: str, case_id: str, role: str = "") -> bool:
+        require_writable(self._vault)
         role = self._checked_role(role) if role else ""
         with self._vault.session() as s:
             person = self._store.get(s, person_id)

@@ -32,6 +32,7 @@ from fieldkit.domain.disclosure import (
 from fieldkit.domain.disclosure.audiences import REPORT_CONFIDENTIALITY_AUDIENCES
 from fieldkit.domain.errors import ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.oserrors import os_reason
+from fieldkit.domain.profile import Role
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.domain.records import record_type_name
 from fieldkit.export.reports.audience import People, interviewee_of
@@ -49,6 +50,7 @@ from fieldkit.export.reports.data import (
     RecordView,
     VisitReportData,
 )
+from fieldkit.export.reports.people import by_code, by_date
 from fieldkit.export.reports.signature import sign_detached
 from fieldkit.export.reports.visit_report import build_visit_report
 from fieldkit.i18n import SUPPORTED_LANGUAGES, _, get_translator
@@ -195,6 +197,11 @@ class ReportService:
 
     def gather_case(self, case_id: str, cancel: CancelToken | None = None) -> CaseFileData:
         """Everything a case file shows, read in one transaction."""
+        if self._vault.role == Role.LAWYER:
+            # A lawyer's profile holds the case as the organisation's package delivered it.
+            from fieldkit.services.package_review import case_data
+
+            return case_data(self._vault, case_id)[0]
         with self._vault.session() as s:
             case = self._live(s, case_id, "case")
             persons: dict[str, None] = {}
@@ -237,10 +244,10 @@ class ReportService:
         items = self._evidence(evidence, cancel)
         return CaseFileData(
             case=_view(case),
-            persons=_by_code(loaded["person"]),
-            interviews=_by_date(loaded["interview"]),
-            visits=_by_date(loaded["visit"]),
-            recommendations=_by_date(loaded["recommendation"]),
+            persons=by_code(loaded["person"]),
+            interviews=by_date(loaded["interview"]),
+            visits=by_date(loaded["visit"]),
+            recommendations=by_date(loaded["recommendation"]),
             evidence=items,
             facilities={f.id: f for f in loaded["facility"]},
             person_roles=roles,
@@ -288,10 +295,10 @@ class ReportService:
         return VisitReportData(
             visit=_view(visit),
             facility=facility,
-            recommendations=_by_date(recommendations),
-            interviews=_by_date(interviews),
-            history_visits=_by_date(history_visits),
-            history_recommendations=_by_date(history_recs),
+            recommendations=by_date(recommendations),
+            interviews=by_date(interviews),
+            history_visits=by_date(history_visits),
+            history_recommendations=by_date(history_recs),
             evidence=items,
             persons=persons,
             other_persons=others,
@@ -526,34 +533,3 @@ def _view(record: StoredRecord) -> RecordView:
         updated_at=record.updated_at,
         origin_device=record.origin_device,
     )
-
-
-def _by_date(records: Sequence[RecordView]) -> list[RecordView]:
-    from fieldkit.export.reports.people import record_code
-
-    def key(record: RecordView) -> tuple[str, str]:
-        return (_index_date(record), record_code(record))
-
-    return sorted(records, key=key)
-
-
-def _index_date(record: RecordView) -> str:
-    from fieldkit.export.reports.people import template_for
-
-    try:
-        template = template_for(record)
-    except FieldkitError:
-        return record.created_at
-    field_id = template.index.date_from
-    value = record.data.get(field_id) if field_id else None
-    if isinstance(value, dict):
-        return str(value.get("value", "")) or record.created_at
-    if isinstance(value, str):
-        return value
-    return record.created_at
-
-
-def _by_code(records: Sequence[RecordView]) -> list[RecordView]:
-    from fieldkit.export.reports.people import record_code
-
-    return sorted(records, key=lambda r: (record_code(r), r.id))

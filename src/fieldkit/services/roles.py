@@ -11,3 +11,10 @@ from fieldkit.storage.vault import Vault
 def require_role(vault: Vault, role: Role) -> None:
     if vault.role != role:
         raise FieldkitError(ErrorCode.WRONG_ROLE, needed=role.label, actual=vault.role.label)
+
+
+def require_writable(vault: Vault) -> None:
+    """A lawyer's profile is read-only: it holds what the organisation's packages delivered, and
+    only the PDF case file is made from it."""
+    if vault.role == Role.LAWYER:
+        raise FieldkitError(ErrorCode.PROFILE_READ_ONLY)

@@ -511,16 +511,7 @@ def enrol(vault: Vault, card_path: Path, out: Path | None) -> EnrolResult:
     if out is not None:
         _write_new(out, device_pub_text(vault).encode("ascii"))
     with vault.session() as s:
-        existing = s.execute(select(Enrolment)).scalar_one_or_none()
-        if existing is None:
-            row = Enrolment(id=1)
-            _store_card(row, card, data)
-            row.enrolled_at = utc_now()
-            s.add(row)
-        else:
-            _check_same_org(existing, card, shown)
-            if _is_newer(card, existing):
-                _store_card(existing, card, data)
+        store_enrolment(s, card, data, shown)
     return EnrolResult(
         org_id=card.org_id,
         org_name=card.name,
@@ -528,6 +519,21 @@ def enrol(vault: Vault, card_path: Path, out: Path | None) -> EnrolResult:
         device_key_id=device_public_key(vault).id_hex,
         code=comparison_code(vault.device_public_key, card.signing_key.public_bytes),
     )
+
+
+def store_enrolment(session: Session, card: OrgCard, data: bytes, shown: str) -> None:
+    """Keep the organisation card this profile enrols with (a monitor's or a lawyer's): the
+    first one, or a later card of the same organisation."""
+    existing = session.execute(select(Enrolment)).scalar_one_or_none()
+    if existing is None:
+        row = Enrolment(id=1)
+        _store_card(row, card, data)
+        row.enrolled_at = utc_now()
+        session.add(row)
+    else:
+        _check_same_org(existing, card, shown)
+        if _is_newer(card, existing):
+            _store_card(existing, card, data)
 
 
 def _check_same_org(row: Enrolment, card: OrgCard, shown: str) -> None:

@@ -127,3 +127,28 @@ def all_names(person: RecordView) -> list[str]:
         if isinstance(value, str) and value.strip():
             out.append(value.strip())
     return out
+
+
+def index_date(record: RecordView) -> str:
+    """The date a record is listed by: its form's start date, else when it was created."""
+    try:
+        template = template_for(record)
+    except FieldkitError:
+        return record.created_at
+    field_id = template.index.date_from
+    value = record.data.get(field_id) if field_id else None
+    if isinstance(value, dict):
+        return str(value.get("value", "")) or record.created_at
+    if isinstance(value, str):
+        return value
+    return record.created_at
+
+
+def by_date(records: Sequence[RecordView]) -> list[RecordView]:
+    """Records in the order a report lists them: by date, then by pseudonym code."""
+    return sorted(records, key=lambda record: (index_date(record), record_code(record)))
+
+
+def by_code(records: Sequence[RecordView]) -> list[RecordView]:
+    """Persons in the order a report lists them: by pseudonym code."""
+    return sorted(records, key=lambda r: (record_code(r), r.id))

@@ -17,6 +17,7 @@ from fieldkit.domain.evidence import CustodyAction
 from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.progress import CancelToken, ProgressFn
 from fieldkit.services.evidence.core import _NOFOLLOW, EvidenceBase, _purpose_code
+from fieldkit.services.roles import require_writable
 from fieldkit.storage.audit import AuditLog
 from fieldkit.storage.fsutil import FILE_MODE, fsync_dir
 
@@ -46,6 +47,7 @@ class ExportMixin(EvidenceBase):
         The bytes are re-hashed while written; on any mismatch nothing is left at the
         destination and an integrity failure is logged. A custody event records the export.
         """
+        require_writable(self.vault)
         destination = Path(destination)
         if destination.is_dir():
             with self.vault.session() as session:

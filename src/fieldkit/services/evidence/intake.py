@@ -36,6 +36,7 @@ from fieldkit.domain.progress import CancelToken, ProgressFn
 from fieldkit.services import media_worker
 from fieldkit.services.evidence.core import _json_text, _purpose_code
 from fieldkit.services.evidence.links import LinksMixin
+from fieldkit.services.roles import require_writable
 from fieldkit.storage.audit import AuditLog
 from fieldkit.storage.changes import next_change_seq
 from fieldkit.storage.custody import CustodyLog, utc_now
@@ -75,6 +76,7 @@ class IntakeMixin(LinksMixin):
         cancel: CancelToken | None = None,
     ) -> AddResult:
         """Store a file as a new evidence item in one streaming pass, with its custody event."""
+        require_writable(self.vault)
         path = Path(path)
         info = info or EvidenceInput()
         links = EvidenceLinks(
@@ -129,6 +131,7 @@ class IntakeMixin(LinksMixin):
         The original is decrypted and re-encrypted in one stream; the copy's hash must equal the
         original's recorded SHA-256. Both items get a "copied" custody event.
         """
+        require_writable(self.vault)
         with self.vault.session() as session:
             parent = self.store.get_row(session, item_id)
             links = self._links_of(session, [item_id])[item_id]

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.evidence import CustodyAction, EvidenceItem, ItemState
 from fieldkit.services.evidence.core import EvidenceBase, _purpose_code
+from fieldkit.services.roles import require_writable
 from fieldkit.storage.audit import AuditLog
 from fieldkit.storage.changes import next_change_seq
 from fieldkit.storage.custody import utc_now
@@ -32,6 +33,7 @@ class PurgeMixin(EvidenceBase):
         The item's identity (id, SHA-256, size, type, links) and its custody log stay, so the
         history shows what existed and when it was destroyed; embedded metadata is cleared.
         """
+        require_writable(self.vault)
         with self.vault.session() as session:
             row = self.store.get_row(session, item_id)
             if row.state == ItemState.PURGED.value:

@@ -19,6 +19,7 @@ from fieldkit.services.evidence.core import (
     _purpose_code,
     _TamperMapping,
 )
+from fieldkit.services.roles import require_writable
 from fieldkit.storage.audit import AuditLog
 from fieldkit.storage.changes import next_change_seq
 from fieldkit.storage.custody import utc_now
@@ -55,6 +56,7 @@ class ReadingMixin(EvidenceBase):
 
     def update(self, item_id: str, changes: EvidenceUpdate) -> EvidenceItem:
         """Change an item's description (never its file); audited with the changed field names."""
+        require_writable(self.vault)
         fields = sorted(changes.model_fields_set)
         with self.vault.session() as session:
             row = self.store.get_row(session, item_id)

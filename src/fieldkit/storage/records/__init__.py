@@ -16,7 +16,7 @@ knows: that referenced records exist and have the right type, and that nobody sa
 """
 
 from fieldkit.storage.records.conflicts import ConflictView
-from fieldkit.storage.records.heads import MAX_PAGE, RecordSummary, RecordView
+from fieldkit.storage.records.heads import MAX_PAGE, RecordSummary, RecordView, received_view
 from fieldkit.storage.records.importing import ImportBatchError, ImportOutcome
 from fieldkit.storage.records.links import LINK_KINDS, LinkView, Referrer, iter_refs
 from fieldkit.storage.records.store import RecordStore
@@ -42,5 +42,6 @@ __all__ = [
     "Referrer",
     "iter_refs",
     "load_template",
+    "received_view",
     "version_document",
 ]

@@ -3,6 +3,7 @@ the revision check."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -269,3 +270,15 @@ def record_origins(session: Session, ids: Iterable[str]) -> dict[str, str]:
             ):
                 found.setdefault(record_id, device)
     return found
+
+
+def received_view(doc: Mapping[str, Any]) -> tuple[RecordView, bytes]:
+    """A version document received from elsewhere (a lawyer's case package), checked and
+    validated as an import checks it, as the view a head row of it would give; with its
+    canonical bytes. Nothing is stored."""
+    from fieldkit.storage.records.versions import _checked_document
+
+    clean, template, canonical = _checked_document(doc)
+    values, _fields = _head_values(clean, template, hashlib.sha256(canonical).hexdigest(), 0)
+    view = RecordView(id=str(clean["id"]), **{**values, "data": clean["data"]})
+    return view, canonical
