@@ -420,3 +420,73 @@ def test_purge_one_original_after_a_destructive_confirmation(
     assert item_id not in panel.model.thumbnails
     assert panel.model.item_at(0).state == ItemState.PURGED
     assert [kind for kind, _t in dialogs.asked()] == ["exec", "exec"]
+
+
+def test_describe_and_link_a_photo_to_its_interview(
+    panel: EvidencePanel, tmp_path: Path, new_vault: Vault, case_id: str, qtbot: Any
+) -> None:
+    """F-4: a photo added in the desktop program gets a description, capture time and place and
+    its interview; the interviewee's declined photographs consent then marks it."""
+    from PySide6.QtWidgets import QDialog
+
+    from fieldkit.services.records import RecordService
+    from fieldkit.ui.evidence.describe import DescribeDialog
+    from tests.export.test_reports import consent, interview_data
+
+    records = RecordService(new_vault)
+    person = records.add("person", {"pseudonym": "W-017"})
+    interview = records.add(
+        "interview",
+        interview_data(
+            "W-017", person.id, case_id, consent_value=consent(declined=("photographs",))
+        ),
+    )
+    photo = _photo(tmp_path / "IMG_4821.JPG")
+    outcome = _intake(panel, qtbot, [photo])
+    item_id = outcome.added[0].id
+    assert panel.select(item_id)
+    details = panel.details
+    assert details.describe_button.isEnabled()
+    assert "declined" not in details.flags.text()
+
+    def fill(dialog: QDialog) -> int:
+        assert isinstance(dialog, DescribeDialog)
+        dialog.title_edit.setText("Bruises on the back")
+        dialog.description_edit.setPlainText("Photographed at the interview, left shoulder.")
+        dialog.captured_at_edit.setText("2024-03-06 11:20")
+        dialog.place_edit.setText("NGO office")
+        dialog.select(dialog.interview_combo, interview.id)
+        dialog.set_person(person.id, True)
+        return QDialog.DialogCode.Accepted.value
+
+    dialogs.set_next_answer(fill)
+    task = details.describe()
+    assert task is not None
+    qtbot.waitUntil(lambda: details.task is None, timeout=TIME_TASK_MS)
+    assert details.result.text() == "Saved."
+    item = EvidenceService(new_vault).get(item_id)
+    assert item.title == "Bruises on the back"
+    assert item.description == "Photographed at the interview, left shoulder."
+    assert item.content_created_at == "2024-03-06 11:20"
+    assert item.place_created == "NGO office"
+    assert item.created_at != item.content_created_at  # intake time kept apart
+    assert item.links.case_id == case_id
+    assert item.links.interview_id == interview.id
+    assert item.links.person_ids == (person.id,)
+    assert item.consent_limits is not None
+    assert item.consent_limits["scopes"]["photographs"] == "declined"
+    assert "declined or withdrew consent" in details.flags.text()
+    assert "W-017" in details.fact_labels["links"].text()
+    assert "NGO office" in details.fact_labels["place_created"].text()
+
+    # Editable after: unlinking the interview takes the mark away again.
+    def unlink(dialog: QDialog) -> int:
+        assert isinstance(dialog, DescribeDialog)
+        dialog.select(dialog.interview_combo, None)
+        return QDialog.DialogCode.Accepted.value
+
+    dialogs.set_next_answer(unlink)
+    assert details.describe() is not None
+    qtbot.waitUntil(lambda: details.task is None, timeout=TIME_TASK_MS)
+    assert EvidenceService(new_vault).get(item_id).links.interview_id is None
+    assert "declined" not in details.flags.text()

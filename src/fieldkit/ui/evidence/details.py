@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -44,117 +43,31 @@ from fieldkit.domain.evidence import (
     PreviewStatus,
     custody_purpose_text,
 )
-from fieldkit.i18n import N_, _
+from fieldkit.i18n import _
 from fieldkit.ui import dialogs
+from fieldkit.ui.common import type_name
+from fieldkit.ui.evidence.describe import CHOICE_LIMIT, DescribeDialog, _describe, _scope_label
+from fieldkit.ui.evidence.labels import (
+    _COPY_ROLE_LABELS,
+    _FLAG_LABELS,
+    _ITEM_TYPE_LABELS,
+    _METADATA_LABELS,
+    _VERIFICATION_LABELS,
+    _VERIFY_TEXT,
+    COL_HASH,
+    SENSITIVE_METADATA,
+    _label,
+    format_metadata_value,
+    format_timestamp,
+    human_size,
+)
+from fieldkit.ui.evidence.purge_dialog import PurgeDialog
 from fieldkit.ui.fonts import monospace_font
 from fieldkit.ui.forms.common import ERROR_STYLE, plain_label
 from fieldkit.ui.messages import error_text, is_cancelled
 from fieldkit.ui.tasks import Task, TaskRunner
 
 log = logging.getLogger(__name__)
-
-# Embedded metadata keys that can locate or identify a person or a device.
-SENSITIVE_METADATA = frozenset({"gps", "serial_number", "image_unique_id", "lens_serial_number"})
-COL_AT, COL_ACTION, COL_ACTOR, COL_PURPOSE, COL_HASH = range(5)
-
-_METADATA_LABELS: dict[str, str] = {
-    "gps": N_("GPS position"),
-    "serial_number": N_("Device serial number"),
-    "image_unique_id": N_("Image unique id"),
-    "camera_make": N_("Camera make"),
-    "camera_model": N_("Camera model"),
-    "software": N_("Software"),
-    "datetime": N_("Date and time (file)"),
-    "datetime_original": N_("Date and time taken"),
-    "offset_time_original": N_("Time zone when taken"),
-    "orientation": N_("Orientation"),
-    "lens_model": N_("Lens"),
-}
-_VERIFY_TEXT: dict[str, str] = {
-    "ok": N_("Verified: the stored file matches its SHA-256."),
-    "tampered": N_("INTEGRITY FAILURE: the stored file does not match its SHA-256."),
-    "missing": N_("INTEGRITY FAILURE: the stored file is missing."),
-    "purged": N_("This item was purged; there is no file to verify."),
-}
-
-
-_FLAG_LABELS: dict[str, str] = {
-    "gps": N_("GPS position"),
-    "device_serial": N_("device serial number"),
-    "embedded_metadata": N_("embedded metadata"),
-    "identifiable_persons": N_("identifiable persons"),
-    "injury": N_("injuries"),
-    "consent_limited": N_("limited consent"),
-}
-
-
-_ITEM_TYPE_LABELS: dict[str, str] = {
-    "photo": N_("photograph"),
-    "video": N_("video"),
-    "audio": N_("audio recording"),
-    "document_original": N_("original document"),
-    "document_copy": N_("copy of a document"),
-    "web_capture": N_("web or social media capture"),
-    "medical_record": N_("medical record or certificate"),
-    "physical_object": N_("physical object (described)"),
-    "drawing": N_("drawing or sketch"),
-    "transcript": N_("transcript"),
-    "translation": N_("translation"),
-    "other": N_("other"),
-}
-_COPY_ROLE_LABELS: dict[str, str] = {
-    "original": N_("evidentiary original"),
-    "working": N_("working copy"),
-    "derived": N_("derivative (redacted, transcoded, transcript, translation)"),
-}
-_VERIFICATION_LABELS: dict[str, str] = {
-    "unverified": N_("not verified"),
-    "corroborated": N_("corroborated"),
-    "inconclusive": N_("inconclusive"),
-    "contradicted": N_("contradicted"),
-}
-
-
-def _label(table: dict[str, str], code: str) -> str:
-    return _(table[code]) if code in table else code
-
-
-def format_timestamp(value: str | None) -> str:
-    """``2024-03-05T10:15:02.123456Z`` -> ``2024-03-05 10:15:02 UTC``; other text unchanged."""
-    if not value:
-        return ""
-    text = value.replace("T", " ")
-    if text.endswith("Z"):
-        text = text[:-1].split(".")[0] + " UTC"
-    return text
-
-
-def human_size(size: int) -> str:
-    units = [_("bytes"), _("KiB"), _("MiB"), _("GiB"), _("TiB")]
-    value = float(size)
-    for unit in units:
-        if value < 1024 or unit == units[-1]:
-            if unit == units[0]:
-                return f"{size} {unit}"
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size}"  # pragma: no cover
-
-
-def format_metadata_value(key: str, value: Any) -> str:
-    if key == "gps" and isinstance(value, dict):
-        lat, lon = value.get("latitude"), value.get("longitude")
-        parts = []
-        if isinstance(lat, int | float) and isinstance(lon, int | float):
-            parts.append(f"{lat:.6f}, {lon:.6f}")
-        if value.get("altitude") is not None:
-            parts.append(_("altitude {metres} m").format(metres=value["altitude"]))
-        if value.get("date"):
-            parts.append(str(value["date"]))
-        return "; ".join(parts) or str(value)
-    if isinstance(value, dict | list):
-        return str(value)
-    return str(value)
 
 
 class EvidenceDetails(QWidget):
@@ -214,6 +127,12 @@ class EvidenceDetails(QWidget):
         self.purge_button.setToolTip(
             _("Destroy the stored file on this device; its SHA-256 and custody log stay")
         )
+        self.describe_button = QPushButton(_("Describe and link…"), self)
+        self.describe_button.setObjectName("evidenceDescribe")
+        self.describe_button.setToolTip(
+            _("Title, description, when and where it was captured, its interview, visit, persons")
+        )
+        buttons.addWidget(self.describe_button)
         buttons.addWidget(self.verify_button)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.purge_button)
@@ -249,11 +168,13 @@ class EvidenceDetails(QWidget):
             ("original_name", _("Original file name")),
             ("collected_by", _("Collected by")),
             ("collected_at", _("Collected at")),
-            ("content_created_at", _("Created (from the file)")),
+            ("content_created_at", _("Captured at")),
+            ("place_created", _("Captured where")),
             ("capture_device", _("Capture device")),
             ("copy_role", _("Copy")),
             ("verification", _("Verification")),
             ("description", _("Description")),
+            ("links", _("Linked to")),
         ):
             value = plain_label("", facts)
             value.setObjectName(f"evidence_{key}")
@@ -300,6 +221,7 @@ class EvidenceDetails(QWidget):
         layout.addWidget(custody_box, 1)
 
         self.show_sensitive.toggled.connect(self._fill_metadata)
+        self.describe_button.clicked.connect(self.describe)
         self.verify_button.clicked.connect(self.verify)
         self.export_button.clicked.connect(self.export_original)
         self.purge_button.clicked.connect(self.purge)
@@ -325,6 +247,7 @@ class EvidenceDetails(QWidget):
             self.verify_button.setEnabled(False)
             self.export_button.setEnabled(False)
             self.purge_button.setEnabled(False)
+            self.describe_button.setEnabled(False)
             return
         self.title.setText(item.title or item.original_name)
         self.set_preview(pixmap)
@@ -345,10 +268,20 @@ class EvidenceDetails(QWidget):
         facts["copy_role"].setText(_label(_COPY_ROLE_LABELS, item.copy_role.value))
         facts["verification"].setText(_label(_VERIFICATION_LABELS, item.verification_status.value))
         facts["description"].setText(item.description or "")
+        facts["place_created"].setText(item.place_created or "")
+        facts["links"].setText(self._links_text(item))
         flags = [_(_FLAG_LABELS.get(f.value, f.value)) for f in item.sensitive_flags]
         notes = []
         if flags:
             notes.append(_("Sensitive: {flags}").format(flags=", ".join(flags)))
+        declined = self._declined_media(item)
+        if declined:
+            notes.append(
+                _(
+                    "The interviewee declined or withdrew consent to: {scopes}. This item never "
+                    "leaves in an output for anyone outside the organisation."
+                ).format(scopes=", ".join(declined))
+            )
         if item.preview_status == PreviewStatus.HOSTILE:
             notes.append(
                 _(
@@ -364,9 +297,80 @@ class EvidenceDetails(QWidget):
         self._fill_metadata()
         self.reload_custody()
         stored = item.state == ItemState.STORED
+        self.describe_button.setEnabled(True)
         self.verify_button.setEnabled(stored)
         self.export_button.setEnabled(stored)
         self.purge_button.setEnabled(stored)
+
+    def _links_text(self, item: EvidenceItem) -> str:
+        """What the item is linked to, by title (the ids mean nothing to a person)."""
+        links = item.links
+        wanted = [x for x in (links.case_id, links.interview_id, links.visit_id) if x]
+        wanted.extend(links.person_ids)
+        if not wanted:
+            return ""
+        try:
+            from fieldkit.services.records import RecordService
+
+            found = RecordService(self.evidence.vault).summaries_of(wanted)
+        except Exception:
+            log.exception("could not read the linked records")
+            found = {}
+        parts = []
+        for record_id in wanted:
+            summary = found.get(record_id)
+            if summary is None:
+                parts.append(record_id[:8])
+            else:
+                parts.append(f"{type_name(summary.type)}: {summary.title or record_id[:8]}")
+        return "\n".join(parts)
+
+    def _declined_media(self, item: EvidenceItem) -> list[str]:
+        """The media consent scopes the linked interview's person declined or withdrew, as
+        the interview stands now."""
+        try:
+            decisions = self.evidence.media_consent(item.id)
+        except Exception:
+            log.exception("could not read the linked interview's consent")
+            return []
+        return [_scope_label(scope) for scope, status in decisions.items() if status == "declined"]
+
+    # --- describing and linking ---------------------------------------------------------------
+
+    def describe(self) -> Task | None:
+        """Edit the title, description, capture time and place and the links, as at intake."""
+        if self.item is None or self.task is not None:
+            return None
+        from fieldkit.services.records import RecordFilters, RecordService
+
+        item = self.item
+        records = RecordService(self.evidence.vault)
+        choices: dict[str, list[tuple[str, str]]] = {}
+        for kind in ("interview", "visit", "person"):
+            rows = records.list_summaries(RecordFilters(types=(kind,)), limit=CHOICE_LIMIT)
+            choices[kind] = [(r.id, r.title or r.id[:8]) for r in rows]
+        dialog = DescribeDialog(item, choices, self)
+        try:
+            if dialogs.exec_dialog(dialog) != QDialog.DialogCode.Accepted.value:
+                return None
+            update = dialog.description_update()
+            links = dialog.links()
+        finally:
+            dialog.deleteLater()
+        task = Task(
+            _describe, self.evidence, item.id, update, links, plain=True, name="evidence-describe"
+        )
+        self._start(task, _("Saving…"))
+        task.signals.succeeded.connect(lambda fresh: self._on_describe_done(fresh))
+        self.runner.start(task)
+        return task
+
+    def _on_describe_done(self, fresh: EvidenceItem) -> None:
+        if self.item is None or self.item.id != fresh.id:
+            return
+        self.show_item(fresh)
+        self._show_result(_("Saved."), ok=True)
+        self.changed.emit(fresh.id)
 
     def set_preview(self, pixmap: QPixmap | None) -> None:
         if pixmap is None or pixmap.isNull():
@@ -591,55 +595,3 @@ class EvidenceDetails(QWidget):
         self.show_item(None)
         self.last_verify = None
         self.last_export = None
-
-
-class PurgeDialog(QDialog):
-    """The destructive confirmation of erasing one original, with an optional reason."""
-
-    def __init__(self, name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("purgeEvidenceDialog")
-        self.setWindowTitle(_("Erase the original"))
-        self.setMinimumWidth(480)
-        layout = QVBoxLayout(self)
-        warning = plain_label(
-            _("Erase the original of “{name}” from this device? This cannot be undone.").format(
-                name=name
-            ),
-            self,
-        )
-        warning.setObjectName("purgeWarning")
-        warning.setWordWrap(True)
-        warning.setStyleSheet(ERROR_STYLE + " font-weight: bold;")
-        layout.addWidget(warning)
-        text = plain_label(
-            _(
-                "The stored file and its previews are destroyed (its key first). The item's "
-                "description, SHA-256 and chain of custody stay, with an entry saying when it "
-                "was erased. Erase only what the organisation already holds, or what must not "
-                "stay on this device."
-            ),
-            self,
-        )
-        text.setWordWrap(True)
-        layout.addWidget(text)
-        form = QFormLayout()
-        self.reason_edit = QLineEdit(self)
-        self.reason_edit.setObjectName("purgeReason")
-        self.reason_edit.setPlaceholderText(_("optional; kept in the custody log"))
-        form.addRow(_("Reason:"), self.reason_edit)
-        layout.addLayout(form)
-        buttons = QDialogButtonBox(self)
-        erase = buttons.addButton(_("Erase original"), QDialogButtonBox.ButtonRole.AcceptRole)
-        assert erase is not None
-        erase.setObjectName("purgeConfirm")
-        erase.setAutoDefault(False)
-        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        assert cancel is not None
-        cancel.setDefault(True)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-    def reason(self) -> str:
-        return self.reason_edit.text().strip()

@@ -40,7 +40,8 @@ from fieldkit.domain.evidence import EvidenceItem, ItemState
 from fieldkit.domain.progress import CancelToken, ProgressFn
 from fieldkit.i18n import _, ngettext
 from fieldkit.ui import dialogs
-from fieldkit.ui.evidence.details import EvidenceDetails, human_size
+from fieldkit.ui.evidence.details import EvidenceDetails
+from fieldkit.ui.evidence.labels import human_size
 from fieldkit.ui.forms.common import ERROR_STYLE, plain_label
 from fieldkit.ui.messages import error_text, is_cancelled
 from fieldkit.ui.tasks import Task, TaskRunner
