@@ -1,4 +1,4 @@
-"""Profile commands: init, info, passwd, check, erase."""
+"""Profile commands: init, info, passwd, check, erase, protect."""
 
 from __future__ import annotations
 
@@ -94,6 +94,28 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         help=_("destroy the profile at once (the key file first); cannot be undone"),
     )
     erase.set_defaults(handler=cmd_erase)
+
+    protect = subparsers.add_parser(
+        "protect",
+        parents=parents,
+        help=_("opt-in protections at unlock: erase after failed unlocks, a duress passphrase"),
+    )
+    protect.add_argument(
+        "--erase-after",
+        metavar="N|off",
+        help=_("erase the profile after N failed unlocks in a row (3, 5, 10 or 20), or off"),
+    )
+    duress = protect.add_mutually_exclusive_group()
+    duress.add_argument(
+        "--duress",
+        action="store_true",
+        help=_(
+            "set a duress passphrase (asked, or FIELDKIT_DURESS_PASSPHRASE): typed at unlock, it "
+            "destroys the key file and opens an empty profile"
+        ),
+    )
+    duress.add_argument("--no-duress", action="store_true", help=_("remove the duress passphrase"))
+    protect.set_defaults(handler=cmd_protect)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -219,4 +241,41 @@ def cmd_erase(args: argparse.Namespace) -> int:
     confirm_destructive(args)
     profile_service.erase_profile(path)
     emit(args, {"ok": True, "path": str(path)}, _("Profile erased: {path}").format(path=path))
+    return 0
+
+
+DURESS_PASSPHRASE_ENV = "FIELDKIT_DURESS_PASSPHRASE"
+
+
+def cmd_protect(args: argparse.Namespace) -> int:
+    from fieldkit.services import protection
+
+    with open_vault(args) as vault:
+        if args.erase_after is not None:
+            value = str(args.erase_after).strip().lower()
+            if value == "off":
+                protection.set_erase_after(vault, None)
+            elif value.isdigit():
+                protection.set_erase_after(vault, int(value))
+            else:
+                protection.set_erase_after(vault, -1)  # refused with the allowed values
+        if args.duress:
+            phrase = read_passphrase(_("Duress passphrase: "), DURESS_PASSPHRASE_ENV, confirm=True)
+            protection.set_duress_passphrase(vault, phrase)
+        elif args.no_duress:
+            protection.set_duress_passphrase(vault, None)
+        status = protection.protection_status(vault.path)
+    lines = [
+        _("Erase after failed unlocks: {value}").format(
+            value=_("after {n} in a row").format(n=status.erase_after)
+            if status.erase_after
+            else _("off")
+        ),
+        _("Duress passphrase: {value}").format(value=_("set") if status.duress else _("off")),
+    ]
+    emit(
+        args,
+        {"ok": True, "erase_after": status.erase_after, "duress": status.duress},
+        lines,
+    )
     return 0

@@ -41,6 +41,8 @@ class ErrorCode(StrEnum):
     PASSPHRASE_MISMATCH = "passphrase_mismatch"
     PASSPHRASE_REQUIRED = "passphrase_required"
     WRONG_PASSPHRASE = "wrong_passphrase"
+    PROFILE_ERASED_AFTER_FAILURES = "profile_erased_after_failures"
+    DURESS_IS_PASSPHRASE = "duress_is_passphrase"
     KEYFILE_DAMAGED = "keyfile_damaged"
     KEYFILE_MISSING = "keyfile_missing"
     DATABASE_DAMAGED = "database_damaged"
@@ -171,6 +173,13 @@ MESSAGES: dict[ErrorCode, str] = {
         "A passphrase is needed: set FIELDKIT_PASSPHRASE or run in a terminal to be asked."
     ),
     ErrorCode.WRONG_PASSPHRASE: N_("Wrong passphrase for this profile."),
+    ErrorCode.PROFILE_ERASED_AFTER_FAILURES: N_(
+        "Wrong passphrase. After {count} failed unlocks in a row this profile was erased, as its "
+        "settings asked; nothing of it can be opened any more."
+    ),
+    ErrorCode.DURESS_IS_PASSPHRASE: N_(
+        "The duress passphrase must differ from the profile's passphrase."
+    ),
     ErrorCode.KEYFILE_DAMAGED: N_(
         "The profile's key file {path} is damaged ({reason}); the database cannot be unlocked "
         "without it. Restore the key file from a backup."

@@ -66,7 +66,9 @@ def create_profile(
 
 def open_profile(path: Path, passphrase: str) -> Vault:
     """Unlock and run each area's start-up maintenance (orphan clean-up and the like)."""
-    vault = Vault.unlock(path, passphrase)
+    from fieldkit.services.protection import guarded_unlock
+
+    vault = guarded_unlock(path, passphrase)
     try:
         _run_startup_maintenance(vault)
     except BaseException:
