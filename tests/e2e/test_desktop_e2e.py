@@ -102,6 +102,7 @@ def test_monitor_to_coordinator_to_review(
     coord.action_trust.trigger()
     trust = _open_dialog(TrustDialog)
     trust.org_name_edit.setText("Група моніторингу «Світанок»")
+    dialogs.set_next_answer(False)  # "Back up the organisation keys now?": later
     trust.init_button.click()
     assert "Світанок" in trust.org_label.text()
     dialogs.set_next_path(stick / "org.pub")

@@ -245,3 +245,36 @@ def test_dialogs_fit_a_1280x720_screen(qtbot: QtBot, new_vault, language: str) -
         assert dialog.width() <= 1280, type(dialog).__name__
         assert dialog.height() <= 720, type(dialog).__name__
     assert runner.wait_idle(20_000)
+
+
+def test_the_main_window_says_whether_the_laptop_is_enrolled(qtbot: QtBot, tmp_path) -> None:
+    import os
+
+    from fieldkit.services import trust
+    from tests.export.bundle_kit import make_world
+
+    os.environ["FIELDKIT_INSECURE_TEST_KDF"] = "1"
+    world = make_world(tmp_path)
+    try:
+        enrolled = _window(qtbot, world.monitor)
+        assert enrolled.enrolment_label.text() == "Enrolled with Test organisation"
+        from fieldkit.crypto.kdf import KdfParams
+        from fieldkit.domain.profile import Role
+        from fieldkit.storage.vault import Vault
+        from tests.helpers import STRONG_PASSPHRASE
+
+        fresh = Vault.create(
+            tmp_path / "fresh", STRONG_PASSPHRASE, Role.MONITOR, KdfParams.insecure_for_tests()
+        )
+        try:
+            window = _window(qtbot, fresh)
+            assert window.enrolment_label.text().startswith("Not enrolled")
+            trust.enrol(fresh, world.org_card, tmp_path / "fresh.pub")
+            window.update_enrolment()
+            assert window.enrolment_label.text() == "Enrolled with Test organisation"
+        finally:
+            fresh.lock()
+        office = _window(qtbot, world.coordinator)
+        assert not office.enrolment_label.isVisibleTo(office)
+    finally:
+        world.close()

@@ -391,3 +391,41 @@ def test_a_failed_erase_is_reported_on_the_unlock_window(
         assert desktop.vault is None
     finally:
         desktop.shutdown()
+
+
+def test_signing_key_backup_from_the_desktop_and_both_keys_offered_after_creation(
+    qtbot: QtBot, new_coordinator_vault: Vault, tmp_path: Path
+) -> None:
+    from fieldkit.ui.bundles import TrustDialog
+
+    runner = TaskRunner()
+    dialog = TrustDialog(new_coordinator_vault, runner, ClipboardGuard())
+    qtbot.addWidget(dialog)
+    dialog.org_name_edit.setText("Організація QZXJ")
+    decryption, signing = tmp_path / "org.key", tmp_path / "org-signing.key"
+    dialogs.set_next_answer(True)  # back them up now
+    dialogs.set_next_answer(True)  # decryption key: continue
+    dialogs.set_next_path(decryption)
+    dialogs.set_next_answer(True)  # "Decryption key written"
+    dialogs.set_next_answer(True)  # signing key: continue
+    dialogs.set_next_path(signing)
+    dialogs.set_next_answer(True)  # "Signing key written"
+    dialog.init_button.click()
+    backups = dialog.key_backups
+    assert backups is not None
+    qtbot.waitUntil(lambda: backups.signing.written == signing, timeout=TIME_TASK_MS)
+    assert "AGE-SECRET-KEY-1" in decryption.read_text()
+    assert signing.read_text().startswith("untrusted comment: fieldkit-org-signing-key/1")
+    assert oct(signing.stat().st_mode & 0o777) == "0o600"
+    assert dialogs.asked()[0] == ("ask", "Back up the organisation keys")
+    assert dialogs.asked()[-1] == ("warn", "Signing key written")
+
+    main = MainWindow(new_coordinator_vault, runner, ClipboardGuard(), AppSettings())
+    qtbot.addWidget(main)
+    assert main.action_export_signing_key.isVisible()
+    again = tmp_path / "again.key"
+    dialogs.set_next_answer(True)
+    dialogs.set_next_path(again)
+    dialogs.set_next_answer(True)
+    assert main.open_export_signing_key() is not None
+    qtbot.waitUntil(lambda: main.signing_key_export.written == again, timeout=TIME_TASK_MS)

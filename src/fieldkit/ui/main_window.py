@@ -235,6 +235,13 @@ class MainWindow(QMainWindow):
             tip=_("Write the organisation's decryption key for an offline backup"),
         )
         self.action_export_identity.setVisible(not monitor)
+        self.action_export_signing_key = self._action(
+            "actionExportSigningKey",
+            _("Back up the &signing key…"),
+            self.open_export_signing_key,
+            tip=_("Write the organisation's signing key for an offline backup"),
+        )
+        self.action_export_signing_key.setVisible(not monitor)
         self.action_case_file = self._action(
             "actionCaseFilePdf",
             _("Case file (&PDF)…"),
@@ -285,6 +292,7 @@ class MainWindow(QMainWindow):
             self.action_trust,
             self.action_receipts,
             self.action_export_identity,
+            self.action_export_signing_key,
         ):
             org_menu.addAction(action)
 
@@ -452,6 +460,12 @@ class MainWindow(QMainWindow):
             _("Device {device}").format(device=getattr(self.vault, "device_id", "")[:8])
         )
         bar.addPermanentWidget(self.role_label)
+        # A monitor sees before an export whether this laptop can export at all.
+        self.enrolment_label = QLabel()
+        self.enrolment_label.setObjectName("enrolmentLabel")
+        self.enrolment_label.setTextFormat(Qt.TextFormat.PlainText)
+        bar.addPermanentWidget(self.enrolment_label)
+        self.update_enrolment()
         self.busy_bar = QProgressBar()
         self.busy_bar.setObjectName("statusBusyBar")
         self.busy_bar.setRange(0, 0)
@@ -674,6 +688,12 @@ class MainWindow(QMainWindow):
         self.erase_requested.emit()
         return True
 
+    def open_export_signing_key(self) -> Any:
+        from fieldkit.ui.profile_tools import SigningKeyExport
+
+        self.signing_key_export = SigningKeyExport(self, self.vault, self.runner)
+        return self.signing_key_export.start()
+
     def open_export_identity(self) -> Any:
         from fieldkit.ui.profile_tools import IdentityExport
 
@@ -700,7 +720,33 @@ class MainWindow(QMainWindow):
     def open_enrolment(self) -> None:
         from fieldkit.ui.bundles import EnrolDialog
 
-        dialogs.show_dialog(EnrolDialog(self.vault, self.runner, self.clipboard, self))
+        dialog = EnrolDialog(self.vault, self.runner, self.clipboard, self)
+        dialog.finished.connect(lambda _r: self.update_enrolment())
+        dialogs.show_dialog(dialog)
+
+    def update_enrolment(self) -> None:
+        """Say in the status bar whether this monitor's laptop is enrolled (bundles need it)."""
+        label = self.enrolment_label
+        if self.role != Role.MONITOR:
+            label.hide()
+            return
+        from fieldkit.services import trust
+
+        try:
+            card = trust.enrolled_card(self.vault)
+        except FieldkitError as exc:
+            if exc.code != ErrorCode.NOT_ENROLLED:
+                label.setText("")
+                return
+            label.setText(_("Not enrolled: bundles need Organisation → Enrol first"))
+            label.setStyleSheet("color: #b00020; font-weight: bold;")
+            label.setToolTip(
+                _("Enrol this laptop with the organisation's card before exporting a bundle.")
+            )
+            return
+        label.setText(_("Enrolled with {organisation}").format(organisation=card.name))
+        label.setStyleSheet("")
+        label.setToolTip("")
 
     def open_receipts_dialog(self) -> None:
         from fieldkit.ui.bundles import ReceiptsDialog

@@ -19,6 +19,7 @@ Emits (ChangePassphraseDialog):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -392,7 +393,7 @@ def confirm_erase(parent: QWidget | None, profile_path: Path, *, coordinator: bo
     )
 
 
-# --- the organisation's decryption identity ---------------------------------------------------
+# --- the organisation's keys: decryption identity and signing key --------------------------------
 
 
 class IdentityExport:
@@ -401,13 +402,20 @@ class IdentityExport:
     Kept as an object so the task's signals reach a bound method (and tests can wait on it).
     """
 
-    def __init__(self, parent: QWidget, vault: Any, runner: TaskRunner) -> None:
+    def __init__(
+        self,
+        parent: QWidget,
+        vault: Any,
+        runner: TaskRunner,
+        then: Callable[[], Any] | None = None,
+    ) -> None:
         self.parent = parent
         self.vault = vault
         self.runner = runner
         self.task: Task | None = None
         self.written: Path | None = None
         self.path: Path | None = None
+        self.then = then  # what to do once the file is written (the next key's backup)
 
     def start(self) -> Task | None:
         if not dialogs.ask(
@@ -454,7 +462,96 @@ class IdentityExport:
                 "in two places. Delete any other copy."
             ),
         )
+        if self.then is not None:
+            self.then()
 
     def _on_failed(self, exc: object) -> None:
         assert isinstance(exc, BaseException)
         show_error(self.parent, exc, _("The decryption key was not written"))
+
+
+class SigningKeyExport:
+    """Warn, ask where, write the organisation's signing key in a task, say what was written.
+
+    With it and the decryption key a lost coordinator laptop is rebuilt without enrolling every
+    monitor again (``fieldkit org import``).
+    """
+
+    def __init__(self, parent: QWidget, vault: Any, runner: TaskRunner) -> None:
+        self.parent = parent
+        self.vault = vault
+        self.runner = runner
+        self.task: Task | None = None
+        self.written: Path | None = None
+        self.path: Path | None = None
+
+    def start(self) -> Task | None:
+        if not dialogs.ask(
+            self.parent,
+            _("Back up the signing key"),
+            _(
+                "This writes the organisation's signing key to a file. Anyone who has it can "
+                "issue organisation cards and receipts in the organisation's name. The file is "
+                "not encrypted. Without it, a lost coordinator laptop means enrolling every "
+                "monitor again.\n\n"
+                "Write it only to an offline, encrypted USB stick that is kept locked away, "
+                "with the decryption key. Continue?"
+            ),
+            yes_text=_("Choose where to write it…"),
+            no_text=_("Cancel"),
+        ):
+            return None
+        out = dialogs.save_file(
+            self.parent,
+            _("Save the signing key"),
+            _("minisign key file (*.key);;All files (*)"),
+            suggested_name="org-signing.key",
+            confirm_overwrite=False,
+        )
+        if out is None:
+            return None
+        self.path = out
+        from fieldkit.services import trust
+
+        task = Task(
+            trust.export_signing_key, self.vault, out, plain=True, name="export_signing_key"
+        )
+        task.signals.succeeded.connect(self._on_succeeded)
+        task.signals.failed.connect(self._on_failed)
+        self.task = task
+        self.runner.start(task)
+        return task
+
+    def _on_succeeded(self, _info: object) -> None:
+        self.written = self.path
+        dialogs.warn(
+            self.parent,
+            _("Signing key written"),
+            _("Wrote the organisation's signing key to {path}.").format(path=self.path),
+            _("Keep it offline and locked away, in two places. Delete any other copy."),
+        )
+
+    def _on_failed(self, exc: object) -> None:
+        assert isinstance(exc, BaseException)
+        show_error(self.parent, exc, _("The signing key was not written"))
+
+
+def offer_key_backups(parent: QWidget, vault: Any, runner: TaskRunner) -> IdentityExport | None:
+    """Right after the organisation keys are made: offer to back up both, one after the other."""
+    if not dialogs.ask(
+        parent,
+        _("Back up the organisation keys"),
+        _(
+            "The organisation keys were made. Back them up now, the decryption key and then the "
+            "signing key, to an offline encrypted USB stick? Without them a lost laptop cannot "
+            "be replaced."
+        ),
+        yes_text=_("Back them up now"),
+        no_text=_("Later"),
+    ):
+        return None
+    signing = SigningKeyExport(parent, vault, runner)
+    identity = IdentityExport(parent, vault, runner, then=signing.start)
+    identity.signing = signing  # type: ignore[attr-defined]
+    identity.start()
+    return identity

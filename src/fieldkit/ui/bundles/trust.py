@@ -383,6 +383,9 @@ class TrustDialog(QDialog):
             show_error(self, exc)
             return
         self.refresh()
+        from fieldkit.ui.profile_tools import offer_key_backups
+
+        self.key_backups = offer_key_backups(self, self.vault, self.runner)
 
     def _on_card_clicked(self) -> None:
         from fieldkit.services import trust
