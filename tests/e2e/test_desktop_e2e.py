@@ -203,7 +203,8 @@ def test_monitor_to_coordinator_to_review(
     main = _create_or_unlock(qtbot, field, passphrase, Role.MONITOR)
     field.idle.set_timeout_ms(60 * 60_000)
     assert main.model.wait_loaded()
-    assert main.model.total == 1
+    # Every record is listed (F-6): the facility, the person, the case, the visit, the interview.
+    assert main.model.total == 5
 
     # --- export to the stick --------------------------------------------------------------------
     main.action_export.trigger()
@@ -243,8 +244,8 @@ def test_monitor_to_coordinator_to_review(
     # --- the lawyer's read-only review on the coordinator's side ---------------------------------
     coord.reload()
     assert coord.model.wait_loaded()
-    assert coord.model.total == 1
-    coord.table.selectRow(0)
+    assert coord.model.total == 5  # every record imported (the list shows all types, F-6)
+    coord.table.selectRow(coord.model.row_of(case_id))
     assert coord.current_case_id() == case_id
     coord.action_review.trigger()
     review = _open_dialog(ReviewWindow)
