@@ -229,7 +229,8 @@ class ReportService:
             for interview_id in list(interviews):
                 check_cancel(cancel)
                 for other, kind in self._linked(s, interview_id):
-                    if kind in ("person", "visit", "evidence"):
+                    # facilities too: the places of detention and episodes name them
+                    if kind in ("person", "visit", "evidence", "facility"):
                         buckets[kind][other] = None
             for visit_id in list(visits):
                 for other, kind in self._linked(s, visit_id):

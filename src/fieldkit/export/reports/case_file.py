@@ -33,6 +33,12 @@ from fieldkit.export.reports.audience import (
 )
 from fieldkit.export.reports.case_evidence import evidence_index
 from fieldkit.export.reports.changes import changes_block, changes_since
+from fieldkit.export.reports.chronology import (
+    Entry,
+    chronology_section,
+    evidence_entry,
+    record_entries,
+)
 from fieldkit.export.reports.common import (
     BuildControl,
     ReportMeta,
@@ -191,6 +197,7 @@ class CaseFileBuilder:
         parts: list[list[Flowable]] = [
             self.cover(),
             self.summary(),
+            self.chronology(),
             self.persons(),
             self.legal(),
             self.interviews(control),
@@ -203,6 +210,35 @@ class CaseFileBuilder:
         for part in parts:
             out.extend(part)
         return out
+
+    def chronology(self) -> list[Flowable]:
+        """Acts, detention places, episodes, proceedings, actions and evidence in date order,
+        from the records and items this audience may have."""
+        labels = self.item_labels()
+        entries: list[Entry] = []
+        for record in (self.data.case, *self.data.interviews):
+            if self.record_decisions[record.id].withheld:
+                continue
+            source = labels.get(record.id, self.record_label(record.id))
+            entries.extend(record_entries(template_for(record), record.data, self.ctx, source))
+        for visit in self.data.visits:
+            entries.extend(
+                record_entries(
+                    template_for(visit), visit.data, self.ctx, self.record_label(visit.id)
+                )
+            )
+        for item in self.data.evidence:
+            if self.evidence_decisions[item.id].withheld:
+                continue
+            entries.extend(
+                evidence_entry(
+                    self._evidence_numbers[item.id],
+                    item.collected_at,
+                    str(getattr(item, "captured_at", "") or ""),
+                    self.ctx,
+                )
+            )
+        return chronology_section(entries, self.ctx, lambda text: para(text, self.s.note))
 
     def cover(self) -> list[Flowable]:
         s, case = self.s, self.data.case
