@@ -320,6 +320,9 @@ class MainWindow(QMainWindow):
         from fieldkit.ui.sync import install_sync_action
 
         install_sync_action(self, file_menu, toolbar, before=self.action_apply_receipt)
+        from fieldkit.ui.counsel import install_counsel_actions
+
+        install_counsel_actions(self, file_menu, org_menu, toolbar)
         toolbar.addAction(self.action_review)
         toolbar.addSeparator()
         toolbar.addAction(self.action_lock)
@@ -453,7 +456,9 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         bar.setObjectName("statusBar")
-        role = _("Monitor") if self.role == Role.MONITOR else _("Coordinator")
+        role = {Role.MONITOR: _("Monitor"), Role.LAWYER: _("Lawyer (read-only)")}.get(
+            self.role, _("Coordinator")
+        )
         self.role_label = QLabel(role)
         self.role_label.setObjectName("roleLabel")
         self.role_label.setToolTip(
