@@ -73,6 +73,28 @@ def install_counsel_actions(
         org_menu.addAction(enrol)
         window.action_share_case = share
     elif role == Role.LAWYER:
+        # A lawyer's profile holds only what packages delivered: nothing here to create, send,
+        # import as a bundle or review from the records tables.
+        for name in (
+            "action_new_case",
+            "action_export",
+            "action_apply_receipt",
+            "action_enrol",
+            "action_import",
+            "action_trust",
+            "action_receipts",
+            "action_review",
+            "action_conflicts",
+            "action_export_identity",
+            "action_export_signing_key",
+            "action_case_file",
+            "action_visit_report",
+        ):
+            action = getattr(window, name, None)
+            if action is not None:
+                action.setVisible(False)
+        for action in getattr(window, "new_record_actions", {}).values():
+            action.setVisible(False)
         imp = QAction(_("&Import a case package…"), window)
         imp.setObjectName("actionImportPackage")
         imp.triggered.connect(lambda: import_package_file(window))
