@@ -9,10 +9,10 @@ tarred, age-encrypted, fsynced) against ``tar -c DIR | age -r RECIPIENT > OUT`` 
 plaintext the bundle carries (extracted once, read once before timing so both read from the page
 cache), followed by ``sync`` of the output (fieldkit syncs its bundle).
 
-Import: ``fieldkit import`` (decrypt, verify the signature, hash every member while it streams
-into the encrypted quarantine, one transaction that stores records and re-encrypts evidence into
-the store) against ``age -d -i KEY B | tar -x`` + ``minisign -V`` + ``sha256sum -c`` (which only
-checks, stores nothing and leaves plaintext on disk).
+Import: ``fieldkit import`` (decrypt, verify the signature, hash every member while it streams,
+each original encrypted straight into the evidence store in the same pass, one transaction that
+stores records and evidence rows) against ``age -d -i KEY B | tar -x`` + ``minisign -V`` +
+``sha256sum -c`` (which only checks, stores nothing and leaves plaintext on disk).
 
 Each fieldkit phase runs in its own process; its peak resident set (``ru_maxrss``) is reported.
 A run with 1/8 of the evidence shows whether memory stays flat as the data grows.
