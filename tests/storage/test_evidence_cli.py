@@ -135,3 +135,73 @@ def test_add_needs_existing_case(tmp_path: Path) -> None:
     assert "00000000-0000-4000-8000-000000000000" in result.stderr
     assert "Traceback" not in result.stderr
     assert not [p for p in (profile / "store").rglob("*") if p.is_file() and p.name != ".lock"]
+
+
+@pytest.mark.slow
+def test_describe_and_relink_after_intake(tmp_path: Path) -> None:
+    """Capture time and place at intake, kept apart from the intake time; links and the
+    description changed afterwards on the command line, as in the desktop program."""
+
+    from tests.export.test_reports import consent, interview_data
+
+    env = cli_env(tmp_path / "profile")
+    assert run_cli("init", env=env).returncode == 0
+    case_id = _json(run_cli("--json", "case", "add", "--title", "Case W-017", env=env))["id"]
+    person = tmp_path / "person.json"
+    person.write_text(json.dumps({"pseudonym": "W-017"}), encoding="utf-8")
+    person_id = _json(
+        run_cli("--json", "record", "add", "--form", "person", "--file", str(person), env=env)
+    )["id"]
+    interview = tmp_path / "interview.json"
+    data = interview_data(
+        "W-017", person_id, case_id, consent_value=consent(declined=("photographs",))
+    )
+    interview.write_text(json.dumps(data), encoding="utf-8")
+    interview_id = _json(
+        run_cli("--json", "record", "add", "--form", "interview", "--file", str(interview), env=env)
+    )["id"]
+    photo = tmp_path / "IMG_4821.JPG"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    added = _json(
+        run_cli(
+            "--json",
+            "evidence",
+            "add",
+            str(photo),
+            "--case",
+            case_id,
+            "--captured-at",
+            "2024-03-06 11:20",
+            "--captured-where",
+            "NGO office",
+            env=env,
+        )
+    )
+    item_id = added["items"][0]["id"]
+    described = run_cli(
+        "--json",
+        "evidence",
+        "describe",
+        item_id,
+        "--title",
+        "Bruises",
+        "--interview",
+        interview_id,
+        "--person",
+        person_id,
+        env=env,
+    )
+    assert described.returncode == 0, described.stderr
+    doc = json.loads(described.stdout)
+    assert doc["title"] == "Bruises"
+    assert doc["content_created_at"] == "2024-03-06 11:20"
+    assert doc["place_created"] == "NGO office"
+    assert doc["created_at"] != doc["content_created_at"]
+    assert doc["links"]["interview_id"] == interview_id
+    assert doc["links"]["person_ids"] == [person_id]
+    assert doc["declined_media"] == ["photographs"]
+    unlinked = _json(
+        run_cli("--json", "evidence", "describe", item_id, "--interview", "none", env=env)
+    )
+    assert unlinked["links"]["interview_id"] is None
+    assert unlinked["declined_media"] == []

@@ -18,6 +18,8 @@ from fieldkit.domain.evidence import (
     CustodyEvent,
     EvidenceInput,
     EvidenceItem,
+    EvidenceLinks,
+    EvidenceUpdate,
     ItemState,
     ItemType,
     ObtainedHow,
@@ -53,6 +55,10 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     add.add_argument("--title", help=_("a short title"))
     add.add_argument("--description", help=_("what it shows and why it matters"))
     add.add_argument("--collected-by", metavar="WHO", help=_("who collected it"))
+    add.add_argument(
+        "--captured-at", metavar="WHEN", help=_("when it was photographed or recorded")
+    )
+    add.add_argument("--captured-where", metavar="PLACE", help=_("where it was captured"))
     add.add_argument("--obtained-from", metavar="SOURCE", help=_("person or place it came from"))
     add.add_argument(
         "--obtained-how", choices=[h.value for h in ObtainedHow], help=_("how it was obtained")
@@ -109,6 +115,32 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     purge.add_argument("--reason", help=_("why it is purged (kept in the custody log)"))
     purge.set_defaults(handler=cmd_purge)
 
+    describe = commands.add_parser(
+        "describe",
+        parents=parents,
+        help=_("change an item's description and its links (interview, visit, persons)"),
+    )
+    describe.add_argument("item_id", metavar="ID", help=_("the evidence item id"))
+    describe.add_argument("--title", help=_("a short title"))
+    describe.add_argument("--description", help=_("what it shows and why it matters"))
+    describe.add_argument(
+        "--captured-at", metavar="WHEN", help=_("when it was photographed or recorded")
+    )
+    describe.add_argument("--captured-where", metavar="PLACE", help=_("where it was captured"))
+    describe.add_argument(
+        "--interview", metavar="ID", help=_("link to an interview ('none' removes the link)")
+    )
+    describe.add_argument(
+        "--visit", metavar="ID", help=_("link to a visit ('none' removes the link)")
+    )
+    describe.add_argument(
+        "--person",
+        action="append",
+        metavar="ID",
+        help=_("link to a person (repeatable; replaces the persons linked; 'none' for none)"),
+    )
+    describe.set_defaults(handler=cmd_describe)
+
 
 def _item_summary(item: EvidenceItem) -> dict[str, Any]:
     return {
@@ -128,6 +160,8 @@ def cmd_add(args: argparse.Namespace) -> int:
         item_type=ItemType(args.type) if args.type else None,
         title=args.title,
         description=args.description,
+        content_created_at=args.captured_at,
+        place_created=args.captured_where,
         collected_by=args.collected_by,
         obtained_from=args.obtained_from,
         obtained_how=ObtainedHow(args.obtained_how) if args.obtained_how else None,
@@ -409,4 +443,50 @@ def cmd_purge(args: argparse.Namespace) -> int:
             id=item.id
         ),
     )
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    def ref(value: str | None, current: str | None) -> str | None:
+        if value is None:
+            return current
+        return None if value.strip().lower() == "none" else value
+
+    changes = {
+        name: value
+        for name, value in (
+            ("title", args.title),
+            ("description", args.description),
+            ("content_created_at", args.captured_at),
+            ("place_created", args.captured_where),
+        )
+        if value is not None
+    }
+    with open_vault(args) as vault:
+        service = EvidenceService(vault)
+        item = service.get(args.item_id)
+        if changes:
+            item = service.update(item.id, EvidenceUpdate(**changes))
+        persons = item.links.person_ids
+        if args.person is not None:
+            persons = tuple(p for p in args.person if p.strip().lower() != "none")
+        links = EvidenceLinks(
+            case_id=item.links.case_id,
+            interview_id=ref(args.interview, item.links.interview_id),
+            visit_id=ref(args.visit, item.links.visit_id),
+            person_ids=persons,
+        )
+        item = service.set_links(item.id, links)
+        declined = [
+            s for s, status in service.media_consent(item.id).items() if status == "declined"
+        ]
+    lines = [_("Saved {id}.").format(id=item.id)]
+    if declined:
+        lines.append(
+            _(
+                "The interviewee declined or withdrew consent to: {scopes}. This item never "
+                "leaves in an output for anyone outside the organisation."
+            ).format(scopes=", ".join(declined))
+        )
+    emit(args, {"ok": True, **item.model_dump(mode="json"), "declined_media": declined}, lines)
     return 0
