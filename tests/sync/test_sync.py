@@ -54,3 +54,12 @@ def test_a_card_without_address_says_how_to_get_one(world: World) -> None:
     with pytest.raises(FieldkitError) as caught:
         sync_service.sync(world.monitor)
     assert caught.value.code == ErrorCode.SYNC_NOT_CONFIGURED
+
+
+def test_only_a_coordinator_profile_serves(world: World) -> None:
+    from fieldkit.services.sync_inbox import Inbox
+
+    with pytest.raises(FieldkitError) as caught:
+        Inbox(world.monitor, "0" * 64)
+    assert caught.value.code == ErrorCode.WRONG_ROLE
+    assert "needs a coordinator profile" in caught.value.message()

@@ -37,6 +37,7 @@ from fieldkit.services import bundles as bundle_service
 from fieldkit.services import sync_protocol as proto
 from fieldkit.services import trust
 from fieldkit.services.bundles import BundleReport
+from fieldkit.services.roles import require_role
 from fieldkit.storage.fsutil import FILE_MODE, atomic_write_bytes, make_private_dir
 from fieldkit.storage.vault import Vault
 
@@ -124,8 +125,7 @@ class Inbox:
         limits: InboxLimits | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if vault.role != Role.COORDINATOR:
-            raise FieldkitError(ErrorCode.WRONG_ROLE, role=vault.role.value)
+        require_role(vault, Role.COORDINATOR)
         trust.org_info(vault)  # refuse to serve a profile without organisation keys
         self.vault = vault
         self.certificate_sha256 = certificate_sha256
