@@ -7,7 +7,7 @@ described (its file name, hash or description could say what it shows).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, Spacer
@@ -18,6 +18,7 @@ from fieldkit.domain.evidence import (
     custody_detail_value,
     custody_purpose_text,
 )
+from fieldkit.domain.profile import ROLE_LABELS, Role
 from fieldkit.export.reports.common import (
     BuildControl,
     fields_table,
@@ -33,7 +34,7 @@ from fieldkit.export.reports.data import CaseFileData, CustodyView, EvidenceView
 from fieldkit.export.reports.fonts import MONO
 from fieldkit.export.reports.labels import copy_role_label, custody_action_label, item_type_label
 from fieldkit.export.reports.people import short_id
-from fieldkit.export.reports.render import RenderContext
+from fieldkit.export.reports.render import RenderContext, fmt_local_datetime
 from fieldkit.export.reports.styles import Styles
 from fieldkit.i18n import Translator
 
@@ -120,7 +121,16 @@ def _evidence_item(b: CaseFileBuilder, item: EvidenceView) -> list[Flowable]:
         (b._("Copy"), copy_role_label(item.copy_role, b.t)),
         (b._("Format"), item.media_type),
         (b._("Size"), fmt_size(item.size, b.t)),
-        (b._("Collected by"), b.ctx.text(item.collected_by)),
+        (b._("Collected by"), custodian_label(item.collected_by, b.t, b.ctx.text)),
+        # The time as entered, in the offset of where it was taken.
+        (
+            b._("Captured at"),
+            fmt_local_datetime(item.captured_at, b.t.language) if item.captured_at else "",
+        ),
+        (
+            b._("Place captured"),
+            b.ctx.text(item.place_created) if not b.ctx.policy.outside else "",
+        ),
         (b._("Collected at"), fmt_timestamp(item.collected_at, b.t.language)),
         (b._("Item id"), Paragraph(markup(item.id), s.cell_mono)),
     ]
@@ -154,7 +164,7 @@ def _evidence_item(b: CaseFileBuilder, item: EvidenceView) -> list[Flowable]:
                         str(n),
                         fmt_timestamp(event.at, b.t.language),
                         custody_action_label(event.action, b.t),
-                        b.ctx.text(event.actor),
+                        custodian_label(event.actor, b.t, b.ctx.text),
                         _custody_details(b, event, item),
                     ]
                     for n, event in enumerate(item.custody, start=1)
@@ -189,3 +199,10 @@ def _custody_details(b: CaseFileBuilder, event: CustodyView, item: EvidenceView)
                 f'<font name="{MONO}">{markup(event.hash_after)}</font>'
             )
     return Paragraph("<br/>".join(parts), b.s.cell)
+
+
+def custodian_label(actor: str, translator: Translator, text: Callable[[object], str]) -> str:
+    """Who held the item: a profile role in words (T-50), anything else as entered through
+    ``text`` (the report's redaction: a name typed there is replaced like everywhere else)."""
+    role = ROLE_LABELS.get(Role(actor)) if actor in Role._value2member_map_ else None
+    return translator.gettext(role) if role else text(actor)

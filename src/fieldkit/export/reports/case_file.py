@@ -54,6 +54,7 @@ from fieldkit.export.reports.common import (
     styles,
 )
 from fieldkit.export.reports.data import CaseFileData, RecordView
+from fieldkit.export.reports.labels import evidence_number
 from fieldkit.export.reports.people import (
     person_refs,
     real_name,
@@ -91,9 +92,7 @@ class CaseFileBuilder:
                 *data.facilities.values(),
             )
         }
-        self._evidence_numbers = {
-            item.id: f"E-{n}" for n, item in enumerate(data.evidence, start=1)
-        }
+        self._evidence_numbers = {item.id: evidence_number(item.id) for item in data.evidence}
         loose = hidden_extras(
             self.people, (data.case, *data.visits, *data.interviews), data.other_persons
         )
@@ -234,7 +233,7 @@ class CaseFileBuilder:
                 evidence_entry(
                     self._evidence_numbers[item.id],
                     item.collected_at,
-                    str(getattr(item, "captured_at", "") or ""),
+                    item.captured_at,
                     self.ctx,
                 )
             )

@@ -102,6 +102,9 @@ class EvidenceView:
     sensitive_flags: tuple[str, ...] = ()
     interview_id: str = ""
     person_ids: tuple[str, ...] = ()
+    # Berkeley Protocol: when and where the content was made, apart from when it was received.
+    captured_at: str = ""
+    place_created: str = ""
 
     @classmethod
     def from_item(cls, item: EvidenceItem, events: Sequence[CustodyEvent] = ()) -> EvidenceView:
@@ -128,6 +131,8 @@ class EvidenceView:
             sensitive_flags=tuple(f.value for f in item.sensitive_flags),
             interview_id=links.interview_id or "",
             person_ids=tuple(links.person_ids),
+            captured_at=item.content_created_at or "",
+            place_created=item.place_created or "",
         )
 
 

@@ -46,3 +46,9 @@ def custody_action_label(code: str, translator: Translator) -> str:
     except ValueError:
         label = None
     return translator.gettext(label) if label else code
+
+
+def evidence_number(item_id: str) -> str:
+    """An evidence item's number, the same in every report, on every device and after a bundle
+    (Berkeley Protocol: one identifier per item): ``E-`` and the first six characters of its id."""
+    return "E-" + item_id.replace("-", "")[:6].upper()

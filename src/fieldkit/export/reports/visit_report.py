@@ -47,7 +47,7 @@ from fieldkit.export.reports.facility_history import (
     status_field,
     visit_date,
 )
-from fieldkit.export.reports.labels import item_type_label
+from fieldkit.export.reports.labels import evidence_number, item_type_label
 from fieldkit.export.reports.living_space_table import has_living_space, living_space_summary
 from fieldkit.export.reports.people import record_code, short_id, template_for
 from fieldkit.export.reports.render import RenderContext, render_record
@@ -84,7 +84,7 @@ class VisitReportBuilder:
                 *data.history_recommendations,
             )
         }
-        self._evidence = {item.id: f"E-{n}" for n, item in enumerate(data.evidence, start=1)}
+        self._evidence = {item.id: evidence_number(item.id) for item in data.evidence}
         self.policy = meta.policy
         self.people = People(data.persons, data.interviews)
         self.mark = self.t.gettext(WITHHELD_MARK)
@@ -408,7 +408,7 @@ class VisitReportBuilder:
                 [self._("No."), self._("Original file name"), self._("Type"), "SHA-256"],
                 rows,
                 self.s,
-                [0.08, 0.3, 0.17, 0.45],
+                [0.12, 0.26, 0.17, 0.45],
             ),
         ]
 
