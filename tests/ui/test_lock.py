@@ -407,3 +407,21 @@ def test_idle_minutes_from_the_preferences(qtbot: QtBot, desktop, tmp_path: Path
     with qtbot.waitSignal(desktop.locked, timeout=5000):
         pass
     assert "7 minutes" in desktop.unlock_window.reason_label.text()
+
+
+def test_lock_manager_forgets_the_callbacks_of_windows_that_are_gone(
+    qtbot: QtBot, desktop, passphrase: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """F-15: every language switch and unlock built a main window whose clean-up stayed behind."""
+    desktop.set_language("uk")
+    desktop.set_language("en")
+    manager = desktop.lock_manager
+    window = desktop.main_window
+    assert manager._on_lock == [window.clear]
+    assert manager._before_lock == [window.editors.keep_drafts]
+    with (
+        caplog.at_level("ERROR", logger="fieldkit.ui.lock"),
+        qtbot.waitSignal(desktop.locked, timeout=10000),
+    ):
+        desktop.lock()
+    assert "step failed" not in caplog.text

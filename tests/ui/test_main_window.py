@@ -50,7 +50,7 @@ def test_list_search_and_filters(qtbot: QtBot, new_vault) -> None:
     assert window.count_label.text() == "31 records"
 
     window.search_edit.insert("херсон")  # QTest.keyClicks handles ASCII only
-    qtbot.waitUntil(lambda: window.model.total == 10, timeout=3000)
+    qtbot.waitUntil(lambda: window.model.total == 10, timeout=15000)  # a loaded 2-core CI
     assert window.count_label.text() == "10 records found"
     titles = [window.model.data(window.model.index(r, 0)) for r in range(window.model.rowCount())]
     assert all("Херсоні" in t for t in titles)

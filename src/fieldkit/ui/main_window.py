@@ -543,6 +543,12 @@ class MainWindow(QMainWindow):
         table.setColumnHidden(model.COL_MATCH, not searching)
         table.setColumnHidden(model.COL_DATES, searching)
         table.setColumnHidden(model.COL_UPDATED, searching)
+        table.setColumnHidden(model.COL_STATUS, searching)
+        if searching:
+            # The results need the width: the list takes most of the window while searching.
+            total = sum(self.splitter.sizes())
+            if total and self.splitter.sizes()[0] < total * 0.55:
+                self.splitter.setSizes([int(total * 0.62), total - int(total * 0.62)])
 
     def _on_model_source_loaded(self) -> None:
         self._update_count()

@@ -323,6 +323,9 @@ class RefField(FieldWidget):
         if self.checklist is not None:
             self.checklist.setVisible(count > 0)
             self.checklist.fit_height()
+        elif self.combo is not None:
+            # Nothing to choose: the note (and New…) say so; an empty picker only takes room.
+            self.combo.setVisible(count > 0 or self.combo.currentIndex() > 0)
 
     def _label(self, ref_id: str) -> str:
         return self._labels.get(ref_id) or _("unknown record {id}").format(id=ref_id[:8])
@@ -345,6 +348,7 @@ class RefField(FieldWidget):
                 self.combo.select(value, self._label(value))
             else:
                 self.combo.select(None)
+        self._update_empty()
         self.changed.emit()
 
 

@@ -297,11 +297,15 @@ class RecordTableModel(QAbstractTableModel):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self._HEADERS)
-        ):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._HEADERS):
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _(self._HEADERS[section])
+        if role == Qt.ItemDataRole.DisplayRole:
+            if section == self.COL_CONFIDENTIAL:
+                # The whole word is wider than its column in Ukrainian and Russian; the title
+                # column needs the room on a small screen (the tooltip has the word).
+                return _("Conf.")
             return _(self._HEADERS[section])
         return None
 
