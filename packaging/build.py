@@ -112,6 +112,7 @@ def linux_extras(top: str) -> dict[str, bytes | Path]:
         f"{top}/install-desktop-entry.sh": PACKAGING / "linux" / "install-desktop-entry.sh",
         f"{top}/uninstall.sh": PACKAGING / "linux" / "uninstall.sh",
         f"{top}/README.txt": PACKAGING / "linux" / "README.txt",
+        f"{top}/INSTALL.md": ROOT / "docs" / "install.md",
     }
     for size in ICON_SIZES:
         files[f"{top}/share/icons/hicolor/{size}x{size}/apps/{APP_ID}.png"] = (

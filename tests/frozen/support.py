@@ -22,22 +22,35 @@ WAIT_SECONDS = 90.0  # generous: a loaded 2-core machine; a wait for an event, n
 
 @dataclass(frozen=True)
 class Person:
-    """One laptop: its own empty home folder, temporary folder and an empty PATH folder."""
+    """One laptop: its own empty home folder, temporary folder and an empty PATH folder.
 
+    With ``xdg``, the XDG base folders are set too (to ``root/xdg/{config,data,state,cache}``);
+    without, the program must derive them from HOME.
+    """
+
+    root: Path
     home: Path
     tmp: Path
     bin: Path
+    xdg: bool
 
     @classmethod
-    def make(cls, root: Path) -> Person:
-        person = cls(home=root / "home", tmp=root / "tmp", bin=root / "bin")
+    def make(cls, root: Path, *, xdg: bool = False) -> Person:
+        person = cls(root, home=root / "home", tmp=root / "tmp", bin=root / "bin", xdg=xdg)
         for folder in (person.home, person.tmp, person.bin):
             folder.mkdir(parents=True)
         return person
 
+    def folder(self, kind: str) -> Path:
+        """The XDG folder ``kind`` (config, data, state, cache) this person's program uses."""
+        if self.xdg:
+            return self.root / "xdg" / kind
+        defaults = {"config": ".config", "data": ".local/share", "state": ".local/state"}
+        return self.home / defaults.get(kind, ".cache")
+
     @property
     def log_file(self) -> Path:
-        return self.home / ".local" / "state" / "fieldkit" / "log" / "fieldkit.log"
+        return self.folder("state") / "fieldkit" / "log" / "fieldkit.log"
 
     def env(self, **extra: str) -> dict[str, str]:
         """Exactly what `env -i PATH=<empty folder> HOME=<empty folder>` gives, and TMPDIR."""
@@ -48,6 +61,9 @@ class Person:
             "FIELDKIT_PASSPHRASE": PASSPHRASE,
             "FIELDKIT_INSECURE_TEST_KDF": "1",
         }
+        if self.xdg:
+            for kind in ("config", "data", "state", "cache"):
+                env[f"XDG_{kind.upper()}_HOME"] = str(self.folder(kind))
         env.update(extra)
         return env
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -53,7 +52,8 @@ class Story:
 @pytest.fixture(scope="module")
 def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     root = tmp_path_factory.mktemp("frozen")
-    s = Story(root, Person.make(root / "monitor"), Person.make(root / "coordinator"))
+    # The monitor's program finds its folders from HOME, the coordinator's from XDG variables.
+    s = Story(root, Person.make(root / "monitor"), Person.make(root / "coordinator", xdg=True))
     usb = root / "usb"
     usb.mkdir()
     m, c = s.monitor, s.coordinator
@@ -240,22 +240,29 @@ def test_desktop_entry_and_appstream_metadata_are_valid() -> None:
         ).is_file()
 
 
-ALLOWED = (
-    re.compile(r"home/\.local/share/fieldkit/profile/.+"),  # the profile folder (encrypted)
-    re.compile(r"home/\.config/fieldkit/settings\.json"),  # the settings file
-    re.compile(r"home/\.local/state/fieldkit/log/fieldkit\.log"),  # the log (no record content)
-)
+def _allowed(person: Person) -> list[Path]:
+    """The profile folder (encrypted), the settings file and the log (no record content)."""
+    return [
+        person.folder("data") / "fieldkit" / "profile",
+        person.folder("config") / "fieldkit" / "settings.json",
+        person.folder("state") / "fieldkit" / "log" / "fieldkit.log",
+    ]
 
 
 def test_writes_only_the_profile_settings_and_log_and_no_record_text(story: Story) -> None:
-    """Runs last: everything above ran on these two laptops' folders."""
+    """Runs last: everything above ran on these two laptops' folders (HOME, XDG, TMPDIR)."""
     for person in (story.monitor, story.coordinator):
-        base = person.home.parent
-        written = [p.relative_to(base).as_posix() for p in written_files(person.home, person.tmp)]
-        unexpected = [p for p in written if not any(rule.fullmatch(p) for rule in ALLOWED)]
-        assert unexpected == [], f"{base.name} wrote outside its profile and settings: {unexpected}"
+        allowed = _allowed(person)
+        written = written_files(person.root)
+        unexpected = [
+            str(p.relative_to(person.root))
+            for p in written
+            if not any(p == place or p.is_relative_to(place) for place in allowed)
+        ]
+        assert unexpected == [], f"{person.root.name} wrote outside its profile: {unexpected}"
+        assert any(p.is_relative_to(allowed[0]) for p in written), "no profile where expected"
         needles = [CANARY.encode("utf-8"), CANARY.encode("utf-16-le"), b"ORG-CANARY-Q7"]
-        for path in written_files(person.home, person.tmp):
+        for path in written:
             data = path.read_bytes()
             leaked = [n for n in needles if n in data]
             assert leaked == [], f"record text in plaintext in {path}"

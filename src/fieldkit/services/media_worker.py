@@ -101,6 +101,8 @@ def analyse_image(
             stderr=subprocess.DEVNULL,
             env=env,
             close_fds=True,
+            # On Windows the console executable would flash a console window over the program.
+            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
         )
     except OSError:
         return _failed(PreviewStatus.FAILED, REASON_WORKER)
