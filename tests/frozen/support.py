@@ -89,7 +89,8 @@ def wait_for(condition: Callable[[], bool], what: str, proc: subprocess.Popen[by
     deadline = time.monotonic() + WAIT_SECONDS
     while not condition():
         if proc.poll() is not None:
-            raise AssertionError(f"the program exited ({proc.returncode}) before {what}")
+            stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+            raise AssertionError(f"the program exited ({proc.returncode}) before {what}: {stderr}")
         if time.monotonic() > deadline:
             raise AssertionError(f"no {what} within {WAIT_SECONDS:.0f} s")
         time.sleep(0.05)

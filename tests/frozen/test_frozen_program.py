@@ -161,6 +161,18 @@ def test_desktop_opens_offscreen_and_quits_cleanly(story: Story) -> None:
     assert log_has(person, "desktop program stopped", offset)()
 
 
+def _wait_for_x_server(xdotool: str, display: str, server: subprocess.Popen[bytes]) -> None:
+    """Until the X server answers a client (it prints its number as it starts listening)."""
+
+    def answers() -> bool:
+        done = subprocess.run(
+            [xdotool, "getdisplaygeometry"], env={"DISPLAY": display}, capture_output=True
+        )
+        return done.returncode == 0
+
+    wait_for(answers, "answer from Xvfb", server)
+
+
 def _window_id(xdotool: str, display: str, proc: subprocess.Popen[bytes]) -> str:
     found: list[str] = []
 
@@ -189,7 +201,10 @@ def test_desktop_on_x_unlocks_and_shows_the_case(story: Story) -> None:
     )
     try:
         assert server.stdout is not None
-        display = ":" + server.stdout.readline().decode().strip()
+        number = server.stdout.readline().decode().strip()
+        assert number.isdigit(), f"Xvfb did not start (exit {server.poll()})"
+        display = f":{number}"
+        _wait_for_x_server(xdotool, display, server)
         proc, offset = _start_desktop(person, DISPLAY=display, QT_QPA_PLATFORM="xcb")
         try:
             window = _window_id(xdotool, display, proc)
