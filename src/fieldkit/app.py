@@ -28,6 +28,7 @@ from PySide6.QtCore import (
     QObject,
     QSocketNotifier,
     Qt,
+    QTimer,
     QTranslator,
     Signal,
 )
@@ -446,7 +447,8 @@ def _quit_on_termination(app: QApplication, desktop: DesktopApp) -> None:
 
     notifier.activated.connect(drain)
     for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: desktop.quit())
+        # Quit from the event loop itself, not from inside the notifier's callback.
+        signal.signal(number, lambda *_: QTimer.singleShot(0, desktop.quit))
     desktop.termination_watch = (reader, writer, notifier)
 
 
