@@ -491,3 +491,16 @@ def test_filled_visit_round_trips_in_other_languages(language: str, qtbot: Any) 
     qtbot.addWidget(widget)
     assert widget.value() == data
     assert widget.issues() == []
+
+
+@pytest.mark.parametrize(("language", "hours"), [("uk", "год"), ("ru", "ч"), ("en", "h")])
+def test_units_beside_the_fields_are_translated(language: str, hours: str, qtbot: Any) -> None:
+    i18n.set_language(language)
+    widget = FormEditor(None, "visit", ref_provider=ref_options)
+    qtbot.addWidget(widget)
+    units = {
+        label.text()
+        for label in widget.findChildren(QLabel)
+        if label.objectName().startswith("unit_")
+    }
+    assert hours in units, "F-10: units were shown in English"

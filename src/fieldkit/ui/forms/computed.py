@@ -109,7 +109,7 @@ class ComputedField(FieldWidget):
         else:
             text = format_number(result)
             if self.fdef.unit:
-                text = f"{text} {self.fdef.unit}"
+                text = f"{text} {_(self.fdef.unit)}"
         self.display.setText(text)
         if self.display.styleSheet() != style:  # restyling on every keystroke is costly
             self.display.setStyleSheet(style)

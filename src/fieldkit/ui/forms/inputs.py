@@ -134,7 +134,7 @@ class NumberField(FieldWidget):
             self.edit.setPlaceholderText(hints[0])
         layout.addWidget(self.edit)
         if fdef.unit:
-            unit = plain_label(fdef.unit, self)
+            unit = plain_label(_(fdef.unit), self)  # "m" is "м" in uk and ru (F-10)
             unit.setObjectName(f"unit_{fdef.id}")
             layout.addWidget(unit)
         layout.addStretch(1)
