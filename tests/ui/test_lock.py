@@ -170,6 +170,9 @@ def test_idle_lock_runs_the_whole_sequence(
     assert not unlock.create_mode
     assert "without activity" in unlock.reason_label.text()
 
+    # The short idle period did its work; a loaded machine must not let it lock the profile
+    # again while the test unlocks and reads.
+    desktop.idle.set_timeout_ms(60 * 60 * 1000)
     _unlock(qtbot, desktop, passphrase)
     assert desktop.main_window.model.wait_loaded()
     assert desktop.main_window.model.total == 1
