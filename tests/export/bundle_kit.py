@@ -58,7 +58,9 @@ class World:
                 vault.lock()
 
 
-def make_world(root: Path, *, label: str = "W-017 laptop") -> World:
+def make_world(
+    root: Path, *, label: str = "W-017 laptop", org_name: str = "Test organisation"
+) -> World:
     kdf = KdfParams.insecure_for_tests()
     # On a hub's PostgreSQL when the test runs on that backend; monitors stay on their laptops.
     coordinator = Vault.create(
@@ -69,7 +71,7 @@ def make_world(root: Path, *, label: str = "W-017 laptop") -> World:
         database=coordinator_database(),
     )
     monitor = Vault.create(root / "monitor", STRONG_PASSPHRASE, Role.MONITOR, kdf)
-    trust.init_org(coordinator, "Test organisation")
+    trust.init_org(coordinator, org_name)
     card = root / "org.pub"
     trust.write_card(coordinator, card)
     pub = root / "device.pub"

@@ -708,17 +708,12 @@ def list_devices(vault: Vault) -> list[DeviceInfo]:
 def find_device(session: Session, ref: str) -> TrustedDevice:
     """A device by its id, its key id or its label (exactly one must match)."""
     ref = ref.strip()
-    rows = (
-        session.execute(
-            select(TrustedDevice).where(
-                (TrustedDevice.device_id == ref.lower())
-                | (TrustedDevice.key_id == ref.upper())
-                | (TrustedDevice.label == ref)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    # Labels are compared here, not in SQL: on a hub they are sealed (storage/tables/sealed.py).
+    rows = [
+        row
+        for row in session.execute(select(TrustedDevice)).scalars()
+        if row.device_id == ref.lower() or row.key_id == ref.upper() or row.label == ref
+    ]
     if len(rows) != 1:
         raise FieldkitError(ErrorCode.TRUST_UNKNOWN_DEVICE, device=display_name(ref))
     return rows[0]

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from fieldkit.crypto.canonical_json import canonical_dumps
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.i18n import N_, _
+from fieldkit.storage import locks
 from fieldkit.storage.tables.profile import ProfileMeta
 from fieldkit.storage.tables.records import (
     AuditRow,
@@ -320,6 +321,8 @@ class AuditLog:
             return []
         meta = session.execute(select(ProfileMeta.device_id, ProfileMeta.role)).one()
         session.flush()
+        # On a hub another coordinator may be appending: the head is read under the lock.
+        locks.hold(session, locks.HubLock.AUDIT_APPEND)
         seq, prev = AuditLog.head(session)
         at = utc_now()
         entries: list[AuditEntry] = []

@@ -356,7 +356,7 @@ class EvidenceStore:
 
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
-        self.files = FileStore(vault.path / "store")
+        self.files = FileStore(vault.store_dir)
 
     # -- keys -------------------------------------------------------------------------------
 

@@ -25,8 +25,6 @@ HUB_SETTINGS_NAME = "hub.json"
 DRIVER = "postgresql+psycopg"
 # Seconds to wait for the server before saying it cannot be reached.
 CONNECT_TIMEOUT = 10
-# Every statement of a session waits at most this long for a lock held by another coordinator.
-LOCK_TIMEOUT_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,6 @@ def open_server_engine(database: str) -> Engine:
         connect_args={
             "connect_timeout": CONNECT_TIMEOUT,
             "application_name": "fieldkit",
-            "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}",
         },
     )
     try:

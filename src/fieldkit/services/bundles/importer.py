@@ -42,6 +42,7 @@ from fieldkit.export.manifest import (
 )
 from fieldkit.services import trust
 from fieldkit.services.roles import require_role
+from fieldkit.storage import locks
 from fieldkit.storage.audit import AuditLog, utc_now
 from fieldkit.storage.evidence import FileStore, PendingFile, SealedFile
 from fieldkit.storage.tables.bundles import (
@@ -450,6 +451,10 @@ def _process(
     importer: _Importer | None = None
     try:
         with vault.session() as s:
+            if not dry_run:
+                # On a hub, one import at a time: a bundle imported from two desktops at once is
+                # found already imported by the second, once the first has committed.
+                locks.hold(s, locks.HubLock.BUNDLE_IMPORT)
             importer = _Importer(vault, s, report, dry_run=dry_run)
 
             def find_signer(key_id: str) -> Signer | None:

@@ -6,7 +6,9 @@ SQLite and the keyed-token table (``storage/tokens.py``) on PostgreSQL.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 REFUSE_FUNCTION = "fieldkit_refuse_change"
 
@@ -40,3 +42,9 @@ def drop_append_only(table: str) -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event} ON {table}")
         else:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event}")
+
+
+def sealed_text(length: int | None = None) -> sa.types.TypeEngine[str]:
+    """A column that ``storage/tables/sealed.py`` seals on a hub: text on SQLite, bytea there."""
+    plain: sa.types.TypeEngine[str] = sa.String(length) if length else sa.Text()
+    return plain.with_variant(postgresql.BYTEA(), "postgresql")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, select
+from sqlalchemy import Select, Table, case, false, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -217,6 +217,30 @@ def _paged(
         )
     stmt = stmt.where(*(filters or RecordFilters()).conditions())
     return stmt.order_by(*ordering).offset(offset).limit(limit)
+
+
+def _paged_in(
+    session: Session,
+    stmt: Select[*tuple[Any, ...]],
+    filters: RecordFilters | None,
+    offset: int,
+    limit: int,
+    order: str,
+) -> Select[*tuple[Any, ...]]:
+    """:func:`_paged` for ``session``'s database. On a hub titles are sealed, so a list by title
+    is sorted here, on the opened titles of the heads the filters leave (the same order as
+    SQLite's binary collation: UTF-8 sorts as code points), and the page is read by number."""
+    paged = _paged(stmt, filters, offset, limit, order)
+    if order != "title" or session.get_bind().dialect.name != "postgresql":
+        return paged
+    conds = (filters or RecordFilters()).conditions()
+    heads = session.execute(select(RecordRow.num, RecordRow.title, RecordRow.id).where(*conds))
+    ranked = sorted(heads, key=lambda h: (h.title, h.id))[offset : offset + limit]
+    nums = [h.num for h in ranked]
+    if not nums:
+        return stmt.where(false())
+    position = case({num: i for i, num in enumerate(nums)}, value=RecordRow.num)
+    return stmt.where(RecordRow.num.in_(nums)).order_by(position)
 
 
 def _still_current(session: Session, row: RecordRow) -> int | None:

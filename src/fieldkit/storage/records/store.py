@@ -27,7 +27,7 @@ from fieldkit.storage.records.heads import (
     RecordView,
     _flush_head,
     _head_values,
-    _paged,
+    _paged_in,
     _still_current,
     _summary,
     _view,
@@ -121,7 +121,7 @@ class RecordStore:
         order: Order = "updated_desc",
     ) -> builtins.list[RecordView]:
         """A page of full records (data parsed); for lists use :meth:`list_summaries`."""
-        stmt = _paged(select(RecordRow), filters, offset, limit, order)
+        stmt = _paged_in(session, select(RecordRow), filters, offset, limit, order)
         return [_view(r) for r in session.execute(stmt).scalars()]
 
     def list_summaries(
@@ -134,7 +134,7 @@ class RecordStore:
         order: Order = "updated_desc",
     ) -> builtins.list[RecordSummary]:
         """A page of what lists show, read from the head's columns only (``data`` is not read)."""
-        stmt = _paged(select(*_SUMMARY_COLUMNS), filters, offset, limit, order)
+        stmt = _paged_in(session, select(*_SUMMARY_COLUMNS), filters, offset, limit, order)
         return [_summary(row) for row in session.execute(stmt)]
 
     def count(self, session: Session, filters: RecordFilters | None = None) -> int:

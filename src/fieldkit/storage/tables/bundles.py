@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldkit.storage.base import Base
+from fieldkit.storage.tables.sealed import SealedBytes, SealedText
 
 
 class OrgKeys(Base):
@@ -28,11 +29,13 @@ class OrgKeys(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name: Mapped[str] = mapped_column(SealedText("org_keys.name", 200), nullable=False)
     created_at: Mapped[str] = mapped_column(String(40), nullable=False)
-    signing_seed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    signing_seed: Mapped[bytes] = mapped_column(
+        SealedBytes("org_keys.signing_seed"), nullable=False
+    )
     signing_public: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    age_secret: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    age_secret: Mapped[bytes] = mapped_column(SealedBytes("org_keys.age_secret"), nullable=False)
     age_recipient: Mapped[str] = mapped_column(String(100), nullable=False)
 
 
@@ -59,7 +62,7 @@ class TrustedDevice(Base):
     device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     key_id: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    label: Mapped[str] = mapped_column(String(200), nullable=False)
+    label: Mapped[str] = mapped_column(SealedText("trusted_devices.label", 200), nullable=False)
     enrolled_at: Mapped[str] = mapped_column(String(40), nullable=False)
     status: Mapped[str] = mapped_column(String(10), nullable=False)  # active | revoked
     revoked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -130,7 +133,9 @@ class QuarantinedBundle(Base):
     device_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     bundle_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    file_name: Mapped[str] = mapped_column(String(300), nullable=False)
+    file_name: Mapped[str] = mapped_column(
+        SealedText("quarantined_bundles.file_name", 300), nullable=False
+    )
     held_file: Mapped[str | None] = mapped_column(String(100), nullable=True)
     received_at: Mapped[str] = mapped_column(String(40), nullable=False)
 

@@ -5,10 +5,11 @@ A draft is local to this laptop: nothing reads this table when building a bundle
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldkit.storage.base import Base
+from fieldkit.storage.tables.sealed import SealedText
 
 
 class DraftRow(Base):
@@ -21,6 +22,6 @@ class DraftRow(Base):
     base_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     case_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     # The form's entries (canonical JSON) and where the editor was opened from (JSON).
-    data: Mapped[str] = mapped_column(Text, nullable=False)
-    context: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    data: Mapped[str] = mapped_column(SealedText("drafts.data"), nullable=False)
+    context: Mapped[str] = mapped_column(SealedText("drafts.context"), nullable=False, default="{}")
     saved_at: Mapped[str] = mapped_column(String(40), nullable=False)

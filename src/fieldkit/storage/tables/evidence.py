@@ -17,13 +17,13 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    Text,
     UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldkit.storage.base import Base
+from fieldkit.storage.tables.sealed import SealedBytes, SealedText
 
 CUSTODY_TRIGGERS = (
     "CREATE TRIGGER custody_events_no_update BEFORE UPDATE ON custody_events "
@@ -54,31 +54,53 @@ class EvidenceItemRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     item_type: Mapped[str] = mapped_column(String(32), nullable=False)
-    title: Mapped[str | None] = mapped_column(Text, nullable=True)
-    description: Mapped[str | None] = mapped_column(Text, nullable=True)
-    creator: Mapped[str | None] = mapped_column(Text, nullable=True)
-    collected_by: Mapped[str | None] = mapped_column(Text, nullable=True)
+    title: Mapped[str | None] = mapped_column(SealedText("evidence_items.title"), nullable=True)
+    description: Mapped[str | None] = mapped_column(
+        SealedText("evidence_items.description"), nullable=True
+    )
+    creator: Mapped[str | None] = mapped_column(SealedText("evidence_items.creator"), nullable=True)
+    collected_by: Mapped[str | None] = mapped_column(
+        SealedText("evidence_items.collected_by"), nullable=True
+    )
     collected_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     content_created_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    place_created: Mapped[str | None] = mapped_column(Text, nullable=True)
-    place_collected: Mapped[str | None] = mapped_column(Text, nullable=True)
-    obtained_from: Mapped[str | None] = mapped_column(Text, nullable=True)
+    place_created: Mapped[str | None] = mapped_column(
+        SealedText("evidence_items.place_created"), nullable=True
+    )
+    place_collected: Mapped[str | None] = mapped_column(
+        SealedText("evidence_items.place_collected"), nullable=True
+    )
+    obtained_from: Mapped[str | None] = mapped_column(
+        SealedText("evidence_items.obtained_from"), nullable=True
+    )
     obtained_how: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    capture_device: Mapped[str | None] = mapped_column(Text, nullable=True)
-    original_name: Mapped[str] = mapped_column(Text, nullable=False)
+    capture_device: Mapped[str | None] = mapped_column(
+        SealedText("evidence_items.capture_device"), nullable=True
+    )
+    original_name: Mapped[str] = mapped_column(
+        SealedText("evidence_items.original_name"), nullable=False
+    )
     size: Mapped[int] = mapped_column(BigInteger, nullable=False)
     media_type: Mapped[str] = mapped_column(String(128), nullable=False)
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    sha256: Mapped[str] = mapped_column(SealedText("evidence_items.sha256", 64), nullable=False)
     dedup_tag: Mapped[str] = mapped_column(String(64), nullable=False)
     copy_role: Mapped[str] = mapped_column(String(16), nullable=False)
     parent_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("evidence_items.id"), nullable=True
     )
-    transformation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    transformation: Mapped[str | None] = mapped_column(
+        SealedText("evidence_items.transformation"), nullable=True
+    )
     # Canonical JSON (text) or NULL.
-    consent_limits: Mapped[str | None] = mapped_column(Text, nullable=True)
-    sensitive_flags: Mapped[str] = mapped_column(Text, nullable=False)
-    embedded_metadata: Mapped[str | None] = mapped_column(Text, nullable=True)
+    consent_limits: Mapped[str | None] = mapped_column(
+        SealedText("evidence_items.consent_limits"), nullable=True
+    )
+    sensitive_flags: Mapped[str] = mapped_column(
+        SealedText("evidence_items.sensitive_flags"), nullable=False
+    )
+    embedded_metadata: Mapped[str | None] = mapped_column(
+        SealedText("evidence_items.embedded_metadata"), nullable=True
+    )
     confidential: Mapped[bool] = mapped_column(Boolean, nullable=False)
     verification_status: Mapped[str] = mapped_column(String(16), nullable=False)
     preview_status: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -107,7 +129,7 @@ class EvidencePreviewRow(Base):
     media_type: Mapped[str] = mapped_column(String(64), nullable=False)
     width: Mapped[int] = mapped_column(Integer, nullable=False)
     height: Mapped[int] = mapped_column(Integer, nullable=False)
-    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    data: Mapped[bytes] = mapped_column(SealedBytes("evidence_previews.data"), nullable=False)
 
 
 class CustodyEventRow(Base):
@@ -132,7 +154,7 @@ class CustodyEventRow(Base):
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     action: Mapped[str] = mapped_column(String(32), nullable=False)
     at: Mapped[str] = mapped_column(String(40), nullable=False)
-    body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    body: Mapped[bytes] = mapped_column(SealedBytes("custody_events.body"), nullable=False)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     event_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     change_seq: Mapped[int] = mapped_column(Integer, nullable=False)

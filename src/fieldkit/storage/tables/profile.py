@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldkit.storage.base import Base
+from fieldkit.storage.tables.sealed import SealedBytes
 
 
 class ProfileMeta(Base):
@@ -20,7 +21,9 @@ class ProfileMeta(Base):
     device_id: Mapped[str] = mapped_column(String(36), nullable=False)
     created_at: Mapped[str] = mapped_column(String(40), nullable=False)
     # Ed25519 private key seed (32 bytes): the device's signing identity.
-    device_signing_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    device_signing_key: Mapped[bytes] = mapped_column(
+        SealedBytes("profile_meta.device_signing_key"), nullable=False
+    )
     device_public_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 

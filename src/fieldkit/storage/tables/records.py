@@ -12,14 +12,13 @@ from sqlalchemy import (
     CheckConstraint,
     Index,
     Integer,
-    LargeBinary,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldkit.storage.base import Base
+from fieldkit.storage.tables.sealed import SealedBytes, SealedText
 
 # Made by migration 0002 outside the ORM: the FTS5 table and the shadow tables SQLite adds to it.
 FTS_TABLE = "records_fts"
@@ -83,12 +82,12 @@ class RecordRow(Base):
     updated_at: Mapped[str] = mapped_column(String(40), nullable=False)
     confidential: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    title: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    title: Mapped[str] = mapped_column(SealedText("records.title"), nullable=False, default="")
     status: Mapped[str | None] = mapped_column(String(64), nullable=True)
     facility_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     date_from: Mapped[str | None] = mapped_column(String(10), nullable=True)
     date_to: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    data: Mapped[str] = mapped_column(Text, nullable=False)
+    data: Mapped[str] = mapped_column(SealedText("records.data"), nullable=False)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     change_seq: Mapped[int] = mapped_column(Integer, nullable=False)
 
@@ -109,7 +108,7 @@ class RecordVersionRow(Base):
     record_id: Mapped[str] = mapped_column(String(36), nullable=False)
     revision: Mapped[int] = mapped_column(Integer, nullable=False)
     # The canonical JSON of the version document; its SHA-256 is content_hash.
-    doc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    doc: Mapped[bytes] = mapped_column(SealedBytes("record_versions.doc"), nullable=False)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     saved_at: Mapped[str] = mapped_column(String(40), nullable=False)
@@ -183,7 +182,7 @@ class AuditRow(Base):
     revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Canonical JSON of a small dict of safe details (never record content); "{}" when none.
-    details: Mapped[str] = mapped_column(Text, nullable=False)
+    details: Mapped[str] = mapped_column(SealedText("audit_log.details"), nullable=False)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     entry_hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
@@ -205,7 +204,7 @@ class ForeignAuditRow(Base):
     target_id: Mapped[str] = mapped_column(String(64), nullable=False)
     revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    details: Mapped[str] = mapped_column(Text, nullable=False)
+    details: Mapped[str] = mapped_column(SealedText("audit_foreign.details"), nullable=False)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     entry_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     received_at: Mapped[str] = mapped_column(String(40), nullable=False)

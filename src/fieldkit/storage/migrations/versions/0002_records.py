@@ -14,7 +14,12 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from fieldkit.storage.migrations.ddl import drop_append_only, is_postgresql, make_append_only
+from fieldkit.storage.migrations.ddl import (
+    drop_append_only,
+    is_postgresql,
+    make_append_only,
+    sealed_text,
+)
 
 revision = "0002_records"
 down_revision = "0001_foundation"
@@ -38,12 +43,12 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.String(40), nullable=False),
         sa.Column("confidential", sa.Boolean(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
-        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("title", sealed_text(), nullable=False),
         sa.Column("status", sa.String(64), nullable=True),
         sa.Column("facility_id", sa.String(36), nullable=True),
         sa.Column("date_from", sa.String(10), nullable=True),
         sa.Column("date_to", sa.String(10), nullable=True),
-        sa.Column("data", sa.Text(), nullable=False),
+        sa.Column("data", sealed_text(), nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("change_seq", sa.Integer(), nullable=False),
         sa.CheckConstraint("revision >= 1", name=op.f("ck_records_revision_positive")),
@@ -147,7 +152,7 @@ def upgrade() -> None:
         sa.Column("target_id", sa.String(64), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=True),
         sa.Column("content_hash", sa.String(64), nullable=True),
-        sa.Column("details", sa.Text(), nullable=False),
+        sa.Column("details", sealed_text(), nullable=False),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("entry_hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_log")),
@@ -165,7 +170,7 @@ def upgrade() -> None:
         sa.Column("target_id", sa.String(64), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=True),
         sa.Column("content_hash", sa.String(64), nullable=True),
-        sa.Column("details", sa.Text(), nullable=False),
+        sa.Column("details", sealed_text(), nullable=False),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("entry_hash", sa.String(64), nullable=False),
         sa.Column("received_at", sa.String(40), nullable=False),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from fieldkit.storage.migrations.ddl import drop_append_only, make_append_only
+from fieldkit.storage.migrations.ddl import drop_append_only, make_append_only, sealed_text
 
 revision = "0003_evidence"
 down_revision = "0002_records"
@@ -26,28 +26,28 @@ def upgrade() -> None:
         "evidence_items",
         sa.Column("id", sa.String(36), nullable=False),
         sa.Column("item_type", sa.String(32), nullable=False),
-        sa.Column("title", sa.Text(), nullable=True),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("creator", sa.Text(), nullable=True),
-        sa.Column("collected_by", sa.Text(), nullable=True),
+        sa.Column("title", sealed_text(), nullable=True),
+        sa.Column("description", sealed_text(), nullable=True),
+        sa.Column("creator", sealed_text(), nullable=True),
+        sa.Column("collected_by", sealed_text(), nullable=True),
         sa.Column("collected_at", sa.String(40), nullable=True),
         sa.Column("content_created_at", sa.String(40), nullable=True),
-        sa.Column("place_created", sa.Text(), nullable=True),
-        sa.Column("place_collected", sa.Text(), nullable=True),
-        sa.Column("obtained_from", sa.Text(), nullable=True),
+        sa.Column("place_created", sealed_text(), nullable=True),
+        sa.Column("place_collected", sealed_text(), nullable=True),
+        sa.Column("obtained_from", sealed_text(), nullable=True),
         sa.Column("obtained_how", sa.String(32), nullable=True),
-        sa.Column("capture_device", sa.Text(), nullable=True),
-        sa.Column("original_name", sa.Text(), nullable=False),
+        sa.Column("capture_device", sealed_text(), nullable=True),
+        sa.Column("original_name", sealed_text(), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("media_type", sa.String(128), nullable=False),
-        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("sha256", sealed_text(64), nullable=False),
         sa.Column("dedup_tag", sa.String(64), nullable=False),
         sa.Column("copy_role", sa.String(16), nullable=False),
         sa.Column("parent_id", sa.String(36), nullable=True),
-        sa.Column("transformation", sa.Text(), nullable=True),
-        sa.Column("consent_limits", sa.Text(), nullable=True),
-        sa.Column("sensitive_flags", sa.Text(), nullable=False),
-        sa.Column("embedded_metadata", sa.Text(), nullable=True),
+        sa.Column("transformation", sealed_text(), nullable=True),
+        sa.Column("consent_limits", sealed_text(), nullable=True),
+        sa.Column("sensitive_flags", sealed_text(), nullable=False),
+        sa.Column("embedded_metadata", sealed_text(), nullable=True),
         sa.Column("confidential", sa.Boolean(), nullable=False),
         sa.Column("verification_status", sa.String(16), nullable=False),
         sa.Column("preview_status", sa.String(16), nullable=False),

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from fieldkit.storage.migrations.ddl import sealed_text
+
 revision = "0004_bundles"
 down_revision = "0003_evidence"
 branch_labels = None
@@ -22,7 +24,7 @@ def upgrade() -> None:
         "org_keys",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("org_id", sa.String(length=36), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("name", sealed_text(200), nullable=False),
         sa.Column("created_at", sa.String(length=40), nullable=False),
         sa.Column("signing_seed", sa.LargeBinary(), nullable=False),
         sa.Column("signing_public", sa.LargeBinary(), nullable=False),
@@ -48,7 +50,7 @@ def upgrade() -> None:
         sa.Column("device_id", sa.String(length=36), nullable=False),
         sa.Column("key_id", sa.String(length=16), nullable=False),
         sa.Column("public_key", sa.LargeBinary(), nullable=False),
-        sa.Column("label", sa.String(length=200), nullable=False),
+        sa.Column("label", sealed_text(200), nullable=False),
         sa.Column("enrolled_at", sa.String(length=40), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("revoked_at", sa.String(length=40), nullable=True),
@@ -109,7 +111,7 @@ def upgrade() -> None:
         sa.Column("device_id", sa.String(length=36), nullable=True),
         sa.Column("seq", sa.Integer(), nullable=True),
         sa.Column("bundle_id", sa.String(length=36), nullable=True),
-        sa.Column("file_name", sa.String(length=300), nullable=False),
+        sa.Column("file_name", sealed_text(300), nullable=False),
         sa.Column("held_file", sa.String(length=100), nullable=True),
         sa.Column("received_at", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quarantined_bundles")),

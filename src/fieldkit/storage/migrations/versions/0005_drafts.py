@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from fieldkit.storage.migrations.ddl import sealed_text
+
 revision = "0005_drafts"
 down_revision = "0004_bundles"
 branch_labels = None
@@ -25,8 +27,8 @@ def upgrade() -> None:
         sa.Column("record_id", sa.String(length=36), nullable=True),
         sa.Column("base_revision", sa.Integer(), nullable=True),
         sa.Column("case_id", sa.String(length=36), nullable=True),
-        sa.Column("data", sa.Text(), nullable=False),
-        sa.Column("context", sa.Text(), nullable=False),
+        sa.Column("data", sealed_text(), nullable=False),
+        sa.Column("context", sealed_text(), nullable=False),
         sa.Column("saved_at", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_drafts")),
     )
