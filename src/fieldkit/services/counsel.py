@@ -285,17 +285,12 @@ def list_counsel(vault: Vault) -> list[CounselInfo]:
 def find_counsel(session: Session, ref: str) -> TrustedCounsel:
     """A lawyer by id, key id or label (exactly one must match)."""
     ref = ref.strip()
-    rows = (
-        session.execute(
-            select(TrustedCounsel).where(
-                (TrustedCounsel.counsel_id == ref.lower())
-                | (TrustedCounsel.key_id == ref.upper())
-                | (TrustedCounsel.label == ref)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    # Labels are compared here, not in SQL: on a hub they are sealed (storage/tables/sealed.py).
+    rows = [
+        row
+        for row in session.execute(select(TrustedCounsel)).scalars()
+        if row.counsel_id == ref.lower() or row.key_id == ref.upper() or row.label == ref
+    ]
     if len(rows) != 1:
         raise FieldkitError(ErrorCode.COUNSEL_UNKNOWN, counsel=display_name(ref))
     return rows[0]

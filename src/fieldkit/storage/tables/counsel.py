@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldkit.storage.base import Base
+from fieldkit.storage.tables.sealed import SealedText
 
 
 class TrustedCounsel(Base):
@@ -22,7 +23,7 @@ class TrustedCounsel(Base):
     key_id: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
     signing_public: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     recipient: Mapped[str] = mapped_column(String(100), nullable=False)
-    label: Mapped[str] = mapped_column(String(200), nullable=False)
+    label: Mapped[str] = mapped_column(SealedText("trusted_counsel.label", 200), nullable=False)
     enrolled_at: Mapped[str] = mapped_column(String(40), nullable=False)
     status: Mapped[str] = mapped_column(String(10), nullable=False)  # active | revoked
     revoked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)

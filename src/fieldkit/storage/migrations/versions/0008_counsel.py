@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from fieldkit.storage.migrations.ddl import sealed_text
+
 revision = "0008_counsel"
 down_revision = "0007_disclosures"
 branch_labels = None
@@ -25,7 +27,7 @@ def upgrade() -> None:
         sa.Column("key_id", sa.String(length=16), nullable=False),
         sa.Column("signing_public", sa.LargeBinary(), nullable=False),
         sa.Column("recipient", sa.String(length=100), nullable=False),
-        sa.Column("label", sa.String(length=200), nullable=False),
+        sa.Column("label", sealed_text(200), nullable=False),
         sa.Column("enrolled_at", sa.String(length=40), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("revoked_at", sa.String(length=40), nullable=True),
