@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -524,20 +525,29 @@ def _stream_object(
 ) -> None:
     sink = visitor.open_object(entry)
     digest = hashlib.sha256()
+    # SHA-256 releases the GIL on large blocks: it runs on a second core while this thread
+    # hands the same block to the sink (which encrypts it), so the two overlap.
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="object-hash")
     try:
+        pending: Future[None] | None = None
         while True:
             chunk = tar.read(READ_CHUNK)
+            if pending is not None:
+                pending.result()
             if not chunk:
                 break
-            digest.update(chunk)
+            pending = hasher.submit(digest.update, chunk)
             sink.write(chunk)
             report()
             check_cancel(cancel)
+        pending = None
         if digest.hexdigest() != entry.sha256:
             raise FieldkitError(ErrorCode.BUNDLE_CHECKSUM_MISMATCH, path=shown, member=entry.member)
     except BaseException:
         sink.abort()
         raise
+    finally:
+        hasher.shutdown(wait=True)
     sink.commit()
 
 
