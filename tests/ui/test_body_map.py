@@ -96,6 +96,9 @@ def test_details_edit_and_delete(body_map: BodyMapField, qtbot: Any) -> None:
         "view": "front",
         "x": pytest.approx(0.4, abs=0.01),
         "y": pytest.approx(0.2, abs=0.01),
+        # Filled in from where the click fell (new with F-finding "region and side").
+        "region": "chest",
+        "side": "right",
         "injury_type": "burn",
         "size_cm": 2.5,
         "shape": "round",
@@ -155,3 +158,24 @@ def test_delete_key_removes_the_selected_mark(body_map: BodyMapField, qtbot: Any
     body_map.select_mark(0)
     qtbot.keyClick(body_map.canvas, Qt.Key.Key_Delete)
     assert [m["view"] for m in body_map.value()] == ["back"]
+
+
+@pytest.mark.parametrize(
+    ("view", "x", "y", "region", "side"),
+    [
+        ("front", 0.5, 0.3, "chest", "midline"),
+        ("front", 0.42, 0.07, "face", "right"),  # the viewer's left is the person's right
+        ("back", 0.42, 0.3, "back_upper", "left"),  # and the other way round from behind
+        ("front", 0.82, 0.40, "forearm", "left"),
+        ("back", 0.38, 0.85, "lower_leg", "left"),
+        ("front", 0.40, 0.65, "thigh", "right"),
+    ],
+)
+def test_a_click_fills_in_region_and_side(
+    body_map: BodyMapField, qtbot: Any, view: str, x: float, y: float, region: str, side: str
+) -> None:
+    _click(qtbot, body_map, view, x, y)
+    mark = body_map.value()[-1]
+    assert (mark["region"], mark["side"]) == (region, side)
+    assert body_map.details.raw("region") == region
+    assert body_map.details.raw("side") == side

@@ -98,6 +98,52 @@ def _body_outline() -> QPainterPath:
 _OUTLINE = _body_outline()
 
 
+def region_at(view: str, x: float, y: float) -> tuple[str | None, str | None]:
+    """The body region and the person's side under a point of the front or back outline.
+
+    Bands follow the outline above; on the front view the person's right is on the viewer's
+    left, on the back view it is on the viewer's right. None where the point is off the body.
+    """
+    if view not in ("front", "back") or not _OUTLINE.contains(QPointF(x, y)):
+        return None, None
+    dx = x - 0.5
+    front = view == "front"
+    side = "midline" if abs(dx) < 0.03 else ("right" if (dx < 0) == front else "left")
+    if abs(dx) >= 0.235 and 0.155 <= y < 0.57:
+        limb = (
+            "shoulder"
+            if y < 0.22
+            else "upper_arm"
+            if y < 0.33
+            else "forearm"
+            if y < 0.46
+            else "wrist"
+            if y < 0.50
+            else "hand"
+        )
+        return limb, side
+    if y < 0.115:
+        return ("face" if front and y > 0.03 else "head"), side
+    if y < 0.155:
+        return "neck", side
+    if y < 0.54:
+        if y < 0.33:
+            return ("chest" if front else "back_upper"), side
+        if y < 0.47 or not front and y < 0.5:
+            return ("abdomen" if front else "back_lower"), side
+        if front:
+            return ("genitals" if abs(dx) < 0.06 else "abdomen"), side
+        return "buttocks", side
+    if y < 0.60:
+        if front:
+            return ("genitals" if abs(dx) < 0.03 else "thigh"), side
+        return "buttocks", side
+    for limit, name in ((0.74, "thigh"), (0.79, "knee"), (0.92, "lower_leg"), (0.955, "ankle")):
+        if y < limit:
+            return name, side
+    return "foot", side
+
+
 class BodyMapCanvas(QWidget):
     """The two views side by side; click places a mark, click on a mark selects it.
 
@@ -345,7 +391,14 @@ class BodyMapField(FieldWidget):
 
     def add_mark(self, view: str, x: float, y: float) -> int:
         self._store_details()
-        self.marks.append({"view": view, "x": x, "y": y})
+        mark: dict[str, Any] = {"view": view, "x": x, "y": y}
+        # Where the click fell fills in region and side; the person can still change them.
+        region, side = region_at(view, x, y)
+        if region is not None:
+            mark["region"] = region
+        if side is not None:
+            mark["side"] = side
+        self.marks.append(mark)
         self._rebuild_list()
         self.select_mark(len(self.marks) - 1)
         self.changed.emit()
