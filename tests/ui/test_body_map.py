@@ -179,3 +179,28 @@ def test_a_click_fills_in_region_and_side(
     assert (mark["region"], mark["side"]) == (region, side)
     assert body_map.details.raw("region") == region
     assert body_map.details.raw("side") == side
+
+
+def test_marks_are_placed_selected_and_moved_from_the_keyboard(
+    body_map: BodyMapField, qtbot: Any
+) -> None:
+    canvas = body_map.canvas
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key.Key_Insert)
+    assert [(m["view"], m["x"], m["y"]) for m in body_map.value()] == [("front", 0.5, 0.3)]
+    assert body_map.value()[0]["region"] == "chest"
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)  # a second mark beside the first
+    assert len(body_map.value()) == 2
+    assert body_map.current == 1
+    qtbot.keyClick(canvas, Qt.Key.Key_PageUp)
+    assert body_map.current == 0
+    for _ in range(3):
+        qtbot.keyClick(canvas, Qt.Key.Key_Right)
+    qtbot.keyClick(canvas, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    first = body_map.value()[0]
+    assert first["x"] == pytest.approx(0.53)
+    assert first["y"] == pytest.approx(0.35)
+    assert first["side"] == "left", "moved to the person's left on the front view"
+    assert body_map.details.raw("side") == "left"
+    qtbot.keyClick(canvas, Qt.Key.Key_Delete)
+    assert len(body_map.value()) == 1

@@ -155,6 +155,8 @@ class BodyMapCanvas(QWidget):
     placed = Signal(str, float, float)
     selected = Signal(int)
     delete_requested = Signal()
+    # From the keyboard: move the selected mark by (dx, dy) in its view's 0..1 box.
+    move_requested = Signal(float, float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -225,8 +227,40 @@ class BodyMapCanvas(QWidget):
                 return
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and not self.read_only:
+        """The keyboard does what the mouse does: Insert or Enter places a mark (in the middle
+        of the front view, or beside the selected one), Page Up/Down select the previous or
+        next mark, the arrows move the selected one (Shift: in bigger steps), Delete removes
+        it."""
+        key = event.key()
+        if self.read_only:
+            super().keyPressEvent(event)
+            return
+        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.delete_requested.emit()
+            return
+        if key in (Qt.Key.Key_Insert, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if 0 <= self.current < len(self.marks):
+                mark = self.marks[self.current]
+                view = str(mark.get("view", "front"))
+                x, y = float(mark.get("x", 0.5)), min(0.98, float(mark.get("y", 0.3)) + 0.04)
+            else:
+                view, x, y = "front", 0.5, 0.3
+            self.placed.emit(view if view in DRAWN_VIEWS else "front", x, y)
+            return
+        if key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown) and self.marks:
+            step = -1 if key == Qt.Key.Key_PageUp else 1
+            self.selected.emit((max(self.current, 0) + step) % len(self.marks))
+            return
+        arrows = {
+            Qt.Key.Key_Left: (-1, 0),
+            Qt.Key.Key_Right: (1, 0),
+            Qt.Key.Key_Up: (0, -1),
+            Qt.Key.Key_Down: (0, 1),
+        }
+        if key in arrows and 0 <= self.current < len(self.marks):
+            size = 0.05 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.01
+            dx, dy = arrows[Qt.Key(key)]
+            self.move_requested.emit(dx * size, dy * size)
             return
         super().keyPressEvent(event)
 
@@ -363,6 +397,7 @@ class BodyMapField(FieldWidget):
         self.canvas.placed.connect(self._on_canvas_placed)
         self.canvas.selected.connect(self.select_mark)
         self.canvas.delete_requested.connect(self._on_delete_clicked)
+        self.canvas.move_requested.connect(self.move_current)
         self.mark_list.currentRowChanged.connect(self._on_list_row_changed)
         self.delete_button.clicked.connect(self._on_delete_clicked)
         self.details.changed.connect(self._on_details_changed)
@@ -403,6 +438,24 @@ class BodyMapField(FieldWidget):
         self.select_mark(len(self.marks) - 1)
         self.changed.emit()
         return len(self.marks) - 1
+
+    def move_current(self, dx: float, dy: float) -> None:
+        """Move the selected mark inside its view; region and side follow the new place."""
+        index = self.current
+        if not 0 <= index < len(self.marks):
+            return
+        mark = self.marks[index]
+        x = min(1.0, max(0.0, float(mark.get("x", 0.5)) + dx))
+        y = min(1.0, max(0.0, float(mark.get("y", 0.5)) + dy))
+        mark["x"], mark["y"] = round(x, 4), round(y, 4)
+        region, side = region_at(str(mark.get("view", "")), x, y)
+        if region is not None:
+            mark["region"], mark["side"] = region, side
+            with QSignalBlocker(self.details):
+                self.details.editor("region").set_value(region)
+                self.details.editor("side").set_value(side)
+        self.canvas.update()
+        self.changed.emit()
 
     def delete_mark(self, index: int) -> None:
         if not 0 <= index < len(self.marks):
