@@ -23,7 +23,12 @@ from fieldkit.domain.disclosure.documents import R_INCOMPLETE, disclose_data
 from fieldkit.domain.errors import ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.progress import CancelToken, check_cancel
 from fieldkit.export.package_manifest import WithheldEntry
-from fieldkit.export.reports.audience import People, injury_photo_ids, media_kind
+from fieldkit.export.reports.audience import (
+    People,
+    hidden_extras,
+    injury_photo_ids,
+    media_kind,
+)
 from fieldkit.export.reports.data import RecordView
 from fieldkit.i18n import get_translator
 from fieldkit.storage.custody import CustodyLog, event_doc
@@ -125,7 +130,10 @@ def disclosed_case_for_counsel(
     policy = DisclosurePolicy(Audience.COUNSEL)
     people = People(data.persons, data.interviews)
     mark = _EN.gettext(WITHHELD_MARK)
-    redact = redactor_for(policy, people.all, mark)
+    # As the case file does: codes typed into the records and every other person of the profile
+    # are hidden too, since nobody recorded a consent for them here.
+    loose = hidden_extras(people, (data.case, *data.visits, *data.interviews), data.other_persons)
+    redact = redactor_for(policy, [*people.all, *loose], mark)
     store = RecordStore(vault.device_id)
     evidence = EvidenceService(vault)
     content = CounselContent()
@@ -180,7 +188,8 @@ def disclosed_case_for_counsel(
             if item.purged:
                 continue
             decision = policy.evidence(
-                people.evidence_subject(item, interviews), media_kind(item, injuries)
+                people.evidence_subject(item, interviews, {data.case.id: data.case}),
+                media_kind(item, injuries),
             )
             if decision.withheld:
                 content.withheld.append(_entry("evidence", item.id, None, None, decision.reason))
