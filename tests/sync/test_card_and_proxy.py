@@ -188,3 +188,20 @@ def test_a_proxy_that_is_not_there_is_a_clear_error(world: World, server: Server
         sync_service.sync(world.monitor, proxy=f"socks5://127.0.0.1:{port}")
     assert caught.value.code == ErrorCode.SYNC_CONNECT_FAILED
     assert "Nothing was lost" in caught.value.message()
+
+
+def test_someone_who_finds_the_port_learns_no_organisation(world: World, server: Server) -> None:
+    import httpx
+
+    cert = sync_tls.server_certificate(world.coordinator, create=False)
+    assert cert is not None
+    with httpx.Client(verify=sync_tls.pinned_client_context(cert.der), trust_env=False) as http:
+        card = http.get(f"{server.url}/v1/card")
+        challenge = http.get(f"{server.url}/v1/challenge")
+        receipt = http.get(f"{server.url}/v1/receipt")
+    assert card.status_code == 401
+    assert card.json()["error"]["code"] == "sync_auth_failed"
+    assert "Test organisation" not in card.text
+    assert receipt.status_code == 401
+    assert challenge.status_code == 200
+    assert set(challenge.json()) == {"protocol", "challenge", "expires_in"}

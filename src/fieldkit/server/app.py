@@ -101,6 +101,8 @@ def build_app(inbox: Inbox, idle_timeout: float | None = None) -> Starlette:
         return JSONResponse({"protocol": proto.PROTOCOL, "challenge": value, "expires_in": 600})
 
     async def card(request: Request) -> Response:
+        # signed like the rest: someone who merely finds the port learns no organisation's name
+        await device_of(request)
         data = await anyio.to_thread.run_sync(inbox.card)
         if data is None:
             raise FieldkitError(ErrorCode.NOT_FOUND, what="card")

@@ -256,7 +256,7 @@ class _Client:
     def card(self) -> bytes | None:
         """The server's current card, or None when it has none to give."""
         try:
-            response = self.request("GET", proto.CARD_PATH, signed=False)
+            response = self.request("GET", proto.CARD_PATH)
         except FieldkitError as exc:
             if exc.code == ErrorCode.SYNC_REFUSED and "card" in str(exc.params):
                 return None  # 404: no card written with a sync address yet
