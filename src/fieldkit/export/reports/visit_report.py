@@ -11,8 +11,8 @@ ministry and the public; names are replaced in every free-text field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import IO
+from collections.abc import Mapping, Sequence
+from typing import IO, Any
 
 from reportlab.platypus import CondPageBreak, Flowable, PageBreak, Paragraph, Spacer
 
@@ -24,8 +24,10 @@ from fieldkit.domain.disclosure import (
     audience_label,
     redactor_for,
 )
+from fieldkit.domain.disclosure.documents import disclose_data
 from fieldkit.domain.errors import FieldkitError
-from fieldkit.domain.forms import FieldDef, FieldType, children
+from fieldkit.domain.forms import FieldDef, FieldType, Sensitivity, children
+from fieldkit.domain.records import redact
 from fieldkit.export.reports.audience import People, hidden_extras, media_kind
 from fieldkit.export.reports.common import (
     BuildControl,
@@ -52,6 +54,12 @@ from fieldkit.export.reports.living_space_table import has_living_space, living_
 from fieldkit.export.reports.people import record_code, short_id, template_for
 from fieldkit.export.reports.render import RenderContext, render_record
 from fieldkit.export.reports.styles import Styles
+from fieldkit.export.reports.visit_sections import (
+    at_a_glance,
+    recommendation_numbers,
+    split_recommendations,
+    themes_section,
+)
 
 # "area_per_person" in visit template version 1, "space_per_person" from version 2 on.
 PER_PERSON_FORMULAS = ("area_per_person", "space_per_person")
@@ -146,8 +154,16 @@ class VisitReportBuilder:
     def story(self) -> list[Flowable]:
         return [
             *self.cover(),
+            *at_a_glance(template_for(self.data.visit), self.audience_data(), self.ctx, self.s),
             *self.conditions_summary(),
             *self.sections(),
+            *themes_section(
+                template_for(self.data.visit),
+                self.audience_data(),
+                self.ctx,
+                self.s,
+                self.recommendation_numbers,
+            ),
             *self.findings(),
             *self.history(),
             *self.attachments(),
@@ -306,9 +322,40 @@ class VisitReportBuilder:
             ),
         ]
 
-    def _recommendation_rows(self) -> list[list[Flowable | str]]:
+    def audience_data(self) -> dict[str, Any]:
+        """The visit's data as this report's audience may have it (the disclosure policy applied
+        field by field, names replaced), for the parts written outside the form's own layout."""
+        visit = self.data.visit
+        shown = disclose_data(
+            template_for(visit),
+            visit.data,
+            Subject((), visit.confidential),
+            self.policy,
+            redact=self.redactor,
+            withheld_mark=self.mark,
+        )
+        # A visit report never carries names: identifying and restricted fields stay out.
+        return redact(
+            template_for(visit).id,
+            shown.data or {},
+            {Sensitivity.ID, Sensitivity.R},
+            template=template_for(visit),
+        )
+
+    @property
+    def recommendation_numbers(self) -> dict[str, str]:
+        new, _earlier = split_recommendations(self.data.visit, self.data.recommendations)
+        return recommendation_numbers(self.data.visit, new, self.ctx.text)
+
+    def number_of(self, rec: RecordView) -> str:
+        """A recommendation made at this visit by its human number; an earlier one by its code."""
+        return self.recommendation_numbers.get(rec.id) or self.code(rec)
+
+    def _recommendation_rows(
+        self, recommendations: Sequence[RecordView]
+    ) -> list[list[Flowable | str]]:
         rows: list[list[Flowable | str]] = []
-        for rec in self.data.recommendations:
+        for rec in recommendations:
             try:
                 template = template_for(rec)
             except FieldkitError:
@@ -324,7 +371,7 @@ class VisitReportBuilder:
             ][:3]
             rows.append(
                 [
-                    Paragraph(markup(self.code(rec)), self.s.cell_mono),
+                    Paragraph(markup(self.number_of(rec)), self.s.cell_mono),
                     self.ctx.text(recommendation_text(rec)),
                     "; ".join(choices),
                     self.ctx.value_text(status, rec.data.get(status.id)) if status else "",
@@ -333,39 +380,52 @@ class VisitReportBuilder:
         return rows
 
     def findings(self) -> list[Flowable]:
+        """Recommendations made at this visit, then the follow-up of earlier ones, apart."""
         out: list[Flowable] = [
             CondPageBreak(150),
             heading(self._("Findings and recommendations"), self.s.h1, "recommendations"),
         ]
-        if not self.data.recommendations:
-            return [*out, para(self._("No recommendations were made at this visit."), self.s.note)]
-        out.append(
-            grid_table(
-                [
-                    self._("No."),
-                    self._("Recommendation"),
-                    self._("Theme, addressee, priority"),
-                    self._("Status"),
-                ],
-                self._recommendation_rows(),
-                self.s,
-                [0.12, 0.5, 0.22, 0.16],
-            )
-        )
-        for rec in self.data.recommendations:
-            out.append(
-                heading(self._("Recommendation {code}").format(code=self.code(rec)), self.s.h3)
-            )
-            out.extend(
-                render_record(
-                    template_for(rec),
-                    rec.data,
-                    self.ctx,
-                    subject=Subject((), rec.confidential),
-                    section_style=self.s.small,
+        new, earlier = split_recommendations(self.data.visit, self.data.recommendations)
+        if not new:
+            out.append(para(self._("No recommendations were made at this visit."), self.s.note))
+        for title, group in (
+            (self._("New recommendations"), new),
+            (self._("Follow-up of earlier recommendations"), earlier),
+        ):
+            if not group:
+                continue
+            out.append(heading(title, self.s.h2))
+            out.append(self._recommendation_table(group))
+            for rec in group:
+                out.append(
+                    heading(
+                        self._("Recommendation {code}").format(code=self.number_of(rec)),
+                        self.s.h3,
+                    )
                 )
-            )
+                out.extend(
+                    render_record(
+                        template_for(rec),
+                        rec.data,
+                        self.ctx,
+                        subject=Subject((), rec.confidential),
+                        section_style=self.s.small,
+                    )
+                )
         return out
+
+    def _recommendation_table(self, group: Sequence[RecordView]) -> Flowable:
+        return grid_table(
+            [
+                self._("No."),
+                self._("Recommendation"),
+                self._("Theme, addressee, priority"),
+                self._("Status"),
+            ],
+            self._recommendation_rows(group),
+            self.s,
+            [0.16, 0.46, 0.22, 0.16],
+        )
 
     def history(self) -> list[Flowable]:
         out: list[Flowable] = [
