@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "fieldkit.cli.reports",
     "fieldkit.cli.sync",
     "fieldkit.cli.counsel",
+    "fieldkit.cli.reprisals",
 )
 
 EXIT_ERROR = 1
