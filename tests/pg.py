@@ -217,11 +217,38 @@ def unprivileged_user() -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
+OWNER_FILE = "owner.pid"
+STALE_PREFIX = "fieldkit-pg-"
+
+
+def stop_stale_clusters(binaries: Path, run_as: tuple[int, int] | None) -> None:
+    """Servers left by a test process that was killed (its pid is gone) are stopped and removed,
+    so a machine that runs the suite often does not collect them."""
+    for folder in Path(tempfile.gettempdir()).glob(STALE_PREFIX + "*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(owner, 0)
+            continue  # its test process is still running
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        stale = Cluster(binaries=binaries, root=folder, run_as=run_as)
+        stale.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def start_cluster(base: Path) -> Cluster:
     binaries = require_postgresql()
     run_as = unprivileged_user()
+    if run_as is not None:
+        stop_stale_clusters(binaries, run_as)
     # The test folder of root is closed to other users: the server's folder is then its own.
-    root = base if run_as is None else Path(tempfile.mkdtemp(prefix="fieldkit-pg-"))
+    root = base if run_as is None else Path(tempfile.mkdtemp(prefix=STALE_PREFIX))
+    (root / OWNER_FILE).write_text(str(os.getpid()))
     cluster = Cluster(binaries=binaries, root=root, run_as=run_as)
     try:
         cluster.start()
