@@ -92,10 +92,15 @@ def person(rng: random.Random, vocab: list[str], n: int) -> dict[str, Any]:
 
 
 def plain_tokens(title: str, body: str) -> list[str]:
+    """The hub's tokens in the clear: words and prefixes, and the title's again for ranking."""
     found: set[str] = set()
-    for word in set(words(fold_text(title))) | set(words(fold_text(body))):
-        found.add("w:" + word)
-        found.update("p:" + word[:n] for n in range(1, min(len(word) - 1, MAX_PREFIX) + 1))
+    title_words = set(words(fold_text(title)))
+    for kind, group in (("", title_words | set(words(fold_text(body)))), ("t", title_words)):
+        for word in group:
+            found.add(f"{kind}w:{word}")
+            found.update(
+                f"{kind}p:{word[:n]}" for n in range(1, min(len(word) - 1, MAX_PREFIX) + 1)
+            )
     return sorted(found)
 
 
@@ -282,16 +287,16 @@ def main() -> None:
         plain = psycopg.connect(plain_url, autocommit=True)
 
         def plain_query(term: str) -> None:
+            """The hub's query on plaintext: every term's tokens, ranked by title words."""
             folded = words(fold_text(term))[0]
-            tokens = (
-                ["p:" + folded, "w:" + folded]
-                if len(folded) <= MAX_PREFIX
-                else ["p:" + folded[:MAX_PREFIX]]
-            )
+            short = len(folded) <= MAX_PREFIX
+            key = folded if short else folded[:MAX_PREFIX]
+            tokens = [f"p:{key}", f"w:{key}"] if short else [f"p:{key}"]
+            title = [f"tp:{key}", f"tw:{key}"] if short else [f"tp:{key}"]
             plain.execute(
                 "SELECT num, id, type, title, data FROM records WHERE NOT deleted AND tokens && %s "
-                "ORDER BY num DESC LIMIT %s",
-                (tokens, PAGE + 1),
+                "ORDER BY (tokens && %s) DESC, num DESC LIMIT %s",
+                (tokens, title, PAGE + 1),
             ).fetchall()
 
         plain_search = time_queries("plain", [lambda t=t: plain_query(t) for t in terms])
