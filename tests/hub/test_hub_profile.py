@@ -107,18 +107,45 @@ def test_hub_init_from_the_command_line(tmp_path: Path, pg_database: str) -> Non
     assert "coordinator" in monitor.stderr
 
 
-def test_migrations_go_down_and_up_on_postgresql(pg_cluster: pg.Cluster) -> None:
+def test_migrations_on_postgresql_match_the_models_and_go_down_and_up(
+    pg_cluster: pg.Cluster,
+) -> None:
+    """As tests/migrations does for SQLite: every revision up and down, and the head's schema
+    is the models' (sealed columns as bytea; the keyed-token table beside them)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    from fieldkit.storage.base import Base
     from fieldkit.storage.server import open_server_engine
+    from fieldkit.storage.tokens import TOKENS_TABLE
 
     name = pg_cluster.new_database()
     engine = open_server_engine(pg_cluster.url(name))
     try:
-        migrate.upgrade(engine)
+        script = ScriptDirectory.from_config(migrate.alembic_config())
+        previous = "base"
+        for revision in [r.revision for r in reversed(list(script.walk_revisions()))]:
+            migrate.upgrade(engine, revision)
+            assert migrate.current_revision(engine) == revision
+            migrate.downgrade(engine, previous)
+            migrate.upgrade(engine, revision)
+            previous = revision
         assert migrate.current_revision(engine) == migrate.head_revision()
+
+        def include(obj: object, name: str | None, type_: str, *_args: object) -> bool:
+            table = getattr(obj, "table", None)
+            outside = name == TOKENS_TABLE if type_ == "table" else False
+            return not outside and getattr(table, "name", None) != TOKENS_TABLE
+
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"include_object": include, "compare_type": True}
+            )
+            assert list(compare_metadata(context, Base.metadata)) == []
         migrate.downgrade(engine, "base")
-        assert migrate.current_revision(engine) is None
-        migrate.upgrade(engine)
-        assert migrate.current_revision(engine) == migrate.head_revision()
+        assert set(inspect(engine).get_table_names()) - {"alembic_version"} == set()
     finally:
         engine.dispose()
         pg_cluster.drop_database(name)
