@@ -37,13 +37,12 @@ from fieldkit.export.bundle_format import display_name
 from fieldkit.services.roles import require_role
 from fieldkit.services.trust import (
     MAX_CARD_BYTES,
-    _read_small,
-    _write_new,
     device_public_key,
     org_public_key,
     parse_card,
     store_enrolment,
 )
+from fieldkit.services.trust.card import _read_small, _write_new
 from fieldkit.storage.audit import utc_now
 from fieldkit.storage.tables.bundles import Enrolment
 from fieldkit.storage.tables.counsel import TrustedCounsel

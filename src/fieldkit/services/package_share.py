@@ -39,6 +39,7 @@ from fieldkit.services import trust
 from fieldkit.services.counsel import find_counsel
 from fieldkit.services.disclosure_counsel import disclosed_case_for_counsel
 from fieldkit.services.roles import require_role
+from fieldkit.services.trust import org_keys
 from fieldkit.storage.audit import AuditLog, utc_now
 from fieldkit.storage.fsutil import FILE_MODE, fsync_dir
 from fieldkit.storage.tables.counsel import SentPackage
@@ -108,7 +109,7 @@ def share_case(
             raise FieldkitError(ErrorCode.COUNSEL_REVOKED, label=counsel.label)
         counsel_id, counsel_label = counsel.counsel_id, counsel.label
         recipient = X25519Recipient.parse(counsel.recipient)
-        info = trust._org_info(trust._org_row(s))
+        info = org_keys._org_info(org_keys._org_row(s))
         signing_key = trust.org_signing_key(s)
         last_seq = (
             s.execute(
