@@ -194,8 +194,12 @@ def test_desktop_on_x_unlocks_and_shows_the_case(story: Story) -> None:
     xvfb = require_tool("Xvfb")
     xdotool = require_tool("xdotool")
     person = story.monitor
+    # -noreset: by default Xvfb resets whenever its last client leaves, and closes the connections
+    # still in their handshake. Each xdotool poll below is such a last client until the program
+    # has connected, so without it the program's connection was sometimes dropped ("could not
+    # connect to display") and Qt aborted (SIGABRT) before its window appeared.
     server = subprocess.Popen(
-        [xvfb, "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        [xvfb, "-displayfd", "1", "-noreset", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
