@@ -189,9 +189,11 @@ def test_monitor_to_coordinator_to_review(
     panel = main.case_view.evidence_panel
     assert panel is not None
     assert panel.objectName() == "evidencePanel"
+    dialogs.set_next_answer(0)  # skip the describe-and-link dialog intake offers (Rejected)
     with qtbot.waitSignal(panel.intake_finished, timeout=TIME_TASK_MS) as intake:
         panel.add_files([_jpeg(tmp_path / "cell-4.jpg")])
     assert len(intake.args[0].added) == 1
+    assert ("exec", "Describe and link the new evidence item") in dialogs.asked()
 
     # --- idle lock, then unlock -----------------------------------------------------------------
     field.idle.set_timeout_ms(300)

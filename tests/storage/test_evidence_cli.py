@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -205,3 +206,104 @@ def test_describe_and_relink_after_intake(tmp_path: Path) -> None:
     )
     assert unlinked["links"]["interview_id"] is None
     assert unlinked["declined_media"] == []
+
+
+def _photo_of_interviewee(
+    tmp_path: Path, env: dict[str, str], code: str, consent_value: dict[str, Any]
+) -> str:
+    """A photo linked at intake to a new interview with ``code`` and the given consent."""
+    from tests.export.test_reports import interview_data
+
+    case_id = _json(run_cli("--json", "case", "add", "--title", f"Case {code}", env=env))["id"]
+    person = tmp_path / f"person-{code}.json"
+    person.write_text(json.dumps({"pseudonym": code}), encoding="utf-8")
+    person_id = _json(
+        run_cli("--json", "record", "add", "--form", "person", "--file", str(person), env=env)
+    )["id"]
+    interview = tmp_path / f"interview-{code}.json"
+    data = interview_data(code, person_id, case_id, consent_value=consent_value)
+    interview.write_text(json.dumps(data), encoding="utf-8")
+    interview_id = _json(
+        run_cli("--json", "record", "add", "--form", "interview", "--file", str(interview), env=env)
+    )["id"]
+    photo = tmp_path / f"IMG-{code}.JPG"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + code.encode() + bytes(range(256)) * 4)
+    added = _json(
+        run_cli(
+            "--json",
+            "evidence",
+            "add",
+            str(photo),
+            "--case",
+            case_id,
+            "--interview",
+            interview_id,
+            env=env,
+        )
+    )
+    return str(added["items"][0]["id"])
+
+
+def test_export_asks_the_disclosure_policy_for_its_audience(tmp_path: Path) -> None:
+    """An original leaves only when the policy allows it for the audience. A photo whose
+    interviewee declined photographs goes to no outside audience, and (docs/disclosure.md:
+    photographs "unless declined") not to the organisation either; a photo with photographs
+    granted but no sharing consent goes to the organisation and not to a lawyer. A refusal
+    names the item and the reason, in the interface language, and writes nothing."""
+    from tests.export.test_reports import consent
+
+    env = cli_env(tmp_path / "profile")
+    assert run_cli("init", env=env).returncode == 0
+    declined = _photo_of_interviewee(
+        tmp_path, env, "QD-701", consent("share_prosecution", declined=("photographs",))
+    )
+    granted = _photo_of_interviewee(tmp_path, env, "QG-702", consent("photographs"))
+    out = tmp_path / "out"
+    out.mkdir()
+
+    for audience in ("counsel", "prosecution", "organisation"):
+        refused = run_cli(
+            "--json",
+            "evidence",
+            "export",
+            declined,
+            "--to",
+            str(out),
+            "--audience",
+            audience,
+            env=env,
+        )
+        assert refused.returncode == 1, (audience, refused.stdout)
+        assert declined in refused.stderr
+        assert "Photographs" in refused.stderr
+        assert list(out.iterdir()) == []
+    ukrainian = run_cli(
+        "--lang",
+        "uk",
+        "evidence",
+        "export",
+        declined,
+        "--to",
+        str(out),
+        "--audience",
+        "counsel",
+        env=env,
+    )
+    assert ukrainian.returncode == 1
+    assert "не вивантажено" in ukrainian.stderr
+    assert "Traceback" not in ukrainian.stderr
+
+    to_lawyer = run_cli(
+        "evidence", "export", granted, "--to", str(out), "--audience", "counsel", env=env
+    )
+    assert to_lawyer.returncode == 1
+    assert granted in to_lawyer.stderr
+    assert list(out.iterdir()) == []
+    exported = _json(run_cli("--json", "evidence", "export", granted, "--to", str(out), env=env))
+    assert Path(exported["path"]).read_bytes().startswith(b"\xff\xd8\xff\xe0QG-702")
+    custody = _json(run_cli("--json", "evidence", "custody", declined, env=env))
+    assert "exported" not in [e["action"] for e in custody["events"]]
+
+    unknown = run_cli("evidence", "export", granted, "--to", str(out), "--audience", "x", env=env)
+    assert unknown.returncode != 0
+    assert "organisation" in unknown.stderr

@@ -77,7 +77,17 @@ def _drag_enter(mime: QMimeData) -> QDragEnterEvent:
         return QDragEnterEvent(QPoint(10, 10), *args)
 
 
-def _intake(panel: EvidencePanel, qtbot: Any, paths: list[Path]) -> IntakeOutcome:
+# The answer to the describe-and-link dialog intake offers for new items: skipped.
+SKIP_DESCRIBE = 0  # QDialog.DialogCode.Rejected
+
+
+def _intake(
+    panel: EvidencePanel, qtbot: Any, paths: list[Path], describe: Any = SKIP_DESCRIBE
+) -> IntakeOutcome:
+    """Add ``paths``; ``describe`` answers the dialog offered for new items (None: no new
+    item is expected, so no dialog)."""
+    if describe is not None:
+        dialogs.set_next_answer(describe)
     with qtbot.waitSignal(panel.intake_finished, timeout=TIME_TASK_MS) as blocker:
         task = panel.add_files(paths)
         assert task is not None
@@ -93,6 +103,7 @@ def test_add_files_through_the_dialog_and_a_task(
     note = tmp_path / "note.txt"
     note.write_text(MARKER, encoding="utf-8")
     dialogs.set_next_path([photo, note])
+    dialogs.set_next_answer(SKIP_DESCRIBE)
     with qtbot.waitSignal(panel.intake_finished, timeout=TIME_TASK_MS) as blocker:
         qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
         # The progress dialog is up (and tracked, so a lock closes it) while the task runs.
@@ -102,6 +113,8 @@ def test_add_files_through_the_dialog_and_a_task(
     assert len(outcome.added) == 2
     assert not outcome.cancelled
     assert ("open_files", "Add evidence files") in dialogs.asked()
+    # Intake offered the describe-and-link dialog for the new items; skipped, they stay as added.
+    assert ("exec", "Describe and link the 2 new items") in dialogs.asked()
     assert panel.progress_dialog is None
     assert panel.model.rowCount() == 2
     assert panel.status.text() == "2 files were added."
@@ -138,8 +151,10 @@ def test_drop_files_on_the_panel(panel: EvidencePanel, tmp_path: Path, qtbot: An
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
+    dialogs.set_next_answer(SKIP_DESCRIBE)
     with qtbot.waitSignal(panel.intake_finished, timeout=TIME_TASK_MS):
         panel.dropEvent(drop)
+    assert ("exec", "Describe and link the new evidence item") in dialogs.asked()
     assert [i.original_name for i in panel.model.items] == ["dropped.jpg"]
     # A non-file URL is refused.
     web = QMimeData()
@@ -419,7 +434,8 @@ def test_purge_one_original_after_a_destructive_confirmation(
     assert not details.export_button.isEnabled()
     assert item_id not in panel.model.thumbnails
     assert panel.model.item_at(0).state == ItemState.PURGED
-    assert [kind for kind, _t in dialogs.asked()] == ["exec", "exec"]
+    # The first: the describe dialog intake offered (skipped); then the two purge dialogs.
+    assert [kind for kind, _t in dialogs.asked()] == ["exec", "exec", "exec"]
 
 
 def test_describe_and_link_a_photo_to_its_interview(
@@ -490,3 +506,58 @@ def test_describe_and_link_a_photo_to_its_interview(
     qtbot.waitUntil(lambda: details.task is None, timeout=TIME_TASK_MS)
     assert EvidenceService(new_vault).get(item_id).links.interview_id is None
     assert "declined" not in details.flags.text()
+
+
+def test_intake_offers_describe_and_link_and_the_consent_mark_follows(
+    new_vault: Vault, runner: TaskRunner, case_id: str, tmp_path: Path, qtbot: Any
+) -> None:
+    """F-4 at intake: a photo added from an interview's evidence gets the describe-and-link
+    dialog at once, prefilled with that interview; saved through the same service calls, the
+    photo carries the link and the interviewee's declined photographs consent marks it."""
+    from PySide6.QtWidgets import QDialog
+
+    from fieldkit.services.records import RecordService
+    from fieldkit.ui.evidence.describe import DescribeDialog
+    from tests.export.test_reports import consent, interview_data
+
+    records = RecordService(new_vault)
+    person = records.add("person", {"pseudonym": "QX-417"})
+    interview = records.add(
+        "interview",
+        interview_data(
+            "QX-417", person.id, case_id, consent_value=consent(declined=("photographs",))
+        ),
+    )
+    panel = EvidencePanel(new_vault, runner, case_id=case_id, interview_id=interview.id)
+    qtbot.addWidget(panel)
+    panel.show()
+    seen: dict[str, Any] = {}
+
+    def fill(dialog: QDialog) -> int:
+        assert isinstance(dialog, DescribeDialog)
+        seen["interview"] = dialog.interview_combo.currentData()
+        seen["skip"] = dialog.findChild(QPushButton, "describeSkip").text()
+        dialog.title_edit.setText("Cell window")
+        dialog.captured_at_edit.setText("2024-03-06 11:20")
+        dialog.place_edit.setText("SIZO 1, block B")
+        dialog.set_person(person.id, True)
+        return QDialog.DialogCode.Accepted.value
+
+    with qtbot.waitSignal(panel.intake_described, timeout=TIME_TASK_MS) as described:
+        outcome = _intake(panel, qtbot, [_photo(tmp_path / "IMG_5001.JPG")], describe=fill)
+    assert seen == {"interview": interview.id, "skip": "Skip"}
+    item_id = outcome.added[0].id
+    assert [i.id for i in described.args[0]] == [item_id]
+    item = EvidenceService(new_vault).get(item_id)
+    assert item.title == "Cell window"
+    assert item.content_created_at == "2024-03-06 11:20"
+    assert item.place_created == "SIZO 1, block B"
+    assert item.created_at != item.content_created_at
+    assert item.links.case_id == case_id
+    assert item.links.interview_id == interview.id
+    assert item.links.person_ids == (person.id,)
+    assert item.consent_limits is not None
+    assert item.consent_limits["scopes"]["photographs"] == "declined"
+    assert panel.details.item is not None
+    assert panel.details.item.id == item_id
+    assert "declined or withdrew consent" in panel.details.flags.text()

@@ -10,6 +10,7 @@ from typing import Any
 
 from fieldkit import i18n
 from fieldkit.cli.common import StderrProgress, confirm_destructive, emit, open_vault
+from fieldkit.domain.disclosure import Audience, parse_audience
 from fieldkit.domain.errors import FieldkitError
 from fieldkit.domain.evidence import (
     CUSTODY_ACTION_LABELS,
@@ -102,6 +103,15 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         ),
     )
     export.add_argument("--purpose", help=_("why it is exported (kept in the custody log)"))
+    export.add_argument(
+        "--audience",
+        default=Audience.ORGANISATION.value,
+        metavar="AUDIENCE",
+        help=_(
+            "who receives the file (default: organisation, the organisation itself); "
+            "an item the disclosure policy withholds from them is not written; one of: {choices}"
+        ).format(choices=", ".join(a.value for a in Audience)),
+    )
     export.set_defaults(handler=cmd_export)
 
     custody = commands.add_parser("custody", parents=parents, help=_("show the chain of custody"))
@@ -373,7 +383,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         result = EvidenceService(vault).export(
-            args.item_id, args.to, purpose=args.purpose, progress=StderrProgress(_("exporting"))
+            args.item_id,
+            args.to,
+            purpose=args.purpose,
+            audience=parse_audience(args.audience),
+            progress=StderrProgress(_("exporting")),
         )
     emit(
         args,

@@ -142,6 +142,7 @@ class ErrorCode(StrEnum):
     # disclosure
     UNKNOWN_AUDIENCE = "unknown_audience"
     AUDIENCE_BLOCKED = "audience_blocked"
+    EVIDENCE_WITHHELD = "evidence_withheld"
     FONT_MISSING = "font_missing"
     # installation
     RESOURCES_MISSING = "resources_missing"
@@ -400,6 +401,9 @@ MESSAGES: dict[ErrorCode, str] = {
         "Not written for {audience}: in interview {interview}, {reason}. Record the "
         "person's new decision in that interview, or choose the internal audience "
         "(the organisation itself)."
+    ),
+    ErrorCode.EVIDENCE_WITHHELD: N_(
+        "Evidence item {id} was not exported for {audience}: {reason}. Nothing was written."
     ),
     ErrorCode.FONT_MISSING: N_("The report font {name} is missing from the installation."),
     ErrorCode.RESOURCES_MISSING: N_(

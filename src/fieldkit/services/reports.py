@@ -54,6 +54,7 @@ from fieldkit.export.reports.people import by_code, by_date
 from fieldkit.export.reports.signature import sign_detached
 from fieldkit.export.reports.visit_report import build_visit_report
 from fieldkit.i18n import SUPPORTED_LANGUAGES, _, get_translator
+from fieldkit.services.evidence_audience import record_view
 from fieldkit.storage.disclosures import earlier_disclosures, record_disclosure
 from fieldkit.storage.fsutil import atomic_write_bytes
 from fieldkit.storage.records import LinkView, RecordStore
@@ -521,16 +522,4 @@ def _short(record_id: str) -> str:
     return record_id.split("-")[0]
 
 
-def _view(record: StoredRecord) -> RecordView:
-    return RecordView(
-        id=record.id,
-        type=record.type,
-        data=record.data,
-        revision=record.revision,
-        template_version=record.template_version,
-        confidential=record.confidential,
-        deleted=record.deleted,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-        origin_device=record.origin_device,
-    )
+_view = record_view

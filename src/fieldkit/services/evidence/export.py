@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.crypto.stream import CHUNK_SIZE, IO_BATCH, StreamAuthError, StreamError
+from fieldkit.domain.disclosure import AUDIENCE_LABELS, Audience
 from fieldkit.domain.errors import ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.evidence import CustodyAction
 from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.progress import CancelToken, ProgressFn
 from fieldkit.services.evidence.core import _NOFOLLOW, EvidenceBase, _purpose_code
+from fieldkit.services.evidence_audience import evidence_decision
 from fieldkit.services.roles import require_writable
 from fieldkit.storage.audit import AuditLog
 from fieldkit.storage.fsutil import FILE_MODE, fsync_dir
@@ -39,15 +41,27 @@ class ExportMixin(EvidenceBase):
         destination: Path | str,
         *,
         purpose: str | None = None,
+        audience: Audience = Audience.ORGANISATION,
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> ExportResult:
         """Write the original, byte for byte, to ``destination`` (which must not exist).
 
+        The disclosure policy decides first, for ``audience`` (docs/disclosure.md): an item it
+        withholds is refused with the reason (``EVIDENCE_WITHHELD``) and nothing is written.
+
         The bytes are re-hashed while written; on any mismatch nothing is left at the
         destination and an integrity failure is logged. A custody event records the export.
         """
         require_writable(self.vault)
+        decision = evidence_decision(self.vault, self.get(item_id), audience)
+        if decision.withheld:
+            raise FieldkitError(
+                ErrorCode.EVIDENCE_WITHHELD,
+                id=item_id,
+                audience=TranslatableText(AUDIENCE_LABELS[audience]),
+                reason=decision.reason.as_param(),
+            )
         destination = Path(destination)
         if destination.is_dir():
             with self.vault.session() as session:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.domain.evidence import EvidenceItem, EvidenceLinks, EvidenceUpdate
-from fieldkit.i18n import _
+from fieldkit.i18n import _, ngettext
 from fieldkit.ui.common import language
 from fieldkit.ui.forms.common import plain_label
 
@@ -52,20 +52,84 @@ def _describe(
     return evidence.set_links(item_id, links)
 
 
+def _describe_all(
+    evidence: Any, item_ids: Sequence[str], update: EvidenceUpdate, links: EvidenceLinks
+) -> list[EvidenceItem]:
+    """The same description and links for each item just taken in, through the same calls."""
+    return [_describe(evidence, item_id, update, links) for item_id in item_ids]
+
+
+def record_choices(vault: Any) -> dict[str, list[tuple[str, str]]]:
+    """The interviews, visits and persons the dialog offers (id, what the list shows)."""
+    from fieldkit.services.records import RecordFilters, RecordService
+
+    records = RecordService(vault)
+    choices: dict[str, list[tuple[str, str]]] = {}
+    for kind in ("interview", "visit", "person"):
+        rows = records.list_summaries(RecordFilters(types=(kind,)), limit=CHOICE_LIMIT)
+        choices[kind] = [(r.id, r.title or r.id[:8]) for r in rows]
+    return choices
+
+
+def intake_describe_task(parent: QWidget, evidence: Any, added: Sequence[EvidenceItem]) -> Any:
+    """At intake: offer the describe-and-link dialog for the items just added, prefilled with
+    what intake knows (the case, interview and visit they were added from, the capture time the
+    camera recorded). What the person enters applies to every new item; fields left as they
+    were keep each item's own value. Returns the task that saves it (not started), or None when
+    the person skips."""
+    from fieldkit.ui import dialogs
+    from fieldkit.ui.tasks import Task
+
+    dialog = DescribeDialog(added[0], record_choices(evidence.vault), parent, count=len(added))
+    try:
+        if dialogs.exec_dialog(dialog) != QDialog.DialogCode.Accepted.value:
+            return None
+        update = dialog.description_update()
+        links = dialog.links()
+    finally:
+        dialog.deleteLater()
+    ids = [item.id for item in added]
+    return Task(_describe_all, evidence, ids, update, links, plain=True, name="evidence-describe")
+
+
 class DescribeDialog(QDialog):
-    def __init__(self, item: EvidenceItem, choices: Choices, parent: QWidget | None = None):
+    """Describe and link one item; with ``count`` above one, the items just added together
+    (offered at intake, where "Skip" keeps them as added)."""
+
+    def __init__(
+        self,
+        item: EvidenceItem,
+        choices: Choices,
+        parent: QWidget | None = None,
+        *,
+        count: int = 0,
+    ):
         super().__init__(parent)
         self.setObjectName("evidenceDescribeDialog")
-        self.setWindowTitle(_("Describe and link the evidence item"))
+        self.at_intake = count > 0
+        if count > 1:
+            self.setWindowTitle(
+                ngettext(
+                    "Describe and link the {count} new item",
+                    "Describe and link the {count} new items",
+                    count,
+                ).format(count=count)
+            )
+        elif count == 1:
+            self.setWindowTitle(_("Describe and link the new evidence item"))
+        else:
+            self.setWindowTitle(_("Describe and link the evidence item"))
         self.item = item
         layout = QVBoxLayout(self)
-        intro = plain_label(
-            _(
-                "Link a photo to the interview it belongs to: the interviewee's consent then "
-                "decides who may receive it."
-            ),
-            self,
+        text = _(
+            "Link a photo to the interview it belongs to: the interviewee's consent then "
+            "decides who may receive it."
         )
+        if self.at_intake:
+            text += " " + _(
+                'You can skip this and describe the items later with "Describe and link…".'
+            )
+        intro = plain_label(text, self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
@@ -112,6 +176,10 @@ class DescribeDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
+        if self.at_intake:
+            skip = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+            skip.setText(_("Skip"))
+            skip.setObjectName("describeSkip")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

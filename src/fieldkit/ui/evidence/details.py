@@ -46,7 +46,12 @@ from fieldkit.domain.evidence import (
 from fieldkit.i18n import _
 from fieldkit.ui import dialogs
 from fieldkit.ui.common import type_name
-from fieldkit.ui.evidence.describe import CHOICE_LIMIT, DescribeDialog, _describe, _scope_label
+from fieldkit.ui.evidence.describe import (
+    DescribeDialog,
+    _describe,
+    _scope_label,
+    record_choices,
+)
 from fieldkit.ui.evidence.labels import (
     _COPY_ROLE_LABELS,
     _FLAG_LABELS,
@@ -341,15 +346,8 @@ class EvidenceDetails(QWidget):
         """Edit the title, description, capture time and place and the links, as at intake."""
         if self.item is None or self.task is not None:
             return None
-        from fieldkit.services.records import RecordFilters, RecordService
-
         item = self.item
-        records = RecordService(self.evidence.vault)
-        choices: dict[str, list[tuple[str, str]]] = {}
-        for kind in ("interview", "visit", "person"):
-            rows = records.list_summaries(RecordFilters(types=(kind,)), limit=CHOICE_LIMIT)
-            choices[kind] = [(r.id, r.title or r.id[:8]) for r in rows]
-        dialog = DescribeDialog(item, choices, self)
+        dialog = DescribeDialog(item, record_choices(self.evidence.vault), self)
         try:
             if dialogs.exec_dialog(dialog) != QDialog.DialogCode.Accepted.value:
                 return None

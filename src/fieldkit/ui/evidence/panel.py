@@ -40,6 +40,7 @@ from fieldkit.domain.evidence import EvidenceItem, ItemState
 from fieldkit.domain.progress import CancelToken, ProgressFn
 from fieldkit.i18n import _, ngettext
 from fieldkit.ui import dialogs
+from fieldkit.ui.evidence.describe import intake_describe_task
 from fieldkit.ui.evidence.details import EvidenceDetails
 from fieldkit.ui.evidence.labels import human_size
 from fieldkit.ui.forms.common import ERROR_STYLE, plain_label
@@ -212,10 +213,13 @@ class EvidencePanel(QWidget):
 
     Emits:
         intake_finished(object outcome): an intake ended (an :class:`IntakeOutcome`).
+        intake_described(object items): what was entered at intake for the new items was saved
+            (the list of fresh :class:`EvidenceItem`).
         item_selected(str item_id): an item was selected.
     """
 
     intake_finished = Signal(object)
+    intake_described = Signal(object)
     item_selected = Signal(str)
 
     def __init__(
@@ -500,7 +504,33 @@ class EvidencePanel(QWidget):
         self.reload()
         if outcome.added:
             self.select(outcome.added[-1].id)
+            self._offer_describe(outcome.added)
         self.intake_finished.emit(outcome)
+
+    def _offer_describe(self, added: Sequence[EvidenceItem]) -> None:
+        """Deliverable F-4 at intake: description, capture time and place, links, skippable."""
+        task = intake_describe_task(self, self.evidence, added)
+        if task is None:
+            return
+        task.signals.succeeded.connect(
+            lambda fresh, g=self._generation: self._on_described(fresh, g)
+        )
+        task.signals.failed.connect(
+            lambda exc, g=self._generation: self._on_describe_failed(exc, g)
+        )
+        self.runner.start(task)
+
+    def _on_described(self, fresh: list[EvidenceItem], generation: int) -> None:
+        if generation != self._generation:
+            return
+        self.reload()
+        if fresh:
+            self.select(fresh[-1].id)
+        self.intake_described.emit(fresh)
+
+    def _on_describe_failed(self, exc: BaseException, generation: int) -> None:
+        if generation == self._generation:
+            self._set_status(error_text(exc), error=True)
 
     def _on_intake_failed(self, exc: BaseException, generation: int) -> None:
         self._end_intake()
