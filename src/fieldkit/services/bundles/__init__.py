@@ -1,6 +1,7 @@
 """Bundle use cases: export (monitor), import and verify (coordinator), receipts, purge, held
 bundles. One module per idea; this package re-exports what callers use."""
 
+from fieldkit.services.bundles.applying import RECORD_BATCH
 from fieldkit.services.bundles.common import (
     BUNDLE_SUFFIX,
     MAX_BUNDLE_RECORDS,
@@ -19,7 +20,6 @@ from fieldkit.services.bundles.held import (
     list_quarantined,
 )
 from fieldkit.services.bundles.importer import (
-    RECORD_BATCH,
     StreamSource,
     import_bundle,
     import_held,
