@@ -465,9 +465,11 @@ def test_every_bundle_option_has_help() -> None:
     import argparse
 
     from fieldkit.cli import bundles as cli_bundles
+    from fieldkit.cli import trust as cli_trust
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
+    cli_trust.register(sub, [])
     cli_bundles.register(sub, [])
     missing = []
 

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "fieldkit.cli.profile",
     "fieldkit.cli.records",
     "fieldkit.cli.evidence",
+    "fieldkit.cli.trust",
     "fieldkit.cli.bundles",
     "fieldkit.cli.reports",
     "fieldkit.cli.sync",
