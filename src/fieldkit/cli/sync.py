@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from fieldkit.cli.common import StderrProgress, emit, open_vault
-from fieldkit.i18n import _, ngettext
+from fieldkit.i18n import _
 
 PROXY_ENV = "FIELDKIT_SYNC_PROXY"
 
@@ -133,32 +133,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
             export=not args.no_export,
             progress=StderrProgress(_("Sending")) if sys.stderr.isatty() else None,
         )
-    lines = []
-    if result.card_updated:
-        lines.append(_("Took a newer organisation card from the server."))
-    for pushed in result.pushed:
-        if pushed.status == "already_imported":
-            lines.append(_("Bundle {seq}: the organisation already had it.").format(seq=pushed.seq))
-        elif pushed.resumed_from:
-            lines.append(
-                _("Bundle {seq}: delivered (continued from byte {offset}).").format(
-                    seq=pushed.seq, offset=pushed.resumed_from
-                )
-            )
-        else:
-            lines.append(_("Bundle {seq}: delivered.").format(seq=pushed.seq))
-    if not result.pushed:
-        lines.append(_("Nothing to send: the organisation has everything."))
-    if result.receipt is not None:
-        count = len(result.receipt.bundles)
-        lines.append(
-            ngettext(
-                "Receipt applied: the organisation acknowledges {n} bundle, changes through "
-                "{mark}.",
-                "Receipt applied: the organisation acknowledges {n} bundles, changes through "
-                "{mark}.",
-                count,
-            ).format(n=count, mark=result.receipt.acknowledged_through)
-        )
+    lines = result.summary_lines()
     emit(args, {"ok": True, **result.to_dict()}, lines)
     return 0

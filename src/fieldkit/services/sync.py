@@ -66,6 +66,40 @@ class SyncResult:
     card_updated: bool = False
     removed_from_outbox: int = 0
 
+    def summary_lines(self) -> list[str]:
+        """What the sync did, in the interface language: one line a bundle, then the receipt."""
+        _ = i18n._
+        lines = []
+        if self.card_updated:
+            lines.append(_("Took a newer organisation card from the server."))
+        for pushed in self.pushed:
+            if pushed.status == "already_imported":
+                lines.append(
+                    _("Bundle {seq}: the organisation already had it.").format(seq=pushed.seq)
+                )
+            elif pushed.resumed_from:
+                lines.append(
+                    _("Bundle {seq}: delivered (continued from byte {offset}).").format(
+                        seq=pushed.seq, offset=pushed.resumed_from
+                    )
+                )
+            else:
+                lines.append(_("Bundle {seq}: delivered.").format(seq=pushed.seq))
+        if not self.pushed:
+            lines.append(_("Nothing to send: the organisation has everything."))
+        if self.receipt is not None:
+            count = len(self.receipt.bundles)
+            lines.append(
+                i18n.ngettext(
+                    "Receipt applied: the organisation acknowledges {n} bundle, changes through "
+                    "{mark}.",
+                    "Receipt applied: the organisation acknowledges {n} bundles, changes through "
+                    "{mark}.",
+                    count,
+                ).format(n=count, mark=self.receipt.acknowledged_through)
+            )
+        return lines
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "url": self.url,

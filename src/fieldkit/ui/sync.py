@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.domain.profile import Role
-from fieldkit.i18n import _, ngettext
+from fieldkit.i18n import _
 from fieldkit.services import sync as sync_service
 from fieldkit.ui import dialogs
 from fieldkit.ui.bundles.common import human_size, progress_value
@@ -41,34 +41,7 @@ PROXY_ENV = "FIELDKIT_SYNC_PROXY"
 
 
 def result_text(result: sync_service.SyncResult) -> str:
-    lines = []
-    if result.card_updated:
-        lines.append(_("Took a newer organisation card from the server."))
-    for pushed in result.pushed:
-        if pushed.status == "already_imported":
-            lines.append(_("Bundle {seq}: the organisation already had it.").format(seq=pushed.seq))
-        elif pushed.resumed_from:
-            lines.append(
-                _("Bundle {seq}: delivered (continued from byte {offset}).").format(
-                    seq=pushed.seq, offset=pushed.resumed_from
-                )
-            )
-        else:
-            lines.append(_("Bundle {seq}: delivered.").format(seq=pushed.seq))
-    if not result.pushed:
-        lines.append(_("Nothing to send: the organisation has everything."))
-    if result.receipt is not None:
-        count = len(result.receipt.bundles)
-        lines.append(
-            ngettext(
-                "Receipt applied: the organisation acknowledges {n} bundle, changes through "
-                "{mark}.",
-                "Receipt applied: the organisation acknowledges {n} bundles, changes through "
-                "{mark}.",
-                count,
-            ).format(n=count, mark=result.receipt.acknowledged_through)
-        )
-    return "\n".join(lines)
+    return "\n".join(result.summary_lines())
 
 
 class SyncDialog(QDialog):
