@@ -210,6 +210,21 @@ def _parse_comment(comment: str) -> dict[str, str]:
     return fields
 
 
+def open_input(path: Path) -> tuple[BinaryIO, str]:
+    """Open a bundle or package file to read (a regular file, no symbolic link), with the name to
+    show for it; anything else is a clear FILE_NOT_READABLE error."""
+    shown = display_name(str(path), 200)
+    try:
+        return open_regular_file(str(path)), shown
+    except OSError as exc:
+        reason = (
+            TranslatableText(NOT_REGULAR_FILE)
+            if isinstance(exc, IsADirectoryError)
+            else os_reason(exc)
+        )
+        raise FieldkitError(ErrorCode.FILE_NOT_READABLE, path=shown, reason=reason) from None
+
+
 def read_bundle(
     path: Path,
     *,
@@ -221,16 +236,7 @@ def read_bundle(
     cancel: CancelToken | None = None,
 ) -> ReadResult:
     """Check and read one bundle file, handing each verified piece to ``visitor``."""
-    shown = display_name(str(path), 200)
-    try:
-        raw = open_regular_file(str(path))
-    except OSError as exc:
-        reason = (
-            TranslatableText(NOT_REGULAR_FILE)
-            if isinstance(exc, IsADirectoryError)
-            else os_reason(exc)
-        )
-        raise FieldkitError(ErrorCode.FILE_NOT_READABLE, path=shown, reason=reason) from None
+    raw, shown = open_input(path)
     with raw:
         return read_bundle_stream(
             raw,

@@ -22,7 +22,6 @@ from fieldkit.crypto.age import AgeDecryptReader, AgeError, X25519Identity
 from fieldkit.crypto.canonical_json import StrictJSONError, strict_loads
 from fieldkit.crypto.minisign import MinisignError, MinisignPublicKey, MinisignSignature, verify
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
-from fieldkit.domain.oserrors import NOT_REGULAR_FILE, os_reason
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.export.bundle_format import (
     CUSTODY_NAME,
@@ -31,8 +30,6 @@ from fieldkit.export.bundle_format import (
     SUMS_NAME,
     TarFormatError,
     TarReader,
-    display_name,
-    open_regular_file,
 )
 from fieldkit.export.bundle_read import (
     Limits,
@@ -42,6 +39,7 @@ from fieldkit.export.bundle_read import (
     _Source,
     _stream_object,
     _tar_error,
+    open_input,
     parse_sums,
 )
 from fieldkit.export.manifest import (
@@ -115,16 +113,7 @@ def read_package(
     cancel: CancelToken | None = None,
 ) -> PackageReadResult:
     """Check and read one case package, handing each verified piece to ``visitor``."""
-    shown = display_name(str(path), 200)
-    try:
-        raw = open_regular_file(str(path))
-    except OSError as exc:
-        reason = (
-            TranslatableText(NOT_REGULAR_FILE)
-            if isinstance(exc, IsADirectoryError)
-            else os_reason(exc)
-        )
-        raise FieldkitError(ErrorCode.FILE_NOT_READABLE, path=shown, reason=reason) from None
+    raw, shown = open_input(path)
     with raw:
         total = os.fstat(raw.fileno()).st_size
         counting = _CountingReader(raw)
