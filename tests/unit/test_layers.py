@@ -163,7 +163,9 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-@pytest.mark.parametrize("layer", ["services", "storage", "export", "crypto", "domain", "cli", "ui"])
+@pytest.mark.parametrize(
+    "layer", ["services", "storage", "export", "crypto", "domain", "cli", "ui"]
+)
 def test_no_import_cycles(layer: str) -> None:
     """No circle of imports inside a layer, counting imports inside functions too (such an import
     only hides a circle; it stays one)."""
