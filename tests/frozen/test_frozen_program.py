@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -21,13 +22,14 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from fieldkit import __version__
+from fieldkit import __version__, user_guide
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.i18n import Translator
 from tests.frozen.support import (
     CANARY,
     CLI,
     DESKTOP,
+    FROZEN,
     PASSPHRASE,
     Person,
     log_has,
@@ -39,6 +41,7 @@ from tests.frozen.support import (
 from tests.helpers import require_tool
 
 HOLD_SECONDS = 3.0
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -134,6 +137,27 @@ def test_messages_in_ukrainian(story: Story) -> None:
     assert done.stderr.strip() == f"fieldkit: {expected}"
 
 
+@pytest.mark.parametrize("language", ["en", "uk", "ru"])
+def test_the_user_guide_ships_in_every_language(story: Story, language: str) -> None:
+    """The guide Help -> User guide opens, found by the frozen program itself, with its
+    screenshots."""
+    found = json.loads(story.monitor.ok("--lang", language, "guide", "--json"))
+    path = Path(found["path"])
+    assert path.resolve().is_relative_to(FROZEN.resolve()), path
+    # The build ships what the source tree has: a language without its guide falls back to English.
+    written = (CHECKOUT / "docs" / user_guide.GUIDE_FILES[language]).is_file()
+    expected = (language, False) if written else ("en", True)
+    assert (found["language"], found["fallback"]) == expected, found
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# ")
+    if found["language"] != "en":
+        assert re.search("[А-Яа-яІіЇїЄєЁё]{4}", text.splitlines()[0]), text.splitlines()[0]
+    images = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", text)
+    assert images, "the guide shows no screenshots?"
+    for image in images:
+        assert (path.parent / image).is_file(), image
+
+
 def _start_desktop(person: Person, **env: str) -> tuple[subprocess.Popen[bytes], int]:
     before = person.log_file.stat().st_size if person.log_file.exists() else 0
     proc = subprocess.Popen(
@@ -220,6 +244,12 @@ def test_desktop_on_x_unlocks_and_shows_the_case(story: Story) -> None:
             with pytest.raises(subprocess.TimeoutExpired):
                 proc.wait(timeout=HOLD_SECONDS)
             _screenshot(display, "frozen-main-window")
+            # F1 on the main window opens the user guide (Help -> User guide) from the build.
+            main = _window_id(xdotool, display, proc)
+            subprocess.run([xdotool, "windowfocus", "--sync", main], env=xenv, check=True)
+            subprocess.run([xdotool, "key", "F1"], env=xenv, check=True)
+            wait_for(log_has(person, "user guide shown", offset), "user guide window", proc)
+            _screenshot(display, "frozen-user-guide")
         finally:
             code, stderr = stop(proc)
         assert code == 0, stderr

@@ -109,11 +109,15 @@ def test_installed_wheel_carries_and_finds_the_resources(tmp_path: Path) -> None
         "load_template('case'); register_fonts()\n"
         "print(Translator('uk').gettext(\n"
         "    'The report font {name} is missing from the installation.'))\n"
+        "from fieldkit.user_guide import guide_file\n"
+        "print(guide_file('en').path)\n"
     )
     done = subprocess.run(
         [str(python), "-I", "-c", script], check=True, capture_output=True, text=True, cwd=tmp_path
     )
-    package, root, translated = done.stdout.splitlines()
+    package, root, translated, guide = done.stdout.splitlines()
     assert Path(package).is_relative_to(target)
     assert Path(root) == Path(package) / resource_files.WHEEL_FOLDER
     assert translated == "Шрифту звіту {name} немає у встановленій програмі."
+    # The user guide (Help -> User guide) travels in the wheel too.
+    assert Path(guide) == Path(root) / "docs" / "user-guide.md"

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "fieldkit.cli.sync",
     "fieldkit.cli.counsel",
     "fieldkit.cli.reprisals",
+    "fieldkit.cli.guide",
 )
 
 EXIT_ERROR = 1

@@ -214,6 +214,9 @@ class MenuActions(RecordListPanel, OtherWindows):
         help_menu = bar.addMenu(_("&Help"))
         help_menu.setObjectName("menuHelp")
         help_menu.addAction(self.action_about)
+        from fieldkit.ui.guide import install_guide_action
+
+        install_guide_action(self, help_menu, before=self.action_about)
 
         toolbar = self.addToolBar(_("Main"))
         toolbar.setObjectName("mainToolBar")
