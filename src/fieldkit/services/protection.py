@@ -16,7 +16,8 @@ from fieldkit.crypto.keys import WrongPassphrase
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.profile import Role
 from fieldkit.storage import vault as vault_mod
-from fieldkit.storage.unlock_guard import ERASE_AFTER_CHOICES, UnlockGuard
+from fieldkit.storage.unlock_guard import ERASE_AFTER_CHOICES as ERASE_AFTER_CHOICES
+from fieldkit.storage.unlock_guard import UnlockGuard
 from fieldkit.storage.vault import Vault
 
 

@@ -130,6 +130,12 @@ class MenuActions(RecordListPanel, OtherWindows):
         self.action_change_passphrase = self._action(
             "actionChangePassphrase", _("Change the &passphrase…"), self.open_change_passphrase
         )
+        self.action_protection = self._action(
+            "actionProtection",
+            _("Protection at &unlock…"),
+            self.open_protection,
+            tip=_("Erase after failed unlocks, and a duress passphrase (both off unless set)"),
+        )
         self.action_erase_profile = self._action(
             "actionEraseProfile",
             _("&Erase the profile…"),
@@ -208,6 +214,7 @@ class MenuActions(RecordListPanel, OtherWindows):
         profile_menu.setObjectName("menuProfile")
         profile_menu.addAction(self.action_check)
         profile_menu.addAction(self.action_change_passphrase)
+        profile_menu.addAction(self.action_protection)
         profile_menu.addSeparator()
         profile_menu.addAction(self.action_erase_profile)
 

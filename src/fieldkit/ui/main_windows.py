@@ -77,6 +77,15 @@ class OtherWindows(MainWindowBase):
         dialogs.show_dialog(dialog)
         return dialog
 
+    def open_protection(self) -> Any:
+        """Profile → Protection at unlock: erase after failed unlocks, the duress passphrase."""
+        from fieldkit.ui.protection import ProtectionDialog
+
+        dialog = ProtectionDialog(self.vault, self.runner, self)
+        self.protection_dialog = dialog
+        dialogs.show_dialog(dialog)
+        return dialog
+
     def open_erase_profile(self) -> bool:
         """Both confirmations; True when the erase was requested."""
         from fieldkit.ui.profile_tools import confirm_erase

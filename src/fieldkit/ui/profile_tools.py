@@ -105,7 +105,7 @@ class StrengthMeter(QWidget):
         return self.acceptable
 
 
-def _password_edit(name: str, accessible: str) -> QLineEdit:
+def password_edit(name: str, accessible: str) -> QLineEdit:
     edit = QLineEdit()
     edit.setObjectName(name)
     edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -147,9 +147,9 @@ class ChangePassphraseDialog(QDialog):
         layout.addWidget(intro)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.current_edit = _password_edit("currentPassphraseEdit", _("Current passphrase"))
-        self.new_edit = _password_edit("newPassphraseEdit", _("New passphrase"))
-        self.repeat_edit = _password_edit("repeatPassphraseEdit", _("Repeat the new passphrase"))
+        self.current_edit = password_edit("currentPassphraseEdit", _("Current passphrase"))
+        self.new_edit = password_edit("newPassphraseEdit", _("New passphrase"))
+        self.repeat_edit = password_edit("repeatPassphraseEdit", _("Repeat the new passphrase"))
         form.addRow(_("Current passphrase:"), self.current_edit)
         form.addRow(_("New passphrase:"), self.new_edit)
         form.addRow(_("Repeat:"), self.repeat_edit)
