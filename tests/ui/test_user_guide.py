@@ -60,6 +60,21 @@ def test_f1_opens_the_english_guide(qtbot: QtBot, new_vault: object) -> None:
     assert main.guide_window is guide
 
 
+def test_the_guide_follows_the_chosen_language(qtbot: QtBot, new_vault: object) -> None:
+    i18n.set_language("uk")
+    guide = _open_with_f1(qtbot, new_vault)
+    assert guide.windowTitle() == "fieldkit — посібник користувача"
+    assert guide.guide is not None
+    assert guide.guide.path.name == "user-guide.uk.md"
+    text = guide.browser.toPlainText()
+    assert text.startswith("Посібник користувача fieldkit")
+    assert "Створення профілю" in text
+    assert not guide.notice.isVisible()
+    first = guide.contents.topLevelItem(0).text(0)
+    assert first.startswith("1. ")
+    assert first == "1. Що fieldkit захищає, а що ні"
+
+
 def test_a_language_without_its_guide_falls_back_to_english_and_says_so(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -202,3 +217,22 @@ def _image_widths(document: QTextDocument) -> dict[str, tuple[float, float]]:
             it += 1
         block = block.next()
     return found
+
+
+def test_the_ukrainian_guide_renders_with_its_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
+    i18n.set_language("uk")
+    guide = _guide(qtbot, "uk")
+    guide.resize(1000, 680)
+    image = guide.browser.document().resource(
+        QTextDocument.ResourceType.ImageResource, QUrl("screenshots/create-profile-uk.png")
+    )
+    assert isinstance(image, QPixmap)
+    assert not image.isNull()
+    assert guide.go_to_anchor("4-створення-профілю")
+    assert guide.browser.textCursor().block().text() == "4. Створення профілю"
+    guide.search_edit.setText("ланцюг зберігання")
+    assert guide.find_next()
+    assert guide.browser.textCursor().selectedText().lower() == "ланцюг зберігання"
+    folder = Path(os.environ.get("FIELDKIT_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    assert guide.grab().save(str(folder / "user-guide-uk.png"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -105,3 +106,52 @@ def test_the_command_line_names_the_guide_and_the_fallback() -> None:
     assert (found["language"], found["fallback"]) == ("en", False)
     assert Path(found["screenshots"]).is_dir()
     assert resources_root().parent == CHECKOUT
+
+
+def _structure(path: Path) -> list[str]:
+    """Heading levels and section numbers, outside code blocks."""
+    found, in_code = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and re.match(r"#{1,3} ", line):
+            level, _, text = line.partition(" ")
+            found.append(f"{level} {text.split('.')[0] if text[:1].isdigit() else ''}")
+    return found
+
+
+@pytest.mark.parametrize("language", ["uk", "ru"])
+def test_a_translation_follows_the_english_guide_section_for_section(language: str) -> None:
+    translated = CHECKOUT / "docs" / user_guide.GUIDE_FILES[language]
+    if not translated.is_file():
+        pytest.skip(f"no {translated.name} yet")
+    english = _structure(CHECKOUT / "docs" / "user-guide.md")
+    # The English guide ends with two short unnumbered sections (Ukrainian, Russian); a
+    # translation may make its own language's one a numbered section and leave the other out.
+    core = [h for h in english if h != "## "]
+    theirs = [h for h in _structure(translated) if h not in ("## ", "## 17")]
+    assert theirs == core
+    text = translated.read_text(encoding="utf-8")
+    for image in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", text):
+        assert (translated.parent / image).is_file(), image
+        assert (
+            image.endswith(f"-{language}.png")
+            or not (translated.parent / image.replace("-en.png", f"-{language}.png")).is_file()
+        ), f"{image}: use the {language} screenshot"
+
+
+@pytest.mark.parametrize("language", ["uk", "ru"])
+def test_a_translation_avoids_the_known_wrong_terms(language: str) -> None:
+    """The same wording rules as the catalogues (tests/unit/test_catalogue_lint.py)."""
+    from tests.unit.test_catalogue_lint import ASCII_APOSTROPHE, WRONG
+
+    translated = CHECKOUT / "docs" / user_guide.GUIDE_FILES[language]
+    if not translated.is_file():
+        pytest.skip(f"no {translated.name} yet")
+    text = translated.read_text(encoding="utf-8")
+    found = [
+        why for pattern, only, why in WRONG if only in (None, language) and pattern.search(text)
+    ]
+    if language == "uk":
+        found += [f"ASCII apostrophe: {m.group(0)}" for m in ASCII_APOSTROPHE.finditer(text)]
+    assert found == []
