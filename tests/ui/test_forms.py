@@ -444,10 +444,10 @@ def test_computed_values_match_the_domain(editor: FormEditor) -> None:
     assert editor.editor("duration").display.text() == "45 min"
 
 
-def test_unset_date_time_steps_from_now_not_1800(editor: FormEditor) -> None:
+def test_now_fills_date_and_time_and_clear_empties(editor: FormEditor) -> None:
     start = editor.editor("start")
     assert start.value() is None
-    start.edit.stepBy(1)
+    start.now_button.click()
     value = start.value()
     assert value is not None
     assert value[:4] == str(date.today().year)

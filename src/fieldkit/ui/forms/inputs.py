@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, QSignalBlocker, Qt, QTime
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateTimeEdit,
     QHBoxLayout,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QToolButton,
     QWidget,
@@ -238,77 +238,167 @@ class DateField(FieldWidget):
         self.changed.emit()
 
 
-_NO_DATETIME = QDateTime(QDate(1800, 1, 1), QTime(0, 0))
+def parse_typed_time(text: str) -> tuple[int, int] | None:
+    """A time as people type it quickly: "14:30", "1430", "930", "9.30", "9-30", "14"."""
+    t = text.strip().replace(".", ":").replace("-", ":").replace(" ", "")
+    m = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?", t) or re.fullmatch(r"(\d{1,2})(\d{2})", t)
+    if m is None:
+        return None
+    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return hour, minute
 
 
-class _DateTimeEdit(QDateTimeEdit):
-    """A date-time editor whose "not set" state starts from now, not from the year 1800."""
-
-    def _start_from_now(self) -> bool:
-        if self.dateTime() != _NO_DATETIME:
-            return False
-        now = QDateTime.currentDateTime()
-        self.setDateTime(QDateTime(now.date(), QTime(now.time().hour(), now.time().minute())))
-        return True
-
-    def stepBy(self, steps: int) -> None:
-        if not self._start_from_now():
-            super().stepBy(steps)
-
-    def mousePressEvent(self, event: Any) -> None:
-        unset = self.dateTime() == _NO_DATETIME
-        super().mousePressEvent(event)
-        calendar = self.calendarWidget()
-        if unset and calendar is not None:
-            today = QDate.currentDate()
-            calendar.setCurrentPage(today.year(), today.month())
+def parse_typed_date(text: str, default: date | None = None) -> date | None:
+    """A date as typed: ISO ("2024-03-05"), "5.3.2024", "05.03.24", "5.3" (the year of the
+    form's date, or this year), "today" and "yesterday" in the chosen language or in English."""
+    t = text.strip().lower()
+    if not t:
+        return None
+    today = date.today()
+    if t in {_("today").lower(), "today"}:
+        return today
+    if t in {_("yesterday").lower(), "yesterday"}:
+        return today - timedelta(days=1)
+    try:
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", t):
+            y, mo, d = (int(x) for x in t.split("-"))
+            return date(y, mo, d)
+        m = re.fullmatch(r"(\d{1,2})[./](\d{1,2})(?:[./](\d{2}|\d{4}))?", t)
+        if m is not None:
+            d, mo = int(m.group(1)), int(m.group(2))
+            if m.group(3) is None:
+                y = (default or today).year
+            else:
+                y = int(m.group(3))
+                y = y + 2000 if y < 100 else y
+            return date(y, mo, d)
+    except ValueError:
+        return None
+    return None
 
 
 class DateTimeField(FieldWidget):
-    """Date and time with the UTC offset kept (the local one for new entries)."""
+    """Date and time typed in quickly, with the UTC offset kept (the local one for new entries).
+
+    The time takes "14:30", "1430" or "930"; the date ISO, "5.3.2024", "5.3", "today" or
+    "yesterday", and when only a time is typed the date is the form's own (the date of the
+    visit), else today. *Now*, and a menu with today, yesterday and the form's date, fill it in.
+    Plain line edits: the mouse wheel never changes them. What cannot be read is handed on as
+    typed, so the form's check names the field instead of losing the entry.
+    """
 
     def __init__(self, fdef: FieldDef, ctx: FormContext, parent: QWidget | None = None) -> None:
         super().__init__(fdef, ctx, parent)
         self._offset: timedelta | None = None
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.edit = _DateTimeEdit(self)
-        self.edit.setObjectName(f"input_{fdef.id}")
-        self.edit.setCalendarPopup(True)
-        self.edit.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.edit.setMinimumDateTime(_NO_DATETIME)
-        self.edit.setSpecialValueText(_("not set"))
-        self.edit.setDateTime(_NO_DATETIME)
+        self.date_edit = QLineEdit(self)
+        self.date_edit.setObjectName(f"input_{fdef.id}")
+        self.date_edit.setPlaceholderText(_("YYYY-MM-DD"))
+        self.date_edit.setAccessibleName(_("Date"))
+        self.date_edit.setToolTip(
+            _('Type the date: 2024-03-05, 5.3.2024, 5.3, "today" or "yesterday".')
+        )
+        width = self.date_edit.fontMetrics().horizontalAdvance("0000-00-00") + 20
+        self.date_edit.setFixedWidth(max(width, 100))
+        self.time_edit = QLineEdit(self)
+        self.time_edit.setObjectName(f"time_{fdef.id}")
+        self.time_edit.setPlaceholderText(_("HH:MM"))
+        self.time_edit.setAccessibleName(_("Time"))
+        self.time_edit.setToolTip(_("Type the time: 14:30, 1430 or 930."))
+        self.time_edit.setFixedWidth(self.time_edit.fontMetrics().horizontalAdvance("00:00") + 24)
         self.now_button = QToolButton(self)
         self.now_button.setObjectName(f"now_{fdef.id}")
         self.now_button.setText(_("Now"))
+        self.day_button = QToolButton(self)
+        self.day_button.setObjectName(f"day_{fdef.id}")
+        self.day_button.setText(_("Day"))
+        self.day_button.setToolTip(_("Today, yesterday or the date of this form"))
+        self.day_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.day_button)
+        menu.aboutToShow.connect(lambda: self._fill_day_menu(menu))
+        self.day_button.setMenu(menu)
         self.clear_button = QToolButton(self)
         self.clear_button.setText("×")
         self.clear_button.setToolTip(_("Clear"))
         self.offset_label = plain_label("", self)
-        layout.addWidget(self.edit)
+        layout.addWidget(self.date_edit)
+        layout.addWidget(self.time_edit)
         layout.addWidget(self.offset_label)
         layout.addWidget(self.now_button)
+        layout.addWidget(self.day_button)
         layout.addWidget(self.clear_button)
         layout.addStretch(1)
-        self.edit.dateTimeChanged.connect(self._on_edited)
+        self.date_edit.textChanged.connect(self._on_edited)
+        self.time_edit.textChanged.connect(self._on_edited)
+        self.date_edit.editingFinished.connect(self._tidy_date)
+        self.time_edit.editingFinished.connect(self._tidy_time)
         self.now_button.clicked.connect(self._on_now_clicked)
         self.clear_button.clicked.connect(lambda: self.set_value(None))
+
+    # --- shortcuts ---
+
+    def form_date(self) -> date | None:
+        """The form's own date (the date of the visit), when the form has one."""
+        provider = self.ctx.extra.get("default_date")
+        found = provider() if callable(provider) else None
+        return found if isinstance(found, date) else None
+
+    def _fill_day_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        today = date.today()
+        choices = [(_("Today"), today), (_("Yesterday"), today - timedelta(days=1))]
+        own = self.form_date()
+        if own is not None:
+            choices.insert(0, (_("Date of this form ({date})").format(date=own.isoformat()), own))
+        for text, day in choices:
+            action = menu.addAction(text)
+            action.triggered.connect(lambda _c=False, d=day: self.set_date(d))
+
+    def set_date(self, day: date) -> None:
+        """Put ``day`` in the date (the time stays); the time field gets the focus."""
+        self.date_edit.setText(day.isoformat())
+        self.time_edit.setFocus()
+        self.time_edit.selectAll()
 
     def _on_now_clicked(self) -> None:
         now = datetime.now().astimezone().replace(second=0, microsecond=0)
         self.set_value(now.isoformat(timespec="minutes"))
+
+    def _tidy_date(self) -> None:
+        day = parse_typed_date(self.date_edit.text(), self.form_date())
+        if day is not None and self.date_edit.text() != day.isoformat():
+            self.date_edit.setText(day.isoformat())
+
+    def _tidy_time(self) -> None:
+        hm = parse_typed_time(self.time_edit.text())
+        if hm is None:
+            return
+        tidy = f"{hm[0]:02d}:{hm[1]:02d}"
+        if self.time_edit.text() != tidy:
+            self.time_edit.setText(tidy)
+        if not self.date_edit.text().strip():
+            self.date_edit.setText((self.form_date() or date.today()).isoformat())
+
+    # --- value ---
 
     def _on_edited(self) -> None:
         self._show_offset()
         self.changed.emit()
 
     def _naive(self) -> datetime | None:
-        qdt = self.edit.dateTime()
-        if qdt == _NO_DATETIME:
+        hm = parse_typed_time(self.time_edit.text())
+        date_text = self.date_edit.text().strip()
+        day = (
+            parse_typed_date(date_text, self.form_date())
+            if date_text
+            else (self.form_date() or date.today())
+        )
+        if hm is None or day is None:
             return None
-        d, t = qdt.date(), qdt.time()
-        return datetime(d.year(), d.month(), d.day(), t.hour(), t.minute())
+        return datetime(day.year, day.month, day.day, hm[0], hm[1])
 
     def _offset_for(self, naive: datetime) -> timedelta:
         if self._offset is not None:
@@ -323,9 +413,13 @@ class DateTimeField(FieldWidget):
         self.offset_label.setText(_format_offset(self._offset_for(naive)))
 
     def value(self) -> Any:
+        date_text, time_text = self.date_edit.text().strip(), self.time_edit.text().strip()
+        if not date_text and not time_text:
+            return None
         naive = self._naive()
         if naive is None:
-            return None
+            # Handed on as typed: the form's check says the field needs a date and a time.
+            return f"{date_text} {time_text}".strip()
         moment = naive.replace(tzinfo=timezone(self._offset_for(naive)))
         return moment.isoformat(timespec="minutes")
 
@@ -336,18 +430,15 @@ class DateTimeField(FieldWidget):
                 moment = datetime.fromisoformat(value.strip())
             except ValueError:
                 moment = None
-        with QSignalBlocker(self.edit):
+        with QSignalBlocker(self.date_edit), QSignalBlocker(self.time_edit):
             if moment is None:
                 self._offset = None
-                self.edit.setDateTime(_NO_DATETIME)
+                self.date_edit.clear()
+                self.time_edit.clear()
             else:
                 self._offset = moment.utcoffset()
-                self.edit.setDateTime(
-                    QDateTime(
-                        QDate(moment.year, moment.month, moment.day),
-                        QTime(moment.hour, moment.minute),
-                    )
-                )
+                self.date_edit.setText(moment.date().isoformat())
+                self.time_edit.setText(f"{moment.hour:02d}:{moment.minute:02d}")
         self._show_offset()
         self.changed.emit()
 

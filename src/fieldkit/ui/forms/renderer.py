@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
@@ -162,6 +163,8 @@ class FormEditor(QWidget):
         self.ctx = FormContext(
             refs=ref_provider or ServicesRefProvider(services, case_id), read_only=read_only
         )
+        # A time typed without a date takes the form's own date (the date of the visit).
+        self.ctx.extra["default_date"] = self.form_date
         if create_ref is not None:
             # ``create_ref(editor, fdef, done)``: make the referenced record in its own window.
             self.ctx.create = lambda fdef, done: create_ref(self, fdef, done)
@@ -342,6 +345,22 @@ class FormEditor(QWidget):
             if head in form.rows:
                 return form.editor(path)
         raise KeyError(path)
+
+    def form_date(self) -> date | None:
+        """The form's own date: its first top-level date field holding a whole date."""
+        for fdef in self.template.fields:
+            if fdef.type is not FieldType.DATE:
+                continue
+            try:
+                value = self.editor(fdef.id).value()
+            except KeyError:
+                continue
+            text = value.get("value") if isinstance(value, dict) else value
+            try:
+                return date.fromisoformat(str(text or ""))
+            except ValueError:
+                continue
+        return None
 
     def form_of(self, field_id: str) -> FieldsForm:
         for _section, _box, form, _item in self.sections:
