@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from fieldkit import user_guide
 from fieldkit.i18n import _, current
 from fieldkit.ui import dialogs
-from fieldkit.ui.common import plain_label
+from fieldkit.ui.common import fitting_size, plain_label
 from fieldkit.ui.fonts import monospace_font
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class UserGuideWindow(QDialog):
         layout.addLayout(top)
         layout.addWidget(self.notice)
         layout.addWidget(splitter, 1)
-        self.resize(1000, 680)
+        self.resize(fitting_size(self, 1000, 680))  # 1024×600 screens too
 
         if self.guide is None:
             missing = user_guide.docs_folder() / user_guide.GUIDE_FILES["en"]
