@@ -178,6 +178,13 @@ def visit_data(
                 "occupants": 2,
                 "natural_light": "adequate",
             },
+            {  # no floor area entered: length × width is used, and the report says so
+                "label": "Камера 9",
+                "area_type": "cell",
+                "length_m": 4.2,
+                "width_m": 3.1,
+                "occupants": 2,
+            },
             {
                 "label": "Карцер",
                 "area_type": "isolation_cell",
@@ -695,6 +702,7 @@ def test_visit_report_in_npm_structure_with_facility_history(
     assert "2" in flat
     assert "7" in flat
     assert "Нижче мінімуму ЄКПТ" in flat
+    assert "13,02 м² (4,2 м × 3,1 м)" in flat  # worked out from the walls
     assert "47 хв" in flat  # admission delay 09:00 → 09:47
     # Findings and the facility history: each recommendation's status at each visit.
     assert "Журнал тілесних ушкоджень" in flat

@@ -132,6 +132,33 @@ def living_area(floor_area: Any = None, length: Any = None, width: Any = None) -
     return length_m * width_m
 
 
+def derived_area(
+    floor_area: Any = None, length: Any = None, width: Any = None
+) -> tuple[float, float, float] | None:
+    """(length, width, length × width) when the floor area is not entered but both walls are:
+    the area the assessment then uses, to be shown as worked out rather than entered."""
+    area = _number(floor_area)
+    if area is not None and area >= 0:
+        return None
+    length_m, width_m = _positive(length), _positive(width)
+    if length_m is None or width_m is None:
+        return None
+    return length_m, width_m, round(length_m * width_m, 2)
+
+
+def explain_derived_area(
+    inputs: Mapping[str, Any], translate: Translate, number: FormatNumber
+) -> str | None:
+    """ "floor area from length × width: 4.2 m × 3.1 m = 13.02 m²", or None when entered."""
+    found = derived_area(inputs.get("floor_area"), inputs.get("length"), inputs.get("width"))
+    if found is None:
+        return None
+    length_m, width_m, area = found
+    return translate.gettext(
+        N_("floor area from length × width: {length} m × {width} m = {area} m²")
+    ).format(length=number(length_m), width=number(width_m), area=number(area))
+
+
 def area_mismatch(floor_area: Any = None, length: Any = None, width: Any = None) -> float | None:
     """How far (as a fraction) the floor area differs from length × width, when above 10 %."""
     area = _number(floor_area)

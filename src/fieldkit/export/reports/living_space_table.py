@@ -66,6 +66,16 @@ def living_space_summary(
         area_text = "—"
         if found.area_m2 is not None:
             area_text = ctx.number(round(found.area_m2, 2), unit_label("m²", ctx.lang))
+            derived = living_space.derived_area(
+                item.get(feeds.get("floor_area", "")),
+                item.get(feeds.get("length", "")),
+                item.get(feeds.get("width", "")),
+            )
+            if derived is not None:  # worked out from the walls, not entered
+                metre = unit_label("m", ctx.lang)
+                area_text += (
+                    f"\n({ctx.number(derived[0], metre)} × {ctx.number(derived[1], metre)})"
+                )
         occupants = "—" if found.occupants is None else str(found.occupants)
         places = item.get(feeds.get("places", ""))
         if isinstance(places, int) and not isinstance(places, bool):

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldkit.domain import living_space
 from fieldkit.domain.forms import FieldDef, FieldType
 from fieldkit.domain.formulas import FORMULAS, describe_computed
 from fieldkit.i18n import _, current
@@ -110,6 +111,11 @@ class ComputedField(FieldWidget):
             text = format_number(result)
             if self.fdef.unit:
                 text = f"{text} {_(self.fdef.unit)}"
+            if formula.name == "space_per_person":
+                # The floor area was not entered: say it was worked out from the walls.
+                note = living_space.explain_derived_area(self.inputs, current(), format_number)
+                if note:
+                    text = f"{text} ({note})"
         self.display.setText(text)
         if self.display.styleSheet() != style:  # restyling on every keystroke is costly
             self.display.setStyleSheet(style)
