@@ -15,9 +15,14 @@ PROXY_ENV = "FIELDKIT_SYNC_PROXY"
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     hub = subparsers.add_parser(
-        "hub", parents=parents, help=_("the organisation's sync server (coordinator profile)")
+        "hub",
+        parents=parents,
+        help=_("the organisation's sync server, and the people of a hub on PostgreSQL"),
     )
     hub_sub = hub.add_subparsers(dest="hub_command", metavar="ACTION", required=True)
+    from fieldkit.cli.hub import register_people
+
+    register_people(hub_sub, parents)
     serve = hub_sub.add_parser(
         "serve",
         parents=parents,

@@ -54,6 +54,14 @@ class ErrorCode(StrEnum):
     DATABASE_URL_INVALID = "database_url_invalid"
     DATABASE_UNREACHABLE = "database_unreachable"
     DATABASE_NOT_EMPTY = "database_not_empty"
+    NOT_A_HUB = "not_a_hub"
+    HUB_PERSON_UNKNOWN = "hub_person_unknown"
+    HUB_PERSON_EXISTS = "hub_person_exists"
+    HUB_ACCESS_REVOKED = "hub_access_revoked"
+    HUB_INVITATION_INVALID = "hub_invitation_invalid"
+    HUB_CODE_WRONG = "hub_code_wrong"
+    HUB_NOT_PERMITTED = "hub_not_permitted"
+    HUB_SCHEMA_BEHIND = "hub_schema_behind"
     # records and forms
     TEMPLATE_INVALID = "template_invalid"
     TEMPLATE_UNKNOWN = "template_unknown"
@@ -210,6 +218,28 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.DATABASE_UNREACHABLE: N_("Cannot connect to the database {url}: {reason}"),
     ErrorCode.DATABASE_NOT_EMPTY: N_(
         "The database {url} already holds fieldkit data; a new hub needs an empty database."
+    ),
+    ErrorCode.NOT_A_HUB: N_(
+        "This profile keeps its records in its own file, not on a hub; this works only on a hub."
+    ),
+    ErrorCode.HUB_PERSON_UNKNOWN: N_("Nobody called {label} was granted access to this hub."),
+    ErrorCode.HUB_PERSON_EXISTS: N_(
+        "{label} already has access to this hub; revoke it first or choose another name."
+    ),
+    ErrorCode.HUB_ACCESS_REVOKED: N_(
+        "The access of {label} to this hub was revoked; ask a coordinator for a new invitation."
+    ),
+    ErrorCode.HUB_INVITATION_INVALID: N_("{path} is not a usable hub invitation: {reason}"),
+    ErrorCode.HUB_CODE_WRONG: N_(
+        "The one-time code does not open this invitation; check it with the coordinator."
+    ),
+    ErrorCode.HUB_NOT_PERMITTED: N_(
+        "The database refused this as the role {role}: {reason}. Granting and revoking need a "
+        "role with CREATEROLE (see the hub documentation)."
+    ),
+    ErrorCode.HUB_SCHEMA_BEHIND: N_(
+        "The hub's database is at revision {revision} and this program needs {expected}; a "
+        "coordinator opens the hub first to update it."
     ),
     ErrorCode.TEMPLATE_INVALID: N_("Form template {file} is invalid at {field}: {reason}"),
     ErrorCode.TEMPLATE_UNKNOWN: N_("Unknown form template: {template}"),

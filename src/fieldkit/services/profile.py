@@ -81,7 +81,12 @@ def _run_startup_maintenance(vault: Vault) -> None:
     """Each area that leaves work in progress on disk cleans it here, before anything else runs.
 
     Areas add one call each (imported locally to keep the start-up import graph small).
+    A lawyer on a hub has no work in progress of their own and may write nothing there.
     """
+    from fieldkit.services.roles import hub_lawyer
+
+    if hub_lawyer(vault):
+        return
     from fieldkit.services.evidence import startup_cleanup as evidence_cleanup
 
     evidence_cleanup(vault)
@@ -107,13 +112,19 @@ INFO_COUNTS: dict[str, tuple[str, str | None]] = {
 }
 
 
+# What a lawyer's role on a hub may count (the cases shared with them only).
+LAWYER_COUNTS = ("records", "record_versions", "evidence_items", "custody_events")
+
+
 def profile_info(vault: Vault) -> ProfileInfo:
+    from fieldkit.services.roles import hub_lawyer
+
     counts: dict[str, int] = {}
     tables = Base.metadata.tables
     with vault.session() as s:
         for key, (name, condition) in INFO_COUNTS.items():
             table = tables.get(name)
-            if table is None:
+            if table is None or (hub_lawyer(vault) and key not in LAWYER_COUNTS):
                 continue
             query = select(func.count()).select_from(table)
             if condition is not None:

@@ -55,6 +55,7 @@ from fieldkit.export.reports.signature import sign_detached
 from fieldkit.export.reports.visit_report import build_visit_report
 from fieldkit.i18n import SUPPORTED_LANGUAGES, _, get_translator
 from fieldkit.services.evidence_audience import record_view
+from fieldkit.services.roles import hub_lawyer
 from fieldkit.storage.disclosures import earlier_disclosures, record_disclosure
 from fieldkit.storage.fsutil import atomic_write_bytes
 from fieldkit.storage.records import LinkView, RecordStore
@@ -121,13 +122,17 @@ class ReportService:
             confidentiality=AUDIENCE_BANNERS.get(chosen, "confidential"),
             audience=chosen,
         )
-        with self._vault.session() as s:
-            earlier = [
-                EarlierOutput(e.made_at, e.disclosed)
-                for e in earlier_disclosures(
-                    s, subject_id=data.case.id, kind=CASE_FILE, audience=chosen.value
-                )
-            ]
+        # A lawyer on a hub writes nothing there: their case files are not in its ledger.
+        ledger = not hub_lawyer(self._vault)
+        earlier: list[EarlierOutput] = []
+        if ledger:
+            with self._vault.session() as s:
+                earlier = [
+                    EarlierOutput(e.made_at, e.disclosed)
+                    for e in earlier_disclosures(
+                        s, subject_id=data.case.id, kind=CASE_FILE, audience=chosen.value
+                    )
+                ]
         data = dataclasses.replace(data, earlier=earlier)
         buffer = io.BytesIO()
         disclosed: list[str] = []
@@ -136,6 +141,8 @@ class ReportService:
         )
         result = self._finish(buffer.getvalue(), pages, target, "case file", data.case.id, cancel)
         now_withheld = {i for e in earlier for i in e.disclosed} - set(disclosed)
+        if not ledger:
+            return dataclasses.replace(result, withheld_since=len(now_withheld & _known(data)))
         with self._vault.session() as s:
             record_disclosure(
                 s,
@@ -198,8 +205,9 @@ class ReportService:
 
     def gather_case(self, case_id: str, cancel: CancelToken | None = None) -> CaseFileData:
         """Everything a case file shows, read in one transaction."""
-        if self._vault.role == Role.LAWYER:
-            # A lawyer's profile holds the case as the organisation's package delivered it.
+        if self._vault.role == Role.LAWYER and self._vault.hub is None:
+            # A lawyer's profile holds the case as the organisation's package delivered it
+            # (on a hub, the database shows a lawyer's role only the cases shared with it).
             from fieldkit.services.package_review import case_data
 
             return case_data(self._vault, case_id)[0]

@@ -18,3 +18,9 @@ def require_writable(vault: Vault) -> None:
     only the PDF case file is made from it."""
     if vault.role == Role.LAWYER:
         raise FieldkitError(ErrorCode.PROFILE_READ_ONLY)
+
+
+def hub_lawyer(vault: Vault) -> bool:
+    """A lawyer reading a hub: the database lets their role read the cases shared with them
+    and write nothing."""
+    return vault.hub is not None and vault.role == Role.LAWYER

@@ -29,15 +29,22 @@ CONNECT_TIMEOUT = 10
 
 @dataclass(frozen=True)
 class HubSettings:
-    """What ``hub.json`` holds: the database address and, when named, the evidence folder."""
+    """What ``hub.json`` holds: the database address and, when named, the evidence folder; for
+    a person who joined with an invitation, their label and their database password sealed
+    under their slot key (``storage/hub_slots.py``)."""
 
     database: str
     store: str | None = None
+    person: str | None = None
+    login: str | None = None
 
     def to_bytes(self) -> bytes:
         body: dict[str, Any] = {"format": 1, "database": self.database}
         if self.store is not None:
             body["store"] = self.store
+        if self.person is not None:
+            body["person"] = self.person
+            body["login"] = self.login
         return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode()
 
     @classmethod
@@ -56,11 +63,15 @@ class HubSettings:
             body = json.loads(raw)
             database = body["database"]
             store = body.get("store")
-            if not isinstance(database, str) or not (store is None or isinstance(store, str)):
-                raise TypeError("database and store must be text")
+            person = body.get("person")
+            login = body.get("login")
+            if not isinstance(database, str) or not all(
+                v is None or isinstance(v, str) for v in (store, person, login)
+            ):
+                raise TypeError("database, store, person and login must be text")
         except (ValueError, KeyError, TypeError) as exc:
             raise FieldkitError(ErrorCode.JSON_INVALID, path=str(path), reason=str(exc)) from exc
-        return cls(database=database, store=store)
+        return cls(database=database, store=store, person=person, login=login)
 
     def write(self, folder: Path) -> None:
         atomic_write_bytes(folder / HUB_SETTINGS_NAME, self.to_bytes())
@@ -91,10 +102,12 @@ def _shown(value: str) -> str:
         return value.split("@")[-1][:200]
 
 
-def open_server_engine(database: str) -> Engine:
+def open_server_engine(database: str, password: str | None = None) -> Engine:
     """A pooled engine on the hub's database; the first connection is made here, so an address
     that cannot be reached is reported at once, in words."""
     url = parse_database_url(database)
+    if password:
+        url = url.set(password=password)
     engine = create_engine(
         url,
         hide_parameters=True,

@@ -34,7 +34,7 @@ from fieldkit.crypto.passphrase import estimate
 from fieldkit.crypto.signing import fingerprint, load_private, new_signing_key
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.profile import Role
-from fieldkit.storage import migrate, sealing
+from fieldkit.storage import hub_slots, migrate, sealing
 from fieldkit.storage.engine import DatabaseUnreadable, connect_raw, open_engine
 from fieldkit.storage.fsutil import (
     FILE_MODE,
@@ -110,15 +110,28 @@ class Vault:
         master_key: bytearray,
         engine: Engine,
         hub: HubSettings | None = None,
+        person: hub_slots.HubPerson | None = None,
     ) -> None:
         self.path = path
         self.hub = hub
+        # A person who joined the hub with a key slot (None: the hub's creator, or a profile
+        # with its own file).
+        self.person = person
         self._keyfile = keyfile
         self._master_key: bytearray | None = master_key
         self._engine: Engine | None = engine
         self._sessionmaker = sessionmaker(engine, expire_on_commit=False)
         with self.session() as s:
-            meta = s.execute(select(ProfileMeta)).scalar_one_or_none()
+            # Not the signing key: a lawyer's role on a hub may not read it.
+            meta = s.execute(
+                select(
+                    ProfileMeta.profile_id,
+                    ProfileMeta.role,
+                    ProfileMeta.device_id,
+                    ProfileMeta.created_at,
+                    ProfileMeta.device_public_key,
+                )
+            ).one_or_none()
             if meta is None:
                 raise FieldkitError(
                     ErrorCode.DATABASE_DAMAGED,
@@ -136,6 +149,12 @@ class Vault:
             self.device_id: str = meta.device_id
             self.created_at: str = meta.created_at
             self.device_public_key: bytes = bytes(meta.device_public_key)
+        if person is not None:
+            self.role = person.role
+            if person.role == Role.LAWYER:
+                # A lawyer signs the PDFs they make with a key of their own, not the hub's.
+                self.device_id = person.device_id
+                self.device_public_key = person.device_public_key
 
     # -- creation and unlocking --------------------------------------------------------------
 
@@ -253,11 +272,39 @@ class Vault:
     def _unlock_hub(
         cls, path: Path, keyfile: KeyFile, master_key: bytearray, hub: HubSettings
     ) -> Vault:
-        engine = open_server_engine(hub.database)
+        person: hub_slots.HubPerson | None = None
+        if hub.person is not None:
+            # The key file opened this person's slot key; their row on the server opens the
+            # master key (revoked: the row's wrapped key is gone).
+            slot_key = master_key
+            password = hub_slots.open_login(
+                bytes(slot_key), keyfile.profile_id, hub.person, hub.login or ""
+            )
+            engine = open_server_engine(hub.database, password)
+            try:
+                with engine.connect() as conn:
+                    master_key, person = hub_slots.open_slot(
+                        conn, keyfile.profile_id, hub.person, bytes(slot_key)
+                    )
+            except BaseException:
+                engine.dispose()
+                raise
+            finally:
+                for i in range(len(slot_key)):
+                    slot_key[i] = 0
+        else:
+            engine = open_server_engine(hub.database)
         _attach_keys(engine, master_key)
         try:
-            migrate.migrate_server(engine)
-            return cls(path, keyfile, master_key, engine, hub)
+            if person is not None and person.role != Role.COORDINATOR:
+                current, expected = migrate.current_revision(engine), migrate.expected_head()
+                if current != expected:
+                    raise FieldkitError(
+                        ErrorCode.HUB_SCHEMA_BEHIND, revision=current or "-", expected=expected
+                    )
+            else:
+                migrate.migrate_server(engine)
+            return cls(path, keyfile, master_key, engine, hub, person)
         except SADatabaseError as exc:
             engine.dispose()
             raise FieldkitError(
@@ -299,6 +346,8 @@ class Vault:
         return derive_subkey(self._master_key, purpose, length)
 
     def device_signing_key(self) -> Ed25519PrivateKey:
+        if self.person is not None and self.person.role == Role.LAWYER:
+            return load_private(self.person.device_seed)
         with self.session() as s:
             seed = s.execute(select(ProfileMeta.device_signing_key)).scalar_one()
         return load_private(bytes(seed))
@@ -361,6 +410,12 @@ class Vault:
         return _integrity(
             database_path(self.path), derive_subkey(self._master_key, SQLCIPHER_PURPOSE)
         )
+
+    def wrap_master_key(self, key: bytes, label: str, role: str) -> bytes:
+        """The master key wrapped under a new person's slot key (``hub grant``)."""
+        if self._master_key is None:
+            raise FieldkitError(ErrorCode.PROFILE_LOCKED)
+        return hub_slots.wrap(key, bytes(self._master_key), self.profile_id, label, role, "master")
 
     def database_revision(self) -> str | None:
         return migrate.current_revision(self.engine)

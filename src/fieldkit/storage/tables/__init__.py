@@ -6,8 +6,9 @@ from fieldkit.storage.tables import (
     disclosures,
     drafts,
     evidence,
+    hub,
     profile,
     records,
 )
 
-__all__ = ["bundles", "counsel", "disclosures", "drafts", "evidence", "profile", "records"]
+__all__ = ["bundles", "counsel", "disclosures", "drafts", "evidence", "hub", "profile", "records"]
