@@ -51,6 +51,36 @@ def test_create_unlock_lock(tmp_path: Path, fast_kdf: KdfParams) -> None:
     again.lock()
 
 
+def test_units_of_work_reuse_a_keyed_connection_and_the_lock_closes_them_all(
+    tmp_path: Path, fast_kdf: KdfParams
+) -> None:
+    import sqlcipher3
+
+    vault = Vault.create(tmp_path / "p", STRONG_PASSPHRASE, Role.MONITOR, fast_kdf)
+
+    def raw(session: object) -> object:
+        return session.connection().connection.dbapi_connection
+
+    with vault.session() as s:
+        first = raw(s)
+    with vault.session() as s:
+        assert raw(s) is first  # kept open between units of work while unlocked
+    in_use = vault.engine.connect()
+    other = in_use.connection.dbapi_connection
+    assert other is first
+    with vault.session() as s:
+        idle = raw(s)  # a second connection, given back (idle) before the lock
+    assert idle is not first
+    vault.lock()
+    # The idle connection is closed by the lock, the one in use as soon as it is given back.
+    with pytest.raises(sqlcipher3.ProgrammingError):
+        idle.execute("SELECT 1")
+    other.execute("SELECT 1")
+    in_use.close()
+    with pytest.raises(sqlcipher3.ProgrammingError):
+        other.execute("SELECT 1")
+
+
 def test_files_are_private_and_encrypted(new_vault: Vault) -> None:
     path = new_vault.path
     assert stat.S_IMODE(path.stat().st_mode) == 0o700

@@ -17,7 +17,7 @@ import sqlcipher3
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlcipher import SQLiteDialect_pysqlcipher
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 
@@ -85,11 +85,39 @@ def _forbid_attach(conn: Any, _record: Any) -> None:
     conn.set_authorizer(authorizer)
 
 
+class KeyedPool(QueuePool):
+    """A few keyed connections kept open while the profile is unlocked, closed when it locks.
+
+    Reusing a connection keeps SQLCipher's page cache (decrypted pages), its prepared statements
+    and the full-text index's set-up across units of work; each new connection would key, run the
+    pragma sequence and decrypt the same pages again. :meth:`dispose` (``Vault.lock``) closes the
+    idle connections, and a connection still in use then is closed as soon as it is given back,
+    so no keyed connection outlives the lock. Each connection serves one thread at a time.
+    """
+
+    _closed_for_good = False
+
+    def dispose(self) -> None:
+        self._closed_for_good = True
+        super().dispose()
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        if self._closed_for_good:
+            record.close()
+            return
+        super()._do_return_conn(record)
+
+
+# Connections kept open while unlocked (the GUI thread, a list or search worker, the drafts
+# worker); more are opened when needed and closed when given back.
+POOL_SIZE = 3
+
 registry.register("sqlite.fieldkit_sqlcipher", "fieldkit.storage.engine", "KeyedSQLCipherDialect")
 
 
 def open_engine(db_path: Path, key: bytes) -> Engine:
-    """An engine whose every connection is keyed; NullPool so no keyed connection lingers."""
+    """An engine whose every connection is keyed; a :class:`KeyedPool` keeps a few open until
+    ``engine.dispose()`` (the lock)."""
     key_hex = key.hex()
 
     def creator() -> sqlcipher3.Connection:
@@ -105,7 +133,9 @@ def open_engine(db_path: Path, key: bytes) -> Engine:
     engine = create_engine(
         "sqlite+fieldkit_sqlcipher://",
         creator=creator,
-        poolclass=NullPool,
+        poolclass=KeyedPool,
+        pool_size=POOL_SIZE,
+        max_overflow=-1,
         hide_parameters=True,
     )
     event.listen(engine, "connect", _forbid_attach)

@@ -16,12 +16,14 @@ and all words must match, so quotes, ``NEAR(``, ``*`` or ``AND`` are just text.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -192,7 +194,13 @@ class SearchHit:
 _CASE_LINKS = ("person_case", "interview_case")
 
 
-def case_titles(session: Session, heads: Sequence[RecordRow]) -> dict[str, str]:
+class _Head(Protocol):
+    id: str
+    type: str
+    title: str
+
+
+def case_titles(session: Session, heads: Sequence[_Head]) -> dict[str, str]:
     """For each record head: the title of its case (the first by title when there are several).
 
     Two lookups by key (links by their owner's id, then the cases by id): a join lets SQLite
@@ -358,10 +366,17 @@ def _hits(
 ) -> list[SearchHit]:
     """The page's hits with their heads and snippets (the same on SQLite and on a hub)."""
     nums = [num for num, _rank in page]
+    # Only the columns a hit shows: a record row holds its data inline (kilobytes of JSON).
+    r = RecordRow
     heads = {
         row.num: row
-        for row in session.execute(select(RecordRow).where(RecordRow.num.in_(nums))).scalars()
-    }
+        for row in session.execute(
+            select(
+                r.num, r.id, r.type, r.title, r.revision, r.updated_at, r.status,
+                r.facility_id, r.date_from, r.date_to, r.confidential,
+            ).where(r.num.in_(nums))
+        )
+    }  # fmt: skip
     terms = search_terms(query)
     cases = case_titles(session, list(heads.values()))
     hits = []
@@ -519,6 +534,24 @@ def search_terms(query: str) -> list[str]:
     return [_plain(t) for t in _TOKEN.findall(fold_text(query))]
 
 
+@functools.lru_cache(maxsize=64)
+def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    # A term where a word starts: no word character just before it (ʼ is one: a modifier letter).
+    return re.compile("(?<!\\w)(?:" + "|".join(map(re.escape, terms)) + ")")
+
+
+def _first_hit(plain: str, spans: Sequence[tuple[int, int]], terms: Sequence[str]) -> int | None:
+    """Index in ``spans`` (the words, ``_TOKEN``) of the first word that starts with a term,
+    found by one regular-expression search instead of a test of each word."""
+    if not terms:
+        return None
+    found = _term_pattern(tuple(terms)).search(plain)
+    if found is None:
+        return None
+    index = bisect.bisect_left(spans, (found.start(), -1))
+    return index if index < len(spans) and spans[index][0] == found.start() else None
+
+
 def make_snippet(text_: str, terms: Sequence[str], words: int = SNIPPET_WORDS) -> str:
     """About ``words`` words of ``text_`` around the first matching word, matches marked.
 
@@ -536,7 +569,7 @@ def make_snippet(text_: str, terms: Sequence[str], words: int = SNIPPET_WORDS) -
         word = plain[begin:finish]
         return any(word.startswith(term) for term in terms)
 
-    first = next((i for i in range(len(spans)) if hit(i)), None)
+    first = _first_hit(plain, spans, terms)
     if first is None:
         return ""
     start = max(0, min(first - words // 4, len(spans) - words))
