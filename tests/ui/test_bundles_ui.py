@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 
 from fieldkit.services.bundles import export_bundle
@@ -221,9 +222,19 @@ def test_export_before_enrolment_says_where_to_enrol(qtbot: QtBot, new_vault) ->
     CaseService(new_vault).add("W-017")
     folder = new_vault.path.parent / "stick"
     folder.mkdir()
-    wizard = _export_through_wizard(qtbot, new_vault, folder)
-    assert wizard.error is not None
-    assert "Enrol with the organisation" in wizard.result_label.text()
+    wizard = ExportWizard(new_vault, TaskRunner())
+    qtbot.addWidget(wizard)
+    wizard.show()
+    # Said on the first page, before a folder is chosen, and the wizard goes no further.
+    page = wizard.destination_page
+    assert "Enrol with the organisation" in page.note.text()
+    assert not page.choose_button.isEnabled()
+    page.set_folder(folder)
+    assert not page.isComplete()
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert "Enrol with the organisation" in page.note.text()
+    wizard.next()
+    assert wizard.currentPage() is page
     assert list(folder.iterdir()) == []
 
 

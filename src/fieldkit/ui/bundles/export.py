@@ -41,14 +41,19 @@ class _DestinationPage(QWizardPage):
         super().__init__(wizard)
         self._wizard = wizard
         self.setTitle(_("Where should the bundle go?"))
-        self.setSubTitle(
+        layout = QVBoxLayout(self)
+        # The explanation wraps in the page itself (a wizard's subtitle is cut off in Russian
+        # and Ukrainian and on small screens).
+        self.explanation = plain_label(
             _(
                 "Choose the USB stick (or a folder on it). The bundle holds everything the "
                 "organisation has not acknowledged yet, encrypted to the organisation and "
                 "signed by this device: someone who takes the stick can read nothing."
-            )
+            ),
+            "exportExplanation",
         )
-        layout = QVBoxLayout(self)
+        self.explanation.setWordWrap(True)
+        layout.addWidget(self.explanation)
         row = QHBoxLayout()
         self.folder_edit = QLineEdit(self)
         self.folder_edit.setObjectName("exportFolderEdit")
@@ -61,8 +66,16 @@ class _DestinationPage(QWizardPage):
         row.addWidget(self.choose_button)
         layout.addLayout(row)
         self.note = plain_label("", "exportNote")
+        self.note.setWordWrap(True)
         layout.addWidget(self.note)
         layout.addStretch(1)
+        self.enrolled = _is_enrolled(wizard.vault)
+        if not self.enrolled:
+            # Said before a folder is chosen, not after the export has run (usability F-11).
+            self.note.setText(not_enrolled_text())
+            self.note.setStyleSheet("color: #b00020;")
+            self.folder_edit.setEnabled(False)
+            self.choose_button.setEnabled(False)
 
     def _on_choose_clicked(self) -> None:
         folder = dialogs.choose_directory(self, _("Choose where to write the bundle"))
@@ -72,12 +85,36 @@ class _DestinationPage(QWizardPage):
     def set_folder(self, folder: Path) -> None:
         self._wizard.destination = folder
         self.folder_edit.setText(str(folder))
-        self.note.setText("")
+        if self.enrolled:
+            self.note.setText("")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
         folder = self._wizard.destination
-        return folder is not None and folder.is_dir()
+        return self.enrolled and folder is not None and folder.is_dir()
+
+    def validatePage(self) -> bool:
+        return self.isComplete()
+
+
+def not_enrolled_text() -> str:
+    # The shared message names the command line; say where it is in the program.
+    return _(
+        "This device is not enrolled with an organisation yet, so there is no one to "
+        "encrypt the bundle to. Enrol first: Organisation → Enrol with the organisation."
+    )
+
+
+def _is_enrolled(vault: Any) -> bool:
+    """Whether the laptop has an organisation card to encrypt a bundle to."""
+    from fieldkit.services import trust
+
+    try:
+        trust.enrolled_card(vault)
+    except FieldkitError as exc:
+        # Any other trouble is for the export itself to report, with its reason.
+        return exc.code is not ErrorCode.NOT_ENROLLED
+    return True
 
 
 class ExportWizard(QWizard):
@@ -178,11 +215,7 @@ class ExportWizard(QWizard):
         elif isinstance(exc, FieldkitError) and exc.code is ErrorCode.NOTHING_TO_EXPORT:
             text = error_text(exc)
         elif isinstance(exc, FieldkitError) and exc.code is ErrorCode.NOT_ENROLLED:
-            # The shared message names the command line; say where it is in the program.
-            text = _(
-                "This device is not enrolled with an organisation yet, so there is no one to "
-                "encrypt the bundle to. Enrol first: Organisation → Enrol with the organisation."
-            )
+            text = not_enrolled_text()
         else:
             text = _("The export failed: {reason}").format(reason=error_text(exc))
         self.run_page.stage_label.setText(text)
