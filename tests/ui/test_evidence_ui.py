@@ -561,3 +561,19 @@ def test_intake_offers_describe_and_link_and_the_consent_mark_follows(
     assert panel.details.item is not None
     assert panel.details.item.id == item_id
     assert "declined or withdrew consent" in panel.details.flags.text()
+
+
+def test_collected_by_names_the_role_in_the_interface_language(
+    panel: EvidencePanel, tmp_path: Path, qtbot: Any
+) -> None:
+    from fieldkit import i18n
+
+    _intake(panel, qtbot, [_photo(tmp_path / "cell.jpg")])
+    details = panel.details
+    item = details.item
+    assert item is not None and item.collected_by == "monitor"
+    assert details.fact_labels["collected_by"].text() == "monitor"
+    for language, word in (("uk", "монітор"), ("ru", "монитор")):
+        i18n.set_language(language)
+        details.show_item(item)
+        assert details.fact_labels["collected_by"].text() == word

@@ -291,6 +291,9 @@ def test_labels_follow_the_language(qtbot: Any) -> None:
     widget.editor("present").set_value(2.5)
     assert widget.editor("present").edit.text() == "2,5"
     assert parse_number("2,5", "decimal") == 2.5
+    # An empty code field shows an example, never a bare code that looks filled in.
+    assert widget.editor("code").edit.placeholderText() == "наприклад, W-017"
+    assert widget.check_button.text() == "Перевірити заповнення"
 
 
 def test_number_parsing() -> None:

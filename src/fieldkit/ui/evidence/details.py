@@ -43,6 +43,7 @@ from fieldkit.domain.evidence import (
     PreviewStatus,
     custody_purpose_text,
 )
+from fieldkit.domain.profile import ROLE_LABELS, Role
 from fieldkit.i18n import _
 from fieldkit.ui import dialogs
 from fieldkit.ui.common import type_name
@@ -266,7 +267,7 @@ class EvidenceDetails(QWidget):
             f"{_label(_ITEM_TYPE_LABELS, item.item_type.value)} · {item.media_type}"
         )
         facts["original_name"].setText(item.original_name)
-        facts["collected_by"].setText(item.collected_by or "")
+        facts["collected_by"].setText(_collector_label(item.collected_by))
         facts["collected_at"].setText(format_timestamp(item.collected_at))
         facts["content_created_at"].setText(item.content_created_at or "")
         facts["capture_device"].setText(item.capture_device or "")
@@ -593,3 +594,12 @@ class EvidenceDetails(QWidget):
         self.show_item(None)
         self.last_verify = None
         self.last_export = None
+
+
+def _collector_label(actor: str | None) -> str:
+    """Who collected the item: a profile role in the interface language, else as recorded."""
+    if not actor:
+        return ""
+    if actor in Role._value2member_map_:
+        return _(ROLE_LABELS[Role(actor)])
+    return actor

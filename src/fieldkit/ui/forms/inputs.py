@@ -45,7 +45,8 @@ class TextField(FieldWidget):
         if fdef.placeholder is not None:
             self.edit.setPlaceholderText(text_of(fdef.placeholder))
         elif fdef.format == "code":
-            self.edit.setPlaceholderText("W-017")
+            # "for example", so an empty field does not look filled in.
+            self.edit.setPlaceholderText(_("for example W-017"))
         layout.addWidget(self.edit)
         self.edit.textChanged.connect(self.changed)
 
