@@ -571,7 +571,8 @@ def test_collected_by_names_the_role_in_the_interface_language(
     _intake(panel, qtbot, [_photo(tmp_path / "cell.jpg")])
     details = panel.details
     item = details.item
-    assert item is not None and item.collected_by == "monitor"
+    assert item is not None
+    assert item.collected_by == "monitor"
     assert details.fact_labels["collected_by"].text() == "monitor"
     for language, word in (("uk", "монітор"), ("ru", "монитор")):
         i18n.set_language(language)
