@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError, RecordValidationError, ValidationIssue
-from fieldkit.domain.forms import FieldDef, FieldType, FormTemplate, Section, load_template
+from fieldkit.domain.forms import FieldType, FormTemplate, Section, load_template
 from fieldkit.domain.records import compute
 from fieldkit.domain.validation import condition_holds, validate_record
 from fieldkit.i18n import _, current, ngettext
@@ -52,62 +52,14 @@ from fieldkit.ui.forms.fields import (
     FieldsForm,
     FieldWidget,
     FormContext,
-    RefOptions,
     split_path,
 )
+from fieldkit.ui.forms.linked import LinkedValues, ServicesRefProvider, records_service
 
 log = logging.getLogger(__name__)
 
 # How long after the last keystroke the form re-checks itself once problems are on show.
 TIME_REVALIDATE_MS = 300
-# How many records a reference picker lists.
-REF_PICKER_LIMIT = 500
-
-_REF_TYPES: dict[FieldType, tuple[str, ...]] = {
-    FieldType.PERSON_REF: ("person",),
-    FieldType.FACILITY_REF: ("facility",),
-}
-
-
-def _records_service(services: Any) -> Any:
-    return getattr(services, "records", services)
-
-
-class ServicesRefProvider:
-    """Reference choices from the records service (and the evidence service for evidence links)."""
-
-    def __init__(self, services: Any, case_id: str | None = None) -> None:
-        self.services = services
-        self.case_id = case_id
-        self._cache: dict[tuple[str, ...], RefOptions] = {}
-
-    def __call__(self, fdef: FieldDef) -> RefOptions:
-        if fdef.type == FieldType.EVIDENCE_LINK:
-            return self._evidence()
-        types = _REF_TYPES.get(fdef.type) or tuple(fdef.targets or ())
-        if not types:
-            return []
-        if types not in self._cache:
-            from fieldkit.services.records import RecordFilters
-
-            records = _records_service(self.services)
-            found = records.list(RecordFilters(types=types), limit=REF_PICKER_LIMIT)
-            self._cache[types] = [(r.id, r.title or r.id[:8]) for r in found]
-        return self._cache[types]
-
-    def _evidence(self) -> RefOptions:
-        evidence = getattr(self.services, "evidence", None)
-        if evidence is None:
-            return []
-        key = ("evidence", self.case_id or "")
-        if key not in self._cache:
-            items = evidence.list_items(
-                case_id=self.case_id, include_purged=False, limit=REF_PICKER_LIMIT
-            )
-            self._cache[key] = [
-                (item.id, item.title or item.original_name or item.id[:8]) for item in items
-            ]
-        return self._cache[key]
 
 
 class FormEditor(QWidget):
@@ -149,7 +101,7 @@ class FormEditor(QWidget):
         data: Mapping[str, Any] = dict(initial or {})
         confidential = False
         if record_id is not None:
-            record = _records_service(services).get(record_id)
+            record = records_service(services).get(record_id)
             self.record_id = record.id
             self.revision = record.revision
             data = dict(record.data)
@@ -171,6 +123,8 @@ class FormEditor(QWidget):
         self._build()
         self.confidential.setChecked(confidential)
         self.set_value(data)
+        # Values taken from a linked record (the facility's type): read-only while it has one.
+        self.linked = LinkedValues(self, services)
         self._loading = False
         self._set_dirty(False)
         self._revalidate_timer = QTimer(self)
@@ -321,6 +275,9 @@ class FormEditor(QWidget):
         try:
             for _section, _box, form, _item in self.sections:
                 form.set_value(dict(data))
+            linked: LinkedValues | None = getattr(self, "linked", None)
+            if linked is not None:
+                linked.update_all()
             self.refresh()
         finally:
             self._loading = was_loading
@@ -519,7 +476,7 @@ class FormEditor(QWidget):
         if not self.check():
             return False
         data = self.value()
-        records = _records_service(self.services)
+        records = records_service(self.services)
         try:
             if self.record_id is None:
                 record = records.add(self.form_id, data, confidential=self.confidential.isChecked())
