@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
@@ -19,11 +19,21 @@ from fieldkit.domain.errors import FieldkitError
 from fieldkit.domain.forms import FieldDef, FieldType
 from fieldkit.domain.vocabularies import load_vocabulary
 from fieldkit.i18n import _
-from fieldkit.ui.forms.base import RefOptions
+from fieldkit.ui.forms.base import FieldWidget, RefOptions
 from fieldkit.ui.forms.common import language, plain_label
+from fieldkit.ui.forms.scope import FieldsForm
 
-if TYPE_CHECKING:  # the editor is only passed in; importing it would make a circle
-    from fieldkit.ui.forms.renderer import FormEditor
+
+class FormEditor(Protocol):
+    """What this module needs of ``renderer.FormEditor`` (importing it would make a circle)."""
+
+    form_id: str
+    read_only: bool
+
+    def editor(self, path: str) -> FieldWidget: ...
+
+    def form_of(self, field_id: str) -> FieldsForm: ...
+
 
 log = logging.getLogger(__name__)
 
