@@ -213,3 +213,34 @@ def test_an_all_zero_shared_secret_is_a_header_failure() -> None:
     forged = b"\n".join([lines[0], b" ".join(stanza), *lines[2:]]) + good[header_end(good) :]
     with pytest.raises(AgeHeaderTamperedError):
         decrypt_bytes(forged, [identity])
+
+
+def _read_in_blocks(enc: bytes, identity: X25519Identity, block: int) -> bytes:
+    reader = AgeDecryptReader(io.BytesIO(enc), [identity])
+    got = bytearray()
+    while piece := reader.read(block):
+        assert len(piece) <= block
+        got += piece
+    return bytes(got)
+
+
+@pytest.mark.parametrize("block", [2 * CHUNK_SIZE, 16 * CHUNK_SIZE, 16 * CHUNK_SIZE + 1, 1 << 24])
+def test_large_reads_decrypt_many_chunks_at_once_with_the_same_checks(block: int) -> None:
+    identity = X25519Identity.generate()
+    for size in (0, 1, CHUNK_SIZE, 16 * CHUNK_SIZE, 16 * CHUNK_SIZE + 1, 33 * CHUNK_SIZE - 3):
+        data = os.urandom(size)
+        enc = encrypt_bytes(data, [identity.recipient])
+        assert _read_in_blocks(enc, identity, block) == data
+        end = header_end(enc) + 16
+        sealed = CHUNK_SIZE + 16
+        if size > CHUNK_SIZE:
+            # cut at a chunk boundary inside a batch: the last chunk left has no final flag
+            with pytest.raises(AgeTruncatedError):
+                _read_in_blocks(enc[: end + sealed], identity, block)
+            # a flipped byte in a later chunk of the same batch refuses the whole read
+            bad = bytearray(enc)
+            bad[end + sealed + 5] ^= 1
+            with pytest.raises(AgePayloadTamperedError):
+                _read_in_blocks(bytes(bad), identity, block)
+        with pytest.raises((AgePayloadTamperedError, AgeTruncatedError)):
+            _read_in_blocks(enc + b"more", identity, block)

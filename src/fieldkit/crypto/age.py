@@ -33,6 +33,7 @@ ENC_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
 FILE_KEY_SIZE = 16
 NONCE_SIZE = 16
 MAX_HEADER_SIZE = 64 * 1024
+READ_AHEAD_CHUNKS = 16  # a large read decrypts up to this many chunks (1 MiB) in one go
 X25519_LABEL = b"age-encryption.org/v1/X25519"
 RECIPIENT_HRP = "age"
 IDENTITY_HRP = "age-secret-key-"
@@ -530,13 +531,26 @@ class AgeDecryptReader:
     def chunks_read(self) -> int:
         return self._counter
 
-    def _next_chunk(self) -> None:
-        data = self._src.read_exact(ENC_CHUNK_SIZE + 1)
-        if len(data) > ENC_CHUNK_SIZE:
-            self._src.unread(data[ENC_CHUNK_SIZE:])
-            chunk, last = data[:ENC_CHUNK_SIZE], False
+    def _next_chunks(self, count: int) -> None:
+        """Decrypt up to ``count`` chunks at once (a large read gets them in one piece, so the
+        caller handles 1 MiB blocks rather than 64 KiB ones); each verifies before any of its
+        plaintext is returned, the final one with its last-chunk flag."""
+        span = count * ENC_CHUNK_SIZE
+        data = self._src.read_exact(span + 1)
+        if len(data) > span:
+            self._src.unread(data[span:])
+            view, final = memoryview(data)[:span], False
         else:
-            chunk, last = data, True
+            view, final = memoryview(data), True
+        chunks = max(1, -(-len(view) // ENC_CHUNK_SIZE))
+        pieces = []
+        for i in range(chunks):
+            last = final and i == chunks - 1
+            pieces.append(self._decrypt(view[i * ENC_CHUNK_SIZE : (i + 1) * ENC_CHUNK_SIZE], last))
+        self._plain = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        self._pos = 0
+
+    def _decrypt(self, chunk: memoryview, last: bool) -> bytes:
         index = self._counter
         if last:
             if len(chunk) < TAG_SIZE:
@@ -564,8 +578,7 @@ class AgeDecryptReader:
                     N_("a chunk of the encrypted payload failed its authentication check")
                 ) from None
         self._counter += 1
-        self._plain = plain
-        self._pos = 0
+        return plain
 
     def read(self, n: int = -1) -> bytes:
         """Up to ``n`` bytes (all remaining when negative); ``b""`` only at the verified end."""
@@ -579,7 +592,7 @@ class AgeDecryptReader:
         while self._pos >= len(self._plain):
             if self._done:
                 return b""
-            self._next_chunk()
+            self._next_chunks(max(1, min(READ_AHEAD_CHUNKS, n // CHUNK_SIZE)))
         end = min(self._pos + n, len(self._plain))
         out = self._plain[self._pos : end]
         self._pos = end
