@@ -55,6 +55,16 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="SECONDS",
         help=_("drop an upload that sends nothing for this long (default 120); it can resume"),
     )
+    serve.add_argument(
+        "--import-wait",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help=_(
+            "how long an upload that arrived whole waits while another bundle is imported "
+            "(default 30); then it is kept for the sender's next attempt"
+        ),
+    )
     serve.set_defaults(handler=cmd_hub_serve)
 
     sync = subparsers.add_parser(
@@ -87,13 +97,19 @@ def cmd_hub_serve(args: argparse.Namespace) -> int:
     from fieldkit.server.run import serve
     from fieldkit.services.sync_inbox import InboxLimits
 
-    if args.max_bundle_size <= 0 or args.requests_per_minute <= 0 or args.idle_timeout <= 0:
+    if (
+        args.max_bundle_size <= 0
+        or args.requests_per_minute <= 0
+        or args.idle_timeout <= 0
+        or args.import_wait <= 0
+    ):
         raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="limits must be positive")
     limits = InboxLimits(
         max_bundle_bytes=args.max_bundle_size * 1024 * 1024,
         requests_per_minute=args.requests_per_minute,
         burst=max(1, min(30, args.requests_per_minute)),
         idle_timeout=args.idle_timeout,
+        import_wait=args.import_wait,
     )
 
     def ready(host: str, port: int, fingerprint: str) -> None:

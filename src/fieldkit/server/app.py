@@ -159,8 +159,15 @@ def build_app(inbox: Inbox, idle_timeout: float | None = None) -> Starlette:
                 {"error": {"code": "incomplete"}}, status_code=400, headers={"Connection": "close"}
             )
         except FieldkitError as exc:
-            inbox.remember_refusal(bundle_id, exc)
-            log.info("bundle %s from %s: refused (%s)", bundle_id, device.label, exc.code.value)
+            if exc.code == ErrorCode.SYNC_SERVER_BUSY:
+                log.info(
+                    "bundle %s from %s: kept whole; another import still runs, asked to come back",
+                    bundle_id,
+                    device.label,
+                )
+            else:
+                inbox.remember_refusal(bundle_id, exc)
+                log.info("bundle %s from %s: refused (%s)", bundle_id, device.label, exc.code.value)
             response = error_response(exc)
             response.headers["Connection"] = "close"
             return response

@@ -11,6 +11,11 @@ head (checksum list, signature, manifest) before that head verified and names th
 The import runs while the upload streams; it commits only when the last byte arrived and the
 file's SHA-256 matches. An interrupted upload keeps what arrived, and the next attempt continues
 from there (the import starts again, reading the kept part first).
+
+The profile's database has one writer, so one import runs at a time. An upload that arrives
+while another imports is not turned away: its signed head is verified as it arrives (reading
+the trust list only), the rest goes to its part, and once the whole file is there it waits (at
+most ``InboxLimits.import_wait``) for the running import and is then imported from the part.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.profile import Role
-from fieldkit.export.bundle_read import Signer
+from fieldkit.export.bundle_read import Signer, read_bundle_stream
+from fieldkit.export.manifest import Manifest
 from fieldkit.services import bundles as bundle_service
 from fieldkit.services import sync_protocol as proto
 from fieldkit.services import trust
@@ -57,6 +63,9 @@ class InboxLimits:
     idle_timeout: float = 120.0  # seconds without a byte from the sender
     max_partial_uploads: int = 4  # per device
     challenge_lifetime: float = 600.0
+    # how long a complete upload waits for another device's import before the sender is told
+    # to come back (it then sends nothing again: the whole file is kept)
+    import_wait: float = 30.0
 
 
 @dataclass
@@ -298,12 +307,6 @@ class Inbox:
             if bundle_id in self._busy:
                 raise FieldkitError(ErrorCode.SYNC_UPLOAD_BUSY, bundle=bundle_id)
             self._busy.add(bundle_id)
-        # One import at a time: the import writes to the database while the bytes stream in,
-        # and the profile's database has one writer. A second sender is told to come back.
-        if not self._import_lock.acquire(blocking=False):
-            with self._lock:
-                self._busy.discard(bundle_id)
-            raise FieldkitError(ErrorCode.SYNC_SERVER_BUSY, seconds=RETRY_BUSY_SECONDS)
         try:
             return self._begin(device, bundle_id, offset, size, sha256)
         except BaseException:
@@ -351,7 +354,46 @@ class Inbox:
     def _release(self, bundle_id: str) -> None:
         with self._lock:
             self._busy.discard(bundle_id)
-        self._import_lock.release()
+
+    def verify_head(self, source: _UploadSource, device: Device) -> None:
+        """Check the signed head of an upload as it arrives, as the import would, without
+        writing to the database (used while another import holds it)."""
+        with self.vault.session() as s:
+            identities = trust.org_identities(s)
+
+            def find_signer(key_id: str) -> Signer | None:
+                signer = trust.signer_for_key(s, key_id)
+                if signer is not None and signer.device_id != device.device_id:
+                    raise FieldkitError(ErrorCode.BUNDLE_DEVICE_MISMATCH, path=source.upload.shown)
+                return signer
+
+            try:
+                read_bundle_stream(
+                    source,  # type: ignore[arg-type]
+                    source.upload.size,
+                    source.upload.shown,
+                    identities=identities,
+                    find_signer=find_signer,
+                    visitor=_HeadOnly(source),  # type: ignore[arg-type]
+                )
+            except _HeadVerified:
+                return
+        raise AssertionError("a bundle without a signed head was read")  # pragma: no cover
+
+
+class _HeadVerified(Exception):
+    pass
+
+
+class _HeadOnly:
+    """A visitor that stops at the verified signed head (opening the part to the rest)."""
+
+    def __init__(self, source: _UploadSource) -> None:
+        self.source = source
+
+    def on_signed(self, signer: Signer, manifest: Manifest, bundle_hash: str) -> None:
+        self.source.open_gate()
+        raise _HeadVerified()
 
 
 def _not_yours(bundle_id: str) -> FieldkitError:
@@ -359,6 +401,18 @@ def _not_yours(bundle_id: str) -> FieldkitError:
         ErrorCode.SYNC_UPLOAD_MISMATCH,
         bundle=bundle_id,
         reason=TranslatableText(N_("this bundle id belongs to another device")),
+    )
+
+
+class _WaitedTooLong(Exception):
+    """The whole upload is kept, but another import held the database past the wait."""
+
+
+def _sha_mismatch(bundle_id: str) -> FieldkitError:
+    return FieldkitError(
+        ErrorCode.SYNC_UPLOAD_MISMATCH,
+        bundle=bundle_id,
+        reason=TranslatableText(N_("the file's SHA-256 is not the announced one")),
     )
 
 
@@ -372,18 +426,21 @@ class _UploadSource:
         self,
         upload: Upload,
         pull: Callable[[], bytes | None],
+        kept: int | None = None,
     ) -> None:
         self.upload = upload
         self.pull = pull
         part, _meta = upload.inbox._paths(upload.bundle_id)
+        # the part grows as this runs: read only what it held before (``kept`` bytes)
+        kept = upload.resumed_from if kept is None else kept
         self.kept = part.open("rb")
-        self.kept_left = upload.resumed_from  # the part grows as this runs: read only the old
+        self.kept_left = kept
         self.out = part.open("ab")
         self.digest = hashlib.sha256()
         self.buffer = bytearray()
         self.held = bytearray()  # network bytes not yet written (before the head verified)
-        self.gate_open = upload.resumed_from > 0
-        self.received = upload.resumed_from
+        self.gate_open = kept > 0
+        self.received = kept
         self.ended = False
 
     def open_gate(self) -> None:
@@ -436,6 +493,12 @@ class _UploadSource:
         del self.buffer[:want]
         return out
 
+    def spool(self) -> None:
+        """Write the rest of the upload to the part, keeping none of it in memory."""
+        self.buffer.clear()
+        while self._fill():
+            self.buffer.clear()
+
     def drain(self) -> None:
         """Read to the end of the upload (the importer stops at the end of the age stream)."""
         while self._fill():
@@ -475,14 +538,13 @@ class Upload:
         FieldkitError when the bundle is refused (nothing is kept)."""
         inbox = self.inbox
         try:
-            source = _UploadSource(self, pull)
-            try:
-                report = self._import(source)
-            finally:
-                source.close()
+            report = self._receive(pull)
         except ClientGone:
             inbox._release(self.bundle_id)
             raise
+        except _WaitedTooLong:
+            inbox._release(self.bundle_id)
+            raise FieldkitError(ErrorCode.SYNC_SERVER_BUSY, seconds=RETRY_BUSY_SECONDS) from None
         except BaseException:
             inbox._drop(self.bundle_id)
             inbox._release(self.bundle_id)
@@ -490,6 +552,39 @@ class Upload:
         inbox._drop(self.bundle_id)
         inbox._release(self.bundle_id)
         return UploadResult(report, inbox.receipt(self.device), self.resumed_from)
+
+    def _receive(self, pull: Callable[[], bytes | None]) -> BundleReport:
+        lock = self.inbox._import_lock
+        if lock.acquire(blocking=False):
+            # the usual case: import as the bytes stream in
+            try:
+                source = _UploadSource(self, pull)
+                try:
+                    return self._import(source)
+                finally:
+                    source.close()
+            finally:
+                lock.release()
+        # Another device's import holds the database: verify the head as it arrives, keep the
+        # rest in the part, then import from the part once that import is done.
+        source = _UploadSource(self, pull)
+        try:
+            self.inbox.verify_head(source, self.device)
+            source.spool()
+            if source.digest.hexdigest() != self.sha256:
+                raise _sha_mismatch(self.bundle_id)
+        finally:
+            source.close()
+        if not lock.acquire(timeout=self.inbox.limits.import_wait):
+            raise _WaitedTooLong()
+        try:
+            source = _UploadSource(self, lambda: None, kept=self.size)
+            try:
+                return self._import(source)
+            finally:
+                source.close()
+        finally:
+            lock.release()
 
     def _import(self, source: _UploadSource) -> BundleReport:
         device = self.device
@@ -504,11 +599,7 @@ class Upload:
         def before_commit() -> None:
             source.drain()
             if source.digest.hexdigest() != self.sha256:
-                raise FieldkitError(
-                    ErrorCode.SYNC_UPLOAD_MISMATCH,
-                    bundle=self.bundle_id,
-                    reason=TranslatableText(N_("the file's SHA-256 is not the announced one")),
-                )
+                raise _sha_mismatch(self.bundle_id)
 
         return bundle_service.import_stream(
             self.inbox.vault,
