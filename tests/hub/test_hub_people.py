@@ -202,6 +202,18 @@ def test_two_coordinators_and_a_lawyer_on_one_hub(hub: Hub) -> None:
     printed = run_cli("report", "case", sample.case_id, "--out", str(pdf), env=lawyer_env)
     assert printed.returncode == 0, printed.stderr
     assert "ст. 127 КК України" in pdf_text(pdf)
+    found = run_cli("--json", "search", "допиту", env=lawyer_env)
+    assert found.returncode == 0, found.stderr
+    assert sample.case_id in found.stdout
+    unshared = run_cli("--json", "search", "CANARY", env=lawyer_env)
+    assert unshared.returncode == 0, unshared.stderr
+    assert other_case.id not in unshared.stdout
+    by_coordinator = run_cli(
+        "--json", "search", "CANARY", env=cli_env(root / "c2", OTHER_PASSPHRASE)
+    )
+    assert other_case.id in by_coordinator.stdout
+    checked = run_cli("check", env=lawyer_env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     refused = run_cli(
         "--json", "record", "delete", sample.case_id, "--revision", "1", env=lawyer_env
     )
