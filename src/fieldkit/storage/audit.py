@@ -37,6 +37,7 @@ from fieldkit.storage.tables.records import (
     RecordRow,
     RecordVersionRow,
 )
+from fieldkit.storage.tables.sealed import seal_rows
 
 GENESIS_HASH = "0" * 64
 _HEX = frozenset("0123456789abcdef")
@@ -350,7 +351,10 @@ class AuditLog:
             row["entry_hash"] = entry.entry_hash
             rows.append(row)
             prev = entry.entry_hash
-        session.execute(insert(cast(Table, AuditRow.__table__)), rows)
+        session.execute(
+            insert(cast(Table, AuditRow.__table__)),
+            seal_rows(session.get_bind().dialect, AuditRow, rows),
+        )
         return entries
 
     @staticmethod
@@ -556,7 +560,10 @@ class AuditLog:
             added += 1
         if rows:
             # one executemany on the table (no ORM objects: thousands arrive in one bundle)
-            session.execute(insert(cast(Table, ForeignAuditRow.__table__)), rows)
+            session.execute(
+                insert(cast(Table, ForeignAuditRow.__table__)),
+                seal_rows(session.get_bind().dialect, ForeignAuditRow, rows),
+            )
         session.flush()
         return ForeignImportResult(added=added, already_present=already)
 

@@ -4,8 +4,8 @@ A profile's own database is a SQLCipher file, encrypted page by page. A hub's da
 organisation's PostgreSQL server, readable by its administrators and by anyone with a copy of a
 dump; so every value that could hold record content or a person's name is sealed in this process
 before it is sent: ChaCha20-Poly1305 under a key derived from the hub's master key, a fresh random
-nonce per value, and as associated data the table and column the value belongs to (and, where the
-caller knows it, the row's identity), so a value moved to another place does not open there.
+nonce per value, and as associated data the table, the column and the identity of the row the value
+belongs to, so a value moved to another column or another row does not open there.
 
 The keys ride on the engine's dialect object (each engine has its own), which is where column
 types see them (``storage/tables/sealed.py``); on SQLite nothing is attached and nothing is sealed.
@@ -25,7 +25,10 @@ from fieldkit.domain.errors import ErrorCode, FieldkitError
 
 SEAL_PURPOSE = "hub-seal"
 TOKEN_PURPOSE = "hub-search-tokens"
-_VERSION = b"\x01"
+# The first byte of every sealed value. Format 2 binds each value to its row (format 1, which
+# bound it to its column only, is refused: hubs made with it must be made again).
+_VERSION = b"\x02"
+_OLD_VERSIONS = (b"\x01",)
 _NONCE = 12
 _ATTRIBUTE = "fieldkit_hub_keys"
 
@@ -42,6 +45,12 @@ class HubKeys:
         return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, where)
 
     def open(self, sealed: bytes, where: bytes) -> bytes:
+        if sealed[:1] in _OLD_VERSIONS:
+            raise FieldkitError(
+                ErrorCode.DATABASE_DAMAGED,
+                path=where.decode(errors="replace"),
+                reason="sealed in an earlier format, without its row (make the hub again)",
+            )
         if len(sealed) < 1 + _NONCE + 16 or sealed[:1] != _VERSION:
             raise FieldkitError(
                 ErrorCode.DATABASE_DAMAGED, path=where.decode(errors="replace"), reason="not sealed"

@@ -46,6 +46,7 @@ from fieldkit.storage.fsutil import (
 )
 from fieldkit.storage.server import HUB_SETTINGS_NAME, HubSettings, open_server_engine, shown_url
 from fieldkit.storage.tables.profile import ProfileMeta
+from fieldkit.storage.tables.sealed import seal_rows
 
 KEYFILE_NAME = "keyfile"
 # A passphrase change interrupted before its rename leaves the new key file under this name.
@@ -474,17 +475,16 @@ def _attach_keys(engine: Engine, master_key: bytearray) -> None:
 
 def _insert_identity(conn: Connection, profile_id: str, role: Role) -> None:
     seed, public = new_signing_key()
-    conn.execute(
-        insert(ProfileMeta).values(
-            id=1,
-            profile_id=profile_id,
-            role=role.value,
-            device_id=str(uuid.uuid4()),
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            device_signing_key=seed,
-            device_public_key=public,
-        )
-    )
+    row = {
+        "id": 1,
+        "profile_id": profile_id,
+        "role": role.value,
+        "device_id": str(uuid.uuid4()),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "device_signing_key": seed,
+        "device_public_key": public,
+    }
+    conn.execute(insert(ProfileMeta), seal_rows(conn.dialect, ProfileMeta, [row]))
 
 
 def _integrity(db: Path, key: bytes) -> IntegrityReport:

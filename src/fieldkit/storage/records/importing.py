@@ -35,6 +35,7 @@ from fieldkit.storage.tables.records import (
     RecordRow,
     RecordVersionRow,
 )
+from fieldkit.storage.tables.sealed import seal_rows
 
 ImportOutcome = Literal["new", "same", "conflict"]
 
@@ -278,6 +279,8 @@ def import_versions(
     for record_id, ((clean, template, content_hash, _refs), index) in moved.items():
         values, fields_of[record_id] = _head_values(clean, template, content_hash, seq_of[index])
         head_values[record_id] = {"id": record_id, **values}
+    sealed_heads = seal_rows(session.get_bind().dialect, RecordRow, list(head_values.values()))
+    head_values = dict(zip(head_values, sealed_heads, strict=True))
     inserts = [head_values[rid] for rid in first_seen]
     if inserts:
         session.execute(insert(_table(RecordRow)), inserts)
@@ -365,7 +368,10 @@ def import_versions(
                 {"type": clean["type"], "from_device": origin_device},
             )
         )
-    session.execute(insert(_table(RecordVersionRow)), version_rows)
+    session.execute(
+        insert(_table(RecordVersionRow)),
+        seal_rows(session.get_bind().dialect, RecordVersionRow, version_rows),
+    )
     AuditLog.append_many(session, audit)
     # rows written above bypassed the session: objects it holds of them are read again
     for obj in builtins.list(session.identity_map.values()):

@@ -66,6 +66,7 @@ from fieldkit.storage.tables.records import (
     RecordRow,
     RecordVersionRow,
 )
+from fieldkit.storage.tables.sealed import seal_rows
 
 
 class RecordStore:
@@ -315,7 +316,8 @@ class RecordStore:
                     {"type": template.record_type},
                 )
             )
-        session.execute(insert(RecordRow), heads)
+        dialect = session.get_bind().dialect
+        session.execute(insert(RecordRow), seal_rows(dialect, RecordRow, heads))
         new_rows = session.execute(
             select(RecordRow.id, RecordRow.num).where(
                 RecordRow.change_seq >= first_seq,
@@ -323,7 +325,7 @@ class RecordStore:
             )
         )
         nums = {record_id: num for record_id, num in new_rows}
-        session.execute(insert(RecordVersionRow), versions)
+        session.execute(insert(RecordVersionRow), seal_rows(dialect, RecordVersionRow, versions))
         SearchIndex.put_many(session, [(nums[rid], title, body) for rid, title, body in texts])
         if links:
             session.execute(insert(RecordLinkRow), links)
