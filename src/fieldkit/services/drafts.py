@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from fieldkit.services.roles import hub_lawyer
 from fieldkit.storage.drafts import delete_all_drafts, delete_draft, draft_rows, put_draft
 from fieldkit.storage.vault import Vault
 
@@ -62,6 +63,8 @@ class DraftService:
 
     def list(self) -> list[Draft]:
         """Every kept draft, oldest first."""
+        if hub_lawyer(self._vault):
+            return []  # a lawyer on a hub edits nothing, and may not read the drafts
         with self._vault.session() as s:
             rows = draft_rows(s)
             return [

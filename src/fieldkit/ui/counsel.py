@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from fieldkit.domain.profile import Role
 from fieldkit.i18n import N_, _
+from fieldkit.services.roles import hub_lawyer
 from fieldkit.ui import dialogs
 from fieldkit.ui.messages import error_text
 from fieldkit.ui.tasks import Task
@@ -74,7 +75,10 @@ def install_counsel_actions(
         window.action_share_case = share
     elif role == Role.LAWYER:
         # A lawyer's profile holds only what packages delivered: nothing here to create, send,
-        # import as a bundle or review from the records tables.
+        # import as a bundle or review from the records tables. On a hub the records tables
+        # hold the cases shared with the lawyer (the database shows them nothing else): the
+        # case file is made from them, and there are no packages.
+        on_hub = hub_lawyer(window.vault)
         for name in (
             "action_new_case",
             "action_export",
@@ -87,7 +91,7 @@ def install_counsel_actions(
             "action_conflicts",
             "action_export_identity",
             "action_export_signing_key",
-            "action_case_file",
+            *(() if on_hub else ("action_case_file",)),
             "action_visit_report",
         ):
             action = getattr(window, name, None)
@@ -95,6 +99,8 @@ def install_counsel_actions(
                 action.setVisible(False)
         for action in getattr(window, "new_record_actions", {}).values():
             action.setVisible(False)
+        if on_hub:
+            return
         imp = QAction(_("&Import a case package…"), window)
         imp.setObjectName("actionImportPackage")
         imp.triggered.connect(lambda: import_package_file(window))
