@@ -3,8 +3,10 @@
     .venv/bin/python bench/audit_verify.py [--records N] [--keep DIR]
 
 Creates a profile (insecure test key derivation: the number shows the database, not Argon2id),
-enters N person records in batches (a tenth of them saved a second time), then times the full
-verification twice (cold, then with the page cache warm). Prints both.
+enters N person records in batches (a tenth of them saved a second time), then times:
+the first verification (full, as there is no checkpoint yet; it leaves one), a forced full
+verification (`--full`), the verification continuing from the checkpoint, and the same after
+100 more records were saved and 100 edited. Prints each and the ratio of full to checkpointed.
 """
 
 from __future__ import annotations
@@ -48,6 +50,18 @@ def fill(vault: Vault, count: int) -> None:
         done += n
 
 
+def more(vault: Vault) -> None:
+    """100 new records and 100 edited ones (changes after the checkpoint)."""
+    store = RecordStore(vault.device_id)
+    with vault.session() as s:
+        ids = store.create_many(
+            s, [("person", {"pseudonym": f"N-{i:03d}", "sex": "female"}, False) for i in range(100)]
+        )
+    with vault.session() as s:
+        for record_id in ids:
+            store.save(s, record_id, {"pseudonym": "N-999", "sex": "male"}, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -59,13 +73,33 @@ def main() -> None:
         started = time.perf_counter()
         fill(vault, args.records)
         print(f"records: {args.records}  (entered in {time.perf_counter() - started:.1f} s)")
-        for label in ("verify (cold)", "verify (warm)"):
+        timings: dict[str, float] = {}
+        runs = (
+            ("first verify (full, leaves a checkpoint)", True, False),
+            ("verify --full", True, False),
+            ("verify (from the checkpoint)", False, False),
+            ("verify (from the checkpoint, after 200 changes)", False, True),
+        )
+        for label, full, change in runs:
+            if change:
+                more(vault)
             started = time.perf_counter()
-            report = AuditService(vault).verify()
+            cpu = time.process_time()
+            report = AuditService(vault).verify(full=full)
             took = time.perf_counter() - started
+            timings[label] = took
             print(
-                f"{label}: {took:.2f} s  ok={report.ok}  entries={report.own.count} "
-                f"versions={report.own.versions_checked}"
+                f"{label}: {took:.2f} s (CPU {time.process_time() - cpu:.2f} s)  ok={report.ok}  "
+                f"entries={report.own.count} versions={report.own.versions_checked} "
+                f"from checkpoint={report.own.checkpoint_seq}"
+            )
+        full_time = timings["verify --full"]
+        for label in (
+            "verify (from the checkpoint)",
+            "verify (from the checkpoint, after 200 changes)",
+        ):
+            print(
+                f"ratio full / {label.removeprefix('verify ')}: {full_time / timings[label]:.1f}x"
             )
         vault.lock()
     finally:

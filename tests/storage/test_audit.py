@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.storage.audit import GENESIS_HASH, AuditEntry, AuditLog
+from fieldkit.storage.audit_verify import verify_foreign, verify_log
 from fieldkit.storage.engine import connect_raw
 from fieldkit.storage.vault import SQLCIPHER_PURPOSE, Vault, database_path
 
@@ -77,7 +78,7 @@ def test_entries_chain_from_genesis(new_vault: Vault) -> None:
     assert entries[0].device_id == new_vault.device_id
     assert entries[0].actor == "monitor"
     with new_vault.session() as s:
-        report = AuditLog.verify(s)
+        report = verify_log(s)
         assert report.ok
         assert report.count == 3
         assert report.problems == ()
@@ -87,7 +88,7 @@ def test_entries_chain_from_genesis(new_vault: Vault) -> None:
 
 def test_an_empty_log_verifies(new_vault: Vault) -> None:
     with new_vault.session() as s:
-        report = AuditLog.verify(s)
+        report = verify_log(s)
     assert report.ok
     assert report.count == 0
 
@@ -99,7 +100,7 @@ def test_database_refuses_update_and_delete(new_vault: Vault) -> None:
             s.execute(text(statement))
     with new_vault.session() as s:
         assert AuditLog.count(s) == 2
-        assert AuditLog.verify(s).ok
+        assert verify_log(s).ok
 
 
 def test_altered_entry_is_found(new_vault: Vault) -> None:
@@ -107,7 +108,7 @@ def test_altered_entry_is_found(new_vault: Vault) -> None:
     with raw_db(new_vault) as conn:
         conn.execute("UPDATE audit_log SET target_id = 'T-999' WHERE seq = 3")
     with new_vault.session() as s:
-        report = AuditLog.verify(s)
+        report = verify_log(s)
     assert not report.ok
     assert [p.seq for p in report.problems] == [3]
     assert "altered" in report.problems[0].reason
@@ -122,7 +123,7 @@ def test_altered_entry_with_recomputed_hash_breaks_the_next_link(new_vault: Vaul
             (forged.compute_hash(),),
         )
     with new_vault.session() as s:
-        report = AuditLog.verify(s)
+        report = verify_log(s)
     assert not report.ok
     assert [p.seq for p in report.problems] == [4]
     assert "does not follow" in report.problems[0].reason
@@ -133,7 +134,7 @@ def test_removed_entry_is_found(new_vault: Vault) -> None:
     with raw_db(new_vault) as conn:
         conn.execute("DELETE FROM audit_log WHERE seq = 2")
     with new_vault.session() as s:
-        report = AuditLog.verify(s)
+        report = verify_log(s)
     assert not report.ok
     assert report.count == 4
     assert report.problems[0].seq == 3
@@ -155,7 +156,7 @@ def test_removed_and_renumbered_entry_is_found(new_vault: Vault) -> None:
         assert info.value.code == ErrorCode.DATABASE_DAMAGED
         return
     with new_vault.session() as s:
-        report = AuditLog.verify(s)
+        report = verify_log(s)
     assert not report.ok
     assert {p.seq for p in report.problems} >= {2}
 
@@ -172,7 +173,7 @@ def test_reordered_entries_are_found(new_vault: Vault) -> None:
         assert info.value.code == ErrorCode.DATABASE_DAMAGED
         return
     with new_vault.session() as s:
-        report = AuditLog.verify(s)
+        report = verify_log(s)
     assert not report.ok
     reasons = " ".join(p.reason for p in report.problems)
     assert "does not follow" in reasons or "altered" in reasons
@@ -228,13 +229,13 @@ def test_foreign_entries_import_in_any_order_and_twice(new_coordinator_vault: Va
     with vault.session() as s:
         result = AuditLog.import_foreign(s, DEVICE_B, [e.to_doc() for e in chain[3:]])
         assert (result.added, result.already_present) == (3, 0)
-        gap = AuditLog.verify_foreign(s, DEVICE_B)
+        gap = verify_foreign(s, DEVICE_B)
         assert not gap.ok
         assert "1 to 3 have not been received" in gap.problems[0].reason
     with vault.session() as s:
         result = AuditLog.import_foreign(s, DEVICE_B, [e.to_doc() for e in chain[:4]])
         assert (result.added, result.already_present) == (3, 1)
-        report = AuditLog.verify_foreign(s, DEVICE_B)
+        report = verify_foreign(s, DEVICE_B)
         assert report.ok
         assert report.count == 6
         assert AuditLog.foreign_devices(s) == [DEVICE_B]
@@ -251,7 +252,7 @@ def test_foreign_entry_that_was_altered_is_refused(new_coordinator_vault: Vault)
     assert info.value.code == ErrorCode.AUDIT_CHAIN_BROKEN
     assert info.value.params["seq"] == 2
     with new_coordinator_vault.session() as s:
-        assert AuditLog.verify_foreign(s, DEVICE_B).count == 0  # nothing was stored
+        assert verify_foreign(s, DEVICE_B).count == 0  # nothing was stored
 
 
 def test_foreign_entry_that_does_not_link_is_refused(new_coordinator_vault: Vault) -> None:

@@ -122,6 +122,11 @@ def test_enter_search_revise_and_verify_from_the_command_line(cli: Cli, tmp_path
     assert verified.returncode == 0, verified.stderr
     assert "intact: 6 entries" in verified.stdout
     assert cli.json("audit", "verify")["versions_checked"] == 6
+    # the first verification left a signed checkpoint; --full does not use it
+    assert cli.json("audit", "verify")["checkpoint_seq"] == 6
+    assert "proven unchanged since the last signed checkpoint" in cli.run("audit", "verify").stdout
+    full = cli.json("audit", "verify", "--full")
+    assert (full["ok"], full["checkpoint_seq"], full["versions_checked"]) == (True, None, 6)
 
 
 def test_bad_input_is_explained_and_nothing_is_saved(cli: Cli, tmp_path: Path) -> None:

@@ -202,6 +202,14 @@ def _register_audit(subparsers: Any, parents: list[argparse.ArgumentParser]) -> 
         parents=parents,
         help=_("verify the hash chain of the audit log and every saved record version"),
     )
+    verify.add_argument(
+        "--full",
+        action="store_true",
+        help=_(
+            "check every entry and version again instead of continuing from the last "
+            "signed checkpoint"
+        ),
+    )
     verify.set_defaults(handler=cmd_audit_verify)
     log = sub.add_parser("log", parents=parents, help=_("show audit entries"))
     log.add_argument("id", nargs="?", help=_("only entries about this record"))
@@ -470,12 +478,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
-        report = AuditService(vault).verify()
+        report = AuditService(vault).verify(full=getattr(args, "full", False))
     own = report.own
     data = {
         "ok": report.ok,
         "entries": own.count,
         "versions_checked": own.versions_checked,
+        "checkpoint_seq": own.checkpoint_seq,
         "problems": [{"seq": p.seq, "reason": p.reason} for p in own.problems],
         "devices": {
             device: {
@@ -494,6 +503,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
                 "{versions} saved record versions match their entries."
             ).format(entries=own.count, versions=own.versions_checked)
         )
+        if own.checkpoint_seq is not None:
+            lines.append(
+                _(
+                    "Entries 1 to {seq} were proven unchanged since the last signed checkpoint; "
+                    "what came after was checked in full."
+                ).format(seq=own.checkpoint_seq)
+            )
     else:
         lines.append(
             ngettext(

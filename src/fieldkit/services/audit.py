@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fieldkit.i18n import _
 from fieldkit.storage.audit import AuditEntry, AuditLog, AuditProblem, AuditReport
+from fieldkit.storage.audit_verify import verify_foreign, verify_log
 from fieldkit.storage.vault import Vault
 
 __all__ = [
@@ -30,9 +31,9 @@ class FullAuditReport:
         return self.own.ok and all(r.ok for r in self.foreign.values())
 
 
-def problem_lines(vault: Vault) -> list[str]:
+def problem_lines(vault: Vault, *, full: bool = False) -> list[str]:
     """What is wrong with the audit chains, one line each (empty when intact); for `check`."""
-    report = AuditService(vault).verify()
+    report = AuditService(vault).verify(full=full)
     lines = [
         _("audit entry {seq}: {reason}").format(seq=p.seq, reason=p.reason) if p.seq else p.reason
         for p in report.own.problems
@@ -51,10 +52,15 @@ class AuditService:
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
 
-    def verify(self) -> FullAuditReport:
+    def verify(self, *, full: bool = False) -> FullAuditReport:
+        """Verify every chain; this profile's own continues from its newest signed checkpoint
+        unless ``full`` (see storage/audit_verify.py)."""
         with self._vault.session() as s:
-            own = AuditLog.verify(s)
-            foreign = {d: AuditLog.verify_foreign(s, d) for d in AuditLog.foreign_devices(s)}
+            if self._vault.backend == "postgresql":
+                # one consistent view of the hub's tables, so a checkpoint covers what was checked
+                s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            own = verify_log(s, full=full)
+            foreign = {d: verify_foreign(s, d) for d in AuditLog.foreign_devices(s)}
         return FullAuditReport(own=own, foreign=foreign)
 
     def entries_for(self, target_id: str) -> list[AuditEntry]:

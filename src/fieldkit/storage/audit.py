@@ -3,8 +3,8 @@
 Every change in a profile appends one entry. An entry's hash is the SHA-256 of the canonical JSON of
 all its other fields, including the hash of the entry before it, so removing, altering or reordering
 an entry breaks the chain. Triggers created by migration 0002 refuse UPDATE and DELETE on the table;
-someone holding the key can drop them, which is why :meth:`AuditLog.verify` also recomputes every
-hash and cross-checks every saved record version against its entry.
+someone holding the key can drop them, which is why ``storage/audit_verify.py`` also recomputes
+every hash and cross-checks every saved record version against its entry.
 
 What the chain cannot show on its own is the loss of its newest entries (there is nothing after them
 to link to). Record versions are cross-checked, and the entries a bundle carries to the organisation
@@ -34,8 +34,6 @@ from fieldkit.storage.tables.profile import ProfileMeta
 from fieldkit.storage.tables.records import (
     AuditRow,
     ForeignAuditRow,
-    RecordRow,
-    RecordVersionRow,
 )
 from fieldkit.storage.tables.sealed import seal_rows
 
@@ -176,6 +174,9 @@ class AuditReport:
     count: int
     problems: tuple[AuditProblem, ...] = ()
     versions_checked: int = 0
+    # The last entry of the signed checkpoint the verification continued from (None: every row
+    # was verified in full).
+    checkpoint_seq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ def _broken(seq: int, reason: str) -> FieldkitError:
     return FieldkitError(ErrorCode.AUDIT_CHAIN_BROKEN, seq=seq, reason=_(reason))
 
 
-def _entry_from_row(row: AuditRow | ForeignAuditRow, device_id: str | None = None) -> AuditEntry:
+def entry_from_row(row: AuditRow | ForeignAuditRow, device_id: str | None = None) -> AuditEntry:
     try:
         details = json.loads(row.details)
     except ValueError:
@@ -211,83 +212,6 @@ def _entry_from_row(row: AuditRow | ForeignAuditRow, device_id: str | None = Non
         prev_hash=row.prev_hash,
         entry_hash=row.entry_hash,
     )
-
-
-def _head_matches(
-    revision: int, deleted: bool, confidential: bool, data: str, doc: bytes | None
-) -> bool:
-    if doc is None:
-        return False
-    try:
-        saved = json.loads(doc)
-        current = json.loads(data)
-    except ValueError:
-        return False
-    return bool(
-        isinstance(saved, dict)
-        and saved.get("revision") == revision
-        and saved.get("deleted") == bool(deleted)
-        and saved.get("confidential") == bool(confidential)
-        and saved.get("data") == current
-    )
-
-
-def _hash_matches(entry: AuditEntry) -> bool:
-    """Whether the entry's hash is the hash of its fields. Most entries' canonical JSON is what
-    the standard encoder writes (sorted keys, no spaces, UTF-8): that is tried first, and only an
-    entry it does not match is written again by the canonical writer, which decides. (A match
-    cannot be wrong: the standard encoding of these fields is unambiguous, and equal SHA-256
-    values of different bytes are not found in practice.)"""
-    fields = entry.hashed_fields()
-    try:
-        quick = json.dumps(
-            fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode("utf-8")
-    except (TypeError, ValueError, UnicodeEncodeError):
-        quick = b""
-    if quick and sha256_hex(quick) == entry.entry_hash:
-        return True
-    return entry.compute_hash() == entry.entry_hash
-
-
-class _ChainChecker:
-    """Walks entries in sequence order and collects what is wrong with the chain."""
-
-    def __init__(self, missing_reason: str) -> None:
-        self.problems: list[AuditProblem] = []
-        self.count = 0
-        self._expected_seq = 1
-        self._prev = GENESIS_HASH
-        self._missing_reason = missing_reason
-
-    def feed(self, entry: AuditEntry) -> None:
-        self.count += 1
-        if entry.seq != self._expected_seq:
-            if entry.seq > self._expected_seq:
-                self.problems.append(
-                    AuditProblem(
-                        entry.seq,
-                        _(self._missing_reason).format(
-                            first=self._expected_seq, last=entry.seq - 1
-                        ),
-                    )
-                )
-        elif entry.prev_hash != self._prev:
-            self.problems.append(
-                AuditProblem(
-                    entry.seq,
-                    _(
-                        "the entry does not follow the one before it "
-                        "(an entry was removed, reordered or altered)"
-                    ),
-                )
-            )
-        if not _hash_matches(entry):
-            self.problems.append(
-                AuditProblem(entry.seq, _("the entry was altered after it was written"))
-            )
-        self._expected_seq = entry.seq + 1
-        self._prev = entry.entry_hash
 
 
 class AuditLog:
@@ -379,102 +303,14 @@ class AuditLog:
             .execution_options(yield_per=1000)
         ).scalars()
         for row in rows:
-            yield _entry_from_row(row)
+            yield entry_from_row(row)
 
     @staticmethod
     def entries_for(session: Session, target_id: str) -> list[AuditEntry]:
         rows = session.execute(
             select(AuditRow).where(AuditRow.target_id == target_id).order_by(AuditRow.seq)
         ).scalars()
-        return [_entry_from_row(row) for row in rows]
-
-    @staticmethod
-    def verify(session: Session) -> AuditReport:
-        """Check the whole chain and that every saved record version has its matching entry."""
-        checker = _ChainChecker(N_("entries {first} to {last} are missing"))
-        recorded: dict[tuple[str, int, str], int] = {}
-        # Core rows, not ORM objects: the same columns, a fraction of the cost per row
-        rows = session.execute(
-            select(*cast(Table, AuditRow.__table__).c)
-            .order_by(AuditRow.seq)
-            .execution_options(yield_per=5000)
-        )
-        for row in rows:
-            entry = _entry_from_row(row)  # type: ignore[arg-type]
-            checker.feed(entry)
-            if (
-                entry.target_type == "record"
-                and entry.revision is not None
-                and entry.content_hash is not None
-            ):
-                recorded[(entry.target_id, entry.revision, entry.content_hash)] = entry.seq
-        problems = checker.problems
-        versions = 0
-        version_rows = session.execute(
-            select(
-                RecordVersionRow.record_id,
-                RecordVersionRow.revision,
-                RecordVersionRow.doc,
-                RecordVersionRow.content_hash,
-            ).execution_options(yield_per=2000)
-        )
-        for record_id, revision, doc, content_hash in version_rows:
-            versions += 1
-            actual = sha256_hex(doc)
-            if actual != content_hash:
-                problems.append(
-                    AuditProblem(
-                        recorded.get((record_id, revision, content_hash), 0),
-                        _("the saved version {revision} of record {id} was altered").format(
-                            revision=revision, id=record_id
-                        ),
-                    )
-                )
-            elif (record_id, revision, content_hash) not in recorded:
-                problems.append(
-                    AuditProblem(
-                        0,
-                        _(
-                            "the saved version {revision} of record {id} has no matching "
-                            "audit entry (the entry was removed or the version was altered)"
-                        ).format(revision=revision, id=record_id),
-                    )
-                )
-        # The head row of every record must be its saved version: same hash, same state.
-        heads = session.execute(
-            select(
-                RecordRow.id,
-                RecordRow.revision,
-                RecordRow.deleted,
-                RecordRow.confidential,
-                RecordRow.data,
-                RecordVersionRow.doc,
-            )
-            .outerjoin(
-                RecordVersionRow,
-                (RecordVersionRow.record_id == RecordRow.id)
-                & (RecordVersionRow.revision == RecordRow.revision)
-                & (RecordVersionRow.content_hash == RecordRow.content_hash),
-            )
-            .execution_options(yield_per=2000)
-        )
-        for record_id, revision, deleted, confidential, data, doc in heads:
-            if not _head_matches(revision, deleted, confidential, data, doc):
-                problems.append(
-                    AuditProblem(
-                        0,
-                        _(
-                            "the current state of record {id} does not match its saved version"
-                        ).format(id=record_id),
-                    )
-                )
-        problems.sort(key=lambda p: (p.seq == 0, p.seq))
-        return AuditReport(
-            ok=not problems,
-            count=checker.count,
-            problems=tuple(problems),
-            versions_checked=versions,
-        )
+        return [entry_from_row(row) for row in rows]
 
     # --- other devices' logs, carried in bundles ------------------------------------------------
 
@@ -570,19 +406,3 @@ class AuditLog:
     @staticmethod
     def foreign_devices(session: Session) -> list[str]:
         return list(session.execute(select(ForeignAuditRow.device_id).distinct()).scalars())
-
-    @staticmethod
-    def verify_foreign(session: Session, device_id: str) -> AuditReport:
-        """Check a device's received chain; entries not received yet show as missing."""
-        checker = _ChainChecker(N_("entries {first} to {last} have not been received"))
-        rows = session.execute(
-            select(ForeignAuditRow)
-            .where(ForeignAuditRow.device_id == device_id)
-            .order_by(ForeignAuditRow.seq)
-            .execution_options(yield_per=2000)
-        ).scalars()
-        for row in rows:
-            checker.feed(_entry_from_row(row, device_id=device_id))
-        return AuditReport(
-            ok=not checker.problems, count=checker.count, problems=tuple(checker.problems)
-        )

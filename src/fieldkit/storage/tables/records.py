@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -188,6 +189,29 @@ class AuditRow(Base):
 
 
 Index("ix_audit_log_target", AuditRow.target_id, AuditRow.revision)
+
+
+class AuditCheckpointRow(Base):
+    """What a full verification of the audit log proved, signed with the device key
+    (``storage/audit_checkpoint.py``): the next verification continues from it."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    made_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    device_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    key_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    audit_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    audit_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    audit_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    versions_last_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    versions_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    versions_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    heads_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Per record head, in row order: its row number (8 bytes) and the first 16 bytes of the
+    # SHA-256 of its stored columns.
+    heads: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    signature: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 class ForeignAuditRow(Base):
