@@ -46,7 +46,7 @@ def test_starts_in_ukrainian_with_qt_texts_translated(qtbot: QtBot, tmp_path: Pa
     try:
         window = desktop.unlock_window
         assert window is not None
-        assert window.windowTitle() == "fieldkit — створення профілю"
+        assert window.windowTitle() == "Створення профілю"
         assert window.submit_button.text() == "Створити профіль"
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         qtbot.addWidget(box)

@@ -89,6 +89,7 @@ def test_share_a_case_and_import_it_in_the_lawyers_profile(
         assert not desk.action_new_case.isVisible()
         assert not desk.action_review.isVisible()
         assert "read-only" in desk.role_label.text()
+        assert desk.windowTitle() == "Lawyer profile (read-only)"
         from fieldkit.ui.counsel import import_package_file, open_received
 
         dialogs.set_next_path(package)

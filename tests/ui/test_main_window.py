@@ -34,7 +34,9 @@ def test_actions_follow_the_role(qtbot: QtBot, new_vault, new_coordinator_vault)
     assert coordinator.action_import.isVisible()
     assert coordinator.action_trust.isVisible()
     assert not coordinator.action_export.isVisible()
-    assert "coordinator" in coordinator.windowTitle()
+    # The window system adds "— fieldkit" after the title: the name is not in it twice.
+    assert coordinator.windowTitle() == "Coordinator profile"
+    assert monitor.windowTitle() == "Monitor profile"
 
 
 def test_list_search_and_filters(qtbot: QtBot, new_vault) -> None:

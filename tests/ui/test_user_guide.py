@@ -63,7 +63,7 @@ def test_f1_opens_the_english_guide(qtbot: QtBot, new_vault: object) -> None:
 def test_the_guide_follows_the_chosen_language(qtbot: QtBot, new_vault: object) -> None:
     i18n.set_language("uk")
     guide = _open_with_f1(qtbot, new_vault)
-    assert guide.windowTitle() == "fieldkit — посібник користувача"
+    assert guide.windowTitle() == "Посібник користувача"
     assert guide.guide is not None
     assert guide.guide.path.name == "user-guide.uk.md"
     text = guide.browser.toPlainText()

@@ -64,7 +64,7 @@ class UserGuideWindow(QDialog):
     def __init__(self, language: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("userGuideWindow")
-        self.setWindowTitle(_("fieldkit — user guide"))
+        self.setWindowTitle(_("User guide"))
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
         self.language = language or current().language
         self.guide = user_guide.guide_file(self.language)

@@ -80,10 +80,13 @@ class MainWindow(MenuActions, StatusIndicators):
         self.reload()
 
     def _title(self) -> str:
-        # Whole sentences: Ukrainian and Russian decline the role word inside the title.
+        # Whole phrases: Ukrainian and Russian decline the role word inside the title. No
+        # "fieldkit" here: the window system adds the program's name after the title.
         if self.role == Role.MONITOR:
-            return _("fieldkit — monitor profile")
-        return _("fieldkit — coordinator profile")
+            return _("Monitor profile")
+        if self.role == Role.LAWYER:
+            return _("Lawyer profile (read-only)")
+        return _("Coordinator profile")
 
     # --- state, lock and close ----------------------------------------------------------------
 

@@ -164,9 +164,8 @@ class UnlockWindow(QWidget):
     # --- layout --------------------------------------------------------------------------
 
     def _build(self, reason: str) -> None:
-        self.setWindowTitle(
-            _("fieldkit — create a profile") if self.create_mode else _("fieldkit — unlock")
-        )
+        # The window system adds the program's name ("… — fieldkit") after the title.
+        self.setWindowTitle(_("Create a profile") if self.create_mode else _("Unlock the profile"))
         outer = QVBoxLayout(self)
         outer.setContentsMargins(32, 24, 32, 24)
         outer.setSpacing(12)
