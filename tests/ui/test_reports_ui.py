@@ -82,6 +82,18 @@ def test_case_file_from_the_case_view_in_the_chosen_language(
     text = _pdf_text(out)
     assert "Дело" in text  # the report's language, not the interface's (English)
     assert "M-003" in text
+    # The next report of this unlocked profile offers the same "Prepared by".
+    window.case_view.case_file_action.trigger()
+    assert window.report_dialog is not dialog
+    assert window.report_dialog.prepared_by.text() == "M-003"
+    window.report_dialog.reject()
+    window.clear()  # what the lock does: the code is forgotten with the rest
+    window.open_case(case_id)
+    previous = window.report_dialog
+    window.case_view.case_file_action.trigger()
+    assert window.report_dialog is not previous
+    assert window.report_dialog.prepared_by.text() == ""
+    window.report_dialog.reject()
 
 
 def test_visit_report_from_the_case_view(qtbot: QtBot, new_vault, tmp_path: Path) -> None:

@@ -118,6 +118,9 @@ class MainWindow(MenuActions, StatusIndicators):
         self.model.clear()
         self.search_edit.clear()
         self.count_label.clear()
+        from fieldkit.ui.reports import forget_prepared_by
+
+        forget_prepared_by(self.vault)
 
     def restore_layout(self, settings: AppSettings) -> None:
         if settings.window_geometry:

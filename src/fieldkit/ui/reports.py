@@ -12,7 +12,9 @@ Emits:
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,28 @@ STAGE_WORDS = {
     "gathering": lambda: _("Reading the records…"),
     "rendering": lambda: _("Laying out the pages…"),
 }
+
+
+# "Prepared by" of the last report saved, per unlocked profile: in memory only (a monitor's
+# code is no preference for the plaintext settings file) and gone with the profile at lock.
+_PREPARED_BY: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def remembered_prepared_by(vault: Any) -> str:
+    try:
+        return _PREPARED_BY.get(vault, "")
+    except TypeError:  # a handle that cannot be weakly referenced remembers nothing
+        return ""
+
+
+def remember_prepared_by(vault: Any, text: str) -> None:
+    with contextlib.suppress(TypeError):
+        _PREPARED_BY[vault] = text
+
+
+def forget_prepared_by(vault: Any) -> None:
+    with contextlib.suppress(TypeError, KeyError):
+        del _PREPARED_BY[vault]
 
 
 class ReportDialog(QDialog):
@@ -120,6 +144,7 @@ class ReportDialog(QDialog):
         self.prepared_by = QLineEdit(self)
         self.prepared_by.setObjectName("reportPreparedBy")
         self.prepared_by.setPlaceholderText(_("a code, for example M-003"))
+        self.prepared_by.setText(remembered_prepared_by(vault))
         form.addRow(_("Prepared by:"), self.prepared_by)
         self.names_check = QCheckBox(_("Print real names where consent allows"), self)
         self.names_check.setObjectName("reportIncludeNames")
@@ -263,6 +288,7 @@ class ReportDialog(QDialog):
 
     def _on_succeeded(self, result: Any) -> None:
         self.result = result
+        remember_prepared_by(self.vault, self.prepared_by.text().strip())
         self.saved.emit(result)
         self.accept()
         dialogs.inform(
