@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from fieldkit import __version__, i18n
 from fieldkit.cli.common import add_global_options, global_parent
@@ -71,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     i18n.set_language(_language_from_argv(argv) or i18n.language_from_environment())
+    desktop = _desktop_options(argv)
+    if desktop is not None:
+        # No command: the desktop program, without importing every command group first.
+        if desktop.lang:
+            i18n.set_language(desktop.lang)
+        from fieldkit.app import run_desktop
+
+        return run_desktop(desktop.profile)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.lang:
@@ -103,6 +112,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = _("Unexpected internal error ({kind}); run with FIELDKIT_DEBUG=1 for details.")
         _report_error(args, {"code": "internal"}, message.format(kind=type(exc).__name__))
         return EXIT_ERROR
+
+
+class _NotDesktop(Exception):
+    pass
+
+
+class _GlobalOptionsOnly(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _NotDesktop(message)
+
+
+def _desktop_options(argv: list[str]) -> argparse.Namespace | None:
+    """The global options when ``argv`` holds nothing else (the desktop program starts); None
+    when it names a command, asks for help or the version, or is wrong (the full parser then
+    answers it with its usual messages)."""
+    if any(token in ("-h", "--help", "--version") for token in argv):
+        return None
+    parser = _GlobalOptionsOnly(prog="fieldkit", add_help=False)
+    add_global_options(parser, suppress_defaults=False)
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except _NotDesktop:
+        return None
+    return None if rest else args
 
 
 def _report_error(args: argparse.Namespace, data: dict[str, object], message: str) -> None:

@@ -10,13 +10,15 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldkit import i18n
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.i18n import _
 from fieldkit.services.profile import default_profile_path, open_profile, profile_exists
-from fieldkit.storage.vault import Vault
+
+if TYPE_CHECKING:
+    from fieldkit.storage.vault import Vault
 
 PASSPHRASE_ENV = "FIELDKIT_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "FIELDKIT_NEW_PASSPHRASE"

@@ -1,10 +1,8 @@
-"""What a profile is: its role and the facts about it that are safe to show."""
+"""What a profile is: its role (what is safe to show about one: domain/profile_info.py)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict
 
 from fieldkit.domain.errors import N_, TranslatableText
 
@@ -25,31 +23,3 @@ ROLE_LABELS = {
     Role.COORDINATOR: N_("coordinator"),
     Role.LAWYER: N_("lawyer"),
 }
-
-
-class KdfInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    algorithm: str
-    memory_kib: int
-    iterations: int
-    lanes: int
-    insecure: bool
-
-
-class ProfileInfo(BaseModel):
-    """What `fieldkit info` shows: never a secret."""
-
-    model_config = ConfigDict(frozen=True)
-
-    path: str
-    # A hub's server database (address without password); None for a profile's own file.
-    database: str | None = None
-    profile_id: str
-    role: Role
-    device_id: str
-    device_key_fingerprint: str
-    created_at: str
-    kdf: KdfInfo
-    database_revision: str | None
-    counts: dict[str, int]

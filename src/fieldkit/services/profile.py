@@ -5,17 +5,22 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
-from sqlalchemy import func, select, text
 
-from fieldkit.crypto.kdf import KdfParams
 from fieldkit.crypto.passphrase import Strength, estimate, generate
 from fieldkit.domain.errors import ErrorCode, FieldkitError
-from fieldkit.domain.profile import KdfInfo, ProfileInfo, Role
-from fieldkit.storage import vault as vault_mod
-from fieldkit.storage.base import Base
-from fieldkit.storage.vault import Vault
+from fieldkit.domain.profile import Role
+from fieldkit.storage import profile_files
+
+# The database layer (SQLAlchemy, the cipher) is imported where a profile is opened, not here:
+# the unlock window needs only the first functions below (start-up time, see docs/desktop.md).
+if TYPE_CHECKING:
+    from fieldkit.crypto.kdf import KdfParams
+    from fieldkit.domain.profile_info import ProfileInfo
+    from fieldkit.storage import vault as vault_mod
+    from fieldkit.storage.vault import Vault
 
 PROFILE_ENV = "FIELDKIT_PROFILE"
 
@@ -38,7 +43,7 @@ def passphrase_strength(passphrase: str) -> Strength:
 
 def profile_exists(path: Path) -> bool:
     """Whether a profile (its key file) exists at ``path``."""
-    return vault_mod.profile_exists(path)
+    return profile_files.profile_exists(path)
 
 
 def suggest_passphrase(language: str) -> str:
@@ -59,6 +64,8 @@ def create_profile(
     folder keeps the key file, ``hub.json`` and, unless ``store`` names another, the evidence)."""
     if database is not None and role != Role.COORDINATOR:
         raise FieldkitError(ErrorCode.WRONG_ROLE, needed=Role.COORDINATOR.label, actual=role.label)
+    from fieldkit.storage.vault import Vault
+
     vault = Vault.create(path, passphrase, role=role, kdf=kdf, database=database, store=store)
     _run_startup_maintenance(vault)
     return vault
@@ -117,7 +124,11 @@ LAWYER_COUNTS = ("records", "record_versions", "evidence_items", "custody_events
 
 
 def profile_info(vault: Vault) -> ProfileInfo:
+    from sqlalchemy import func, select, text
+
+    from fieldkit.domain.profile_info import KdfInfo, ProfileInfo
     from fieldkit.services.roles import hub_lawyer
+    from fieldkit.storage.base import Base
 
     counts: dict[str, int] = {}
     tables = Base.metadata.tables
@@ -152,14 +163,20 @@ def profile_info(vault: Vault) -> ProfileInfo:
 
 
 def change_passphrase(path: Path, old: str, new: str) -> None:
+    from fieldkit.storage import vault as vault_mod
+
     vault_mod.change_passphrase(path, old, new)
 
 
 def check_database(path: Path, passphrase: str) -> vault_mod.IntegrityReport:
+    from fieldkit.storage import vault as vault_mod
+
     return vault_mod.check_database(path, passphrase)
 
 
 def erase_profile(path: Path) -> None:
+    from fieldkit.storage import vault as vault_mod
+
     vault_mod.erase(path)
 
 

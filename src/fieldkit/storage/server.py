@@ -20,8 +20,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.storage.fsutil import atomic_write_bytes
+from fieldkit.storage.profile_files import HUB_SETTINGS_NAME as HUB_SETTINGS_NAME
 
-HUB_SETTINGS_NAME = "hub.json"
 DRIVER = "postgresql+psycopg"
 # Seconds to wait for the server before saying it cannot be reached.
 CONNECT_TIMEOUT = 10

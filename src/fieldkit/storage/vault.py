@@ -38,20 +38,24 @@ from fieldkit.storage import hub_slots, migrate, sealing
 from fieldkit.storage.engine import DatabaseUnreadable, connect_raw, open_engine
 from fieldkit.storage.fsutil import (
     FILE_MODE,
-    PARTIAL_SUFFIX,
     atomic_write_bytes,
     destroy_file,
     fsync_dir,
     make_private_dir,
 )
-from fieldkit.storage.server import HUB_SETTINGS_NAME, HubSettings, open_server_engine, shown_url
+
+# Re-exported: the file names were defined here before storage/profile_files.py held them.
+from fieldkit.storage.profile_files import DATABASE_NAME as DATABASE_NAME
+from fieldkit.storage.profile_files import HUB_SETTINGS_NAME as HUB_SETTINGS_NAME
+from fieldkit.storage.profile_files import KEYFILE_NAME as KEYFILE_NAME
+from fieldkit.storage.profile_files import PENDING_KEYFILE_NAME as PENDING_KEYFILE_NAME
+from fieldkit.storage.profile_files import database_path as database_path
+from fieldkit.storage.profile_files import keyfile_path as keyfile_path
+from fieldkit.storage.profile_files import profile_exists as profile_exists
+from fieldkit.storage.server import HubSettings, open_server_engine, shown_url
 from fieldkit.storage.tables.profile import ProfileMeta
 from fieldkit.storage.tables.sealed import seal_rows
 
-KEYFILE_NAME = "keyfile"
-# A passphrase change interrupted before its rename leaves the new key file under this name.
-PENDING_KEYFILE_NAME = KEYFILE_NAME + PARTIAL_SUFFIX
-DATABASE_NAME = "profile.db"
 SQLCIPHER_PURPOSE = "sqlcipher"
 
 
@@ -60,22 +64,6 @@ class IntegrityReport:
     ok: bool
     cipher_problems: tuple[str, ...]
     sqlite_problems: tuple[str, ...]
-
-
-def keyfile_path(path: Path) -> Path:
-    return path / KEYFILE_NAME
-
-
-def database_path(path: Path) -> Path:
-    return path / DATABASE_NAME
-
-
-def profile_exists(path: Path) -> bool:
-    return (
-        keyfile_path(path).exists()
-        or database_path(path).exists()
-        or (path / HUB_SETTINGS_NAME).exists()
-    )
 
 
 def read_keyfile(path: Path) -> KeyFile:

@@ -10,11 +10,11 @@ import contextlib
 import json
 import logging
 import os
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Final
 
 from platformdirs import user_config_dir
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fieldkit.i18n import SUPPORTED_LANGUAGES
 
@@ -30,23 +30,46 @@ DEFAULT_IDLE_LOCK_MINUTES: Final = 5
 MAX_IDLE_LOCK_MINUTES: Final = 240
 
 
-class AppSettings(BaseModel):
+class SettingsInvalid(ValueError):
+    """A value of the settings file has the wrong type or is out of range."""
+
+
+# A plain dataclass, not a pydantic model: the settings are read before the first window, and
+# pydantic is not otherwise needed until the profile is open (start-up time, docs/desktop.md).
+@dataclass(frozen=True)
+class AppSettings:
     """Frozen; change with ``settings.model_copy(update={...})`` and :func:`save_settings`."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
     language: str = DEFAULT_LANGUAGE
-    idle_lock_minutes: int = Field(
-        default=DEFAULT_IDLE_LOCK_MINUTES, ge=1, le=MAX_IDLE_LOCK_MINUTES
-    )
+    idle_lock_minutes: int = DEFAULT_IDLE_LOCK_MINUTES
     lock_on_screen_lock: bool = True
     # Window geometry (base64 of Qt's saveGeometry/saveState); reveals nothing about casework.
     window_geometry: str = ""
     window_state: str = ""
 
-    def model_post_init(self, __context: Any) -> None:
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            wanted = type(item.default)
+            # bool is an int in Python; neither may stand for the other here.
+            if type(value) is not wanted:
+                raise SettingsInvalid(f"{item.name} must be {wanted.__name__}")
+        if not 1 <= self.idle_lock_minutes <= MAX_IDLE_LOCK_MINUTES:
+            raise SettingsInvalid("idle_lock_minutes out of range")
         if self.language not in SUPPORTED_LANGUAGES:
             object.__setattr__(self, "language", DEFAULT_LANGUAGE)
+
+    @classmethod
+    def model_validate(cls, data: dict[str, Any]) -> AppSettings:
+        """From a parsed settings file; unknown keys are ignored (an older or newer program)."""
+        known = {item.name for item in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+    def model_copy(self, *, update: dict[str, Any]) -> AppSettings:
+        return replace(self, **update)
+
+    def model_dump(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def config_dir() -> Path:
@@ -73,7 +96,7 @@ def load_settings(path: Path | None = None, *, language_hint: str | None = None)
         return AppSettings.model_validate(data)
     except FileNotFoundError:
         pass
-    except (OSError, ValueError, ValidationError) as exc:
+    except (OSError, ValueError) as exc:
         log.warning("settings file ignored: %s", type(exc).__name__)
     if language_hint in SUPPORTED_LANGUAGES:
         return AppSettings(language=language_hint or DEFAULT_LANGUAGE)
