@@ -171,6 +171,7 @@ class DesktopApp(QObject):
         self.vault: Any = None
         self.termination_watch: tuple[Any, ...] = ()  # kept alive: see _quit_on_termination
         app.aboutToQuit.connect(self.shutdown)
+        app.applicationStateChanged.connect(self._on_application_state)
 
     # --- windows ------------------------------------------------------------------------------
 
@@ -254,7 +255,22 @@ class DesktopApp(QObject):
 
     def _on_screen_locked(self, reason: str) -> None:
         if self.settings.lock_on_screen_lock:
-            self.lock(reason)
+            self.lock(reason)  # the lock writes every draft first
+        else:
+            self.save_drafts_now()
+
+    def _on_application_state(self, state: Qt.ApplicationState) -> None:
+        # Another program took the keyboard, the window was minimised, or (on Windows and macOS,
+        # where no D-Bus signal says so) the session was locked: write the drafts at once.
+        if state != Qt.ApplicationState.ApplicationActive:
+            self.save_drafts_now()
+
+    def save_drafts_now(self) -> int:
+        """Hand the drafts whose typing pause has not run out to the writer now (no waiting)."""
+        window = self.main_window
+        if window is None or not self.lock_manager.is_unlocked:
+            return 0
+        return int(window.editors.drafts.save_pending())
 
     def _on_lock_manager_locked(self, reason: str) -> None:
         # The unlock window appears before the main window goes, so the program never has no
@@ -375,6 +391,8 @@ class DesktopApp(QObject):
         if self.main_window is not None:
             self._remember_layout(self.main_window)
         self.idle.stop()
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.app.applicationStateChanged.disconnect(self._on_application_state)
         if self.lock_manager.is_unlocked:
             self.lock_manager.locked.disconnect(self._on_lock_manager_locked)
             self.lock_manager.lock(REASON_USER)

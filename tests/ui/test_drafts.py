@@ -19,8 +19,9 @@ from fieldkit.domain.profile import Role
 from fieldkit.services.drafts import DraftService
 from fieldkit.storage.vault import Vault
 from fieldkit.ui import dialogs
-from fieldkit.ui.lock import REASON_IDLE
-from tests.ui.test_lock import _desktop, _unlock
+from fieldkit.ui.lock import REASON_IDLE, REASON_SCREEN
+from tests.ui.test_lock import _desktop, _send_signal, _unlock
+from tests.ui.test_lock import session_bus_address as session_bus_address
 
 CANARY = (
     "QZXJ-970317"  # a synthetic pseudonym code (the form takes 1-4 letters), found nowhere else
@@ -118,6 +119,75 @@ def test_closing_a_form_with_its_changes_discarded_clears_the_draft(qtbot: QtBot
     dialog.close()
     keeper.wait()
     assert keeper.service.list() == []
+
+
+# --- the screen locks, or the program goes to the background --------------------------------
+
+# Longer than any test: only the lock, the screen lock or leaving the program can write a draft.
+NEVER_MS = 3_600_000
+
+
+def test_a_screen_lock_keeps_what_was_typed_just_before(
+    qtbot: QtBot, tmp_path: Path, fast_kdf, passphrase: str, session_bus_address: str
+) -> None:
+    from PySide6.QtDBus import QDBusConnection
+
+    bus = QDBusConnection.connectToBus(session_bus_address, "fieldkit-test-drafts")
+    desktop = _desktop(qtbot, tmp_path, session_bus=bus, system_bus=bus)
+    try:
+        desktop.screen_listener.start()
+        _unlock(qtbot, desktop, passphrase)
+        keeper = desktop.main_window.editors.drafts
+        keeper.set_delay_ms(NEVER_MS)
+        _type_pseudonym(qtbot, desktop.main_window, CANARY)
+        assert keeper.writes == 0
+        # What logind sends when the session is locked (the lock screen, Super+L).
+        with qtbot.waitSignal(desktop.locked, timeout=10000) as blocker:
+            _send_signal(
+                session_bus_address,
+                "/org/freedesktop/login1/session/_31",
+                "org.freedesktop.login1.Session.Lock",
+            )
+        assert blocker.args == [REASON_SCREEN]
+        assert keeper.writes == 1
+        _unlock(qtbot, desktop, passphrase)
+        restored = _restored(desktop)
+        assert [d.editor.editor("pseudonym").edit.text() for d in restored] == [CANARY]
+    finally:
+        desktop.shutdown()
+        QDBusConnection.disconnectFromBus("fieldkit-test-drafts")
+
+
+def test_a_screen_lock_writes_the_drafts_even_when_it_does_not_lock_the_profile(
+    qtbot: QtBot, desktop
+) -> None:
+    desktop.settings = desktop.settings.model_copy(update={"lock_on_screen_lock": False})
+    keeper = desktop.main_window.editors.drafts
+    keeper.set_delay_ms(NEVER_MS)
+    _type_pseudonym(qtbot, desktop.main_window, CANARY)
+    desktop.screen_listener.screen_locked.emit(REASON_SCREEN)
+    keeper.wait()
+    assert not desktop.vault.is_locked
+    assert [d.data for d in keeper.service.list()] == [{"pseudonym": CANARY}]
+
+
+def test_leaving_the_program_writes_the_drafts_at_once(qtbot: QtBot, desktop) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    keeper = desktop.main_window.editors.drafts
+    keeper.set_delay_ms(NEVER_MS)
+    _type_pseudonym(qtbot, desktop.main_window, CANARY)
+    app = QApplication.instance()
+    # Another program took the keyboard (or, on Windows and macOS, the session was locked).
+    app.applicationStateChanged.emit(Qt.ApplicationState.ApplicationInactive)
+    keeper.wait()
+    assert [d.data for d in keeper.service.list()] == [{"pseudonym": CANARY}]
+    # Only what changed since is written again: coming back and leaving once more writes nothing.
+    app.applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)
+    app.applicationStateChanged.emit(Qt.ApplicationState.ApplicationInactive)
+    keeper.wait()
+    assert keeper.writes == 1
 
 
 # --- a killed program -------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from fieldkit.storage.tables.drafts import DraftRow
@@ -20,18 +22,23 @@ def put_draft(
     context: str,
     saved_at: str,
 ) -> None:
-    """Insert or replace the draft ``key``."""
-    row = session.get(DraftRow, key)
-    if row is None:
-        row = DraftRow(key=key)
-        session.add(row)
-    row.form_id = form_id
-    row.record_id = record_id
-    row.base_revision = base_revision
-    row.case_id = case_id
-    row.data = data
-    row.context = context
-    row.saved_at = saved_at
+    """Insert or replace the draft ``key`` (one statement: drafts are written while a person
+    types, on a worker that shares the interpreter with the GUI thread)."""
+    values = {
+        "key": key,
+        "form_id": form_id,
+        "record_id": record_id,
+        "base_revision": base_revision,
+        "case_id": case_id,
+        "data": data,
+        "context": context,
+        "saved_at": saved_at,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(DraftRow).values(values)
+    changed = {name: stmt.excluded[name] for name in values if name != "key"}
+    session.execute(stmt.on_conflict_do_update(index_elements=[DraftRow.key], set_=changed))
 
 
 def draft_rows(session: Session) -> list[DraftRow]:

@@ -2,15 +2,19 @@
 
 :class:`DraftKeeper` watches the editors of a :class:`~fieldkit.ui.editing.RecordEditorHost`. A few
 seconds after the last change (``TIME_DRAFT_DELAY_MS``) the editor's entries are read on the GUI
-thread (cheap) and written by :class:`~fieldkit.services.drafts.DraftService` on one worker thread,
-so the GUI never waits for the database and the writes keep their order (a save that clears a
-draft can never be overtaken by an older draft write). Before a lock, :meth:`flush` writes what is
-pending and waits for it, while the profile is still open. Nothing is written anywhere else.
+thread (cheap: the widgets' values, no serialisation) and handed to one worker thread, which
+encodes them and writes them through :class:`~fieldkit.services.drafts.DraftService`; the GUI never
+waits for the database. The hand-over coalesces: while a draft of an editor waits for the worker,
+a newer one of the same editor replaces it, so only the newest is written, and a discard drops a
+waiting draft. The jobs keep their order (a save that clears a draft can never be overtaken by an
+older draft write). Before a lock, :meth:`flush` takes every editor's entries and waits until they
+are written, while the profile is still open. Nothing is written anywhere else.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,10 +35,11 @@ def new_draft_key() -> str:
 
 
 class DraftKeeper(QObject):
-    """Debounced, ordered draft writes for a set of editor windows.
+    """Debounced, coalesced, ordered draft writes for a set of editor windows.
 
     ``snapshot(dialog)`` gives the :class:`Draft` of a window's editor (or None when there is
-    nothing to keep). Writes run on a single worker thread, in the order they were asked for.
+    nothing to keep). Writes run on a single worker thread, in the order they were asked for;
+    of the drafts of one window waiting for the worker only the newest is written.
     """
 
     def __init__(
@@ -57,7 +62,11 @@ class DraftKeeper(QObject):
             max_workers=1, thread_name_prefix="drafts"
         )
         self._pending: list[Future[Any]] = []
-        self.writes = 0  # drafts written (for tests and the benchmark)
+        # Drafts handed over but not yet taken by the worker, by window (the newest only).
+        self._waiting: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.asked = 0  # drafts handed to the worker (for tests and the benchmark)
+        self.writes = 0  # drafts written
 
     @property
     def service(self) -> Any:
@@ -87,6 +96,7 @@ class DraftKeeper(QObject):
             timer.deleteLater()
         self._dialogs.pop(key, None)
         if discard:
+            self._drop_waiting(key)
             self._submit(self._service.discard, key)
 
     def discard(self, key: str) -> None:
@@ -94,12 +104,16 @@ class DraftKeeper(QObject):
         timer = self._timers.get(key)
         if timer is not None:
             timer.stop()
+        self._drop_waiting(key)
         self._submit(self._service.discard, key)
 
     # --- writing ------------------------------------------------------------------------------
 
     def save_now(self, key: str) -> bool:
-        """Queue the draft of window ``key`` for writing now; False if there is nothing to keep."""
+        """Hand the draft of window ``key`` to the worker now; False if there is nothing to keep.
+
+        When an older draft of the same window still waits, it is replaced (only the newest is
+        written)."""
         timer = self._timers.get(key)
         if timer is not None:
             timer.stop()
@@ -112,12 +126,25 @@ class DraftKeeper(QObject):
             return False
         if draft is None:
             return False
-        self._submit(self._write, draft)
+        self.asked += 1
+        with self._lock:
+            waiting = key in self._waiting
+            self._waiting[key] = draft
+        if not waiting:
+            self._submit(self._write_waiting, key)
         return True
 
-    def _write(self, draft: Any) -> None:
+    def _write_waiting(self, key: str) -> None:
+        with self._lock:
+            draft = self._waiting.pop(key, None)
+        if draft is None:  # discarded meanwhile
+            return
         self._service.save(draft)
         self.writes += 1
+
+    def _drop_waiting(self, key: str) -> None:
+        with self._lock:
+            self._waiting.pop(key, None)
 
     def _submit(self, fn: Callable[..., Any], *args: Any) -> None:
         if self._executor is None:
@@ -126,6 +153,23 @@ class DraftKeeper(QObject):
         future.add_done_callback(_log_failure)
         self._pending = [f for f in self._pending if not f.done()]
         self._pending.append(future)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a write or a discard asked for has not finished yet."""
+        return any(not f.done() for f in self._pending)
+
+    def save_pending(self) -> int:
+        """Hand every draft whose typing pause is still running to the worker now, without
+        waiting for the writes (the program went to the background or the screen locked)."""
+        pending = [key for key, timer in self._timers.items() if timer.isActive()]
+        return sum(1 for key in pending if self.save_now(key))
+
+    def set_delay_ms(self, delay_ms: int) -> None:
+        """The pause after the last change before a draft is written (every window)."""
+        self._delay_ms = delay_ms
+        for timer in self._timers.values():
+            timer.setInterval(delay_ms)
 
     def flush(self) -> None:
         """Write every editor's draft now and wait for all writes (before a lock)."""
