@@ -106,6 +106,34 @@ def test_titles_rank_before_text_and_snippets_mark_words(new_vault: Vault) -> No
     assert "[катування]" in highlight(hits[1].snippet, "[", "]").lower()
 
 
+def test_a_word_in_very_many_records_lists_titles_first_then_the_newest(
+    new_vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldkit.storage import search as search_index
+
+    # As if the profile held more than RANKED_MATCHES records with the word.
+    monkeypatch.setattr(search_index, "RANKED_MATCHES", 2)
+    oldest = _case(new_vault, "Скарга перша", description="катування в камері")
+    titled = _case(new_vault, "Катування струмом у відділі")
+    middle = _case(new_vault, "Скарга друга", description="катування повторилось")
+    newest = _case(new_vault, "Скарга третя", description="побиття і катування")
+    _case(new_vault, "Скарга без цього слова", description="побиття")
+    service = SearchService(new_vault)
+    expected = [titled, newest, middle, oldest]
+    assert [h.record_id for h in service.search("катування").hits] == expected
+    # Pages join up across the ranked part and the rest, and with filters.
+    pages = [service.search("катування", offset=n, limit=1) for n in range(4)]
+    assert [p.hits[0].record_id for p in pages] == expected
+    assert [p.has_more for p in pages] == [True, True, True, False]
+    only_cases = RecordFilters(types=("case",))
+    assert [h.record_id for h in service.search("катування", only_cases, offset=1).hits] == [
+        newest,
+        middle,
+        oldest,
+    ]
+    assert service.count("катування") == 4
+
+
 def test_filters_type_facility_dates_status(new_vault: Vault) -> None:
     service = RecordService(new_vault)
     facility = service.add("facility", facility_data())
