@@ -111,3 +111,23 @@ def test_a_person_is_created_from_the_interview_form(qtbot: QtBot, host: RecordE
     assert field.combo is not None
     assert field.combo.currentText() == "W-017"
     assert [d.editor.form_id for d in host.open_editors] == ["interview", "person"]
+
+
+def test_an_editor_has_a_close_button_that_asks_about_unsaved_changes(
+    qtbot: QtBot, host: RecordEditorHost
+) -> None:
+    from fieldkit.ui import dialogs
+
+    case = host.create("case")
+    assert case is not None
+    assert case.close_button.text() == "Close"
+    assert case.close_button.isVisible()
+    case.editor.editor("title").set_value("Case QZXJ")
+    dialogs.set_next_answer("cancel")
+    case.close_button.click()
+    assert case.isVisible(), "Cancel keeps the form and what was typed"
+    assert case.editor.editor("title").value() == "Case QZXJ"
+    dialogs.set_next_answer("discard")
+    case.close_button.click()
+    qtbot.waitUntil(lambda: not case.isVisible(), timeout=5000)
+    assert case not in host.open_editors

@@ -129,6 +129,19 @@ class RecordEditorDialog(QDialog):
         layout.addWidget(self.draft_bar)
         layout.addWidget(editor)
         self.report_button: QPushButton | None = None
+        # A visible way out besides Esc; closing asks about unsaved changes as Esc does.
+        self.close_button = QPushButton(_("Close"), self)
+        self.close_button.setObjectName("editorCloseButton")
+        self.close_button.setAutoDefault(False)
+        self.close_button.clicked.connect(lambda _c=False: self.close())
+        row = getattr(editor, "button_row", None)
+        if isinstance(row, QHBoxLayout):
+            row.addWidget(self.close_button)
+        else:
+            own_row = QHBoxLayout()
+            own_row.addStretch(1)
+            own_row.addWidget(self.close_button)
+            layout.addLayout(own_row)
         self.resize(fitting_size(self, 980, 720))
 
     def add_report_button(self, text: str, slot: Any) -> QPushButton:
