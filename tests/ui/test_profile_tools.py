@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QDialog, QLabel
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from fieldkit import i18n
@@ -160,6 +160,13 @@ def test_change_passphrase_dialog_in_ukrainian(qtbot: QtBot, new_vault: Vault) -
     qtbot.addWidget(dialog)
     assert dialog.windowTitle() == "Зміна парольної фрази"
     assert dialog.submit_button.text() == "Змінити парольну фразу"
+    # The toggle says what it will do next.
+    dialog.show_button.setChecked(True)
+    assert dialog.new_edit.echoMode() == QLineEdit.EchoMode.Normal
+    assert dialog.show_button.text() == i18n.current().gettext("Hide passphrase")
+    assert dialog.show_button.text() != "Hide passphrase"
+    dialog.show_button.setChecked(False)
+    assert dialog.show_button.text() == i18n.current().gettext("Show passphrase")
 
 
 # --- erase ------------------------------------------------------------------------------------

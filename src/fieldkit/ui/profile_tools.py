@@ -198,6 +198,7 @@ class ChangePassphraseDialog(QDialog):
         mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
         for edit in (self.current_edit, self.new_edit, self.repeat_edit):
             edit.setEchoMode(mode)
+        self.show_button.setText(_("Hide passphrase") if shown else _("Show passphrase"))
 
     def _on_new_edited(self, _text: str) -> None:
         self.strength.acceptable = False
