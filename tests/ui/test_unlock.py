@@ -129,6 +129,25 @@ def test_language_choice_is_requested(qtbot: QtBot, tmp_path: Path) -> None:
     assert blocker.args == ["uk"]
 
 
+def test_create_hint_agrees_with_the_guide(qtbot: QtBot, tmp_path: Path) -> None:
+    """The guide says to write nothing down that travels with the laptop; so does the hint."""
+    from PySide6.QtWidgets import QLabel
+
+    from fieldkit import i18n
+
+    for language, words in (
+        ("en", "never keep the paper with the laptop"),
+        ("uk", "ніколи не тримайте папірець разом із ноутбуком"),
+        ("ru", "никогда не храните листок вместе с ноутбуком"),
+    ):
+        i18n.set_language(language)
+        window = _window(qtbot, tmp_path / "new")
+        hint = window.findChild(QLabel, "createHint")
+        assert hint is not None
+        assert words in hint.text()
+        assert window.windowTitle() == i18n.current().gettext("Create a profile")
+
+
 def _left():
     from PySide6.QtCore import Qt
 

@@ -311,8 +311,8 @@ class UnlockWindow(QWidget):
             hint = _plain_label(
                 _(
                     "Choose a passphrase of several uncommon words. Without it nothing in "
-                    "the profile can be read, not even by the organisation: write it down "
-                    "somewhere safe."
+                    "the profile can be read, not even by the organisation: learn it by heart, "
+                    "and if you write it down, never keep the paper with the laptop."
                 ),
                 "createHint",
             )
