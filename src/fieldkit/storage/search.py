@@ -325,7 +325,9 @@ class SearchIndex:
         if keys is not None:
             page, more, texts = _hub_ranked(session, keys, query, filters, offset, limit)
             return _hits(session, page, texts, query), more
-        if _matches_more_than(session, expression, filters, RANKED_MATCHES):
+        # How common the words are in the whole profile decides (as bm25's weights do), so the
+        # test walks the index alone, never the filters' join.
+        if _matches_more_than(session, expression, RANKED_MATCHES):
             top = _titles_first(session, expression, filters, offset, limit + 1)
         else:
             top = _ranked(session, expression, filters, offset, limit + 1)
@@ -355,7 +357,7 @@ class SearchIndex:
         return int(session.execute(stmt).scalar_one())
 
 
-# Above this many matches a search is not ranked as a whole (see _titles_first).
+# Above this many matches in the profile a search is not ranked as a whole (see _titles_first).
 RANKED_MATCHES = 20_000
 
 
@@ -373,12 +375,10 @@ def _ranked(
     return [(int(num), float(rank)) for num, rank in session.execute(stmt)]
 
 
-def _matches_more_than(
-    session: Session, expression: str, filters: RecordFilters | None, count: int
-) -> bool:
+def _matches_more_than(session: Session, expression: str, count: int) -> bool:
     """Whether more than ``count`` records match (stepping through at most that many)."""
     stmt = (
-        _matching(select(_FTS.c.rowid), expression, filters)
+        _matching(select(_FTS.c.rowid), expression, None)
         .order_by(_FTS.c.rowid.desc())
         .offset(count)
         .limit(1)
