@@ -313,3 +313,55 @@ def test_the_saved_message_says_what_an_earlier_file_disclosed(
     text = ReportDialog._withheld_since_text(dialog.result)
     assert "now withheld" in text
     assert "cannot be recalled" in text
+
+
+def test_names_not_ids_facility_in_the_report_language_and_prepared_by_remembered(
+    qtbot: QtBot, new_vault, tmp_path: Path
+) -> None:
+    from tests.export.test_reports import recommendation_data
+
+    case = CaseService(new_vault).add("Умови тримання W-021")
+    records = RecordService(new_vault)
+    facility = records.add(
+        "facility",
+        {
+            **facility_data(),
+            "official_name": "ITT-1 (official)",
+            "name_uk": "ІТТ №1 у Харкові",
+            "name_en": "Temporary holding facility No. 1, Kharkiv",
+        },
+    )
+    data = visit_data(facility.id)
+    data["allegation_records"] = [case.id]
+    visit = records.add("visit", data)
+    rec = records.add(
+        "recommendation",
+        recommendation_data(
+            "Відкрити вікно в камері 14", "Зняти металевий лист.", visit.id, facility.id, "not_implemented"
+        ),
+    )
+    records.update(visit.id, {**data, "recommendations": [rec.id]}, expected_revision=1)
+    window = _window(qtbot, new_vault)
+    window.open_case(case.id)
+    window.case_view.visit_report_action.trigger()
+    dialog = window.report_dialog
+    assert dialog.prepared_by.text() == ""
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("uk"))
+    dialog.prepared_by.setText("M-003")
+    out = tmp_path / "visit-uk.pdf"
+    _save(qtbot, dialog, out)
+    flat = " ".join(_pdf_text(out).split())
+    assert "ІТТ №1 у Харкові" in flat
+    assert "ITT-1 (official)" not in flat
+    assert "Відкрити вікно в камері 14" in flat
+    assert rec.id.split("-")[0] not in flat  # never "e48881dc"
+    # The next report remembers who prepared it; in English the English name is printed.
+    window.case_view.visit_report_action.trigger()
+    again = window.report_dialog
+    assert again.prepared_by.text() == "M-003"
+    again.language_combo.setCurrentIndex(again.language_combo.findData("en"))
+    out_en = tmp_path / "visit-en.pdf"
+    _save(qtbot, again, out_en)
+    flat_en = " ".join(_pdf_text(out_en).split())
+    assert "Temporary holding facility No. 1, Kharkiv" in flat_en
+    assert "Prepared by M-003" in flat_en

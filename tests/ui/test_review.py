@@ -106,3 +106,23 @@ def test_case_file_pdf_from_the_review(qtbot: QtBot, new_vault, tmp_path: Path) 
     assert (tmp_path / "case.pdf.minisig").exists()
     assert dialogs.asked()[-1] == ("inform", "Report saved")
     assert report.result.path == out
+
+
+def test_references_show_titles_and_codes_not_ids(qtbot: QtBot, new_vault, tmp_path: Path) -> None:
+    from tests.storage.test_records_samples import facility_data, interview_data, visit_data
+
+    case_id, _item = _case_with_photo(new_vault, tmp_path)
+    records = RecordService(new_vault)
+    facility = records.add("facility", facility_data())
+    visit = records.add("visit", visit_data(facility.id))
+    person = next(r for r in records.list() if r.type == "person")
+    data = {**interview_data(person.id, case_id), "visit": visit.id, "cases": [case_id]}
+    interview = records.add("interview", data)
+    window = _review(qtbot, new_vault, case_id)
+    window.tree.setCurrentItem(window._items[interview.id])
+    text = window.detail.toPlainText()
+    assert "Linked cases: Затримання W-017 у Херсоні (case)" in text
+    assert "Visit during which the interview took place: V-2026-014 (visit)" in text
+    assert "Interviewee: W-017 (person)" in text
+    for raw in (case_id, visit.id, person.id):
+        assert raw not in text.split("\n", 1)[1]  # only the record's own id heads the text

@@ -187,9 +187,11 @@ class ReportService:
         banner = AUDIENCE_BANNERS.get(chosen)
         if banner is None:
             banner = "internal" if level == "internal" else "confidential"
+        from fieldkit.export.reports.people import record_code
+
         meta = self._meta(
             translator,
-            _("Visit report {code}").format(code=_short(data.visit.id)),
+            _("Visit report {code}").format(code=record_code(data.visit)),
             include_names=False,
             prepared_by=prepared_by or str(data.visit.data.get("prepared_by") or ""),
             confidentiality=banner if banner in CONFIDENTIALITY_BANNERS else "confidential",

@@ -35,11 +35,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldkit.domain.errors import FieldkitError
+from fieldkit.domain.forms import REF_TYPES
 from fieldkit.domain.progress import CancelToken, ProgressFn, check_cancel
 from fieldkit.i18n import N_, _, ngettext
 from fieldkit.ui.case_view import CaseFile, display_value, format_value, load_case_file
 from fieldkit.ui.clipboard import ClipboardGuard
-from fieldkit.ui.common import fitting_size, heading, language, plain_label, short_id, type_name
+from fieldkit.ui.common import (
+    fitting_size,
+    heading,
+    language,
+    plain_label,
+    short_id,
+    short_type_name,
+    type_name,
+)
 from fieldkit.ui.messages import error_text, is_cancelled
 from fieldkit.ui.tasks import Task, TaskRunner
 
@@ -201,6 +211,7 @@ class ReviewWindow(QDialog):
         self.clipboard = clipboard
         self.case_id = case_id
         self.case_file: CaseFile | None = None
+        self._titles: dict[str, str] = {}  # record id -> what a reference to it shows
         self.task: Task | None = None
         self.integrity: IntegrityReport | None = None
         self._items: dict[str, QTreeWidgetItem] = {}
@@ -329,13 +340,44 @@ class ReviewWindow(QDialog):
                     value = record.data.get(f.id)
                     if value in (None, "", [], {}):
                         continue
-                    section_lines.append(f"  {f.label.get(lang)}: {display_value(f, value, lang)}")
+                    shown = (
+                        self._ref_text(value) if f.type in REF_TYPES else None
+                    ) or display_value(f, value, lang)
+                    section_lines.append(f"  {f.label.get(lang)}: {shown}")
                 if section_lines:
                     lines.append(section.label.get(lang))
                     lines.extend(section_lines)
         except Exception:
             lines.extend(f"  {k}: {format_value(v)}" for k, v in record.data.items())
         return "\n".join(lines)
+
+    def _ref_text(self, value: Any) -> str | None:
+        """The records a reference names, by their titles (a person by the pseudonym, a case by
+        its title, a visit by its reference), not their ids; None when none is known here."""
+        ids: list[str] = []
+        for v in value if isinstance(value, list) else [value]:
+            found_id = (v.get("id") or v.get("to_id")) if isinstance(v, dict) else v
+            if isinstance(found_id, str) and found_id:
+                ids.append(found_id)
+        if not ids:
+            return None
+        missing = [i for i in ids if i not in self._titles]
+        if missing:
+            from fieldkit.services.records import RecordService
+
+            try:
+                found = RecordService(self.vault).summaries_of(missing)
+            except FieldkitError:
+                found = {}
+            for record_id in missing:
+                summary = found.get(record_id)
+                if summary is None:
+                    self._titles[record_id] = ""
+                    continue
+                kind = short_type_name(summary.type).lower()
+                self._titles[record_id] = f"{summary.title or short_id(record_id)} ({kind})"
+        texts = [self._titles[i] or short_id(i) for i in ids]
+        return ", ".join(texts) if any(self._titles[i] for i in ids) else None
 
     def _fill_evidence(self, group: QTreeWidgetItem, evidence_ids: list[str]) -> None:
         if not evidence_ids:

@@ -17,10 +17,8 @@ from fieldkit.domain.common import is_empty
 from fieldkit.domain.disclosure import (
     WITHHELD_MARK,
     Decision,
-    DisclosurePolicy,
     Subject,
     audience_label,
-    field_facts,
     redactor_for,
 )
 from fieldkit.domain.errors import FieldkitError
@@ -44,7 +42,6 @@ from fieldkit.export.reports.common import (
     ReportMeta,
     build_pdf,
     checking_section,
-    clean,
     fields_table,
     fmt_timestamp,
     grid_table,
@@ -64,6 +61,7 @@ from fieldkit.export.reports.people import (
 )
 from fieldkit.export.reports.render import RenderContext, render_record
 from fieldkit.export.reports.styles import Styles
+from fieldkit.export.reports.titles import facility_title, title_of
 
 # Case sections whose id mentions one of these go under "Acts and legal assessment".
 _LEGAL_SECTION_HINTS = ("act", "assess", "legal", "proceed", "political", "involv", "perpetr")
@@ -155,7 +153,10 @@ class CaseFileBuilder:
             return self.person_label(record_id)
         if record.type == "interview" and not self.policy.shows_codes:
             return self.mark
-        return self.code(record)
+        code = self.code(record)
+        if code == short_id(record.id):  # no code field (a recommendation): its title
+            return self.redactor(title_of(record, self.policy)) or code
+        return code
 
     def all_decisions(self) -> dict[str, Decision]:
         return {**self.record_decisions, **self.evidence_decisions}
@@ -185,7 +186,9 @@ class CaseFileBuilder:
         facility = self.data.facilities.get(facility_id)
         if facility is None:
             return short_id(facility_id)
-        return self.redactor(title_of(facility, self.policy)) or self.code(facility)
+        return self.redactor(facility_title(facility, self.policy, self.t.language)) or self.code(
+            facility
+        )
 
     def evidence_label(self, item_id: str) -> str:
         return self._evidence_numbers.get(item_id, short_id(item_id))
@@ -554,22 +557,6 @@ def _ref(value: Any) -> str:
     if isinstance(value, Mapping):
         return str(value.get("id") or "")
     return "" if value is None else str(value)
-
-
-def title_of(record: RecordView, policy: DisclosurePolicy, subject: Subject | None = None) -> str:
-    """A record's title as entered (not yet redacted), or "" when the policy withholds it."""
-    try:
-        template = template_for(record)
-        f = template.field(template.title_field)
-    except (FieldkitError, KeyError):
-        return ""
-    facts = field_facts(template.record_type, f)
-    if policy.field(subject or Subject((), record.confidential), facts).withheld:
-        return ""
-    value = record.data.get(f.id)
-    if f.type == FieldType.CHOICE and value:
-        return clean(value)
-    return clean(value) if isinstance(value, str) else ""
 
 
 def build_case_file(

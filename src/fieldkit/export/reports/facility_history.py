@@ -21,6 +21,7 @@ from fieldkit.export.reports.common import clean, grid_table, markup, para
 from fieldkit.export.reports.data import RecordView
 from fieldkit.export.reports.people import record_code, template_for
 from fieldkit.export.reports.render import RenderContext
+from fieldkit.export.reports.titles import title_of
 
 VISITS_PER_TABLE = 6
 _TEXT_LIMIT = 220
@@ -163,7 +164,8 @@ def history_block(
             line = timelines[rec.id]
             cells: list[Flowable | str] = [
                 Paragraph(
-                    f"<b>{markup(ctx.redact(record_code(rec)))}</b> "
+                    # By its title (never a piece of its id), then its text.
+                    f"<b>{markup(ctx.redact(title_of(rec, ctx.policy)))}</b> "
                     f"{markup(ctx.redact(recommendation_text(rec)))}",
                     s.cell,
                 )

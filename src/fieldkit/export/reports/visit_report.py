@@ -135,7 +135,21 @@ class VisitReportBuilder:
             return short_id(record_id) if self.policy.shows_codes else self.mark
         if record.type in ("interview", "case", "person") and not self.policy.shows_codes:
             return self.mark
-        return self.code(record)
+        if record.type == "recommendation":
+            # By its number at this visit and its title, never by a piece of its id.
+            from fieldkit.export.reports.titles import title_of
+
+            title = self.redactor(title_of(record, self.policy))
+            number = self.recommendation_numbers.get(record.id)
+            if number and title:
+                return f"{number} {title}"
+            return number or title or self.code(record)
+        code = self.code(record)
+        if code == short_id(record.id):  # no code field (a case): its title where disclosed
+            from fieldkit.export.reports.titles import title_of
+
+            return self.redactor(title_of(record, self.policy)) or code
+        return code
 
     def facility_label(self, facility_id: str) -> str:
         facility = self.data.facility
@@ -147,9 +161,10 @@ class VisitReportBuilder:
         facility = self.data.facility
         if facility is None:
             return self._("facility not recorded")
-        from fieldkit.export.reports.case_file import title_of
+        from fieldkit.export.reports.titles import facility_title
 
-        return self.redactor(title_of(facility, self.policy)) or self.code(facility)
+        name = facility_title(facility, self.policy, self.t.language)
+        return self.redactor(name) or self.code(facility)
 
     def story(self) -> list[Flowable]:
         return [
