@@ -337,7 +337,11 @@ def test_names_not_ids_facility_in_the_report_language_and_prepared_by_remembere
     rec = records.add(
         "recommendation",
         recommendation_data(
-            "Відкрити вікно в камері 14", "Зняти металевий лист.", visit.id, facility.id, "not_implemented"
+            "Відкрити вікно в камері 14",
+            "Зняти металевий лист.",
+            visit.id,
+            facility.id,
+            "not_implemented",
         ),
     )
     records.update(visit.id, {**data, "recommendations": [rec.id]}, expected_revision=1)
