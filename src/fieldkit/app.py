@@ -216,6 +216,9 @@ class DesktopApp(QObject):
         self.lock_manager.add_on_lock(window.editors.keep_drafts, window, before=True)
         self.lock_manager.add_on_lock(window.clear, window)
         window.show()
+        # Active at once, so its shortcuts (Ctrl+E, Ctrl+,) work without a click first.
+        window.raise_()
+        window.activateWindow()
         self.main_window = window
         window.restore_drafts()
         log.info("main window shown")
@@ -375,6 +378,8 @@ class DesktopApp(QObject):
             new.setGeometry(old.geometry())
             old.close_for_lock()
             old.deleteLater()
+            new.raise_()
+            new.activateWindow()
             if case_id:
                 new.open_case(case_id)
         elif self.unlock_window is not None:

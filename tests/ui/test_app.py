@@ -7,7 +7,7 @@ import os
 import stat
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from fieldkit import i18n
@@ -77,11 +77,18 @@ def test_language_switch_rebuilds_the_windows(
         main.reload()
         assert main.model.wait_loaded()
         main.open_case(case.id)
+        other = QWidget()  # another window of the desktop has the focus at the switch
+        qtbot.addWidget(other)
+        other.show()
+        other.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is other, timeout=5000)
         desktop.apply_settings(desktop.settings.model_copy(update={"language": "uk"}))
         assert desktop.main_window is not main
         assert desktop.main_window.menuBar().actions()[0].text() == "&Файл"
         assert desktop.main_window.action_lock.text() == "&Заблокувати"
         assert desktop.main_window.current_case_id() == case.id, "the open case stays open"
+        # The rebuilt window is the active one: its shortcuts work without a click first.
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is desktop.main_window, timeout=5000)
         assert i18n.current().language == "uk"
         assert load_settings(tmp_path / "settings.json").language == "uk"
     finally:
