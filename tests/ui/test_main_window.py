@@ -280,3 +280,26 @@ def test_the_main_window_says_whether_the_laptop_is_enrolled(qtbot: QtBot, tmp_p
         assert not office.enrolment_label.isVisibleTo(office)
     finally:
         world.close()
+
+
+def test_the_empty_window_names_the_first_job_of_each_profile(
+    qtbot: QtBot, new_coordinator_vault, tmp_path: Path, fast_kdf, passphrase: str
+) -> None:
+    from fieldkit.domain.profile import Role
+    from fieldkit.services import trust
+    from fieldkit.storage.vault import Vault
+
+    office = _window(qtbot, new_coordinator_vault)
+    assert office.welcome_label.text().startswith("First set up the organisation")
+    trust.init_org(new_coordinator_vault, "Org QZXJ")
+    office.update_welcome()
+    assert office.welcome_label.text().startswith("Import the bundles from monitors")
+
+    lawyer_vault = Vault.create(tmp_path / "lawyer", passphrase, Role.LAWYER, fast_kdf)
+    try:
+        lawyer = _window(qtbot, lawyer_vault)
+        assert "Import a case package" in lawyer.welcome_label.text()
+        assert "Import bundles" not in lawyer.welcome_label.text()
+    finally:
+        lawyer.close()
+        lawyer_vault.lock()

@@ -68,6 +68,9 @@ class MainWindowBase(QMainWindow):
     def current_case_id(self) -> str | None:
         raise NotImplementedError
 
+    def update_welcome(self) -> None:
+        raise NotImplementedError
+
     # --- other windows (main_windows) ---
 
     def open_review_for(self, case_id: str) -> None:

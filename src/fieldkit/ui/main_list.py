@@ -126,6 +126,7 @@ class RecordListPanel(MainWindowBase):
         wl.addStretch(1)
         hint = plain_label(self._welcome_text(), "welcomeLabel")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.welcome_label = hint
         wl.addWidget(hint)
         wl.addStretch(2)
         self.detail_stack.addWidget(welcome)
@@ -154,11 +155,27 @@ class RecordListPanel(MainWindowBase):
         self.setCentralWidget(central)
         self._fill_status_filter()
 
+    def update_welcome(self) -> None:
+        """The first steps for this profile as it is now (after the organisation is set up)."""
+        self.welcome_label.setText(self._welcome_text())
+
     def _welcome_text(self) -> str:
         if self.role == Role.MONITOR:
             return _(
                 "Choose a case on the left, or create one with File → New case (Ctrl+N).\n"
                 "When you are back from the field, export a bundle (Ctrl+E)."
+            )
+        if self.role == Role.LAWYER:
+            return _(
+                "Import the case package the organisation gave you with File → Import a case "
+                "package….\nYour cases are then under View → Received cases…."
+            )
+        if not self._organisation_set_up():
+            return _(
+                "First set up the organisation: Organisation → Trusted devices… → Create "
+                "organisation keys, then Save organisation card… for the monitors' laptops "
+                "and Back up the decryption key….\nThen enrol each laptop and import its "
+                "bundles (Ctrl+I)."
             )
         return _(
             "Import the bundles from monitors with File → Import bundles (Ctrl+I).\n"
@@ -309,3 +326,12 @@ class RecordListPanel(MainWindowBase):
 
     def current_case_id(self) -> str | None:
         return self.case_view.case_id
+
+    def _organisation_set_up(self) -> bool:
+        from fieldkit.services import trust
+
+        try:
+            trust.org_info(self.vault)
+        except FieldkitError as exc:
+            return exc.code is not ErrorCode.ORG_NOT_INITIALISED
+        return True

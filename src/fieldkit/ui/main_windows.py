@@ -122,7 +122,9 @@ class OtherWindows(MainWindowBase):
     def open_trust_dialog(self) -> None:
         from fieldkit.ui.bundles import TrustDialog
 
-        dialogs.show_dialog(TrustDialog(self.vault, self.runner, self.clipboard, self))
+        dialog = TrustDialog(self.vault, self.runner, self.clipboard, self)
+        dialog.finished.connect(lambda _r: self.update_welcome())
+        dialogs.show_dialog(dialog)
 
     def open_enrolment(self) -> None:
         from fieldkit.ui.bundles import EnrolDialog
