@@ -143,6 +143,18 @@ def test_two_coordinators_and_a_lawyer_on_one_hub(hub: Hub) -> None:
     assert not (root / "c2").exists()
 
     join(hub, to_c2.invitation, to_c2.code, root / "c2", OTHER_PASSPHRASE)
+    # Joining replaced the invitation's key and password: it opens nothing more.
+    reused = run_cli(
+        "hub",
+        "join",
+        str(to_c2.invitation),
+        "--database",
+        hub.url(),
+        env=cli_env(root / "c2-copy", OTHER_PASSPHRASE, FIELDKIT_HUB_CODE=to_c2.code),
+    )
+    assert reused.returncode == 1
+    assert "used already" in reused.stderr
+    assert not (root / "c2-copy").exists()
     settings = HubSettings.read(root / "c2")
     assert settings is not None
     assert settings.person == "C-02"
@@ -245,6 +257,7 @@ def test_two_coordinators_and_a_lawyer_on_one_hub(hub: Hub) -> None:
             "SELECT count(*) FROM org_keys",
             "SELECT device_signing_key FROM profile_meta",
             "UPDATE records SET status = 'closed'",
+            "UPDATE hub_people SET role = 'coordinator'",
             "DELETE FROM record_versions",
             "INSERT INTO hub_shares VALUES ('x', 'y', 'z', 'record', 'now')",
             f"INSERT INTO hub_shares VALUES ('{to_lawyer.db_role}', '{other_case.id}', "
@@ -258,7 +271,7 @@ def test_two_coordinators_and_a_lawyer_on_one_hub(hub: Hub) -> None:
 
         # Revoking the lawyer ends this very connection ...
         listed = {p.label: p.status for p in hub_people.people(c1)}
-        assert listed == {"C-02": "active", "L-01": "active"}
+        assert listed == {"C-02": "joined", "L-01": "joined"}
         ended = hub_people.revoke(c1, "L-01")
         assert ended >= 1
         with pytest.raises(psycopg.OperationalError):

@@ -14,7 +14,7 @@ from fieldkit.i18n import N_, _
 from fieldkit.services import hub_people
 
 CODE_ENV = "FIELDKIT_HUB_CODE"
-STATUS_WORDS = {"active": N_("active"), "revoked": N_("revoked")}
+STATUS_WORDS = {"invited": N_("invited"), "joined": N_("joined"), "revoked": N_("revoked")}
 
 
 def register_people(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

@@ -60,6 +60,7 @@ class ErrorCode(StrEnum):
     HUB_ACCESS_REVOKED = "hub_access_revoked"
     HUB_INVITATION_INVALID = "hub_invitation_invalid"
     HUB_CODE_WRONG = "hub_code_wrong"
+    HUB_INVITATION_USED = "hub_invitation_used"
     HUB_NOT_PERMITTED = "hub_not_permitted"
     HUB_SCHEMA_BEHIND = "hub_schema_behind"
     # records and forms
@@ -230,6 +231,9 @@ MESSAGES: dict[ErrorCode, str] = {
         "The access of {label} to this hub was revoked; ask a coordinator for a new invitation."
     ),
     ErrorCode.HUB_INVITATION_INVALID: N_("{path} is not a usable hub invitation: {reason}"),
+    ErrorCode.HUB_INVITATION_USED: N_(
+        "The invitation {path} was used already; ask a coordinator for a new one."
+    ),
     ErrorCode.HUB_CODE_WRONG: N_(
         "The one-time code does not open this invitation; check it with the coordinator."
     ),

@@ -55,7 +55,9 @@ class Person:
 
     @property
     def status(self) -> str:
-        return "revoked" if self.revoked_at is not None else "active"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "joined" if self.joined_at is not None else "invited"
 
 
 @dataclass(frozen=True)
@@ -176,14 +178,28 @@ def join(
         person=invitation.label,
         login=invitation.login,
     )
+    kdf = kdf or KdfParams.default()
     created_folder = not path.exists()
     make_private_dir(path)
     try:
         settings.write(path)
-        keyfile = KeyFile.wrap(
-            slot_key, passphrase, invitation.profile_id, kdf or KdfParams.default()
+        atomic_write_bytes(
+            keyfile_path(path),
+            KeyFile.wrap(slot_key, passphrase, invitation.profile_id, kdf).to_bytes(),
         )
-        atomic_write_bytes(keyfile_path(path), keyfile.to_bytes())
+        try:
+            vault = Vault.unlock(path, passphrase)
+        except FieldkitError as exc:
+            if exc.code == ErrorCode.DATABASE_DAMAGED:
+                # The slot was rewrapped when the invitation was first used.
+                raise FieldkitError(
+                    ErrorCode.HUB_INVITATION_USED, path=str(invitation_file)
+                ) from exc
+            raise
+        try:
+            _make_own(vault, path, passphrase, settings, kdf)
+        finally:
+            vault.lock()
         vault = Vault.unlock(path, passphrase)
     except BaseException:
         for leftover in (keyfile_path(path), path / HUB_SETTINGS_NAME):
@@ -196,15 +212,44 @@ def join(
     finally:
         for i in range(len(slot_key)):
             slot_key[i] = 0
-    if vault.role == Role.COORDINATOR:
-        # (A lawyer's role writes nothing, so only a coordinator's joining is noted.)
-        with vault.session() as s:
-            s.execute(
-                update(HubPersonRow)
-                .where(HubPersonRow.label == invitation.label)
-                .values(joined_at=utc_now())
-            )
     return vault
+
+
+def _make_own(
+    vault: Vault, path: Path, passphrase: str, settings: HubSettings, kdf: KdfParams
+) -> None:
+    """The invitation's slot key and password are replaced by new ones only this folder holds:
+    the slot is rewrapped on the server and the role's password changed, so the invitation (and
+    anyone who saw it and its code) opens nothing more."""
+    person = vault.person
+    assert person is not None
+    slot_key = os.urandom(32)
+    password = secrets.token_hex(24)
+    role = person.role.value
+    with vault.session() as s:
+        s.execute(
+            update(HubPersonRow)
+            .where(HubPersonRow.label == person.label)
+            .values(
+                slot=vault.wrap_master_key(slot_key, person.label, role),
+                device_seed=hub_slots.wrap(
+                    slot_key, person.device_seed, vault.profile_id, person.label, role, "device"
+                ),
+                joined_at=utc_now(),
+            )
+        )
+        hub_access.set_own_password(s.connection(), password)
+    # Committed: from here only the new key opens the slot. (Interrupted right here, the
+    # person needs a new invitation.)
+    HubSettings(
+        database=settings.database,
+        store=settings.store,
+        person=person.label,
+        login=hub_slots.seal_login(slot_key, vault.profile_id, person.label, password),
+    ).write(path)
+    atomic_write_bytes(
+        keyfile_path(path), KeyFile.wrap(slot_key, passphrase, vault.profile_id, kdf).to_bytes()
+    )
 
 
 def people(vault: Vault) -> list[Person]:

@@ -9,7 +9,8 @@ double quotes used), and passwords are hexadecimal: nothing a person types reach
   policy on each protected table that lets it see and change every row.
 - ``fk_<hub>_lawyers``: SELECT on the tables that carry a case's content (and on the few that
   unlocking reads), and a policy on each that keeps only the rows of the records and evidence
-  items listed for ``current_user`` in ``hub_shares``. No INSERT, UPDATE or DELETE anywhere.
+  items listed for ``current_user`` in ``hub_shares``. No INSERT, UPDATE or DELETE anywhere but
+  the person's own key slot in ``hub_people`` (rewrapped once, when they join).
 
 The owner of the tables (the role that created the hub) is not subject to these policies
 (row-level security is enabled, not forced): it is the hub's first coordinator, and keeping it
@@ -52,6 +53,9 @@ _LAWYER_IDENTITY = (
 )
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+
+
+_OWN_SLOT = "slot, device_seed, joined_at"
 
 
 def valid_label(label: str) -> bool:
@@ -99,9 +103,11 @@ def ensure_access(conn: Connection, profile_id: str) -> None:
     for table in _LAWYER_PLAIN:
         conn.execute(text(f'GRANT SELECT ON "{table}" TO "{lawyers}"'))
     conn.execute(text(f'GRANT SELECT {_LAWYER_IDENTITY} TO "{lawyers}"'))
+    # Joining rewraps the person's own slot (``services/hub_people.join``): a lawyer's only write.
+    conn.execute(text(f'GRANT UPDATE ({_OWN_SLOT}) ON hub_people TO "{lawyers}"'))
     for table, rows in LAWYER_ROWS.items():
         conn.execute(text(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY'))
-        for policy in ("fk_coordinators", "fk_lawyers"):
+        for policy in ("fk_coordinators", "fk_lawyers", "fk_own_slot"):
             conn.execute(text(f'DROP POLICY IF EXISTS {policy} ON "{table}"'))
         conn.execute(
             text(
@@ -117,6 +123,19 @@ def ensure_access(conn: Connection, profile_id: str) -> None:
                     f"USING ({rows})"
                 )
             )
+    conn.execute(
+        text(
+            f'CREATE POLICY fk_own_slot ON hub_people FOR UPDATE TO "{lawyers}" '
+            "USING (db_role = current_user) WITH CHECK (db_role = current_user)"
+        )
+    )
+
+
+def set_own_password(conn: Connection, password: str) -> None:
+    """A role may change its own password (no privilege needed)."""
+    if not re.fullmatch(r"[0-9a-f]{16,128}", password):
+        raise ValueError("a generated password is hexadecimal")
+    conn.execute(text(f"ALTER ROLE CURRENT_USER PASSWORD '{password}'"))
 
 
 def create_login(conn: Connection, name: str, password: str, group: str) -> None:
