@@ -437,3 +437,38 @@ def test_import_again_after_enrolment_imports_the_held_bundle(
     assert dialog.held_list.count() == 0
     assert dialog.held_list.isHidden()
     assert dialogs.pending() == 0
+
+
+def test_codes_that_differ_forget_the_card(
+    qtbot: QtBot, new_vault, new_coordinator_vault, tmp_path: Path
+) -> None:
+    from fieldkit.domain.errors import ErrorCode, FieldkitError
+    from fieldkit.services import trust
+    from fieldkit.ui.bundles.enrol import EnrolDialog
+
+    trust.init_org(new_coordinator_vault, "Org QZXJ")
+    card = tmp_path / "org.pub"
+    trust.write_card(new_coordinator_vault, card)
+    dialog = EnrolDialog(new_vault, TaskRunner(), ClipboardGuard())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialogs.set_next_path(card)
+    dialogs.set_next_path(tmp_path / "device.pub")
+    dialog.enrol_button.click()
+    assert dialog.code_edit.isVisible()
+    assert dialog.differ_button.isVisible()
+    assert trust.enrolled_card(new_vault).name == "Org QZXJ"
+    dialogs.set_next_answer(False)  # asked first; keeping the card is the default
+    dialog.differ_button.click()
+    assert trust.enrolled_card(new_vault).name == "Org QZXJ"
+    dialogs.set_next_answer(True)
+    dialog.differ_button.click()
+    assert not dialog.code_edit.isVisible()
+    assert "not enrolled" in dialog.status_label.text()
+    with pytest.raises(FieldkitError) as caught:
+        trust.enrolled_card(new_vault)
+    assert caught.value.code is ErrorCode.NOT_ENROLLED
+    # The export now says so up front, as for a laptop never enrolled.
+    wizard = ExportWizard(new_vault, TaskRunner())
+    qtbot.addWidget(wizard)
+    assert "Enrol with the organisation" in wizard.destination_page.note.text()

@@ -42,6 +42,7 @@ from fieldkit.services.trust.enrolling import (
     enrolment,
     store_enrolment,
     take_newer_card,
+    withdraw_enrolment,
 )
 from fieldkit.services.trust.org_keys import (
     PUBLISHED_CARD,
@@ -102,5 +103,6 @@ __all__ = [
     "signing_public_text",
     "store_enrolment",
     "take_newer_card",
+    "withdraw_enrolment",
     "write_card",
 ]

@@ -82,6 +82,20 @@ def enrol(vault: Vault, card_path: Path, out: Path | None) -> EnrolResult:
     )
 
 
+def withdraw_enrolment(vault: Vault) -> str:
+    """Forget the organisation card this monitor enrolled with (the comparison codes differed:
+    the card may not be the organisation's). Returns the organisation name the card gave.
+    Bundles written before stay as they are; nothing is encrypted to that card again."""
+    require_role(vault, Role.MONITOR)
+    with vault.session() as s:
+        row = s.execute(select(Enrolment)).scalar_one_or_none()
+        if row is None:
+            raise FieldkitError(ErrorCode.NOT_ENROLLED)
+        name = row.org_name
+        s.delete(row)
+    return name
+
+
 def store_enrolment(session: Session, card: OrgCard, data: bytes, shown: str) -> None:
     """Keep the organisation card this profile enrols with (a monitor's or a lawyer's): the
     first one, or a later card of the same organisation."""

@@ -66,6 +66,13 @@ class EnrolDialog(QDialog):
         self.code_edit = code_label("", "enrolCodeEdit")
         self.code_edit.setVisible(False)
         layout.addWidget(self.code_edit)
+        # The laptop counts as enrolled as soon as the card is stored; when the codes differ,
+        # the card may not be the organisation's, so it must not be kept.
+        self.differ_button = QPushButton(_("The codes differ…"), self)
+        self.differ_button.setObjectName("enrolCodesDifferButton")
+        self.differ_button.setVisible(False)
+        self.differ_button.clicked.connect(self._on_codes_differ)
+        layout.addWidget(self.differ_button)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
         layout.addWidget(close)
@@ -101,6 +108,35 @@ class EnrolDialog(QDialog):
         )
         self.code_edit.setText(result.code)
         self.code_edit.setVisible(True)
+        self.differ_button.setVisible(True)
+
+    def _on_codes_differ(self) -> None:
+        from fieldkit.services import trust
+
+        if not dialogs.confirm_destructive(
+            self,
+            _("The codes differ"),
+            _(
+                "The card may not be your organisation's. fieldkit forgets it, and this "
+                "laptop encrypts no bundle to it. Bundles already written stay as they are."
+            ),
+            _("Forget the card"),
+        ):
+            return
+        try:
+            name = trust.withdraw_enrolment(self.vault)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        self.result_value = None
+        self.code_edit.setVisible(False)
+        self.differ_button.setVisible(False)
+        self.status_label.setText(
+            _(
+                "The card of {org} was forgotten: this laptop is not enrolled. Do not use that "
+                "card again; get the card from the coordinator in person and enrol again."
+            ).format(org=name)
+        )
 
 
 # --- receipts ---------------------------------------------------------------------------------
