@@ -54,5 +54,6 @@ def test_a_lawyer_on_the_hub_sees_the_shared_case(qtbot: QtBot, hub: Hub) -> Non
         assert not window.action_new_case.isVisible()
         assert not window.action_import.isVisible()
         assert [kind for kind, _title in dialogs.asked()] == []
+        assert "shared with you on its hub" in window.welcome_label.text()
     finally:
         lawyer.lock()

@@ -165,6 +165,11 @@ class RecordListPanel(MainWindowBase):
                 "Choose a case on the left, or create one with File → New case (Ctrl+N).\n"
                 "When you are back from the field, export a bundle (Ctrl+E)."
             )
+        if self.role == Role.LAWYER and self.vault.hub is not None:
+            return _(
+                "The cases the organisation shared with you on its hub are on the left.\n"
+                "Choose one to read it; View → Case file (PDF)… prints its case file."
+            )
         if self.role == Role.LAWYER:
             return _(
                 "Import the case package the organisation gave you with File → Import a case "
