@@ -507,3 +507,19 @@ def test_units_beside_the_fields_are_translated(language: str, hours: str, qtbot
         if label.objectName().startswith("unit_")
     }
     assert hours in units, "F-10: units were shown in English"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "recorded on audio"), ("uk", "записувати інтерв’ю на аудіо"), ("ru", "на аудио")],
+)
+def test_how_consent_was_recorded_is_not_read_as_audio(lang: str, words: str, qtbot: Any) -> None:
+    """'Oral, recorded' next to a declined audio recording: the field says what it asks."""
+    from PySide6.QtWidgets import QLabel
+
+    i18n.set_language(lang)
+    widget = FormEditor(None, "interview", ref_provider=_refs)
+    qtbot.addWidget(widget)
+    box = widget.editor("consent_form").parentWidget()
+    texts = [label.text() for label in box.findChildren(QLabel)]
+    assert any(words in text for text in texts), texts
