@@ -578,3 +578,26 @@ def test_collected_by_names_the_role_in_the_interface_language(
         i18n.set_language(language)
         details.show_item(item)
         assert details.fact_labels["collected_by"].text() == word
+
+
+def test_sensitive_metadata_switch_is_short_in_russian(
+    new_vault: Vault, tmp_path: Path, qtbot: Any
+) -> None:
+    """A check box does not wrap: its long Russian text made the details wider than their place,
+    cutting off the sensitive-metadata warning. The list of what is sensitive is in its tooltip."""
+    from fieldkit import i18n
+
+    i18n.set_language("ru")
+    tasks = TaskRunner(max_threads=2)
+    try:
+        widget = EvidencePanel(new_vault, tasks, case_id=CaseService(new_vault).add("SIZO").id)
+        qtbot.addWidget(widget)
+        widget.resize(660, 520)
+        widget.show()
+        _intake(widget, qtbot, [_photo(tmp_path / "cell.jpg")])
+        switch = widget.details.show_sensitive
+        assert switch.text() == "Показать чувствительные метаданные"
+        assert "GPS" in switch.toolTip()
+        assert switch.minimumSizeHint().width() <= 360
+    finally:
+        tasks.stop_all()

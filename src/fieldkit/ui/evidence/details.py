@@ -192,9 +192,10 @@ class EvidenceDetails(QWidget):
 
         meta_box = QGroupBox(_("Embedded metadata"), self)
         meta_layout = QVBoxLayout(meta_box)
-        self.show_sensitive = QCheckBox(
-            _("Show sensitive metadata (GPS position, serial numbers)"), meta_box
-        )
+        # Short, so the panel is not wider than its place in Russian or Ukrainian; what is
+        # sensitive is in the tooltip and in the warning under the title.
+        self.show_sensitive = QCheckBox(_("Show sensitive metadata"), meta_box)
+        self.show_sensitive.setToolTip(_("Show sensitive metadata (GPS position, serial numbers)"))
         self.show_sensitive.setObjectName("evidenceShowSensitive")
         meta_layout.addWidget(self.show_sensitive)
         self.metadata = QTableWidget(0, 2, meta_box)
