@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -13,7 +14,8 @@ from sqlalchemy import select
 
 from fieldkit.crypto.age import parse_identity_file
 from fieldkit.crypto.kdf import KdfParams
-from fieldkit.crypto.minisign import MinisignPublicKey, MinisignSecretKey
+from fieldkit.crypto.minisign import MinisignPublicKey, MinisignSecretKey, MinisignSignature
+from fieldkit.crypto.signing import load_public
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.profile import Role
 from fieldkit.i18n import get_translator
@@ -273,7 +275,23 @@ def test_held_bundle_is_resolved_when_the_same_file_imports(world: World, tmp_pa
     assert bundles.held_reason_text("bundle_unknown_signer") == (
         "signed by a device that is not enrolled"
     )
-    assert len(held_files(world.coordinator)) == 1
+    # only what identifies it is kept: no copy, the file's size and SHA-256, the signed head
+    assert held_files(world.coordinator) == []
+    data = exported.path.read_bytes()
+    assert held[0]["held_file"] is False
+    assert held[0]["signed_head"] is True
+    assert held[0]["file_size"] == len(data)
+    assert held[0]["file_sha256"] == hashlib.sha256(data).hexdigest()
+    assert held[0]["key_id"] == stranger.device_key_fingerprint
+    with world.coordinator.session() as s:
+        head = s.execute(select(QuarantinedBundle.signed_head)).scalar_one()
+    signature = MinisignSignature.parse(bytes(head))
+    assert signature.key_id_hex == stranger.device_key_fingerprint
+    # once the key is known, the kept head's signed trusted comment checks against it
+    load_public(stranger.device_public_key).verify(
+        signature.global_signature, signature.signature + signature.trusted_comment.encode()
+    )
+    assert f"device={stranger.device_id}" in signature.trusted_comment
     # enrolled in person; the same file now imports and the held entry is resolved
     trust.add_device(world.coordinator, tmp_path / "stranger.pub", "W-031 laptop")
     report = bundles.import_bundle(world.coordinator, exported.path)
@@ -296,24 +314,23 @@ def test_held_bundle_import_and_discard(world: World, tmp_path: Path) -> None:
     for path in (first.path, second.path):
         with pytest.raises(FieldkitError):
             bundles.import_bundle(world.coordinator, path)
-        path.unlink()  # the stick is gone; only the held copies remain
     held = bundles.list_quarantined(world.coordinator)
     assert [h["reason"] for h in held] == ["bundle_unknown_signer"] * 2
-    # importing a held copy before the device is enrolled: refused, still held, once
+    # no copy of an unknown signer's bundle: "import held" says to import the file again
+    trust.add_device(world.coordinator, tmp_path / "stranger.pub", "W-031 laptop")
     with pytest.raises(FieldkitError) as err:
         bundles.import_held(world.coordinator, held[0]["id"], receipt_dir=tmp_path)
-    assert err.value.code == ErrorCode.BUNDLE_UNKNOWN_SIGNER
+    assert err.value.code == ErrorCode.FILE_NOT_READABLE
+    assert "import the bundle file again" in err.value.message()
     assert len(bundles.list_quarantined(world.coordinator)) == 2
-    trust.add_device(world.coordinator, tmp_path / "stranger.pub", "W-031 laptop")
-    report = bundles.import_held(world.coordinator, held[0]["id"], receipt_dir=tmp_path)
+    report = bundles.import_bundle(world.coordinator, first.path, receipt_dir=tmp_path)
     assert report.status == "imported"
     assert report.records_new == 2
-    assert report.receipt is not None
-    assert Path(report.receipt).parent == tmp_path
+    assert report.held_resolved == 1
     remaining = bundles.list_quarantined(world.coordinator)
     assert [h["id"] for h in remaining] == [held[1]["id"]]
-    assert len(held_files(world.coordinator)) == 1
-    # discard the other one: entry and encrypted copy go, nothing is imported
+    assert held_files(world.coordinator) == []
+    # discard the other one: the entry goes, nothing is imported
     discarded = bundles.discard_held(world.coordinator, held[1]["id"])
     assert discarded["id"] == held[1]["id"]
     assert bundles.list_quarantined(world.coordinator) == []

@@ -305,7 +305,8 @@ def test_fork_and_equivocation_alarms_say_different_things(qtbot: QtBot, world: 
 
 def _held_bundle(world: World) -> tuple[Path, Path]:
     """A bundle from a device that has the organisation card but was never enrolled here; its
-    import is refused and a copy is held. Returns (bundle on the stick, the device's key file)."""
+    import is refused and it is held (what identifies it; no copy). Returns (bundle on the stick,
+    the device's key file)."""
     from fieldkit.crypto.kdf import KdfParams
     from fieldkit.domain.errors import ErrorCode, FieldkitError
     from fieldkit.domain.profile import Role
@@ -369,7 +370,7 @@ def test_discard_removes_the_held_bundle(qtbot: QtBot, world: World) -> None:
     from fieldkit.services.bundles import list_quarantined
 
     bundle, _pub = _held_bundle(world)
-    assert len(_held_copies(world)) == 1
+    assert _held_copies(world) == []  # of an unknown signer's bundle no copy is kept
     dialog = TrustDialog(world.coordinator, TaskRunner(), ClipboardGuard())
     qtbot.addWidget(dialog)
     assert dialog.held_list.count() == 1
@@ -383,7 +384,6 @@ def test_discard_removes_the_held_bundle(qtbot: QtBot, world: World) -> None:
     _wait_held_task(qtbot, dialog)
     assert [kind for kind, _t in dialogs.asked()] == ["confirm_destructive"] * 2
     assert list_quarantined(world.coordinator) == []
-    assert _held_copies(world) == [], "the encrypted copy is deleted too"
     assert dialog.held_list.count() == 0
     assert dialog.held_list.isHidden()
     assert dialog.held_label.isHidden()
@@ -393,49 +393,31 @@ def test_discard_removes_the_held_bundle(qtbot: QtBot, world: World) -> None:
     assert bundle.is_file(), "the file on the stick is not touched"
 
 
-def test_import_again_after_enrolment_imports_the_held_bundle(
-    qtbot: QtBot, world: World, tmp_path: Path
+def test_held_bundle_without_a_copy_says_to_import_the_file_again(
+    qtbot: QtBot, world: World
 ) -> None:
     from fieldkit.services import trust
-    from fieldkit.services.bundles import list_quarantined
+    from fieldkit.services.bundles import import_bundle, list_quarantined
 
     bundle, pub = _held_bundle(world)
-    bundle.unlink()  # the stick is gone: only the held copy remains
-    receipts = tmp_path / "receipts"
-    receipts.mkdir()
+    (held,) = list_quarantined(world.coordinator)
     dialog = TrustDialog(world.coordinator, TaskRunner(), ClipboardGuard())
     qtbot.addWidget(dialog)
-    assert dialog.held_import_button.isEnabled()
-    # before the device is enrolled: refused again, still held, and the reason is shown
-    dialogs.set_next_path(receipts)
-    dialog.held_import_button.click()
-    _wait_held_task(qtbot, dialog)
-    assert dialog.held_status.text().startswith("Not done:")
-    assert "not enrolled" in dialog.held_status.text()
-    assert len(list_quarantined(world.coordinator)) == 1
     assert dialog.held_list.count() == 1
-    # choosing no folder for the receipt cancels quietly
-    dialogs.set_next_path(None)
-    task_before = dialog.held_task
-    dialog.held_import_button.click()
-    assert dialog.held_task is task_before
-    # enrolled in person; import again
-    trust.add_device(world.coordinator, pub, "W-101 laptop")
-    dialog.refresh()
-    dialogs.set_next_path(receipts)
-    dialog.held_import_button.click()
-    _wait_held_task(qtbot, dialog)
+    assert not dialog.held_import_button.isEnabled()  # there is nothing kept to import
+    assert dialog.held_discard_button.isEnabled()
     status = dialog.held_status.text()
-    assert status.startswith("Held bundle imported: imported."), status
-    assert "1 new" in status
-    assert list_quarantined(world.coordinator) == []
-    assert _held_copies(world) == []
-    assert CaseService(world.coordinator).count() == 1
-    written = list(receipts.glob("receipt-*.json"))
-    assert len(written) == 1
-    assert str(written[0]) in status
+    assert status.startswith(f"Only what identifies held bundle {held['id']} was kept"), status
+    assert held["key_id"] in status
+    assert held["file_sha256"] in status
+    # enrolled in person; the same file imported again resolves the held entry
+    trust.add_device(world.coordinator, pub, "W-101 laptop")
+    report = import_bundle(world.coordinator, bundle, write_receipt=False)
+    assert report.held_resolved == 1
+    dialog.refresh()
     assert dialog.held_list.count() == 0
     assert dialog.held_list.isHidden()
+    assert CaseService(world.coordinator).count() == 1
     assert dialogs.pending() == 0
 
 

@@ -408,16 +408,27 @@ def _alarm_text(kind: str) -> str:
 
 
 def _held_lines(held: list[dict[str, Any]]) -> list[str]:
-    return [
-        _("Held bundle {id} {name}: {reason} (key {key}, {when})").format(
-            id=q["id"],
-            name=q["file_name"],
-            reason=bundle_service.held_reason_text(str(q["reason"])),
-            key=q["key_id"],
-            when=q["received_at"],
+    lines: list[str] = []
+    for q in held:
+        lines.append(
+            _("Held bundle {id} {name}: {reason} (key {key}, {when})").format(
+                id=q["id"],
+                name=q["file_name"],
+                reason=bundle_service.held_reason_text(str(q["reason"])),
+                key=q["key_id"],
+                when=q["received_at"],
+            )
         )
-        for q in held
-    ]
+        if not q["held_file"]:
+            lines.append(
+                "  "
+                + _(
+                    "Only what identifies it was kept (signed by key {key}; {size} bytes, "
+                    "SHA-256 {sha}). Enrol that device in person, then import the bundle file "
+                    "again: the same SHA-256 shows it is this file."
+                ).format(key=q["key_id"], size=q["file_size"] or "?", sha=q["file_sha256"] or "?")
+            )
+    return lines
 
 
 def cmd_trust_held(args: argparse.Namespace) -> int:

@@ -97,6 +97,16 @@ class ObjectSink(Protocol):
     def abort(self) -> None: ...
 
 
+class UnknownSignerError(FieldkitError):
+    """BUNDLE_UNKNOWN_SIGNER, with the bundle's signed head: the exact ``SHA256SUMS.minisig``
+    bytes (at most the reader's signature limit), which name the key and carry the signed
+    trusted comment (bundle id, device, seq), checkable once the key is enrolled."""
+
+    def __init__(self, shown: str, key_id: str, signed_head: bytes) -> None:
+        super().__init__(ErrorCode.BUNDLE_UNKNOWN_SIGNER, path=shown, key_id=key_id)
+        self.signed_head = signed_head
+
+
 class BundleVisitor(Protocol):
     """Receives each piece once it verified; may raise FieldkitError to refuse the bundle."""
 
@@ -334,9 +344,7 @@ def _read_inner(
         raise FieldkitError(ErrorCode.BUNDLE_SIGNATURE_INVALID, path=shown)
     signer = find_signer(signature.key_id_hex)
     if signer is None:
-        raise FieldkitError(
-            ErrorCode.BUNDLE_UNKNOWN_SIGNER, path=shown, key_id=signature.key_id_hex
-        )
+        raise UnknownSignerError(shown, signature.key_id_hex, sig_bytes)
     try:
         verify(signer.public_key, signature, sums_bytes)
     except MinisignError:

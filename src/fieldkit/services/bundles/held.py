@@ -1,5 +1,12 @@
-"""Held bundles: encrypted copies of bundles refused for their signer (unknown or revoked), kept for
-a person to review, and the alarms raised on import."""
+"""Held bundles: bundles refused for their signer, listed for a person to review, and the alarms
+raised on import.
+
+Of a bundle signed by an unknown key only what identifies it is kept (its signed head, the file's
+name, size and SHA-256, the time): anyone holding the public organisation card can make such
+bundles, so none of their payload reaches the coordinator's disk. After the device is enrolled in
+person, the coordinator imports the file itself again; its SHA-256 shows it is the same file, and
+the entry is resolved. A bundle of a revoked device (a key that was once enrolled) is kept as an
+encrypted copy, within caps, for a person to import or discard."""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,17 +25,8 @@ from sqlalchemy.orm import Session
 from fieldkit import i18n
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError
 from fieldkit.domain.profile import Role
-from fieldkit.export.bundle_format import open_regular_file
-from fieldkit.services.roles import require_role
-from fieldkit.storage.fsutil import FILE_MODE, make_private_dir
-from fieldkit.storage.tables.bundles import (
-    BundleAlarm,
-    QuarantinedBundle,
-)
-from fieldkit.storage.vault import Vault
-
-if TYPE_CHECKING:
-    pass
+from fieldkit.export.bundle_format import display_name, open_regular_file
+from fieldkit.export.bundle_read import UnknownSignerError
 from fieldkit.services.bundles.common import (
     BUNDLE_SUFFIX,
     HELD_DIR,
@@ -36,6 +34,14 @@ from fieldkit.services.bundles.common import (
     READ_BLOCK,
     BundleReport,
 )
+from fieldkit.services.roles import require_role
+from fieldkit.storage.audit import utc_now
+from fieldkit.storage.fsutil import FILE_MODE, make_private_dir
+from fieldkit.storage.tables.bundles import (
+    BundleAlarm,
+    QuarantinedBundle,
+)
+from fieldkit.storage.vault import Vault
 
 HELD_REASONS = {
     ErrorCode.BUNDLE_UNKNOWN_SIGNER.value: N_("signed by a device that is not enrolled"),
@@ -45,14 +51,86 @@ HELD_REASONS = {
 }
 
 
-# Anyone holding the public organisation card can make bundles signed by an unknown key, so what
-# is kept of them is bounded: at most MAX_HELD_ENTRIES listed (the oldest go first), a copy only
-# of a file up to MAX_HELD_COPY_BYTES while all copies together stay within MAX_HELD_TOTAL_BYTES.
-# Past that, only what identifies the bundle is kept (key id, file name, time; no copy): the
-# file itself imports once the device is enrolled.
+# What is kept is bounded: at most MAX_HELD_ENTRIES listed (the oldest go first, with their
+# copies), each with a signed head of at most MAX_HEAD_BYTES (the reader's limit for
+# SHA256SUMS.minisig) and a file name of at most 300 characters. Copies (revoked signers only):
+# a file up to MAX_HELD_COPY_BYTES while all copies together stay within MAX_HELD_TOTAL_BYTES;
+# past that only what identifies the bundle is kept, as for an unknown signer.
 MAX_HELD_ENTRIES = 200
+MAX_HEAD_BYTES = 4096
 MAX_HELD_COPY_BYTES = 256 * 1024 * 1024
 MAX_HELD_TOTAL_BYTES = 1024 * 1024 * 1024
+
+
+def hold(vault: Vault, path: Path, exc: FieldkitError, report: BundleReport) -> None:
+    """List a bundle refused for its signer (unknown or revoked); the same file refused again
+    keeps one entry, with the latest reason and time."""
+    head: bytes | None = None
+    copy: str | None = None
+    if isinstance(exc, UnknownSignerError):
+        head = bytes(exc.signed_head[:MAX_HEAD_BYTES])
+        file_hash, size = _file_identity(path)
+    else:
+        copy = _hold_copy(vault, path)
+        if copy is not None:
+            file_hash, size = copy[:64], _size(path)
+        else:
+            file_hash, size = _file_identity(path)
+    with vault.session() as s:
+        if file_hash is not None:
+            again = (
+                s.execute(
+                    select(QuarantinedBundle).where(
+                        (QuarantinedBundle.file_sha256 == file_hash)
+                        | (QuarantinedBundle.held_file == file_hash + BUNDLE_SUFFIX)
+                    )
+                )
+                .scalars()
+                .first()
+            )
+            if again is not None:
+                again.reason = exc.code.value
+                again.received_at = utc_now()
+                return
+        dropped = make_room(vault, s)
+        s.add(
+            QuarantinedBundle(
+                reason=exc.code.value,
+                key_id=str(report.key_id or exc.params.get("key_id", ""))[:16],
+                device_id=report.device_id,
+                seq=report.seq,
+                bundle_id=report.bundle_id,
+                file_name=display_name(path.name, 300),
+                held_file=copy,
+                received_at=utc_now(),
+                signed_head=head,
+                file_size=size,
+                file_sha256=file_hash,
+            )
+        )
+    if dropped:
+        _remove_held_files(vault, dropped)
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _file_identity(path: Path) -> tuple[str | None, int | None]:
+    """The file's SHA-256 and size, read once (None, None when it cannot be read)."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open_regular_file(str(path)) as fh:
+            while block := fh.read(READ_BLOCK):
+                digest.update(block)
+                size += len(block)
+    except OSError:
+        return None, None
+    return digest.hexdigest(), size
 
 
 def held_bytes(vault: Vault) -> int:
@@ -157,10 +235,11 @@ def _resolve_held(vault: Vault, path: Path, report: BundleReport) -> int:
         for row in rows:
             same = row.bundle_id is not None and row.bundle_id == report.bundle_id
             match = _HELD_NAME.fullmatch(row.held_file or "")
-            if not same and match is not None:
+            kept = row.file_sha256 or (match.group(1) if match is not None else None)
+            if not same and kept is not None:
                 if file_hash is None:
                     file_hash = _file_sha256(path) or ""
-                same = match.group(1) == file_hash
+                same = kept == file_hash
             if same:
                 if row.held_file:
                     names.append(row.held_file)
@@ -185,6 +264,9 @@ def _held_dict(q: QuarantinedBundle) -> dict[str, Any]:
         "bundle_id": q.bundle_id,
         "held_file": q.held_file is not None,
         "received_at": q.received_at,
+        "file_size": q.file_size,
+        "file_sha256": q.file_sha256,
+        "signed_head": q.signed_head is not None,
     }
 
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from sqlalchemy import select
-
 from fieldkit import i18n
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
 from fieldkit.domain.oserrors import os_reason
@@ -45,10 +43,8 @@ from fieldkit.services.bundles.binding import FOREIGN_CLAIM_ALARM
 from fieldkit.services.bundles.common import QUARANTINE_SUFFIX, BundleReport
 from fieldkit.services.bundles.held import (
     _held_path,
-    _hold_copy,
-    _remove_held_files,
     _resolve_held,
-    make_room,
+    hold,
 )
 from fieldkit.services.bundles.receipts import write_device_receipt
 
@@ -222,32 +218,7 @@ def _record_refusal(
     if path is None:
         return  # over the network only enrolled, active senders get this far; nothing to hold
     if exc.code in (ErrorCode.BUNDLE_UNKNOWN_SIGNER, ErrorCode.BUNDLE_REVOKED_SIGNER):
-        held = _hold_copy(vault, path)
-        with vault.session() as s:
-            if held is not None:
-                again = s.execute(
-                    select(QuarantinedBundle).where(QuarantinedBundle.held_file == held)
-                ).scalar_one_or_none()
-                if again is not None:
-                    # the same file refused again: one entry, with the latest reason and time
-                    again.reason = exc.code.value
-                    again.received_at = utc_now()
-                    return
-            dropped = make_room(vault, s)
-            s.add(
-                QuarantinedBundle(
-                    reason=exc.code.value,
-                    key_id=str(report.key_id or exc.params.get("key_id", ""))[:16],
-                    device_id=report.device_id,
-                    seq=report.seq,
-                    bundle_id=report.bundle_id,
-                    file_name=display_name(path.name, 300),
-                    held_file=held,
-                    received_at=utc_now(),
-                )
-            )
-        if dropped:
-            _remove_held_files(vault, dropped)
+        hold(vault, path, exc, report)
 
 
 def import_bundle(
@@ -354,7 +325,12 @@ def import_held(
         raise FieldkitError(
             ErrorCode.FILE_NOT_READABLE,
             path=f"held/{held_id}",
-            reason=TranslatableText(N_("no copy of this bundle was kept")),
+            reason=TranslatableText(
+                N_(
+                    "only what identifies this bundle was kept, not the bundle itself; after "
+                    "enrolling its device, import the bundle file again"
+                )
+            ),
         )
     if write_receipt and receipt_dir is None:
         raise FieldkitError(ErrorCode.INVALID_ARGUMENT, detail="--receipt-dir")

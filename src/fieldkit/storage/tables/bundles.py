@@ -6,6 +6,7 @@ Private keys live only here, inside the encrypted database.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -136,8 +137,14 @@ class QuarantinedBundle(Base):
     file_name: Mapped[str] = mapped_column(
         SealedText("quarantined_bundles.file_name", 300), nullable=False
     )
+    # A copy of the (still encrypted) file, for a revoked signer only; None for an unknown one.
     held_file: Mapped[str | None] = mapped_column(String(100), nullable=True)
     received_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    # What identifies the bundle without its payload: the SHA256SUMS.minisig bytes (key id,
+    # signature, signed trusted comment), and the file's size and SHA-256.
+    signed_head: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    file_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ImportConflict(Base):

@@ -278,6 +278,8 @@ class TrustDialog(QDialog):
             held is not None and bool(held["held_file"]) and not busy
         )
         self.held_discard_button.setEnabled(held is not None and not busy)
+        if held is not None and not held["held_file"] and not busy:
+            self.held_status.setText(_no_copy_text(held))
 
     def _on_held_discard_clicked(self) -> None:
         from fieldkit.services.bundles import discard_held
@@ -309,12 +311,7 @@ class TrustDialog(QDialog):
             self.held_status.setText(_("Choose a held bundle in the list first."))
             return
         if not held["held_file"]:
-            self.held_status.setText(
-                _(
-                    "No copy of held bundle {id} was kept; import the file from the stick "
-                    "instead (Import bundles)."
-                ).format(id=held["id"])
-            )
+            self.held_status.setText(_no_copy_text(held))
             return
         folder = dialogs.choose_directory(self, _("Where should the receipt go?"))
         if folder is None:
@@ -465,3 +462,12 @@ class TrustDialog(QDialog):
             show_error(self, exc)
             return
         self.refresh()
+
+
+def _no_copy_text(held: dict[str, Any]) -> str:
+    """What to do with a held bundle of which only its identification was kept."""
+    return _(
+        "Only what identifies held bundle {id} was kept, not the bundle itself "
+        "(signed by key {key}). Enrol that device in person, then import the bundle "
+        "file again (Import bundles): its SHA-256 {sha} shows it is the same file."
+    ).format(id=held["id"], key=held["key_id"], sha=held.get("file_sha256") or "?")
