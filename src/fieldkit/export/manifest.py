@@ -63,6 +63,19 @@ class RecordEntry:
             "size": self.size,
         }
 
+    @classmethod
+    def from_json(cls, value: Any, operations: tuple[str, ...] = OPERATIONS) -> RecordEntry:
+        rec = _obj(value, "records[]")
+        _keys(rec, "records[]", {"id", "type", "revision", "operation", "sha256", "size"})
+        return cls(
+            id=_match(rec["id"], _UUID_RE, "records[].id"),
+            type=_match(rec["type"], _TYPE_RE, "records[].type"),
+            revision=_int(rec["revision"], "records[].revision", 1, 999_999_999),
+            operation=_choice(rec["operation"], operations, "records[].operation"),
+            sha256=_match(rec["sha256"], _SHA_RE, "records[].sha256"),
+            size=_int(rec["size"], "records[].size", 0),
+        )
+
 
 @dataclass(frozen=True)
 class EvidenceEntry:
@@ -77,6 +90,16 @@ class EvidenceEntry:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "sha256": self.sha256, "size": self.size}
 
+    @classmethod
+    def from_json(cls, value: Any) -> EvidenceEntry:
+        ev = _obj(value, "evidence[]")
+        _keys(ev, "evidence[]", {"id", "sha256", "size"})
+        return cls(
+            id=_match(ev["id"], _UUID_RE, "evidence[].id"),
+            sha256=_match(ev["sha256"], _SHA_RE, "evidence[].sha256"),
+            size=_int(ev["size"], "evidence[].size", 0),
+        )
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -89,6 +112,11 @@ class AuditEntry:
     def to_json(self) -> dict[str, Any]:
         return {"sha256": self.sha256, "size": self.size, "entries": self.entries}
 
+    @classmethod
+    def from_json(cls, value: Any) -> AuditEntry:
+        sha256, size, entries = _log_entry(value, "audit")
+        return cls(sha256=sha256, size=size, entries=entries)
+
 
 @dataclass(frozen=True)
 class CustodyEntry:
@@ -100,6 +128,11 @@ class CustodyEntry:
 
     def to_json(self) -> dict[str, Any]:
         return {"sha256": self.sha256, "size": self.size, "entries": self.entries}
+
+    @classmethod
+    def from_json(cls, value: Any) -> CustodyEntry:
+        sha256, size, entries = _log_entry(value, "custody")
+        return cls(sha256=sha256, size=size, entries=entries)
 
 
 @dataclass(frozen=True)
@@ -114,6 +147,16 @@ class ObjectEntry:
 
     def to_json(self) -> dict[str, Any]:
         return {"sha256": self.sha256, "size": self.size, "media_type": self.media_type}
+
+    @classmethod
+    def from_json(cls, value: Any) -> ObjectEntry:
+        ob = _obj(value, "objects[]")
+        _keys(ob, "objects[]", {"sha256", "size", "media_type"})
+        return cls(
+            sha256=_match(ob["sha256"], _SHA_RE, "objects[].sha256"),
+            size=_int(ob["size"], "objects[].size", 0),
+            media_type=_match(ob["media_type"], _MEDIA_RE, "objects[].media_type"),
+        )
 
 
 @dataclass
@@ -224,68 +267,60 @@ class Manifest:
             raise ManifestError("prev must be null exactly for the first bundle")
         seen_records: set[tuple[str, int]] = set()
         for item in _list(obj["records"], "records", MAX_ENTRIES):
-            rec = _obj(item, "records[]")
-            _keys(rec, "records[]", {"id", "type", "revision", "operation", "sha256", "size"})
-            entry = RecordEntry(
-                id=_match(rec["id"], _UUID_RE, "records[].id"),
-                type=_match(rec["type"], _TYPE_RE, "records[].type"),
-                revision=_int(rec["revision"], "records[].revision", 1, 999_999_999),
-                operation=_choice(rec["operation"], OPERATIONS, "records[].operation"),
-                sha256=_match(rec["sha256"], _SHA_RE, "records[].sha256"),
-                size=_int(rec["size"], "records[].size", 0),
-            )
+            entry = RecordEntry.from_json(item)
             key = (entry.id, entry.revision)
             if key in seen_records:
                 raise ManifestError(f"record {entry.id} revision {entry.revision} is listed twice")
             seen_records.add(key)
             manifest.records.append(entry)
-        seen_items: set[str] = set()
-        for item in _list(obj["evidence"], "evidence", MAX_ENTRIES):
-            ev = _obj(item, "evidence[]")
-            _keys(ev, "evidence[]", {"id", "sha256", "size"})
-            eentry = EvidenceEntry(
-                id=_match(ev["id"], _UUID_RE, "evidence[].id"),
-                sha256=_match(ev["sha256"], _SHA_RE, "evidence[].sha256"),
-                size=_int(ev["size"], "evidence[].size", 0),
-            )
-            if eentry.id in seen_items:
-                raise ManifestError(f"evidence item {eentry.id} is listed twice")
-            seen_items.add(eentry.id)
-            manifest.evidence.append(eentry)
+        manifest.evidence = evidence_entries(obj["evidence"])
         if obj["audit"] is not None:
-            au = _obj(obj["audit"], "audit")
-            _keys(au, "audit", {"sha256", "size", "entries"})
-            manifest.audit = AuditEntry(
-                sha256=_match(au["sha256"], _SHA_RE, "audit.sha256"),
-                size=_int(au["size"], "audit.size", 0),
-                entries=_int(au["entries"], "audit.entries", 0),
-            )
+            manifest.audit = AuditEntry.from_json(obj["audit"])
         if obj["custody"] is not None:
-            cu = _obj(obj["custody"], "custody")
-            _keys(cu, "custody", {"sha256", "size", "entries"})
-            manifest.custody = CustodyEntry(
-                sha256=_match(cu["sha256"], _SHA_RE, "custody.sha256"),
-                size=_int(cu["size"], "custody.size", 0),
-                entries=_int(cu["entries"], "custody.entries", 0),
-            )
-        seen_objects: set[str] = set()
-        for item in _list(obj["objects"], "objects", MAX_ENTRIES):
-            ob = _obj(item, "objects[]")
-            _keys(ob, "objects[]", {"sha256", "size", "media_type"})
-            oentry = ObjectEntry(
-                sha256=_match(ob["sha256"], _SHA_RE, "objects[].sha256"),
-                size=_int(ob["size"], "objects[].size", 0),
-                media_type=_match(ob["media_type"], _MEDIA_RE, "objects[].media_type"),
-            )
-            if oentry.sha256 in seen_objects:
-                raise ManifestError(f"object {oentry.sha256[:16]} is listed twice")
-            seen_objects.add(oentry.sha256)
-            manifest.objects.append(oentry)
+            manifest.custody = CustodyEntry.from_json(obj["custody"])
+        manifest.objects = object_entries(obj["objects"])
         return manifest
 
 
 class UnsupportedFormatError(ManifestError):
     """The manifest declares a format this program does not read."""
+
+
+def evidence_entries(value: Any) -> list[EvidenceEntry]:
+    """The ``evidence`` list of a manifest, each item at most once."""
+    out: list[EvidenceEntry] = []
+    seen: set[str] = set()
+    for item in _list(value, "evidence", MAX_ENTRIES):
+        entry = EvidenceEntry.from_json(item)
+        if entry.id in seen:
+            raise ManifestError(f"evidence item {entry.id} is listed twice")
+        seen.add(entry.id)
+        out.append(entry)
+    return out
+
+
+def object_entries(value: Any) -> list[ObjectEntry]:
+    """The ``objects`` list of a manifest, each object at most once."""
+    out: list[ObjectEntry] = []
+    seen: set[str] = set()
+    for item in _list(value, "objects", MAX_ENTRIES):
+        entry = ObjectEntry.from_json(item)
+        if entry.sha256 in seen:
+            raise ManifestError(f"object {entry.sha256[:16]} is listed twice")
+        seen.add(entry.sha256)
+        out.append(entry)
+    return out
+
+
+def _log_entry(value: Any, where: str) -> tuple[str, int, int]:
+    """(sha256, size, entries) of an audit or custody member."""
+    obj = _obj(value, where)
+    _keys(obj, where, {"sha256", "size", "entries"})
+    return (
+        _match(obj["sha256"], _SHA_RE, f"{where}.sha256"),
+        _int(obj["size"], f"{where}.size", 0),
+        _int(obj["entries"], f"{where}.entries", 0),
+    )
 
 
 def _obj(value: Any, where: str) -> dict[str, Any]:
@@ -326,6 +361,8 @@ def _match(value: Any, pattern: re.Pattern[str], where: str) -> str:
 
 def _choice(value: Any, choices: tuple[str, ...], where: str) -> str:
     if value not in choices:
+        if len(choices) == 1:
+            raise ManifestError(f"{where} must be {choices[0]}")
         raise ManifestError(f"{where} is not one of {', '.join(choices)}")
     return str(value)
 

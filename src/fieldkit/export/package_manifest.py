@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fieldkit.crypto.canonical_json import canonical_dumps
-from fieldkit.export.bundle_format import UUID_PATTERN
 from fieldkit.export.manifest import (
+    _FPR_RE,
+    _KEY_ID_RE,
+    _SHA_RE,
+    _TYPE_RE,
+    _UUID_RE,
     MAX_ENTRIES,
     CustodyEntry,
     EvidenceEntry,
@@ -28,19 +32,16 @@ from fieldkit.export.manifest import (
     _match,
     _obj,
     _str,
+    evidence_entries,
+    object_entries,
 )
 
 PACKAGE_FORMAT = "fieldkit-case-package/1"
 PACKAGE_UNTRUSTED_COMMENT = "fieldkit case package checksum list signed by the organisation key"
 AUDIENCE_COUNSEL = "counsel"
 WITHHELD_KINDS = ("record", "evidence", "field")
+_PACKAGE_OPERATIONS = ("upsert",)  # a package is the case as it stands: nothing is deleted
 
-_UUID_RE = re.compile(UUID_PATTERN)
-_SHA_RE = re.compile(r"[0-9a-f]{64}")
-_TYPE_RE = re.compile(r"[a-z][a-z_]{0,31}")
-_MEDIA_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
-_KEY_ID_RE = re.compile(r"[0-9A-F]{16}")
-_FPR_RE = re.compile(r"sha256:[0-9a-f]{64}")
 _REASON_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -201,18 +202,7 @@ class PackageManifest:
             raise ManifestError("supersedes must be null exactly for the first package")
         seen_records: set[str] = set()
         for item in _list(obj["records"], "records", MAX_ENTRIES):
-            rec = _obj(item, "records[]")
-            _keys(rec, "records[]", {"id", "type", "revision", "operation", "sha256", "size"})
-            if rec["operation"] != "upsert":
-                raise ManifestError("records[].operation must be upsert")
-            entry = RecordEntry(
-                id=_match(rec["id"], _UUID_RE, "records[].id"),
-                type=_match(rec["type"], _TYPE_RE, "records[].type"),
-                revision=_int(rec["revision"], "records[].revision", 1, 999_999_999),
-                operation="upsert",
-                sha256=_match(rec["sha256"], _SHA_RE, "records[].sha256"),
-                size=_int(rec["size"], "records[].size", 0),
-            )
+            entry = RecordEntry.from_json(item, _PACKAGE_OPERATIONS)
             # One version of each record: the package is the case as it stands.
             if entry.id in seen_records:
                 raise ManifestError(f"record {entry.id} is listed twice")
@@ -220,40 +210,10 @@ class PackageManifest:
             manifest.records.append(entry)
         if manifest.case_id not in seen_records:
             raise ManifestError("the case record itself is missing")
-        seen_items: set[str] = set()
-        for item in _list(obj["evidence"], "evidence", MAX_ENTRIES):
-            ev = _obj(item, "evidence[]")
-            _keys(ev, "evidence[]", {"id", "sha256", "size"})
-            eentry = EvidenceEntry(
-                id=_match(ev["id"], _UUID_RE, "evidence[].id"),
-                sha256=_match(ev["sha256"], _SHA_RE, "evidence[].sha256"),
-                size=_int(ev["size"], "evidence[].size", 0),
-            )
-            if eentry.id in seen_items:
-                raise ManifestError(f"evidence item {eentry.id} is listed twice")
-            seen_items.add(eentry.id)
-            manifest.evidence.append(eentry)
+        manifest.evidence = evidence_entries(obj["evidence"])
         if obj["custody"] is not None:
-            cu = _obj(obj["custody"], "custody")
-            _keys(cu, "custody", {"sha256", "size", "entries"})
-            manifest.custody = CustodyEntry(
-                sha256=_match(cu["sha256"], _SHA_RE, "custody.sha256"),
-                size=_int(cu["size"], "custody.size", 0),
-                entries=_int(cu["entries"], "custody.entries", 0),
-            )
-        seen_objects: set[str] = set()
-        for item in _list(obj["objects"], "objects", MAX_ENTRIES):
-            ob = _obj(item, "objects[]")
-            _keys(ob, "objects[]", {"sha256", "size", "media_type"})
-            oentry = ObjectEntry(
-                sha256=_match(ob["sha256"], _SHA_RE, "objects[].sha256"),
-                size=_int(ob["size"], "objects[].size", 0),
-                media_type=_match(ob["media_type"], _MEDIA_RE, "objects[].media_type"),
-            )
-            if oentry.sha256 in seen_objects:
-                raise ManifestError(f"object {oentry.sha256[:16]} is listed twice")
-            seen_objects.add(oentry.sha256)
-            manifest.objects.append(oentry)
+            manifest.custody = CustodyEntry.from_json(obj["custody"])
+        manifest.objects = object_entries(obj["objects"])
         for item in _list(obj["withheld"], "withheld", MAX_ENTRIES):
             manifest.withheld.append(WithheldEntry.from_json(item))
         return manifest
