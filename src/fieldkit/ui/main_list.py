@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QObject, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -34,6 +34,9 @@ from fieldkit.ui.main_base import ALL_TYPES, MainWindowBase
 from fieldkit.ui.messages import error_text
 from fieldkit.ui.models.lazy_table import RecordTableModel
 from fieldkit.ui.models.sources import RecordListSource, SearchSource
+
+# Below this width the record list hides its date columns so the title stays readable.
+NARROW_LIST_PX = 560
 
 
 class RecordListPanel(MainWindowBase):
@@ -68,12 +71,19 @@ class RecordListPanel(MainWindowBase):
         for form_id in RECORD_TYPES:
             self.type_filter.addItem(type_plural(form_id), form_id)
         self.type_filter.currentIndexChanged.connect(self._on_type_filter_changed)
+        # Each filter as wide as its longest choice ("Любой статус" is not cut to "Любой с"); the
+        # type filter takes what is left.
+        self.type_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.type_filter.setMinimumContentsLength(8)
         filters.addWidget(self.type_filter, 1)
         self.status_filter = QComboBox(list_panel)
         self.status_filter.setObjectName("statusFilter")
         self.status_filter.setAccessibleName(_("State"))
         self.status_filter.currentIndexChanged.connect(lambda _i: self.reload())
-        filters.addWidget(self.status_filter, 1)
+        self.status_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        filters.addWidget(self.status_filter)
         self.period_filter = QComboBox(list_panel)
         self.period_filter.setObjectName("periodFilter")
         self.period_filter.setAccessibleName(_("Period"))
@@ -82,6 +92,10 @@ class RecordListPanel(MainWindowBase):
         self.period_filter.addItem(_("Last 12 months"), 365)
         self.period_filter.setToolTip(_("Records whose dates fall in this period"))
         self.period_filter.currentIndexChanged.connect(lambda _i: self.reload())
+        self.period_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.period_filter.setMinimumContentsLength(len(self.period_filter.itemText(0)) + 1)
         filters.addWidget(self.period_filter, 1)
         left.addLayout(filters)
 
@@ -112,7 +126,9 @@ class RecordListPanel(MainWindowBase):
         header.setSectionResizeMode(RecordTableModel.COL_MATCH, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(RecordTableModel.COL_CASE, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(RecordTableModel.COL_CASE, 140)
+        self._searching = False
         self._update_columns(searching=False)
+        self.table.installEventFilter(self)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.table.activated.connect(self._on_table_activated)
         left.addWidget(self.table, 1)
@@ -200,6 +216,7 @@ class RecordListPanel(MainWindowBase):
         for code, label in status_choices(form_id) if form_id else []:
             self.status_filter.addItem(label, code)
         self.status_filter.setEnabled(self.status_filter.count() > 1)
+        self.status_filter.setMinimumWidth(self.status_filter.sizeHint().width())
         self.status_filter.blockSignals(False)
 
     def _on_type_filter_changed(self, _index: int) -> None:
@@ -237,7 +254,12 @@ class RecordListPanel(MainWindowBase):
         self.count_label.setText(_("Loading…"))
         self.model.set_source(source)
 
-    def _update_columns(self, searching: bool) -> None:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is getattr(self, "table", None) and event.type() == QEvent.Type.Resize:
+            self._update_columns(self._searching, resize_splitter=False)
+        return super().eventFilter(watched, event)
+
+    def _update_columns(self, searching: bool, resize_splitter: bool = True) -> None:
         """The type column when several types are listed; the case and the matching words with
         search results (the dates and time of change make room for them)."""
         table = self.table
@@ -245,10 +267,14 @@ class RecordListPanel(MainWindowBase):
         table.setColumnHidden(model.COL_TYPE, bool(self.current_type()))
         table.setColumnHidden(model.COL_CASE, not searching)
         table.setColumnHidden(model.COL_MATCH, not searching)
-        table.setColumnHidden(model.COL_DATES, searching)
-        table.setColumnHidden(model.COL_UPDATED, searching)
+        self._searching = searching
+        # On a narrow list (1024 px screens, long Russian and Ukrainian words) the dates and the
+        # time of change give their room to the title (they are in the case view and tooltips).
+        narrow = table.width() < NARROW_LIST_PX
+        table.setColumnHidden(model.COL_DATES, searching or narrow)
+        table.setColumnHidden(model.COL_UPDATED, searching or narrow)
         table.setColumnHidden(model.COL_STATUS, searching)
-        if searching:
+        if searching and resize_splitter:
             # The results need the width: the list takes most of the window while searching.
             total = sum(self.splitter.sizes())
             if total and self.splitter.sizes()[0] < total * 0.55:

@@ -20,7 +20,7 @@ from fieldkit.ui.bundles.common import (
     code_label,
 )
 from fieldkit.ui.clipboard import ClipboardGuard
-from fieldkit.ui.common import plain_label, short_id
+from fieldkit.ui.common import fitting_size, plain_label, short_id
 from fieldkit.ui.messages import show_error
 from fieldkit.ui.tasks import TaskRunner
 
@@ -76,7 +76,7 @@ class EnrolDialog(QDialog):
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
         layout.addWidget(close)
-        self.resize(620, 320)
+        self.resize(fitting_size(self, 620, 320))
 
     def _on_enrol_clicked(self) -> None:
         from fieldkit.services import trust
@@ -181,7 +181,7 @@ class ReceiptsDialog(QDialog):
         if self.devices:
             self.list.setCurrentRow(0)
         self.write_button.setEnabled(bool(self.devices))
-        self.resize(560, 380)
+        self.resize(fitting_size(self, 560, 380))
 
     def _on_write_clicked(self) -> None:
         from fieldkit.services.bundles import write_device_receipt

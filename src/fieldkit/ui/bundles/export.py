@@ -26,7 +26,7 @@ from fieldkit.ui.bundles.common import (
     progress_value,
     stage_text,
 )
-from fieldkit.ui.common import plain_label
+from fieldkit.ui.common import fitting_size, plain_label
 from fieldkit.ui.messages import error_text, is_cancelled
 from fieldkit.ui.tasks import Task, TaskRunner
 
@@ -153,7 +153,7 @@ class ExportWizard(QWizard):
         self.addPage(self.run_page)
         self.addPage(self.result_page)
         self.currentIdChanged.connect(self._on_page_changed)
-        self.resize(640, 420)
+        self.resize(fitting_size(self, 640, 420))
 
     def _on_page_changed(self, page_id: int) -> None:
         if self.page(page_id) is self.run_page and self.task is None:

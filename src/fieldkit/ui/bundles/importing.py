@@ -32,7 +32,7 @@ from fieldkit.ui.bundles.common import (
     RunPage,
     qcolor,
 )
-from fieldkit.ui.common import plain_label, short_id
+from fieldkit.ui.common import fitting_size, plain_label, short_id
 from fieldkit.ui.messages import error_text, is_cancelled
 from fieldkit.ui.tasks import Task, TaskRunner
 
@@ -255,7 +255,7 @@ class ImportWizard(QWizard):
         self.addPage(self.run_page)
         self.addPage(self.report_page)
         self.currentIdChanged.connect(self._on_page_changed)
-        self.resize(900, 620)
+        self.resize(fitting_size(self, 900, 620))
 
     def _on_page_changed(self, page_id: int) -> None:
         if self.page(page_id) is self.run_page and self.task is None and not self.results:

@@ -33,7 +33,7 @@ from fieldkit.ui.bundles.common import (
     mono_item,
 )
 from fieldkit.ui.clipboard import ClipboardGuard
-from fieldkit.ui.common import heading, plain_label, short_id
+from fieldkit.ui.common import fitting_size, heading, plain_label, short_id
 from fieldkit.ui.messages import error_text, is_cancelled, show_error
 from fieldkit.ui.tasks import Task, TaskRunner
 
@@ -176,7 +176,7 @@ class TrustDialog(QDialog):
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
         layout.addWidget(close)
-        self.resize(940, 560)
+        self.resize(fitting_size(self, 940, 560))
         self.refresh()
 
     def _on_identity_clicked(self) -> None:

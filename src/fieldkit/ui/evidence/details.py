@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -53,6 +53,7 @@ from fieldkit.ui.evidence.describe import (
     _scope_label,
     record_choices,
 )
+from fieldkit.ui.evidence.hash_view import HashView
 from fieldkit.ui.evidence.labels import (
     _COPY_ROLE_LABELS,
     _FLAG_LABELS,
@@ -68,7 +69,6 @@ from fieldkit.ui.evidence.labels import (
     human_size,
 )
 from fieldkit.ui.evidence.purge_dialog import PurgeDialog
-from fieldkit.ui.fonts import monospace_font
 from fieldkit.ui.forms.common import ERROR_STYLE, plain_label
 from fieldkit.ui.messages import error_text, is_cancelled
 from fieldkit.ui.tasks import Task, TaskRunner
@@ -123,7 +123,8 @@ class EvidenceDetails(QWidget):
         self.flags.setWordWrap(True)
         self.flags.setStyleSheet("color: #8a0050;")
         head.addWidget(self.flags)
-        buttons = QHBoxLayout()
+        # Two by two: in one row they ran off a 1024 px screen in Russian ("Стереть оригинал").
+        buttons = QGridLayout()
         self.verify_button = QPushButton(_("Verify integrity"), self)
         self.verify_button.setObjectName("evidenceVerify")
         self.export_button = QPushButton(_("Export original…"), self)
@@ -138,11 +139,11 @@ class EvidenceDetails(QWidget):
         self.describe_button.setToolTip(
             _("Title, description, when and where it was captured, its interview, visit, persons")
         )
-        buttons.addWidget(self.describe_button)
-        buttons.addWidget(self.verify_button)
-        buttons.addWidget(self.export_button)
-        buttons.addWidget(self.purge_button)
-        buttons.addStretch(1)
+        buttons.addWidget(self.describe_button, 0, 0)
+        buttons.addWidget(self.verify_button, 0, 1)
+        buttons.addWidget(self.export_button, 1, 0)
+        buttons.addWidget(self.purge_button, 1, 1)
+        buttons.setColumnStretch(2, 1)
         self.progress = QProgressBar(self)
         self.progress.setObjectName("evidenceTaskProgress")
         self.progress.hide()
@@ -161,11 +162,10 @@ class EvidenceDetails(QWidget):
 
         facts = QGroupBox(_("Integrity and description"), self)
         form = QFormLayout(facts)
-        self.sha256 = QLineEdit(facts)
+        # A value wider than what is left beside its label goes under it (the hash on 1024 px).
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.sha256 = HashView(facts)
         self.sha256.setObjectName("evidenceSha256")
-        self.sha256.setReadOnly(True)
-        self.sha256.setFont(monospace_font())
-        self.sha256.setMinimumWidth(200)
         form.addRow(_("SHA-256"), self.sha256)
         self.fact_labels: dict[str, QLabel] = {}
         for key, label in (
@@ -259,7 +259,6 @@ class EvidenceDetails(QWidget):
         self.title.setText(item.title or item.original_name)
         self.set_preview(pixmap)
         self.sha256.setText(item.sha256)
-        self.sha256.setCursorPosition(0)
         facts = self.fact_labels
         facts["size"].setText(
             _("{human} ({bytes} bytes)").format(human=human_size(item.size), bytes=item.size)

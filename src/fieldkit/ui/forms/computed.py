@@ -59,9 +59,10 @@ class ComputedField(FieldWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.display = plain_label("—", self)
         self.display.setObjectName(f"computed_{fdef.id}")
+        # A verdict with its reasons is a sentence: it wraps instead of widening the form.
+        self.display.setWordWrap(True)
         self.display.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.display)
-        layout.addStretch(1)
+        layout.addWidget(self.display, 1)
         self.result: Any = None
         self.flagged = False
         self.inputs: dict[str, Any] = {}

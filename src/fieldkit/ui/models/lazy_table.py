@@ -23,7 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 
 from fieldkit.i18n import N_, _
-from fieldkit.ui.common import language, type_name
+from fieldkit.ui.common import language, short_type_name
 
 log = logging.getLogger(__name__)
 
@@ -371,9 +371,9 @@ def _first_page(source: PagedSource, page_size: int) -> tuple[int, list[RecordRo
 
 @functools.lru_cache(maxsize=64)
 def _type_label(form_id: str, _language: str) -> str:
-    return type_name(
-        form_id
-    )  # per language: the windows outlive no language switch, the cache does
+    # The short name ("Visit", not "Visit to a place of detention"): the title keeps the room on a
+    # small screen. Per language: the windows outlive no language switch, the cache does.
+    return short_type_name(form_id)
 
 
 def _date_range(start: str | None, end: str | None) -> str:
