@@ -365,6 +365,14 @@ class DesktopApp(QObject):
         if self.settings.language != language:
             self.settings = self.settings.model_copy(update={"language": language})
             self._save_settings()
+        # Rebuilding the windows takes about a second: the busy cursor says so meanwhile.
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self._rebuild_windows()
+        finally:
+            QApplication.restoreOverrideCursor()
+
+    def _rebuild_windows(self) -> None:
         if self.main_window is not None:
             old = self.main_window
             self._remember_layout(old)

@@ -7,6 +7,7 @@ import os
 import stat
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -82,8 +83,17 @@ def test_language_switch_rebuilds_the_windows(
         other.show()
         other.activateWindow()
         qtbot.waitUntil(lambda: QApplication.activeWindow() is other, timeout=5000)
+        cursors: list[object] = []
+        desktop.main_window_shown.connect(
+            lambda _w: cursors.append(
+                QApplication.overrideCursor() and QApplication.overrideCursor().shape()
+            )
+        )
         desktop.apply_settings(desktop.settings.model_copy(update={"language": "uk"}))
         assert desktop.main_window is not main
+        # The busy cursor while the windows are rebuilt, and the normal one afterwards.
+        assert cursors == [Qt.CursorShape.WaitCursor]
+        assert QApplication.overrideCursor() is None
         assert desktop.main_window.menuBar().actions()[0].text() == "&Файл"
         assert desktop.main_window.action_lock.text() == "&Заблокувати"
         assert desktop.main_window.current_case_id() == case.id, "the open case stays open"
