@@ -31,8 +31,9 @@ from tests.helpers import STRONG_PASSPHRASE, require_tool
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "release_1"
 EXPECTED: dict[str, Any] = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
 IDS: dict[str, str] = EXPECTED["ids"]
-# A vocabulary term prints as "Label (code)"; corrected labels of the same code are allowed.
-_TERM = re.compile(r"^(\s*[^:]+: ).*\(([a-z][a-z0-9_]*)\)$")
+# A vocabulary term prints as "Label (code)" (a consent decision: "Label (code), date");
+# corrected labels of the same code are allowed.
+_TERM = re.compile(r"^(\s*[^:]+: ).*\(([a-z][a-z0-9_]*)\)(, \d{4}-\d{2}-\d{2})?$")
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def _comparable(line: str) -> str:
     # and its template's labels may not.
     line = line.replace("’", "'")
     found = _TERM.match(line)
-    return f"{found.group(1)}…({found.group(2)})" if found else line
+    return f"{found.group(1)}…({found.group(2)}){found.group(3) or ''}" if found else line
 
 
 def test_every_form_has_moved_past_version_1() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from fieldkit import i18n
 from fieldkit.domain.forms import load_template
 from fieldkit.domain.validation import issues_for
 from fieldkit.ui.forms.consent import ConsentField
@@ -146,3 +147,19 @@ def test_conditional_without_conditions_is_reported_on_its_row(consent: ConsentF
     assert consent.route_issue(None, "scopes[1].conditions", issues[0].reason)
     assert consent.rows["video_recording"].error.text() == ("Conditions: This field is required.")
     assert consent.rows["interview"].error.text() == ""
+
+
+@pytest.mark.parametrize(("language", "declined"), [("uk", "Відмовлено"), ("ru", "Отказано")])
+def test_declined_consent_reads_as_a_refusal(qtbot: Any, language: str, declined: str) -> None:
+    i18n.set_language(language)
+    widget = ConsentField(load_template("interview").field("consent"), FormContext())
+    qtbot.addWidget(widget)
+    combo = next(iter(widget.rows.values())).status
+    labels = {combo.itemData(i): combo.itemText(i) for i in range(combo.count())}
+    assert labels["declined"] == declined
+    logged = {
+        widget.w_status.itemData(i): widget.w_status.itemText(i)
+        for i in range(widget.w_status.count())
+    }
+    assert logged["declined"] == declined
+    assert not {"Не надано", "Не дано"} & set(labels.values())
