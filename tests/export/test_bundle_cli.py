@@ -72,8 +72,10 @@ def test_enrol_export_import_receipt_purge_by_command_line(tmp_path: Path) -> No
 
     imported = ok(run_cli("import", str(bundle), env=c_env))
     assert "imported" in imported
+    assert "3 record versions (new: 3, updated: 0, unchanged: 0, conflicts: 0)" in imported
     again = ok(run_cli("import", str(bundle), env=c_env))
     assert "already imported" in again
+    assert "3 record versions (new: 0, updated: 0, unchanged: 3, conflicts: 0)" in again
     receipts = sorted(usb.glob("receipt-*.json"))
     assert receipts
 
@@ -87,11 +89,26 @@ def test_enrol_export_import_receipt_purge_by_command_line(tmp_path: Path) -> No
     assert "damaged or was altered" in result.stderr
     assert result.stderr.startswith("fieldkit: ")
     assert "Traceback" not in result.stderr
+    assert "fieldkit: What to do: copy the bundle again from the monitor's laptop" in result.stderr
+    refused = json.loads(run_cli("import", str(damaged), "--json", env=c_env).stdout)
+    assert refused["bundles"][0]["refusal"]["next_step"].startswith("What to do: copy")
+    checked = run_cli("--lang", "ru", "verify", str(damaged), env=c_env)
+    assert checked.returncode == 1
+    assert "  Что делать: скопируйте пакет ещё раз" in checked.stdout
 
     listing = json.loads(ok(run_cli("trust", "list", "--json", env=c_env)))
     assert listing["devices"][0]["last_seq"] == 1
 
     applied = ok(run_cli("receipt", "apply", str(receipts[-1]), env=m_env))
-    assert "Receipt applied" in applied
+    assert applied.splitlines() == [
+        "Receipt applied.",
+        "Bundles from this laptop that the organisation has received: 1.",
+        "It now holds 3 records and 1 evidence file from this laptop.",
+        "Evidence originals on this laptop that the organisation holds and that may now be "
+        "erased from here: 1.",
+        "To erase them: fieldkit purge --acknowledged --yes",
+    ]
+    russian = ok(run_cli("--lang", "ru", "receipt", "apply", str(receipts[-1]), env=m_env))
+    assert "Теперь у неё хранятся 3 записи и 1 файл доказательств с этого ноутбука." in russian
     purged = json.loads(ok(run_cli("purge", "--acknowledged", "--yes", "--json", env=m_env)))
     assert len(purged["purged"]) == 1

@@ -438,7 +438,7 @@ def test_recovery_and_held_bundles_by_command_line(tmp_path: Path) -> None:
     assert "bundle_unknown_signer" not in held
     _ok(run_cli("trust", "add", str(tmp_path / "dev.pub"), "--label", "W-017 laptop", env=c_env))
     imported = _ok(run_cli("import", str(bundle), env=c_env))
-    assert "1 record version (1 new, 0 already here)" in imported
+    assert "1 record version (new: 1, updated: 0, unchanged: 0, conflicts: 0)" in imported
     assert "resolved" in imported
     assert json.loads(_ok(run_cli("trust", "held", "--json", env=c_env)))["held"] == []
     gone = run_cli("--lang", "ru", "trust", "held", "--discard", "1", "--yes", env=c_env)

@@ -170,11 +170,11 @@ def test_receipt_round_trip(qtbot: QtBot, world: World, tmp_path: Path) -> None:
     assert str(receipts[0]) in dialog.status_label.text()
 
     dialogs.set_next_path(receipts[0])
-    dialogs.set_next_answer(True)  # "Receipt applied"
-    dialogs.set_next_answer(False)  # keep the originals for now
+    dialogs.set_next_answer(True)  # "Receipt applied"; no evidence, so no question to erase
     result = apply_receipt_interactively(dialog, world.monitor)
     assert result is not None
     assert result.acknowledged_through > 0
+    assert result.erasable == 0
     assert dialogs.pending() == 0
 
 

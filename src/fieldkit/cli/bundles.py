@@ -112,15 +112,15 @@ def _report_lines(report: BundleReport) -> list[str]:
         lines.append(_("  chain: {chain}").format(chain=_chain_text(report.chain)))
     if report.gaps:
         lines.append(_("  missing earlier bundles: {seqs}").format(seqs=gaps_text(report.gaps)))
-    if report.status not in ("refused", "already_imported"):
+    if report.status != "refused":
         lines.append(
             "  "
-            + ngettext(
-                "{n} record version ({new} new, {same} already here)",
-                "{n} record versions ({new} new, {same} already here)",
-                report.records,
-            ).format(n=report.records, new=report.records_new, same=report.records_same)
-            + ", "
+            + ngettext("{n} record version", "{n} record versions", report.records).format(
+                n=report.records
+            )
+            + " ("
+            + bundle_service.record_counts_text(report)
+            + "), "
             + ngettext("{n} file", "{n} files", report.objects).format(n=report.objects)
         )
     for conflict in report.conflicts:
@@ -131,6 +131,9 @@ def _report_lines(report: BundleReport) -> list[str]:
         )
     if report.refusal:
         lines.append("  " + report.refusal["message"])
+        step = bundle_service.refusal_next_step(report.refusal.get("code"))
+        if step:
+            lines.append("  " + step)
     if report.receipt:
         lines.append(_("  receipt written to {path}").format(path=report.receipt))
     if report.held_resolved:
@@ -185,11 +188,17 @@ def cmd_import(args: argparse.Namespace) -> int:
                     "message": exc.message(i18n.current()),
                 }
                 report = refused
+            if report.refusal is not None:
+                report.refusal["next_step"] = (
+                    bundle_service.refusal_next_step(report.refusal["code"]) or ""
+                )
             reports.append(report.to_dict())
             if not args.json:
                 if report.refusal is not None:
                     # Refusals follow the command line's convention for errors: stderr.
                     print(f"fieldkit: {report.refusal['message']}", file=sys.stderr)
+                    if report.refusal["next_step"]:
+                        print(f"fieldkit: {report.refusal['next_step']}", file=sys.stderr)
                 else:
                     for line in _report_lines(report):
                         print(line)
@@ -200,7 +209,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
-        report = bundle_service.verify_bundle(vault, args.bundle)
+        try:
+            report = bundle_service.verify_bundle(vault, args.bundle)
+        except FieldkitError as exc:
+            step = bundle_service.refusal_next_step(exc.code.value)
+            if step:
+                setattr(exc, "cli_hint", step)  # noqa: B010 - read by cli.main with getattr
+            raise
     emit(args, {"ok": report.ok, **report.to_dict()}, _report_lines(report))
     return 0 if report.ok else 1
 
@@ -208,13 +223,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_receipt_apply(args: argparse.Namespace) -> int:
     with open_vault(args) as vault:
         result = bundle_service.apply_receipt(vault, args.receipt)
-    emit(
-        args,
-        {"ok": True, **result.__dict__},
-        _("Receipt applied: the organisation has everything up to change {n}.").format(
-            n=result.acknowledged_through
-        ),
-    )
+    lines = [_("Receipt applied.")] + bundle_service.receipt_summary(result)
+    if result.erasable:
+        lines.append(_("To erase them: fieldkit purge --acknowledged --yes"))
+    emit(args, {"ok": True, **result.__dict__}, lines)
     return 0
 
 

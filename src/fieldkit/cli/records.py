@@ -498,10 +498,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     lines: list[str] = []
     if own.ok:
         lines.append(
-            _(
-                "The audit log is intact: {entries} entries, chain unbroken; "
-                "{versions} saved record versions match their entries."
-            ).format(entries=own.count, versions=own.versions_checked)
+            _("The audit log is intact: {entries}, chain unbroken; {versions}.").format(
+                entries=ngettext("{n} entry", "{n} entries", own.count).format(n=own.count),
+                versions=ngettext(
+                    "{n} saved record version matches its entry",
+                    "{n} saved record versions match their entries",
+                    own.versions_checked,
+                ).format(n=own.versions_checked),
+            )
         )
         if own.checkpoint_seq is not None:
             lines.append(
@@ -524,9 +528,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     for device, foreign in report.foreign.items():
         state = _("intact") if foreign.ok else _("NOT intact")
         lines.append(
-            _("Device {device}: {entries} received entries, {state}.").format(
-                device=device, entries=foreign.count, state=state
-            )
+            ngettext(
+                "Device {device}: {entries} received entry, {state}.",
+                "Device {device}: {entries} received entries, {state}.",
+                foreign.count,
+            ).format(device=device, entries=foreign.count, state=state)
         )
         for problem in foreign.problems:
             lines.append(f"  {_('entry {seq}').format(seq=problem.seq)}: {problem.reason}")

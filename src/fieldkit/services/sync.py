@@ -88,16 +88,8 @@ class SyncResult:
         if not self.pushed:
             lines.append(_("Nothing to send: the organisation has everything."))
         if self.receipt is not None:
-            count = len(self.receipt.bundles)
-            lines.append(
-                i18n.ngettext(
-                    "Receipt applied: the organisation acknowledges {n} bundle, changes through "
-                    "{mark}.",
-                    "Receipt applied: the organisation acknowledges {n} bundles, changes through "
-                    "{mark}.",
-                    count,
-                ).format(n=count, mark=self.receipt.acknowledged_through)
-            )
+            lines.append(_("Receipt applied."))
+            lines.extend(bundle_service.receipt_summary(self.receipt))
         return lines
 
     def to_dict(self) -> dict[str, Any]:

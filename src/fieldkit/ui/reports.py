@@ -294,9 +294,11 @@ class ReportDialog(QDialog):
         dialogs.inform(
             self.parentWidget(),
             _("Report saved"),
-            _("Saved {path} ({pages} pages) and its signature {signature}.").format(
-                path=result.path, pages=result.pages, signature=result.signature_path.name
-            ),
+            i18n.ngettext(
+                "Saved {path} ({pages} page) and its signature {signature}.",
+                "Saved {path} ({pages} pages) and its signature {signature}.",
+                result.pages,
+            ).format(path=result.path, pages=result.pages, signature=result.signature_path.name),
             _("SHA-256 of the PDF: {hash}").format(hash=result.sha256)
             + self._withheld_since_text(result),
         )

@@ -155,7 +155,9 @@ def check_case_integrity(
                     detail = _("SHA-256 {hash} matches").format(hash=result.expected_sha256)
                 if problems:
                     status = "tampered" if status == "ok" else status
-                    detail += " " + _("custody chain: {n} problem(s)").format(n=len(problems))
+                    detail += " " + ngettext(
+                        "custody chain: {n} problem", "custody chain: {n} problems", len(problems)
+                    ).format(n=len(problems))
                 report.evidence[item_id] = ItemIntegrity(status, detail.strip())
             except Exception as exc:
                 if is_cancelled(exc):
@@ -412,7 +414,9 @@ class ReviewWindow(QDialog):
             lines = [
                 _("Evidence item {id}").format(id=item_id),
                 _("Original file name: {name}").format(name=item_view.original_name),
-                _("Size: {n} bytes").format(n=item_view.size),
+                ngettext("Size: {n} byte", "Size: {n} bytes", item_view.size).format(
+                    n=item_view.size
+                ),
                 _("SHA-256: {hash}").format(hash=item_view.sha256),
             ]
             try:

@@ -37,6 +37,12 @@ from fieldkit.services.bundles.receipts import (
     receipt_name,
     write_device_receipt,
 )
+from fieldkit.services.bundles.wording import (
+    receipt_summary,
+    record_counts_text,
+    refusal_next_step,
+    seqs_text,
+)
 
 __all__ = [
     "BUNDLE_SUFFIX",
@@ -65,6 +71,10 @@ __all__ = [
     "purge_acknowledged",
     "quarantine_cleanup",
     "receipt_name",
+    "receipt_summary",
+    "record_counts_text",
+    "refusal_next_step",
+    "seqs_text",
     "verify_bundle",
     "write_device_receipt",
 ]

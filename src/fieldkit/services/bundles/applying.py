@@ -37,6 +37,7 @@ from fieldkit.storage.tables.bundles import (
     TrustedDevice,
 )
 from fieldkit.storage.tables.evidence import EvidenceItemRow
+from fieldkit.storage.tables.records import RecordRow
 from fieldkit.storage.vault import Vault
 
 if TYPE_CHECKING:
@@ -95,6 +96,10 @@ class _Importer:
         self.committed = False
         self.evidence_docs: list[tuple[EvidenceEntry, dict[str, Any]]] = []
         self.pending_records: list[tuple[RecordEntry, dict[str, Any]]] = []
+        # records here before this bundle (their new versions are "updated"), and records that
+        # arrived with it (all their versions are "new", however many the bundle carries)
+        self.here_before: set[str] = set()
+        self.arrived: set[str] = set()
         self.custody: list[dict[str, Any]] = []
         self.signer: Signer | None = None
         self.manifest: Manifest | None = None
@@ -229,6 +234,13 @@ class _Importer:
             return
         assert self.binding is not None
         self.binding.check_records([(entry.member, doc) for entry, doc in batch])
+        asked = sorted({entry.id for entry, _doc in batch} - self.here_before - self.arrived)
+        for start in range(0, len(asked), 500):
+            self.here_before.update(
+                self.s.execute(
+                    select(RecordRow.id).where(RecordRow.id.in_(asked[start : start + 500]))
+                ).scalars()
+            )
         try:
             outcomes = self.store.import_versions(
                 self.s, [doc for _entry, doc in batch], self.signer.device_id
@@ -236,8 +248,11 @@ class _Importer:
         except ImportBatchError as exc:
             raise self._member_error(batch[exc.index][0].member, exc.error) from None
         for (entry, _doc), outcome in zip(batch, outcomes, strict=True):
-            if outcome == "new":
+            if outcome == "new" and entry.id in self.here_before:
+                self.report.records_updated += 1  # a new version of a record already here
+            elif outcome == "new":
                 self.report.records_new += 1
+                self.arrived.add(entry.id)
             elif outcome == "same":
                 self.report.records_same += 1
             else:

@@ -67,8 +67,9 @@ class BundleReport:
     chain: str | None = None  # first | linked | pending
     gaps: list[list[int]] = field(default_factory=list)  # [first, last] missing numbers
     records: int = 0
-    records_new: int = 0
-    records_same: int = 0
+    records_new: int = 0  # versions of records not here before
+    records_updated: int = 0  # new versions of records already here
+    records_same: int = 0  # versions already here (unchanged)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     evidence: int = 0
     objects: int = 0
@@ -89,6 +90,10 @@ class ReceiptResult:
     receipt_id: str
     acknowledged_through: int
     bundles: list[int]
+    # what the organisation now holds from this laptop, in a monitor's words
+    records_held: int = 0  # records with at least one version the organisation has
+    evidence_held: int = 0  # evidence items the organisation has
+    erasable: int = 0  # originals still on this laptop that the organisation has
 
 
 @dataclass(frozen=True)

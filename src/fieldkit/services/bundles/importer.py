@@ -149,6 +149,9 @@ def _process(
         report.ok = True
         report.status = "already_imported"
         report.chain = None
+        # every version of the bundle is here already: nothing new, nothing updated
+        report.records_new = report.records_updated = 0
+        report.records_same = report.records
     except FieldkitError as exc:
         # in the language the program runs in (the command line and the desktop set it)
         report.refusal = {"code": exc.code.value, "message": exc.message(i18n.current())}

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldkit.crypto.canonical_json import StrictJSONError, canonical_dumps, strict_loads
 from fieldkit.crypto.minisign import (
@@ -19,6 +19,7 @@ from fieldkit.crypto.minisign import (
     verify,
 )
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
+from fieldkit.domain.evidence import ItemState
 from fieldkit.domain.oserrors import NOT_REGULAR_FILE as NOT_REGULAR
 from fieldkit.domain.oserrors import os_reason
 from fieldkit.domain.profile import Role
@@ -33,6 +34,7 @@ from fieldkit.storage.tables.bundles import (
     ImportedBundle,
 )
 from fieldkit.storage.tables.evidence import EvidenceItemRow
+from fieldkit.storage.tables.records import RecordVersionRow
 from fieldkit.storage.vault import Vault
 
 if TYPE_CHECKING:
@@ -238,11 +240,30 @@ def apply_receipt_data(vault: Vault, data: bytes, sig_bytes: bytes, shown: str) 
                     state.audit_acknowledged_through, max(audit_marks)
                 )
         state.last_receipt_id = str(doc["receipt_id"])[:36]
+        held = state.acknowledged_through
         return ReceiptResult(
             receipt_id=str(doc["receipt_id"]),
-            acknowledged_through=state.acknowledged_through,
+            acknowledged_through=held,
             bundles=sorted(b.seq for b in acknowledged),
+            records_held=_count(
+                s,
+                select(func.count(func.distinct(RecordVersionRow.record_id))).where(
+                    RecordVersionRow.change_seq <= held
+                ),
+            ),
+            evidence_held=_count(s, select(func.count()).where(EvidenceItemRow.change_seq <= held)),
+            erasable=_count(
+                s,
+                select(func.count()).where(
+                    EvidenceItemRow.change_seq <= held,
+                    EvidenceItemRow.state == ItemState.STORED.value,
+                ),
+            ),
         )
+
+
+def _count(s: Any, query: Any) -> int:
+    return int(s.execute(query).scalar_one())
 
 
 # --- purge (monitor) -----------------------------------------------------------------------------

@@ -202,7 +202,7 @@ class ReceiptsDialog(QDialog):
 
 def apply_receipt_interactively(parent: QWidget, vault: Any) -> Any:
     """Monitor: apply a receipt from the organisation; offer to erase acknowledged originals."""
-    from fieldkit.services.bundles import apply_receipt, purge_acknowledged
+    from fieldkit.services.bundles import apply_receipt, purge_acknowledged, receipt_summary
 
     path = dialogs.open_file(parent, _("Choose the receipt"), _("Receipts (*.json);;All files (*)"))
     if path is None:
@@ -212,16 +212,8 @@ def apply_receipt_interactively(parent: QWidget, vault: Any) -> Any:
     except Exception as exc:
         show_error(parent, exc)
         return None
-    dialogs.inform(
-        parent,
-        _("Receipt applied"),
-        ngettext(
-            "The organisation acknowledged {n} bundle; everything up to change {mark} is safe.",
-            "The organisation acknowledged {n} bundles; everything up to change {mark} is safe.",
-            len(result.bundles),
-        ).format(n=len(result.bundles), mark=result.acknowledged_through),
-    )
-    if dialogs.confirm_destructive(
+    dialogs.inform(parent, _("Receipt applied"), "\n".join(receipt_summary(result)))
+    if result.erasable and dialogs.confirm_destructive(
         parent,
         _("Erase acknowledged evidence?"),
         _(

@@ -111,7 +111,7 @@ class BundleReportTable(QTableWidget):
                 _("Result"),
                 _("Signed by"),
                 _("No."),
-                _("Records (new / same)"),
+                _("Record versions"),
                 _("Evidence"),
                 _("Conflicts"),
             ]
@@ -126,6 +126,8 @@ class BundleReportTable(QTableWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
 
     def add_report(self, path: Path, report: Any, error: BaseException | None) -> int:
+        from fieldkit.services.bundles.wording import record_counts_text
+
         row = self.rowCount()
         self.insertRow(row)
         cells = [path.name]
@@ -136,7 +138,7 @@ class BundleReportTable(QTableWidget):
                 status,
                 signer,
                 "" if report.seq is None else str(report.seq),
-                f"{report.records} ({report.records_new} / {report.records_same})",
+                f"{report.records} ({record_counts_text(report)})",
                 str(report.evidence),
                 str(len(report.conflicts)),
             ]
@@ -156,10 +158,15 @@ class BundleReportTable(QTableWidget):
 
 def report_details(path: Path, report: Any, error: BaseException | None) -> str:
     """The full verification report of one bundle, in words."""
+    from fieldkit.services.bundles.wording import record_counts_text, refusal_next_step
+
     lines = [_("Bundle: {name}").format(name=str(path))]
     if error is not None:
         lines.append(_("Refused: {reason}").format(reason=error_text(error)))
         lines.append(_("Nothing from this bundle was imported."))
+        step = refusal_next_step(getattr(getattr(error, "code", None), "value", None))
+        if step:
+            lines.append(step)
         return "\n".join(lines)
     r = report
     lines.append(_("Result: {status}").format(status=_(STATUS_TEXTS.get(r.status, r.status))))
@@ -179,9 +186,7 @@ def report_details(path: Path, report: Any, error: BaseException | None) -> str:
 
         lines.append(_("Missing earlier bundles: {numbers}").format(numbers=gaps_text(r.gaps)))
     lines.append(
-        _("Records: {n} ({new} new, {same} already present)").format(
-            n=r.records, new=r.records_new, same=r.records_same
-        )
+        _("Record versions: {n} ({counts})").format(n=r.records, counts=record_counts_text(r))
     )
     lines.append(_("Evidence items: {n}").format(n=r.evidence))
     lines.append(_("Audit entries: {n}").format(n=r.audit_entries))
@@ -205,6 +210,9 @@ def report_details(path: Path, report: Any, error: BaseException | None) -> str:
     if r.refusal:
         reason = r.refusal.get("message") or r.refusal.get("code") or ""
         lines.append(_("Refused: {reason}").format(reason=reason))
+        step = refusal_next_step(r.refusal.get("code"))
+        if step:
+            lines.append(step)
     if r.bundle_hash:
         lines.append(_("SHA-256: {hash}").format(hash=r.bundle_hash))
     if r.receipt:

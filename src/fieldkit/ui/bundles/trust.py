@@ -340,15 +340,15 @@ class TrustDialog(QDialog):
         )
 
     def _on_held_imported(self, report: object) -> None:
+        from fieldkit.services.bundles.wording import record_counts_text
+
         r: Any = report
         self.refresh()
         lines = [
             _("Held bundle imported: {status}.").format(
                 status=_(STATUS_TEXTS.get(r.status, r.status))
             ),
-            _("Records: {n} ({new} new, {same} already present)").format(
-                n=r.records, new=r.records_new, same=r.records_same
-            ),
+            _("Record versions: {n} ({counts})").format(n=r.records, counts=record_counts_text(r)),
         ]
         if r.receipt:
             lines.append(_("Receipt written: {path}").format(path=r.receipt))

@@ -44,7 +44,7 @@ from fieldkit.domain.evidence import (
     custody_purpose_text,
 )
 from fieldkit.domain.profile import ROLE_LABELS, Role
-from fieldkit.i18n import _
+from fieldkit.i18n import _, ngettext
 from fieldkit.ui import dialogs
 from fieldkit.ui.common import type_name
 from fieldkit.ui.evidence.describe import (
@@ -261,7 +261,9 @@ class EvidenceDetails(QWidget):
         self.sha256.setText(item.sha256)
         facts = self.fact_labels
         facts["size"].setText(
-            _("{human} ({bytes} bytes)").format(human=human_size(item.size), bytes=item.size)
+            ngettext("{human} ({bytes} byte)", "{human} ({bytes} bytes)", item.size).format(
+                human=human_size(item.size), bytes=item.size
+            )
         )
         facts["type"].setText(
             f"{_label(_ITEM_TYPE_LABELS, item.item_type.value)} · {item.media_type}"

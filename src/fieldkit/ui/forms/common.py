@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from fieldkit.domain.common import Labels
 from fieldkit.domain.forms import FieldDef, Sensitivity
-from fieldkit.i18n import N_, _, current
+from fieldkit.i18n import N_, _, current, ngettext
 
 ERROR_STYLE = "color: #b00020;"
 ERROR_BORDER_STYLE = "border: 1px solid #b00020;"
@@ -127,11 +127,17 @@ _REASONS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^'.*' is chosen twice$"), lambda m: _("A value is chosen twice.")),
     (
         re.compile(r"^needs at least (\d+) entries$"),
-        lambda m: _("Add at least {count} entries.").format(count=m.group(1)),
+        lambda m: ngettext(
+            "Add at least {count} entry.", "Add at least {count} entries.", int(m.group(1))
+        ).format(count=m.group(1)),
     ),
     (
         re.compile(r"^allows at most (\d+) entries$"),
-        lambda m: _("At most {count} entries are allowed.").format(count=m.group(1)),
+        lambda m: ngettext(
+            "At most {count} entry is allowed.",
+            "At most {count} entries are allowed.",
+            int(m.group(1)),
+        ).format(count=m.group(1)),
     ),
     (
         re.compile(r"^must be a date and time like .*$"),
