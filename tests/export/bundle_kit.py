@@ -14,7 +14,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import inspect, text
 
-from fieldkit.crypto.age import X25519Identity, X25519Recipient, decrypt_bytes, encrypt_bytes
+from fieldkit.crypto.age import X25519Identity, X25519Recipient, encrypt_bytes
+from fieldkit.crypto.age_read import decrypt_bytes
 from fieldkit.crypto.canonical_json import canonical_dumps
 from fieldkit.crypto.kdf import KdfParams
 from fieldkit.domain.profile import Role

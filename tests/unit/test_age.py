@@ -11,7 +11,6 @@ import pytest
 
 from fieldkit.crypto.age import (
     CHUNK_SIZE,
-    AgeDecryptReader,
     AgeEncryptWriter,
     AgeHeaderTamperedError,
     AgeKeyError,
@@ -23,11 +22,11 @@ from fieldkit.crypto.age import (
     X25519Recipient,
     bech32_decode,
     bech32_encode,
-    decrypt_bytes,
     encrypt_bytes,
     identity_file_text,
     parse_identity_file,
 )
+from fieldkit.crypto.age_read import AgeDecryptReader, decrypt_bytes
 from tests.helpers import require_tool
 
 SIZES = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 3 * CHUNK_SIZE + 7]

@@ -3,7 +3,8 @@
 Files written here open with the reference ``age`` program and the other way round. Encryption and
 decryption stream in 64 KiB chunks with constant memory. Every way a file can fail has its own
 exception, so callers can tell "not an age file" from "not for this key" from "cut short" from
-"altered".
+"altered". This module has the constants, the errors, the keys and writing; reading is in
+:mod:`fieldkit.crypto.age_read`.
 """
 
 from __future__ import annotations
@@ -18,13 +19,10 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import BinaryIO
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-from fieldkit.domain.errors import N_
 
 INTRO = b"age-encryption.org/v1\n"
 CHUNK_SIZE = 64 * 1024
@@ -243,23 +241,26 @@ def identity_file_text(identity: X25519Identity, created: str) -> str:
 # --- primitives ----------------------------------------------------------------------------------
 
 
-def _hkdf(ikm: bytes, salt: bytes, info: bytes, length: int = 32) -> bytes:
+# --- primitives shared by writing (here) and reading (age_read) -------------------------------
+
+
+def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes, length: int = 32) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(ikm)
 
 
-def _chunk_nonce(counter: int, last: bool) -> bytes:
+def chunk_nonce(counter: int, last: bool) -> bytes:
     return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
-_ZERO_NONCE = bytes(12)
+ZERO_NONCE = bytes(12)
 
 
 def _wrap_for(recipient: X25519Recipient, file_key: bytes) -> bytes:
     ephemeral = X25519PrivateKey.generate()
     share = ephemeral.public_key().public_bytes_raw()
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient.public_bytes))
-    wrap_key = _hkdf(shared, share + recipient.public_bytes, X25519_LABEL)
-    body = ChaCha20Poly1305(wrap_key).encrypt(_ZERO_NONCE, file_key, None)
+    wrap_key = hkdf_sha256(shared, share + recipient.public_bytes, X25519_LABEL)
+    body = ChaCha20Poly1305(wrap_key).encrypt(ZERO_NONCE, file_key, None)
     lines = [b"-> X25519 " + b64encode_raw(share).encode("ascii") + b"\n"]
     lines.extend(_body_lines(body))
     return b"".join(lines)
@@ -273,8 +274,8 @@ def _body_lines(body: bytes) -> list[bytes]:
     return lines
 
 
-def _header_mac(file_key: bytes, header_without_mac: bytes) -> bytes:
-    mac_key = _hkdf(file_key, b"", b"header")
+def header_mac(file_key: bytes, header_without_mac: bytes) -> bytes:
+    mac_key = hkdf_sha256(file_key, b"", b"header")
     return hmac.new(mac_key, header_without_mac, "sha256").digest()
 
 
@@ -296,10 +297,10 @@ class AgeEncryptWriter:
         for recipient in recipients:
             header += _wrap_for(recipient, file_key)
         header += b"---"
-        mac = _header_mac(file_key, bytes(header))
+        mac = header_mac(file_key, bytes(header))
         header += b" " + b64encode_raw(mac).encode("ascii") + b"\n"
         nonce = os.urandom(NONCE_SIZE)
-        self._aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+        self._aead = ChaCha20Poly1305(hkdf_sha256(file_key, nonce, b"payload"))
         sink.write(bytes(header))
         sink.write(nonce)
         self._buf = bytearray()
@@ -327,7 +328,7 @@ class AgeEncryptWriter:
         return n
 
     def _emit(self, chunk: bytes, *, last: bool) -> None:
-        self._sink.write(self._aead.encrypt(_chunk_nonce(self._counter, last), chunk, None))
+        self._sink.write(self._aead.encrypt(chunk_nonce(self._counter, last), chunk, None))
         self._counter += 1
 
     def close(self) -> None:
@@ -353,258 +354,3 @@ def encrypt_bytes(data: bytes, recipients: Sequence[X25519Recipient]) -> bytes:
     with AgeEncryptWriter(out, recipients) as writer:
         writer.write(data)
     return out.getvalue()
-
-
-# --- reading -------------------------------------------------------------------------------------
-
-_ARG_RE = re.compile(rb"[\x21-\x7e]+")
-
-
-@dataclass
-class _Stanza:
-    type: bytes
-    args: list[bytes]
-    body: bytes
-
-
-class _Source:
-    """A byte source with a small look-ahead buffer."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self._buf = bytearray()
-        self.consumed = 0
-
-    def readline(self, limit: int) -> bytes:
-        while True:
-            index = self._buf.find(b"\n")
-            if index >= 0:
-                line = bytes(self._buf[: index + 1])
-                del self._buf[: index + 1]
-                self.consumed += len(line)
-                return line
-            if len(self._buf) > limit:
-                raise AgeNotAgeFileError(N_("header line too long"))
-            more = self._raw.read(4096)
-            if not more:
-                line = bytes(self._buf)
-                self._buf.clear()
-                self.consumed += len(line)
-                return line
-            self._buf += more
-
-    def read_exact(self, n: int) -> bytes:
-        """Up to ``n`` bytes; fewer only at the end of the input."""
-        if len(self._buf) >= n:
-            out = bytes(self._buf[:n])
-            del self._buf[:n]
-        else:
-            parts = [bytes(self._buf)]
-            have = len(self._buf)
-            self._buf.clear()
-            while have < n:
-                more = self._raw.read(n - have)
-                if not more:
-                    break
-                parts.append(more)
-                have += len(more)
-            out = b"".join(parts)
-        self.consumed += len(out)
-        return out
-
-    def unread(self, data: bytes) -> None:
-        self._buf[:0] = data
-        self.consumed -= len(data)
-
-
-def _parse_header(src: _Source) -> tuple[list[_Stanza], bytes, bytes]:
-    """Returns the stanzas, the header bytes covered by the MAC and the MAC."""
-    first = src.readline(len(INTRO))
-    if first != INTRO:
-        if INTRO.startswith(first):
-            raise AgeTruncatedError(N_("the file ends inside the age header"))
-        raise AgeNotAgeFileError(N_("it does not start with the age v1 header"))
-    covered = bytearray(first)
-    stanzas: list[_Stanza] = []
-    line = src.readline(MAX_HEADER_SIZE)
-    while True:
-        if len(covered) > MAX_HEADER_SIZE:
-            raise AgeNotAgeFileError(N_("the age header is too large"))
-        if not line.endswith(b"\n"):
-            raise AgeTruncatedError(N_("the file ends inside the age header"))
-        if line.startswith(b"--- "):
-            mac_text = line[4:-1]
-            covered += b"---"
-            try:
-                mac = b64decode_raw(mac_text.decode("ascii"))
-            except (ValueError, UnicodeDecodeError):
-                raise AgeHeaderTamperedError(N_("the header MAC is malformed")) from None
-            if len(mac) != 32:
-                raise AgeHeaderTamperedError(N_("the header MAC is malformed"))
-            return stanzas, bytes(covered), mac
-        if not line.startswith(b"-> "):
-            raise AgeNotAgeFileError(N_("malformed age header line"))
-        covered += line
-        parts = line[3:-1].split(b" ")
-        if not parts or not all(_ARG_RE.fullmatch(p) for p in parts):
-            raise AgeNotAgeFileError(N_("malformed recipient stanza"))
-        body_parts: list[bytes] = []
-        while True:
-            body_line = src.readline(MAX_HEADER_SIZE)
-            if not body_line.endswith(b"\n"):
-                raise AgeTruncatedError(N_("the file ends inside the age header"))
-            covered += body_line
-            if len(covered) > MAX_HEADER_SIZE:
-                raise AgeNotAgeFileError(N_("the age header is too large"))
-            content = body_line[:-1]
-            if len(content) > 64:
-                raise AgeNotAgeFileError(N_("malformed stanza body"))
-            body_parts.append(content)
-            if len(content) < 64:
-                break
-        try:
-            body = b64decode_raw(b"".join(body_parts).decode("ascii"))
-        except (ValueError, UnicodeDecodeError):
-            raise AgeNotAgeFileError(N_("malformed stanza body")) from None
-        stanzas.append(_Stanza(parts[0], parts[1:], body))
-        line = src.readline(MAX_HEADER_SIZE)
-
-
-def _unwrap(
-    stanzas: list[_Stanza], identities: Sequence[X25519Identity]
-) -> tuple[bytes, X25519Identity]:
-    for stanza in stanzas:
-        if stanza.type != b"X25519":
-            continue
-        if len(stanza.args) != 1 or len(stanza.body) != FILE_KEY_SIZE + TAG_SIZE:
-            raise AgeNotAgeFileError(N_("malformed X25519 stanza"))
-        try:
-            share = b64decode_raw(stanza.args[0].decode("ascii"))
-        except ValueError:
-            raise AgeNotAgeFileError(N_("malformed X25519 stanza")) from None
-        if len(share) != 32:
-            raise AgeNotAgeFileError(N_("malformed X25519 stanza"))
-        for identity in identities:
-            try:
-                shared = identity.exchange(share)
-            except ValueError:
-                # A low-order share gives an all-zero shared secret: the age spec makes that a
-                # header failure, not a stanza for someone else.
-                raise AgeHeaderTamperedError(
-                    N_("an X25519 stanza gives an all-zero shared secret")
-                ) from None
-            wrap_key = _hkdf(shared, share + identity.recipient.public_bytes, X25519_LABEL)
-            try:
-                key = ChaCha20Poly1305(wrap_key).decrypt(_ZERO_NONCE, stanza.body, None)
-                return key, identity
-            except InvalidTag:
-                continue
-    raise AgeNoIdentityError(N_("no identity matches any recipient of the file"))
-
-
-class AgeDecryptReader:
-    """Reads the plaintext of an age file; each chunk is authenticated before it is returned.
-
-    The last chunk's flag is checked, so a file cut at a chunk boundary raises
-    :class:`AgeTruncatedError` instead of looking complete.
-    """
-
-    def __init__(self, source: BinaryIO, identities: Sequence[X25519Identity]) -> None:
-        self._src = _Source(source)
-        stanzas, covered, mac = _parse_header(self._src)
-        if not stanzas:
-            raise AgeNotAgeFileError(N_("the age header has no recipients"))
-        file_key, identity = _unwrap(stanzas, identities)
-        self.matched_recipient: X25519Recipient | None = identity.recipient
-        if not hmac.compare_digest(_header_mac(file_key, covered), mac):
-            raise AgeHeaderTamperedError(N_("the header MAC does not verify"))
-        nonce = self._src.read_exact(NONCE_SIZE)
-        if len(nonce) != NONCE_SIZE:
-            raise AgeTruncatedError(N_("the file ends before the encrypted payload"))
-        self._aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
-        self._counter = 0
-        self._plain = b""
-        self._pos = 0
-        self._done = False
-
-    @property
-    def chunks_read(self) -> int:
-        return self._counter
-
-    def _next_chunks(self, count: int) -> None:
-        """Decrypt up to ``count`` chunks at once (a large read gets them in one piece, so the
-        caller handles 1 MiB blocks rather than 64 KiB ones); each verifies before any of its
-        plaintext is returned, the final one with its last-chunk flag."""
-        span = count * ENC_CHUNK_SIZE
-        data = self._src.read_exact(span + 1)
-        if len(data) > span:
-            self._src.unread(data[span:])
-            view, final = memoryview(data)[:span], False
-        else:
-            view, final = memoryview(data), True
-        chunks = max(1, -(-len(view) // ENC_CHUNK_SIZE))
-        pieces = []
-        for i in range(chunks):
-            last = final and i == chunks - 1
-            pieces.append(self._decrypt(view[i * ENC_CHUNK_SIZE : (i + 1) * ENC_CHUNK_SIZE], last))
-        self._plain = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        self._pos = 0
-
-    def _decrypt(self, chunk: memoryview, last: bool) -> bytes:
-        index = self._counter
-        if last:
-            if len(chunk) < TAG_SIZE:
-                raise AgeTruncatedError(N_("the encrypted payload ends inside a chunk"))
-            try:
-                plain = self._aead.decrypt(_chunk_nonce(index, True), chunk, None)
-            except InvalidTag:
-                try:
-                    self._aead.decrypt(_chunk_nonce(index, False), chunk, None)
-                except InvalidTag:
-                    raise AgePayloadTamperedError(
-                        N_("a chunk of the encrypted payload failed its authentication check")
-                    ) from None
-                raise AgeTruncatedError(
-                    N_("the last chunk of the encrypted payload is missing")
-                ) from None
-            if not plain and index > 0:
-                raise AgePayloadTamperedError(N_("the encrypted payload ends with an empty chunk"))
-            self._done = True
-        else:
-            try:
-                plain = self._aead.decrypt(_chunk_nonce(index, False), chunk, None)
-            except InvalidTag:
-                raise AgePayloadTamperedError(
-                    N_("a chunk of the encrypted payload failed its authentication check")
-                ) from None
-        self._counter += 1
-        return plain
-
-    def read(self, n: int = -1) -> bytes:
-        """Up to ``n`` bytes (all remaining when negative); ``b""`` only at the verified end."""
-        if n < 0:
-            parts: list[bytes] = []
-            while True:
-                part = self.read(CHUNK_SIZE)
-                if not part:
-                    return b"".join(parts)
-                parts.append(part)
-        while self._pos >= len(self._plain):
-            if self._done:
-                return b""
-            self._next_chunks(max(1, min(READ_AHEAD_CHUNKS, n // CHUNK_SIZE)))
-        end = min(self._pos + n, len(self._plain))
-        out = self._plain[self._pos : end]
-        self._pos = end
-        return out
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def decrypt_bytes(data: bytes, identities: Sequence[X25519Identity]) -> bytes:
-    import io
-
-    return AgeDecryptReader(io.BytesIO(data), identities).read()

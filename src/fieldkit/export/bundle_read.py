@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from fieldkit.crypto.age import (
-    AgeDecryptReader,
     AgeError,
     AgeHeaderTamperedError,
     AgeNoIdentityError,
@@ -31,6 +30,7 @@ from fieldkit.crypto.age import (
     AgeTruncatedError,
     X25519Identity,
 )
+from fieldkit.crypto.age_read import AgeDecryptReader
 from fieldkit.crypto.canonical_json import StrictJSONError, strict_loads
 from fieldkit.crypto.minisign import (
     MinisignError,

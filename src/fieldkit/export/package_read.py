@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from fieldkit.crypto.age import AgeDecryptReader, AgeError, X25519Identity
+from fieldkit.crypto.age import AgeError, X25519Identity
+from fieldkit.crypto.age_read import AgeDecryptReader
 from fieldkit.crypto.canonical_json import StrictJSONError, strict_loads
 from fieldkit.crypto.minisign import MinisignError, MinisignPublicKey, MinisignSignature, verify
 from fieldkit.domain.errors import N_, ErrorCode, FieldkitError, TranslatableText
