@@ -200,6 +200,8 @@ def test_canonical_output_parses_back_strictly_and_is_stable(value: object) -> N
         (b"[" * 65 + b"]" * 65, "nesting"),
         (b'["\\ud800"]', "surrogate"),
         (b'{"\\udc00":1}', "surrogate"),
+        (b'[{"k":["x","\\uDBFF"]}]', "surrogate"),
+        (b'{"a":{"\\uDc0A":1}}', "surrogate"),
         (b"\xef\xbb\xbf[]", "byte-order"),
         (b"[1,]", "not valid JSON"),
         (b'["\xc3"]', "UTF-8"),
@@ -209,6 +211,14 @@ def test_strict_loads_refuses(raw: bytes, reason: str) -> None:
     with pytest.raises(StrictJSONError) as err:
         strict_loads(raw, max_bytes=1 << 20)
     assert reason in err.value.reason
+
+
+def test_strict_loads_keeps_escapes_that_are_no_lone_surrogate() -> None:
+    # a pair of escapes is one character; an escaped backslash before "ud800" is text
+    assert strict_loads(b'["\\ud83d\\ude00", "\\\\ud800"]', max_bytes=100) == [
+        "\U0001f600",
+        "\\ud800",
+    ]
 
 
 def test_size_is_checked_before_parsing() -> None:

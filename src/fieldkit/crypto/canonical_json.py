@@ -173,6 +173,10 @@ def canonical_dumps(obj: Any) -> bytes:
 
 
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# Text decoded as strict UTF-8 holds no surrogate code point, so one in the parsed value can only
+# come from a \uD800-\uDFFF escape. Where no such escape can be (this matches every one, and
+# some harmless text such as an escaped backslash before "ud800"), the value is not walked.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
@@ -304,5 +308,6 @@ def strict_loads(
     except ValueError as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
         raise StrictJSONError(f"not valid JSON ({reason})") from None
-    _check_surrogates(value)
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        _check_surrogates(value)
     return value
