@@ -184,21 +184,26 @@ def _validate_object(
             ctx.add(_join(prefix, str(key)), _("unknown field '{name}'").format(name=key))
     chain = [*outer, _Scope(frozenset(known), raw)]
     out: dict[str, Any] = {}
+    extra = extra_conditions or {}
     for f in fields:
-        path = _join(prefix, f.id)
+        # an empty optional field has nothing to check: its path and conditions are not built
         value = raw.get(f.id)
-        conditions = list((extra_conditions or {}).get(f.id, []))
+        if f.type == FieldType.COMPUTED:
+            if f.id in raw:
+                ctx.add(_join(prefix, f.id), _("is computed and cannot be entered"))
+            continue
+        empty = is_empty(value)
+        if empty and not f.required:
+            continue
+        path = _join(prefix, f.id)
+        conditions = list(extra.get(f.id, ()))
         if f.show_if is not None:
             conditions.append(f.show_if)
         hidden_by = next(
             (c for c in conditions if not condition_holds(c, _lookup(c.field, chain))), None
         )
-        if f.type == FieldType.COMPUTED:
-            if f.id in raw:
-                ctx.add(path, _("is computed and cannot be entered"))
-            continue
-        if is_empty(value):
-            if f.required and hidden_by is None:
+        if empty:
+            if hidden_by is None:
                 ctx.add(path, _("required"))
             continue
         if hidden_by is not None:
