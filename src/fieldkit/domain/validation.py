@@ -186,7 +186,10 @@ def _validate_object(
     out: dict[str, Any] = {}
     extra = extra_conditions or {}
     for f in fields:
-        # an empty optional field has nothing to check: its path and conditions are not built
+        # an optional field that is absent or empty has nothing to check: its path and
+        # conditions are not built
+        if not f.required and f.id not in raw:
+            continue
         value = raw.get(f.id)
         if f.type == FieldType.COMPUTED:
             if f.id in raw:
