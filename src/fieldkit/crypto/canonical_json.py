@@ -99,7 +99,7 @@ def _simple(value: Any) -> bool:
                     if not isinstance(key, str):
                         raise CanonicalJSONError("object keys must be strings")
                     return False
-                if _non_bmp(key):
+                if not key.isascii() and _non_bmp(key):
                     return False
             extend(item.values())
         elif kind is int:
