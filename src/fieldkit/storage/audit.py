@@ -255,26 +255,30 @@ class AuditLog:
         for item in items:
             seq += 1
             detail_dict = dict(item.details or {})
-            draft = AuditEntry(
-                seq=seq,
-                at=at,
-                device_id=meta.device_id,
-                actor=actor if actor is not None else meta.role,
-                action=item.action,
-                target_type=item.target_type,
-                target_id=item.target_id,
-                revision=item.revision,
-                content_hash=item.content_hash,
-                details=detail_dict,
-                prev_hash=prev,
-            )
-            entry = AuditEntry(**{**draft.hashed_fields(), "entry_hash": draft.compute_hash()})
+            # the same fields, in the same form, as AuditEntry.hashed_fields gives
+            hashed: dict[str, Any] = {
+                "seq": seq,
+                "at": at,
+                "device_id": meta.device_id,
+                "actor": actor if actor is not None else meta.role,
+                "action": item.action,
+                "target_type": item.target_type,
+                "target_id": item.target_id,
+                "revision": item.revision,
+                "content_hash": item.content_hash,
+                "details": detail_dict,
+                "prev_hash": prev,
+            }
+            entry_hash = sha256_hex(canonical_dumps(hashed))
+            entry = AuditEntry(**hashed, entry_hash=entry_hash)
             entries.append(entry)
-            row = entry.hashed_fields()
-            row["details"] = canonical_dumps(detail_dict).decode("utf-8")
-            row["entry_hash"] = entry.entry_hash
+            row = {
+                **hashed,
+                "details": canonical_dumps(detail_dict).decode("utf-8"),
+                "entry_hash": entry_hash,
+            }
             rows.append(row)
-            prev = entry.entry_hash
+            prev = entry_hash
         session.execute(
             insert(cast(Table, AuditRow.__table__)),
             seal_rows(session.get_bind().dialect, AuditRow, rows),
