@@ -152,7 +152,7 @@ def test_removed_and_renumbered_entry_is_found(new_vault: Vault) -> None:
         # On a hub each entry's sealed details are bound to its number: a renumbered entry
         # does not open, and the database is reported damaged.
         with pytest.raises(FieldkitError) as info, new_vault.session() as s:
-            AuditLog.verify(s)
+            verify_log(s)
         assert info.value.code == ErrorCode.DATABASE_DAMAGED
         return
     with new_vault.session() as s:
@@ -169,7 +169,7 @@ def test_reordered_entries_are_found(new_vault: Vault) -> None:
         conn.execute("UPDATE audit_log SET seq = 3 WHERE seq = 100")
     if new_vault.backend == "postgresql":
         with pytest.raises(FieldkitError) as info, new_vault.session() as s:
-            AuditLog.verify(s)
+            verify_log(s)
         assert info.value.code == ErrorCode.DATABASE_DAMAGED
         return
     with new_vault.session() as s:

@@ -28,7 +28,8 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     ]
     assert any(line.startswith("unlock after KDF") for line in rows)
     assert any(line.startswith("first page (50, by last change)") for line in rows)
-    assert any("one connection) p95" in line for line in rows)
+    assert any("one session) p95" in line for line in rows)
+    assert any("a session each) p95" in line for line in rows)
     # Every timed row has both columns and a ratio.
     assert all(line.count("x") >= 2 for line in rows if line.startswith(("first", "search")))
     # Both databases answered the searches identically.

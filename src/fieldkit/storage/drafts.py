@@ -8,6 +8,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from fieldkit.storage.tables.drafts import DraftRow
+from fieldkit.storage.tables.sealed import seal_rows
 
 
 def put_draft(
@@ -34,9 +35,11 @@ def put_draft(
         "context": context,
         "saved_at": saved_at,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(DraftRow).values(values)
+    dialect = session.get_bind().dialect
+    insert = postgresql_insert if dialect.name == "postgresql" else sqlite_insert
+    # On a hub the draft's sealed columns are bound to its key like every sealed value.
+    (row,) = seal_rows(dialect, DraftRow, [values])
+    stmt = insert(DraftRow).values(row)
     changed = {name: stmt.excluded[name] for name in values if name != "key"}
     session.execute(stmt.on_conflict_do_update(index_elements=[DraftRow.key], set_=changed))
 

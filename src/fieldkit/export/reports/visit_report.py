@@ -11,6 +11,7 @@ ministry and the public; names are replaced in every free-text field.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
@@ -498,5 +499,9 @@ def build_visit_report(
 ) -> int:
     """Write the visit report PDF into ``target``; returns its page count."""
     control = control or BuildControl()
-    story = VisitReportBuilder(data, meta).story()
-    return build_pdf(target, story, meta, control, compress=compress)
+    builder = VisitReportBuilder(data, meta)
+    story = builder.story()
+    # The title on every page and in the PDF's properties names the visit by its entered
+    # reference: free text, so it passes the same redaction as the body.
+    shown = dataclasses.replace(meta, document_title=builder.redactor(meta.document_title))
+    return build_pdf(target, story, shown, control, compress=compress)
