@@ -76,6 +76,9 @@ class Cluster:
     root: Path
     run_as: tuple[int, int] | None
     databases: list[str] = field(default_factory=list)
+    # Every role but the superuser logs in with its password (SCRAM), as on a real server; the
+    # default trusts every local connection.
+    password_logins: bool = False
 
     @property
     def data(self) -> Path:
@@ -120,6 +123,13 @@ class Cluster:
             "--encoding=UTF8",
             "--no-sync",
         )
+        if self.password_logins:
+            hba = self.data / "pg_hba.conf"
+            hba.write_text(
+                f"local all {SUPERUSER} trust\nlocal all all scram-sha-256\n", encoding="utf-8"
+            )
+            if self.run_as is not None:
+                os.chown(hba, *self.run_as)
         options = " ".join(
             [
                 "-c listen_addresses=''",
@@ -241,7 +251,7 @@ def stop_stale_clusters(binaries: Path, run_as: tuple[int, int] | None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def start_cluster(base: Path) -> Cluster:
+def start_cluster(base: Path, password_logins: bool = False) -> Cluster:
     binaries = require_postgresql()
     run_as = unprivileged_user()
     if run_as is not None:
@@ -249,7 +259,7 @@ def start_cluster(base: Path) -> Cluster:
     # The test folder of root is closed to other users: the server's folder is then its own.
     root = base if run_as is None else Path(tempfile.mkdtemp(prefix=STALE_PREFIX))
     (root / OWNER_FILE).write_text(str(os.getpid()))
-    cluster = Cluster(binaries=binaries, root=root, run_as=run_as)
+    cluster = Cluster(binaries=binaries, root=root, run_as=run_as, password_logins=password_logins)
     try:
         cluster.start()
     except subprocess.CalledProcessError as exc:

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from fieldkit.crypto.kdf import KdfParams
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.domain.profile import Role
 from fieldkit.services import profile as profile_service
-from fieldkit.storage import migrate
+from fieldkit.services.records import RecordService
+from fieldkit.storage import migrate, server
 from fieldkit.storage.server import HUB_SETTINGS_NAME
 from fieldkit.storage.vault import Vault
 from tests import pg
@@ -149,3 +151,31 @@ def test_migrations_on_postgresql_match_the_models_and_go_down_and_up(
     finally:
         engine.dispose()
         pg_cluster.drop_database(name)
+
+
+def test_a_connection_the_server_dropped_is_replaced_after_a_rest(
+    tmp_path: Path,
+    pg_cluster: pg.Cluster,
+    pg_database: str,
+    fast_kdf: KdfParams,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pooled connection is not pinged while in steady use; one that rested is checked, and
+    one the server closed meanwhile (a restart, a network drop) is replaced without an error."""
+    vault = Vault.create(
+        tmp_path / "hub", STRONG_PASSPHRASE, Role.COORDINATOR, fast_kdf, database=pg_database
+    )
+    try:
+        records = RecordService(vault)
+        made = records.add("person", {"pseudonym": "R-7"})
+        name = make_url(pg_database).database
+        pg_cluster.psql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        )
+        monkeypatch.setattr(server, "REST_BEFORE_PING", 0.0)
+        assert records.get(made.id).data["pseudonym"] == "R-7"  # a unit of work
+        assert records.count() == 1  # a single reading statement
+        assert [s.id for s in records.list_summaries()] == [made.id]
+    finally:
+        vault.lock()

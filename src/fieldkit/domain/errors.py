@@ -377,13 +377,13 @@ MESSAGES: dict[ErrorCode, str] = {
         "The organisation's server does not accept this device: {reason}"
     ),
     ErrorCode.SYNC_RATE_LIMITED: N_(
-        "Too many requests from this device; the server asks to wait {seconds} seconds."
+        "Too many requests from this device; the server asks to wait {seconds} s."
     ),
     ErrorCode.SYNC_UPLOAD_BUSY: N_(
         "Bundle {bundle} is being received on another connection right now; try again in a minute."
     ),
     ErrorCode.SYNC_SERVER_BUSY: N_(
-        "The organisation's server is receiving another bundle; try again in {seconds} seconds."
+        "The organisation's server is receiving another bundle; try again in {seconds} s."
     ),
     ErrorCode.SYNC_UPLOAD_TOO_LARGE: N_(
         "Bundle {bundle} has {size} bytes, more than the server accepts ({limit} bytes). Carry "

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 
 from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.storage.fsutil import atomic_write_bytes
@@ -25,6 +26,10 @@ from fieldkit.storage.profile_files import HUB_SETTINGS_NAME as HUB_SETTINGS_NAM
 DRIVER = "postgresql+psycopg"
 # Seconds to wait for the server before saying it cannot be reached.
 CONNECT_TIMEOUT = 10
+# Seconds a pooled connection may rest before it is checked on its next use. A connection in
+# steady use is not pinged (a ping is a round trip on every list page and search); one that
+# rested may have been closed by a server restart or a network drop, and is replaced silently.
+REST_BEFORE_PING = 20.0
 
 
 @dataclass(frozen=True)
@@ -111,13 +116,13 @@ def open_server_engine(database: str, password: str | None = None) -> Engine:
     engine = create_engine(
         url,
         hide_parameters=True,
-        pool_pre_ping=True,
         pool_size=int(os.environ.get("FIELDKIT_HUB_POOL", "4")),
         connect_args={
             "connect_timeout": CONNECT_TIMEOUT,
             "application_name": "fieldkit",
         },
     )
+    _ping_rested_connections(engine)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -127,6 +132,25 @@ def open_server_engine(database: str, password: str | None = None) -> Engine:
             ErrorCode.DATABASE_UNREACHABLE, url=_shown(database), reason=short_reason(exc)
         ) from exc
     return engine
+
+
+def _ping_rested_connections(engine: Engine) -> None:
+    """Check a pooled connection on checkout only when it rested longer than
+    :data:`REST_BEFORE_PING`; a dead one makes the pool open a fresh connection."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["rested_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        rested_from = record.info.get("rested_from")
+        if rested_from is None or time.monotonic() - rested_from < REST_BEFORE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # any failure: the pool replaces the connection and retries
+            raise DisconnectionError(str(exc)[:200]) from exc
 
 
 def short_reason(exc: BaseException) -> str:

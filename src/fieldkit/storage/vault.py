@@ -329,6 +329,23 @@ class Vault:
         with self._sessionmaker() as session, session.begin():
             yield session
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit of work of one reading statement (a list page, a count). On a hub it runs
+        without BEGIN and COMMIT, two round trips of three: one statement sees only committed
+        imports all the same. On a profile's own SQLCipher file it is :meth:`session`."""
+        if self._engine is None:
+            raise FieldkitError(ErrorCode.PROFILE_LOCKED)
+        if self.hub is None:
+            with self.session() as session:
+                yield session
+            return
+        with (
+            self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+            Session(bind=conn, expire_on_commit=False) as session,
+        ):
+            yield session
+
     def subkey(self, purpose: str, length: int = 32) -> bytes:
         if self._master_key is None:
             raise FieldkitError(ErrorCode.PROFILE_LOCKED)

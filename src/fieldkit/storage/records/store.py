@@ -136,7 +136,8 @@ class RecordStore:
     ) -> builtins.list[RecordSummary]:
         """A page of what lists show, read from the head's columns only (``data`` is not read)."""
         stmt = _paged_in(session, select(*_SUMMARY_COLUMNS), filters, offset, limit, order)
-        return [_summary(row) for row in session.execute(stmt)]
+        # Columns, not entities: the Core path, without the ORM's per-statement set-up.
+        return [_summary(row) for row in session.connection().execute(stmt)]
 
     def count(self, session: Session, filters: RecordFilters | None = None) -> int:
         stmt = (filters or RecordFilters()).apply(select(func.count()).select_from(RecordRow))
