@@ -287,16 +287,27 @@ def main() -> None:
         plain = psycopg.connect(plain_url, autocommit=True)
 
         def plain_query(term: str) -> None:
-            """The hub's query on plaintext: every term's tokens, ranked by title words."""
+            """The hub's queries on plaintext: matches with the word in the title first, then
+            the others, each newest first and stopping when the page is full."""
             folded = words(fold_text(term))[0]
             short = len(folded) <= MAX_PREFIX
             key = folded if short else folded[:MAX_PREFIX]
             tokens = [f"p:{key}", f"w:{key}"] if short else [f"p:{key}"]
             title = [f"tp:{key}", f"tw:{key}"] if short else [f"tp:{key}"]
-            plain.execute(
-                "SELECT num, id, type, title, data FROM records WHERE NOT deleted AND tokens && %s "
-                "ORDER BY (tokens && %s) DESC, num DESC LIMIT %s",
+            found = plain.execute(
+                "SELECT num FROM records WHERE NOT deleted AND tokens && %s AND tokens && %s "
+                "ORDER BY num DESC LIMIT %s",
                 (tokens, title, PAGE + 1),
+            ).fetchall()
+            if len(found) <= PAGE:
+                found += plain.execute(
+                    "SELECT num FROM records WHERE NOT deleted AND tokens && %s "
+                    "AND NOT tokens && %s ORDER BY num DESC LIMIT %s",
+                    (tokens, title, PAGE + 1 - len(found)),
+                ).fetchall()
+            plain.execute(
+                "SELECT num, id, type, title, data FROM records WHERE num = ANY(%s)",
+                ([num for (num,) in found[:PAGE]],),
             ).fetchall()
 
         plain_search = time_queries("plain", [lambda t=t: plain_query(t) for t in terms])

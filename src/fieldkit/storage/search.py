@@ -20,7 +20,7 @@ import bisect
 import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol
@@ -470,20 +470,54 @@ def _hub_matching(
     return stmt
 
 
-def _hub_candidates(
-    session: Session, keys: HubKeys, terms: Sequence[str], filters: RecordFilters | None
-) -> list[tuple[int, float, tuple[str, str]]]:
-    """Every match of a query with a word longer than the indexed prefixes, confirmed on the
-    decrypted text, best first."""
-    score = tokens.title_score(keys, terms).label("score")
+def _hub_tiers(
+    keys: HubKeys, stmt: Select[Any], terms: Sequence[str], filters: RecordFilters | None
+) -> Iterator[tuple[float, Select[Any]]]:
+    """The matches of ``terms`` in rank order, as one statement per rank: records with every
+    word in their title first, then with one word fewer, ..., each rank newest first.
+
+    Together they give the order of ``ORDER BY title_score, num DESC``, but each can stop after
+    the rows a page needs: a common word or a short prefix matches a large part of a big hub,
+    and ranking every match first would read each of them (seconds at a million records).
+    """
     t = tokens.TOKENS.c
-    stmt = _hub_matching(keys, select(t.num, score, t.title, t.body), terms, filters)
+    score = tokens.title_score(keys, terms)
+    matching = _hub_matching(keys, stmt, terms, filters)
+    for in_title in range(len(terms), -1, -1):
+        if in_title == len(terms):
+            # Every word in the title: the title tokens themselves narrow it, through the index.
+            tier = matching.where(*(tokens.in_title(keys, term) for term in terms))
+        elif in_title == 0:
+            # No word in the title: said as such, the planner estimates it from the tokens'
+            # statistics (an equality on the score would be a guess).
+            tier = matching.where(*(~tokens.in_title(keys, term) for term in terms))
+        else:
+            tier = matching.where(score == -in_title)
+        yield float(-in_title), tier.order_by(t.num.desc())
+
+
+def _hub_candidates(
+    session: Session,
+    keys: HubKeys,
+    terms: Sequence[str],
+    filters: RecordFilters | None,
+    wanted: int | None = None,
+) -> list[tuple[int, float, tuple[str, str]]]:
+    """Matches of a query with a word longer than the indexed prefixes, confirmed on the
+    decrypted text, best first: every one, or the first ``wanted``."""
+    t = tokens.TOKENS.c
     long = tokens.long_terms(terms)
-    found = []
-    for num, rank, title, body in session.execute(stmt.order_by(score, t.num.desc())):
-        texts = tokens.open_texts(keys, int(num), title, body)
-        if tokens.confirms(long, *texts):
-            found.append((int(num), float(rank), texts))
+    found: list[tuple[int, float, tuple[str, str]]] = []
+    select_texts = select(t.num, t.title, t.body)
+    for rank, tier in _hub_tiers(keys, select_texts, terms, filters):
+        rows = session.execute(tier.execution_options(yield_per=200))
+        for num, title, body in rows:
+            texts = tokens.open_texts(keys, int(num), title, body)
+            if tokens.confirms(long, *texts):
+                found.append((int(num), rank, texts))
+                if wanted is not None and len(found) >= wanted:
+                    rows.close()
+                    return found
     return found
 
 
@@ -496,21 +530,21 @@ def _hub_ranked(
     limit: int,
 ) -> tuple[list[tuple[int, float]], bool, dict[int, tuple[str, str]]]:
     terms = tokens.query_terms(fold_text(query).split())
+    wanted = offset + limit + 1  # one more than the page: whether more follow
     if tokens.long_terms(terms):
-        found = _hub_candidates(session, keys, terms, filters)
+        found = _hub_candidates(session, keys, terms, filters, wanted)
         chosen = found[offset : offset + limit]
         page = [(num, rank) for num, rank, _texts in chosen]
         return page, len(found) > offset + limit, {num: texts for num, _r, texts in chosen}
-    score = tokens.title_score(keys, terms).label("score")
     t = tokens.TOKENS.c
-    ranked = (
-        _hub_matching(keys, select(t.num, score), terms, filters)
-        .order_by(score, t.num.desc())
-        .offset(offset)
-        .limit(limit + 1)
-    )
-    top = session.execute(ranked).all()
-    page = [(int(num), float(rank)) for num, rank in top[:limit]]
+    top: list[tuple[int, float]] = []
+    for rank, tier in _hub_tiers(keys, select(t.num), terms, filters):
+        rows = session.execute(tier.limit(wanted - len(top)))
+        top += [(int(num), rank) for (num,) in rows]
+        if len(top) >= wanted:
+            break
+    top = top[offset:]
+    page = top[:limit]
     if not page:
         return [], False, {}
     texts = {

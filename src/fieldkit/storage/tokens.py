@@ -132,12 +132,16 @@ def matching(keys: HubKeys, stmt: Select[Any], terms: Sequence[str]) -> Select[A
     return stmt
 
 
+def in_title(keys: HubKeys, term: str) -> Any:
+    """Whether the title has ``term`` (its title tokens; the GIN index answers it)."""
+    return TOKENS.c.tokens.overlap(array(_term_tokens(keys, term, "t"), type_=BigInteger))
+
+
 def title_score(keys: HubKeys, terms: Sequence[str]) -> Any:
     """How many query words the title has (negated: lower sorts first, as bm25 scores do)."""
     score: Any = literal(0)
     for term in terms:
-        hit = TOKENS.c.tokens.overlap(array(_term_tokens(keys, term, "t"), type_=BigInteger))
-        score = score - func.cast(hit, Integer)
+        score = score - func.cast(in_title(keys, term), Integer)
     return score
 
 
