@@ -16,6 +16,7 @@ from fieldkit.crypto.kdf import KdfParams
 from fieldkit.domain.profile import Role
 from fieldkit.services.records import CaseService
 from fieldkit.services.search import RecordFilters, SearchService
+from fieldkit.storage import search as search_storage
 from fieldkit.storage.vault import Vault
 from tests.helpers import STRONG_PASSPHRASE
 
@@ -75,9 +76,15 @@ def hub(tmp_path: Path, pg_database: str, fast_kdf: KdfParams) -> tuple[Vault, l
 
 
 @pytest.mark.parametrize("page_size", [1, 3, 50])
+@pytest.mark.parametrize("confirm_batch", [2, 200])
 def test_every_page_follows_the_rank_then_newest_first(
-    hub: tuple[Vault, list[str]], page_size: int
+    hub: tuple[Vault, list[str]],
+    page_size: int,
+    confirm_batch: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Long words are confirmed on the opened text a batch at a time: small batches too.
+    monkeypatch.setattr(search_storage, "CONFIRM_BATCH", confirm_batch)
     vault, made = hub
     search = SearchService(vault)
     try:

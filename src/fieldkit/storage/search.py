@@ -510,15 +510,27 @@ def _hub_candidates(
     found: list[tuple[int, float, tuple[str, str]]] = []
     select_texts = select(t.num, t.title, t.body)
     for rank, tier in _hub_tiers(keys, select_texts, terms, filters):
-        rows = session.execute(tier.execution_options(yield_per=200))
-        for num, title, body in rows:
-            texts = tokens.open_texts(keys, int(num), title, body)
-            if tokens.confirms(long, *texts):
-                found.append((int(num), rank, texts))
-                if wanted is not None and len(found) >= wanted:
-                    rows.close()
-                    return found
+        below: int | None = None
+        while True:
+            # Batches with a LIMIT, each after the last number seen, not a server-side cursor:
+            # PostgreSQL plans a cursor for its first rows, and walking the table by number
+            # for a word that no title holds reads every row.
+            stmt = tier if below is None else tier.where(t.num < below)
+            rows = session.execute(stmt if wanted is None else stmt.limit(CONFIRM_BATCH)).all()
+            for num, title, body in rows:
+                texts = tokens.open_texts(keys, int(num), title, body)
+                if tokens.confirms(long, *texts):
+                    found.append((int(num), rank, texts))
+                    if wanted is not None and len(found) >= wanted:
+                        return found
+            if wanted is None or len(rows) < CONFIRM_BATCH:
+                break
+            below = int(rows[-1][0])
     return found
+
+
+# Candidates read at a time when a long word is confirmed on the opened text.
+CONFIRM_BATCH = 200
 
 
 def _hub_ranked(
