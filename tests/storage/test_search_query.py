@@ -61,7 +61,7 @@ def test_filters_check_dates() -> None:
 
 
 def test_snippet_marks_words_around_the_first_match() -> None:
-    from fieldkit.storage.search import MARK_END, MARK_START, make_snippet, search_terms
+    from fieldkit.storage.search_text import MARK_END, MARK_START, make_snippet, search_terms
 
     words = [f"слово{i}" for i in range(40)]
     words[20] = "Катування"

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fieldkit.storage.search import (
-    MARK_END,
-    MARK_START,
-    RecordFilters,
-    SearchHit,
-    SearchIndex,
-    highlight,
-)
+from fieldkit.storage.search import RecordFilters, SearchHit, SearchIndex
+from fieldkit.storage.search_text import MARK_END, MARK_START, highlight
 from fieldkit.storage.vault import Vault
 
 __all__ = [

@@ -5,10 +5,9 @@ The index ``records_fts`` holds each live record's title and searchable text, wi
 structures stay in memory (``temp_store=MEMORY``, checked by the engine). The index is written in
 the same transaction as the record version it reflects.
 
-Text is folded the same way when it is indexed and when it is searched: Unicode NFC, Russian ё to е,
-and the apostrophe variants inside Cyrillic words (м'ясо, м’ясо, мʼясо) to one letter, so that a
-monitor finds a word however it was typed. The tokenizer lowercases and, for Latin script, ignores
-diacritics (café = cafe); Cyrillic letters such as й and ї stay distinct.
+Text is folded the same way when it is indexed and when it is searched (``search_text.fold_text``).
+The tokenizer lowercases and, for Latin script, ignores diacritics (café = cafe); Cyrillic letters
+such as й and ї stay distinct.
 
 What a person types is never handed to FTS5 as query syntax: each word becomes a quoted prefix term
 and all words must match, so quotes, ``NEAR(``, ``*`` or ``AND`` are just text.
@@ -16,10 +15,7 @@ and all words must match, so quotes, ``NEAR(``, ``*`` or ``AND`` are just text.
 
 from __future__ import annotations
 
-import bisect
-import functools
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -46,30 +42,17 @@ from fieldkit.domain.errors import ErrorCode, FieldkitError
 from fieldkit.i18n import N_, _
 from fieldkit.storage import tokens
 from fieldkit.storage.sealing import HubKeys, keys_of
+from fieldkit.storage.search_text import fold_text, make_snippet, search_terms
 from fieldkit.storage.tables.records import FTS_TABLE, RecordLinkRow, RecordRow
 
-MARK_START = "\x02"
-MARK_END = "\x03"
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 16
 MAX_PAGE = 1000
 
-_APOSTROPHES = "'\u2019\u2018\u02bc\u0060\u00b4"
-# Only between Cyrillic letters (Ukrainian сім'я); a Latin l'établissement stays two words.
-_APOSTROPHE_IN_WORD = re.compile(rf"(?<=[\u0400-\u04ff])[{_APOSTROPHES}](?=[\u0400-\u04ff])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WORD_CHAR = re.compile(r"\w")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Order = Literal["updated_desc", "updated_asc", "created_desc", "title"]
-
-
-def fold_text(value: str) -> str:
-    """The form of a text that is indexed and searched (see the module docstring)."""
-    value = unicodedata.normalize("NFC", value)
-    value = value.replace("ё", "е").replace("Ё", "Е")
-    value = _APOSTROPHE_IN_WORD.sub("\u02bc", value)
-    return _CONTROL.sub(" ", value)
 
 
 def match_expression(query: str) -> str:
@@ -238,11 +221,6 @@ def case_titles(session: Session, heads: Sequence[_Head]) -> dict[str, str]:
     return out
 
 
-def highlight(snippet: str, start: str, end: str) -> str:
-    """Replace the match markers of a snippet with the caller's own."""
-    return snippet.replace(MARK_START, start).replace(MARK_END, end)
-
-
 def _hub_keys(session: Session) -> HubKeys | None:
     """The hub's keys when the session is on PostgreSQL (search goes through keyed tokens)."""
     dialect = session.get_bind().dialect
@@ -350,7 +328,7 @@ class SearchIndex:
         if keys is not None:
             terms = tokens.query_terms(fold_text(query).split())
             if tokens.long_terms(terms):
-                return len(_hub_candidates(session, keys, terms, filters))
+                return _hub_confirmed_count(session, keys, terms, filters)
             stmt = _hub_matching(keys, select(func.count()), terms, filters)
             return int(session.execute(stmt).scalar_one())
         stmt = _matching(select(func.count()), expression, filters)
@@ -501,32 +479,45 @@ def _hub_candidates(
     keys: HubKeys,
     terms: Sequence[str],
     filters: RecordFilters | None,
-    wanted: int | None = None,
+    wanted: int,
 ) -> list[tuple[int, float, tuple[str, str]]]:
-    """Matches of a query with a word longer than the indexed prefixes, confirmed on the
-    decrypted text, best first: every one, or the first ``wanted``."""
+    """The first ``wanted`` matches of a query with a word longer than the indexed prefixes,
+    confirmed on the decrypted text, best first."""
     t = tokens.TOKENS.c
     long = tokens.long_terms(terms)
     found: list[tuple[int, float, tuple[str, str]]] = []
-    select_texts = select(t.num, t.title, t.body)
-    for rank, tier in _hub_tiers(keys, select_texts, terms, filters):
+    for rank, tier in _hub_tiers(keys, select(t.num, t.title, t.body), terms, filters):
         below: int | None = None
         while True:
             # Batches with a LIMIT, each after the last number seen, not a server-side cursor:
             # PostgreSQL plans a cursor for its first rows, and walking the table by number
             # for a word that no title holds reads every row.
             stmt = tier if below is None else tier.where(t.num < below)
-            rows = session.execute(stmt if wanted is None else stmt.limit(CONFIRM_BATCH)).all()
+            rows = session.execute(stmt.limit(CONFIRM_BATCH)).all()
             for num, title, body in rows:
                 texts = tokens.open_texts(keys, int(num), title, body)
                 if tokens.confirms(long, *texts):
                     found.append((int(num), rank, texts))
-                    if wanted is not None and len(found) >= wanted:
+                    if len(found) >= wanted:
                         return found
-            if wanted is None or len(rows) < CONFIRM_BATCH:
+            if len(rows) < CONFIRM_BATCH:
                 break
             below = int(rows[-1][0])
     return found
+
+
+def _hub_confirmed_count(
+    session: Session, keys: HubKeys, terms: Sequence[str], filters: RecordFilters | None
+) -> int:
+    """How many records a query with a long word matches, each confirmed on its text (in one
+    statement: a count needs no order)."""
+    t = tokens.TOKENS.c
+    long = tokens.long_terms(terms)
+    stmt = _hub_matching(keys, select(t.num, t.title, t.body), terms, filters)
+    return sum(
+        tokens.confirms(long, *tokens.open_texts(keys, int(num), title, body))
+        for num, title, body in session.execute(stmt)
+    )
 
 
 # Candidates read at a time when a long word is confirmed on the opened text.
@@ -616,72 +607,3 @@ def _matching(stmt: Select[Any], expression: str, filters: RecordFilters | None)
     if conds:
         stmt = stmt.join(_FILTERED, _FILTERED.c.num == _FTS.c.rowid).where(*conds)
     return stmt
-
-
-# --- snippets ----------------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"\w[\w\u02bc]*")
-_COMBINING = re.compile("[\u0300-\u036f]")
-SNIPPET_WORDS = 16
-
-
-def _plain(value: str) -> str:
-    """Lower case without combining marks, for comparing words with search terms."""
-    return _COMBINING.sub("", unicodedata.normalize("NFD", value.lower()))
-
-
-def search_terms(query: str) -> list[str]:
-    """The words of a query as the snippet compares them (each is a prefix)."""
-    return [_plain(t) for t in _TOKEN.findall(fold_text(query))]
-
-
-@functools.lru_cache(maxsize=64)
-def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
-    # A term where a word starts: no word character just before it (ʼ is one: a modifier letter).
-    return re.compile("(?<!\\w)(?:" + "|".join(map(re.escape, terms)) + ")")
-
-
-def _first_hit(plain: str, spans: Sequence[tuple[int, int]], terms: Sequence[str]) -> int | None:
-    """Index in ``spans`` (the words, ``_TOKEN``) of the first word that starts with a term,
-    found by one regular-expression search instead of a test of each word."""
-    if not terms:
-        return None
-    found = _term_pattern(tuple(terms)).search(plain)
-    if found is None:
-        return None
-    index = bisect.bisect_left(spans, (found.start(), -1))
-    return index if index < len(spans) and spans[index][0] == found.start() else None
-
-
-def make_snippet(text_: str, terms: Sequence[str], words: int = SNIPPET_WORDS) -> str:
-    """About ``words`` words of ``text_`` around the first matching word, matches marked.
-
-    Empty when no word of the text starts with a term. The text is the folded index text.
-    """
-    plain = _plain(text_)
-    if len(plain) != len(text_):  # offsets must agree with the text; compare case-folded only
-        plain = text_.lower()
-        if len(plain) != len(text_):
-            plain = text_
-    spans = [m.span() for m in _TOKEN.finditer(plain)]
-
-    def hit(index: int) -> bool:
-        begin, finish = spans[index]
-        word = plain[begin:finish]
-        return any(word.startswith(term) for term in terms)
-
-    first = _first_hit(plain, spans, terms)
-    if first is None:
-        return ""
-    start = max(0, min(first - words // 4, len(spans) - words))
-    end = min(len(spans), start + words)
-    pieces: list[str] = []
-    cursor = spans[start][0]
-    for index in range(start, end):
-        begin, finish = spans[index]
-        pieces.append(text_[cursor:begin])
-        word = text_[begin:finish]
-        pieces.append(f"{MARK_START}{word}{MARK_END}" if hit(index) else word)
-        cursor = finish
-    body = " ".join("".join(pieces).split())
-    return ("…" if start > 0 else "") + body + ("…" if end < len(spans) else "")

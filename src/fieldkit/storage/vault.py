@@ -342,7 +342,7 @@ class Vault:
             return
         with (
             self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
-            Session(bind=conn, expire_on_commit=False) as session,
+            self._sessionmaker(bind=conn) as session,
         ):
             yield session
 
